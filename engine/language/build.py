@@ -1,0 +1,150 @@
+"""Build the frozen ``Process`` from a schema-valid document.
+
+The schema has already vouched for the shape, so this module fills defaults,
+normalises "one or a list" values to tuples, merges calendars with the ones
+they extend, and parses the time words. Values it cannot parse become
+diagnostics, never exceptions.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from .diagnostics import Diagnostic
+from .durations import WEEKDAYS, parse_clock, parse_duration, parse_repeat, parse_span
+from .loader import Document
+from .spec import (Action, Calendar, Deadline, Due, Duration, Escalation, EscalationKind, EscalationStep,
+                   Field, FieldType, Process, Role, Source, State, Title, UnpublishedYear)
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+DEFAULT_HOURS = ["09:00-18:00"]
+
+
+class _Builder:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.problems: list[Diagnostic] = []
+
+    def bad(self, path: tuple[Any, ...], rule: str, message: str, hint: str = "") -> None:
+        self.problems.append(self.doc.problem(path, rule, message, hint=hint))
+
+    def duration(self, value: Any, path: tuple[Any, ...]) -> Duration | None:
+        if value is None:
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.bad(path, "bad-duration", str(exc))
+            return None
+
+    def clock(self, value: Any, path: tuple[Any, ...]) -> int | None:
+        try:
+            return parse_clock(value)
+        except ValueError as exc:
+            self.bad(path, "bad-time", str(exc))
+            return None
+
+    def build(self, raw_bytes: bytes) -> Process:
+        d = self.doc.data
+        return Process(
+            id=d["process"], version=d["version"], title=title(d["title"]),
+            source=Source(**d["source"]) if "source" in d else Source(""),
+            timezone=d.get("timezone", DEFAULT_TIMEZONE), calendar=d.get("calendar"),
+            calendars=self.calendars(d.get("calendars", {})),
+            roles={k: Role(k, title(v["title"])) for k, v in d.get("roles", {}).items()},
+            fields={k: self.field(k, v) for k, v in d.get("fields", {}).items()},
+            states={k: self.state(k, v) for k, v in d["states"].items()},
+            actions={k: self.action(k, v) for k, v in d["actions"].items()},
+            deadlines={k: self.deadline(k, v) for k, v in d.get("deadlines", {}).items()},
+            escalations={k: self.escalation(k, v) for k, v in d.get("escalations", {}).items()},
+            content_hash=hashlib.sha256(raw_bytes).hexdigest(),
+        )
+
+    def calendars(self, raw: dict[str, Any]) -> dict[str, Calendar]:
+        merged: dict[str, dict[str, Any]] = {}
+
+        def resolve(cid: str, chain: tuple[str, ...]) -> dict[str, Any]:
+            if cid in merged:
+                return merged[cid]
+            own = raw[cid]
+            parent_id = own.get("extends")
+            base: dict[str, Any] = {}
+            if parent_id in chain:
+                self.bad(("calendars", cid, "extends"), "calendar-extends-cycle",
+                         f"calendar {cid!r} extends itself through {' -> '.join(chain + (parent_id,))}")
+            elif parent_id in raw:
+                base = dict(resolve(parent_id, chain + (cid,)))
+            merged[cid] = {**base, **own}
+            return merged[cid]
+
+        out = {}
+        for cid in raw:
+            m = resolve(cid, (cid,))
+            hours = []
+            for i, span in enumerate(m.get("hours", DEFAULT_HOURS)):
+                try:
+                    hours.append(parse_span(span))
+                except ValueError as exc:
+                    self.bad(("calendars", cid, "hours", i), "bad-time", str(exc))
+            out[cid] = Calendar(
+                id=cid, title=title(m["title"]) if "title" in m else None,
+                weekdays=frozenset(WEEKDAYS.index(w) for w in m.get("weekdays", DEFAULT_WEEKDAYS)),
+                hours=tuple(sorted(hours)), statutory=m.get("statutory", "none"),
+                holidays=frozenset(m.get("holidays", [])), workdays=frozenset(m.get("workdays", [])),
+                unpublished_year=UnpublishedYear(m.get("unpublished_year", "weekly")),
+                extends=raw[cid].get("extends"))
+        return out
+
+    def field(self, fid: str, v: dict[str, Any]) -> Field:
+        return Field(fid, FieldType(v["type"]), title(v["title"]) if "title" in v else None,
+                     v.get("required", False), v.get("pii", False), tuple(v.get("values", ())))
+
+    def state(self, sid: str, v: dict[str, Any]) -> State:
+        return State(sid, title(v["title"]), v.get("initial", False), v.get("final", False), v.get("owner"),
+                     v.get("pause", False), tuple(title(c) for c in v.get("checklist", [])),
+                     tuple(v.get("branches", ())), v.get("branch"))
+
+    def action(self, aid: str, v: dict[str, Any]) -> Action:
+        return Action(aid, title(v["title"]), as_tuple(v["from"]), v["to"], tuple(v["roles"]),
+                      v.get("guard"), tuple(v.get("inputs", ())))
+
+    def deadline(self, did: str, v: dict[str, Any]) -> Deadline:
+        path = ("deadlines", did)
+        due = Due()
+        if "within" in v:
+            due = Due(within=self.duration(v["within"], path + ("within",)))
+        elif v.get("by") == "end_of_day":
+            due = Due(end_of_day=True)
+        elif "by" in v:
+            due = Due(by=self.clock(v["by"], path + ("by",)))
+        elif "every" in v:
+            try:
+                due = Due(every=parse_repeat(v["every"]))
+            except ValueError as exc:
+                self.bad(path + ("every",), "bad-duration", str(exc))
+        return Deadline(did, title(v["title"]), as_tuple(v["start"]), as_tuple(v.get("stop", ())), due,
+                        v.get("calendar"), v.get("role"), self.duration(v.get("warn_before"), path + ("warn_before",)),
+                        v.get("escalation"), tuple(v.get("reset_by", ())))
+
+    def escalation(self, eid: str, v: dict[str, Any]) -> Escalation:
+        steps = tuple(EscalationStep(s["role"], EscalationKind(s["do"]),
+                                     self.duration(s.get("within"), ("escalations", eid, "steps", i, "within")))
+                      for i, s in enumerate(v["steps"]))
+        return Escalation(eid, title(v["title"]), steps)
+
+
+def title(v: Any) -> Title:
+    if isinstance(v, str):
+        return Title(v)
+    return Title(v.get("zh", ""), v.get("en", ""))
+
+
+def as_tuple(v: Any) -> tuple[str, ...]:
+    return (v,) if isinstance(v, str) else tuple(v)
+
+
+def build_process(doc: Document, raw_bytes: bytes) -> tuple[Process, list[Diagnostic]]:
+    builder = _Builder(doc)
+    process = builder.build(raw_bytes)
+    return process, builder.problems

@@ -1,0 +1,61 @@
+"""The definition pipeline: bytes -> document -> schema -> spec -> rules.
+
+``check_bytes`` never raises for a bad file; it returns what it could build
+and every problem found, sorted. ``load_process`` is the strict edge used by
+the runtime: it raises one ``DefinitionError`` carrying all errors.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .build import build_process
+from .diagnostics import Diagnostic, DefinitionError, Severity, has_errors, sort_unique
+from .loader import MAX_BYTES, load_bytes
+from .rules import run_rules
+from .rules.context import Context
+from .schema import check_schema
+from .spec import Process
+
+
+def check_bytes(raw: bytes, file: str = "<string>") -> tuple[Process | None, list[Diagnostic]]:
+    doc = load_bytes(raw, file)
+    if doc.data is None:
+        return None, sort_unique(doc.diagnostics)
+    problems = list(doc.diagnostics)
+    shape = check_schema(doc)
+    problems += shape
+    if has_errors(shape):
+        return None, sort_unique(problems)  # rules on a shape we cannot trust would only add noise
+    process, built = build_process(doc, raw)
+    problems += built
+    problems += run_rules(Context(doc, process))
+    problems = sort_unique(problems)
+    return (None if has_errors(problems) else process), problems
+
+
+def check_file(path: str | Path) -> tuple[Process | None, list[Diagnostic]]:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:  # refuse a huge file without reading it
+            return None, [Diagnostic(str(path), 1, 1, Severity.ERROR,
+                                     f"file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit", "file-too-large",
+                                     (), "a process file is a few kilobytes; is this the right file?")]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(str(path), 0, 0, Severity.ERROR, f"cannot read file: {exc.strerror or exc}", "io")]
+    return check_bytes(raw, str(path))
+
+
+def load_process(path: str | Path) -> Process:
+    process, problems = check_file(path)
+    if process is None:
+        raise DefinitionError([p for p in problems if p.severity is Severity.ERROR])
+    return process
+
+
+def load_process_bytes(raw: bytes, file: str = "<string>") -> Process:
+    process, problems = check_bytes(raw, file)
+    if process is None:
+        raise DefinitionError([p for p in problems if p.severity is Severity.ERROR])
+    return process

@@ -1,0 +1,252 @@
+"""Strict YAML reading: bytes in, plain data plus a side table of positions out.
+
+One compose pass over PyYAML's node graph. The resolver follows YAML 1.2's
+core schema narrowly, so ``on``, ``yes``, ``17:00``, ``012`` and dates stay
+strings; duplicate keys, anchors, aliases and tags are refused with their
+position. Positions live in ``Document.positions`` keyed by path, never in the
+user's data. This module is the only home of ``yaml``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+from .diagnostics import Diagnostic, Path, Severity
+
+MAX_BYTES = 1_000_000  # a process file is a few KB; anything this big is a mistake
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+
+# YAML 1.2 core schema, minus leading-zero integers (``012`` stays a string).
+_CORE = (
+    (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")),
+    (_NULL, re.compile(r"^(?:~|null|Null|NULL)$")),
+    (_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")),
+    (_FLOAT, re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")),
+)
+# A plain scalar that YAML 1.1 tools (PyYAML's safe_load among them) read as a base-60 number.
+_SEXAGESIMAL = re.compile(r"^[0-9]+(?::[0-5]?[0-9])+$")
+
+
+class _Refused(Exception):
+    def __init__(self, rule: str, message: str, node_mark: Any, hint: str = ""):
+        super().__init__(message)
+        self.rule, self.message, self.mark, self.hint = rule, message, node_mark, hint
+
+
+class _Resolver(BaseResolver):
+    """Resolve plain scalars by the YAML 1.2 core schema only."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            if value == "":
+                return _NULL
+            for tag, pattern in _CORE:
+                if pattern.match(value):
+                    return tag
+            return _STR
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
+
+class _StrictComposer(Composer):
+    """Refuse anchors and aliases before anything expands (no billion laughs)."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused("yaml-alias", f"alias '*{event.anchor}' is not allowed", event.start_mark,
+                           "write the value out in full; anchors and aliases are refused")
+        if getattr(event, "anchor", None):
+            raise _Refused("yaml-alias", f"anchor '&{event.anchor}' is not allowed", event.start_mark,
+                           "write the value out in full; anchors and aliases are refused")
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+class _Loader(Reader, Scanner, Parser, _StrictComposer, _Resolver):
+    def __init__(self, text: str):
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _Resolver.__init__(self)
+
+
+@dataclass
+class Document:
+    """A loaded file: plain data, where each value and key sits, and what went wrong."""
+
+    file: str
+    data: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def char_at(self, line: int, col: int) -> str:
+        """The character at a 1-based position, '' past the end."""
+        row = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return row[col - 1] if 0 < col <= len(row) else ""
+
+    def at(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """Line and column of the value (or its key) at ``path``, else of the nearest parent."""
+        table = self.key_positions if key else self.positions
+        while path:
+            if path in table:
+                return table[path]
+            if key and path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+            table = self.positions
+        return self.positions.get((), (1, 1))
+
+    def problem(self, path: Path, rule: str, message: str, *, hint: str = "",
+                severity: Severity = Severity.ERROR, key: bool = False) -> Diagnostic:
+        line, col = self.at(path, key=key)
+        return Diagnostic(self.file, line, col, severity, message, rule, path, hint)
+
+
+def load_bytes(raw: bytes, file: str = "<string>") -> Document:
+    """Read a process file's bytes. Never raises for bad input: problems go to ``diagnostics``."""
+    doc = Document(file, None)
+    if len(raw) > MAX_BYTES:
+        doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR,
+                                          f"file is {len(raw):,} bytes, over the {MAX_BYTES:,}-byte limit",
+                                          "file-too-large", (), "a process file is a few kilobytes; is this the right file?"))
+        return doc
+    text = _decode(raw, doc)
+    if text is None:
+        return doc
+    doc.lines = text.splitlines()
+    try:
+        root = _Loader(text).get_single_node()
+    except _Refused as exc:
+        doc.diagnostics.append(_at_mark(file, exc.mark, exc.rule, exc.message, exc.hint))
+        return doc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = (exc.problem or "invalid YAML").strip()
+        if exc.context:
+            message = f"{exc.context.strip()}: {message}"
+        doc.diagnostics.append(_at_mark(file, mark, "yaml-syntax", message,
+                                        "is the file complete and indented consistently?"))
+        return doc
+    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+        doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, str(exc).strip(), "yaml-syntax"))
+        return doc
+    if root is None:
+        doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, "file is empty", "yaml-syntax"))
+        return doc
+    doc.data = _plain(root, (), doc)
+    return doc
+
+
+def _decode(raw: bytes, doc: Document) -> str | None:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        try:
+            raw.decode("gb18030")
+            guess = "it looks like GBK/GB18030"
+        except UnicodeDecodeError:
+            guess = "its encoding is unknown"
+        doc.diagnostics.append(Diagnostic(doc.file, line, col, Severity.ERROR,
+                                          f"file is not UTF-8 ({guess})", "encoding",
+                                          (), "save the file as UTF-8 (in most editors: Save with Encoding > UTF-8)"))
+        return None
+
+
+def _at_mark(file: str, mark: Any, rule: str, message: str, hint: str = "") -> Diagnostic:
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return Diagnostic(file, line, col, Severity.ERROR, message, rule, (), hint)
+
+
+def _pos(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _plain(node: Node, path: Path, doc: Document) -> Any:
+    """Turn a node into plain Python data, recording positions and refusing what we do not accept."""
+    doc.positions[path] = _pos(node)
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                line, col = _pos(key_node)
+                doc.diagnostics.append(Diagnostic(doc.file, line, col, Severity.ERROR,
+                                                  "a key must be a plain name, not a list or mapping", "yaml-key", path))
+                continue
+            key = str(key_node.value)
+            if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":
+                line, col = _pos(key_node)
+                doc.diagnostics.append(Diagnostic(doc.file, line, col, Severity.ERROR,
+                                                  "merge key '<<' is not allowed", "yaml-alias", path,
+                                                  "write the keys out in full"))
+                continue
+            child = path + (key,)
+            if key in out:
+                line, col = _pos(key_node)
+                first = doc.key_positions[child]
+                doc.diagnostics.append(Diagnostic(doc.file, line, col, Severity.ERROR,
+                                                  f"duplicate key {key!r} (previously defined at {first[0]}:{first[1]})",
+                                                  "duplicate-key", child, "remove one of them or rename it"))
+                continue
+            doc.key_positions[child] = _pos(key_node)
+            out[key] = _plain(value_node, child, doc)
+        return out
+    if isinstance(node, SequenceNode):
+        return [_plain(item, path + (i,), doc) for i, item in enumerate(node.value)]
+    return _scalar(node, path, doc)
+
+
+def _scalar(node: Node, path: Path, doc: Document) -> Any:
+    assert isinstance(node, ScalarNode)
+    tag, text = node.tag, node.value
+    if tag not in _CONVERT:
+        doc.diagnostics.append(doc.problem(path, "yaml-tag", f"tag {tag!r} is not allowed",
+                                           hint="remove the tag; values are plain strings, numbers and booleans"))
+        return text
+    if node.style is None and _SEXAGESIMAL.match(text):
+        doc.diagnostics.append(doc.problem(
+            path, "unquoted-time", f"unquoted clock time {text}",
+            hint=f'write "{text}" in quotes: YAML 1.1 tools read it as the number {_base60(text)}'))
+        return text
+    try:
+        return _CONVERT[tag](text)
+    except ValueError:
+        doc.diagnostics.append(doc.problem(path, "yaml-tag", f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}"))
+        return text
+
+
+_CONVERT: dict[str, Any] = {
+    _STR: str,
+    _INT: int,
+    _FLOAT: float,
+    _BOOL: lambda text: {"true": True, "false": False}[text.lower()] if text.lower() in ("true", "false") else _bad(),
+    _NULL: lambda text: None,
+}
+
+
+def _bad() -> Any:
+    raise ValueError
+
+
+def _base60(text: str) -> int:
+    total = 0
+    for part in text.split(":"):
+        total = total * 60 + int(part)
+    return total

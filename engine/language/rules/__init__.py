@@ -1,0 +1,43 @@
+"""Semantic checks beyond the schema, one small registered function per rule.
+
+A rule receives a ``Context`` (the document with its positions and the built
+process) and yields diagnostics. ``RULES`` is the one registry; the docs in
+``docs/rules.md`` and the golden cases in ``tests/lint_cases`` follow its ids.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ..diagnostics import Diagnostic
+from .context import Context
+
+Check = Callable[[Context], Iterator[Diagnostic]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    check: Check
+    summary: str
+
+
+def _collect() -> tuple[Rule, ...]:
+    from . import branches, fields, graph, guards, header, references, timing
+
+    found = []
+    for module in (header, references, graph, guards, timing, fields, branches):
+        for fn in module.CHECKS:
+            rule_id = fn.__name__.removeprefix("check_").replace("_", "-")
+            found.append(Rule(rule_id, fn, (fn.__doc__ or "").strip().splitlines()[0]))
+    return tuple(found)
+
+
+RULES: tuple[Rule, ...] = _collect()
+
+
+def run_rules(ctx: Context) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for rule in RULES:
+        out.extend(rule.check(ctx))
+    return out

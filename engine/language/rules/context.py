@@ -1,0 +1,46 @@
+"""What every rule sees: the built process and the document that knows positions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..diagnostics import Diagnostic, Severity, did_you_mean
+from ..loader import Document
+from ..spec import Process
+
+
+@dataclass(frozen=True)
+class Context:
+    doc: Document
+    process: Process
+
+    def error(self, rule: str, path: tuple[Any, ...], message: str, hint: str = "") -> Diagnostic:
+        return self.doc.problem(path, rule, message, hint=hint)
+
+    def warning(self, rule: str, path: tuple[Any, ...], message: str, hint: str = "") -> Diagnostic:
+        return self.doc.problem(path, rule, message, hint=hint, severity=Severity.WARNING)
+
+    def at_key(self, rule: str, path: tuple[Any, ...], message: str, hint: str = "",
+               severity: Severity = Severity.ERROR) -> Diagnostic:
+        return self.doc.problem(path, rule, message, hint=hint, severity=severity, key=True)
+
+    def list_path(self, base: tuple[Any, ...], key: str, value: str) -> tuple[Any, ...]:
+        """Path of ``value`` under ``base.key``, which holds either that string or a list containing it."""
+        raw = self.raw(base + (key,))
+        if isinstance(raw, list) and value in raw:
+            return base + (key, raw.index(value))
+        return base + (key,)
+
+    def raw(self, path: tuple[Any, ...]) -> Any:
+        node: Any = self.doc.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+
+def unknown(kind: str, name: str, known: Any) -> tuple[str, str]:
+    """Message and hint for a reference to something not declared."""
+    return f"undefined {kind} {name!r}", did_you_mean(name, known) or f"declare it under {kind}s:"

@@ -1,0 +1,122 @@
+"""The shape of the state graph: one start, everything reachable, every state can finish."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic
+from ..spec import Process
+from .context import Context
+
+
+def scopes(process: Process) -> dict[str | None, list[str]]:
+    """States grouped by the branch they live in (None: top level)."""
+    out: dict[str | None, list[str]] = {None: []}
+    for state in process.states.values():
+        out.setdefault(state.branch, []).append(state.id)
+    return out
+
+
+def _edges(process: Process) -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {sid: set() for sid in process.states}
+    for action in process.actions.values():
+        for source in action.sources:
+            if source in edges and action.target in process.states:
+                edges[source].add(action.target)
+    return edges
+
+
+def reachable_states(process: Process) -> set[str]:
+    """States a case can reach from the start, entering branches through their parallel state."""
+    edges = _edges(process)
+    branch_initials: dict[str, list[str]] = {}
+    for state in process.states.values():
+        if state.branch is not None and state.initial:
+            branch_initials.setdefault(state.branch, []).append(state.id)
+    todo = [s.id for s in process.states.values() if s.initial and s.branch is None]
+    seen: set[str] = set()
+    while todo:
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        todo.extend(edges[sid])
+        for branch in process.states[sid].branches:
+            todo.extend(branch_initials.get(branch, []))
+    return seen
+
+
+def check_initial_state(ctx: Context) -> Iterator[Diagnostic]:
+    """The top level and each branch need exactly one initial state."""
+    for scope, members in scopes(ctx.process).items():
+        initials = [sid for sid in members if ctx.process.states[sid].initial]
+        where = "the process" if scope is None else f"branch {scope!r}"
+        if not initials and (scope is None or members):
+            path = ("states",) if scope is None else ("states", members[0], "branch")
+            yield ctx.at_key("initial-state", path, f"{where} has no initial state",
+                             "mark the state where a case starts with 'initial: true'")
+        for extra in initials[1:]:
+            first = ctx.doc.at(("states", initials[0], "initial"))
+            yield ctx.error("initial-state", ("states", extra, "initial"),
+                            f"{where} has more than one initial state ({initials[0]!r} at {first[0]}:{first[1]})")
+
+
+def check_unreachable_state(ctx: Context) -> Iterator[Diagnostic]:
+    """No sequence of actions from the initial state reaches this state."""
+    if not any(s.initial for s in ctx.process.states.values()):
+        return
+    seen = reachable_states(ctx.process)
+    for sid in ctx.process.states:
+        if sid not in seen:
+            yield ctx.at_key("unreachable-state", ("states", sid), f"state {sid!r} cannot be reached from the initial state",
+                             "add an action whose 'to' is this state, or remove it")
+
+
+def check_no_path_to_final(ctx: Context) -> Iterator[Diagnostic]:
+    """From this state no sequence of actions reaches a final state (a case would be stuck)."""
+    edges = _edges(ctx.process)
+    for scope, members in scopes(ctx.process).items():
+        finals = {sid for sid in members if ctx.process.states[sid].final}
+        if not finals:
+            continue  # reported by initial/final rules
+        done = set(finals)
+        changed = True
+        while changed:
+            changed = False
+            for sid in members:
+                if sid not in done and edges[sid] & done:
+                    done.add(sid)
+                    changed = True
+        for sid in members:
+            if sid not in done:
+                yield ctx.at_key("no-path-to-final", ("states", sid), f"state {sid!r} has no path to a final state",
+                                 "add an action leading on from it, or mark it 'final: true'")
+
+
+def check_final_state_exit(ctx: Context) -> Iterator[Diagnostic]:
+    """An action leaves a final state; a final state ends the case (or its branch)."""
+    for action in ctx.process.actions.values():
+        for source in action.sources:
+            state = ctx.process.states.get(source)
+            if state is not None and state.final:
+                yield ctx.error("final-state-exit", ctx.list_path(("actions", action.id), "from", source),
+                                f"action {action.id!r} leaves final state {source!r}",
+                                "remove 'final: true' from the state or the state from 'from'")
+
+
+def check_duplicate_action(ctx: Context) -> Iterator[Diagnostic]:
+    """Two actions make the same move under the same guard; one of them is redundant."""
+    seen: dict[tuple[object, ...], str] = {}
+    for action in ctx.process.actions.values():
+        for source in action.sources:
+            key = (source, action.target, action.guard)
+            if key in seen and seen[key] != action.id:
+                line, col = ctx.doc.at(("actions", seen[key]), key=True)
+                yield ctx.at_key("duplicate-action", ("actions", action.id),
+                                 f"action {action.id!r} repeats {seen[key]!r} (defined at {line}:{col}): "
+                                 f"both move {source!r} to {action.target!r}",
+                                 "merge their roles into one action, or give them different guards")
+            seen.setdefault(key, action.id)
+
+
+CHECKS = (check_initial_state, check_unreachable_state, check_no_path_to_final, check_final_state_exit,
+          check_duplicate_action)

@@ -1,0 +1,49 @@
+"""Guards must parse and read only declared fields with values they can have."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, Severity
+from ..expr import GuardError, check_guard, parse_guard
+from .context import Context
+
+
+def _guards(ctx: Context) -> Iterator[tuple[str, str]]:
+    for action in ctx.process.actions.values():
+        if action.guard is not None:
+            yield action.id, action.guard
+
+
+def _at_column(ctx: Context, rule: str, action_id: str, error: GuardError) -> Diagnostic:
+    """Point into the expression itself when it sits on the line where its value starts."""
+    path = ("actions", action_id, "guard")
+    line, col = ctx.doc.at(path)
+    quoted = ctx.doc.char_at(line, col) in ("'", '"')
+    raw = ctx.raw(path)
+    if isinstance(raw, str) and "\n" not in raw:
+        col += error.col - 1 + (1 if quoted else 0)
+    return Diagnostic(ctx.doc.file, line, col, Severity.ERROR, error.message, rule,
+                      path, error.hint)
+
+
+def check_guard_syntax(ctx: Context) -> Iterator[Diagnostic]:
+    """A guard is not a valid expression of the guard language."""
+    for action_id, text in _guards(ctx):
+        try:
+            parse_guard(text)
+        except GuardError as error:
+            yield _at_column(ctx, "guard-syntax", action_id, error)
+
+
+def check_guard_field(ctx: Context) -> Iterator[Diagnostic]:
+    """A guard reads a field that is not declared, or compares an enum field with a value it cannot have."""
+    for action_id, text in _guards(ctx):
+        try:
+            guard = parse_guard(text)
+        except GuardError:
+            continue
+        for error in check_guard(guard, ctx.process.fields):
+            yield _at_column(ctx, "guard-field", action_id, error)
+
+
+CHECKS = (check_guard_syntax, check_guard_field)

@@ -1,0 +1,126 @@
+"""Check a loaded document against ``schemas/process.schema.json``.
+
+The schema is the single description of the keys (editors use it too); this
+module runs it with jsonschema and turns each error into a positioned
+diagnostic a process owner can act on. The only home of ``jsonschema``.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from ..resources import schema_path
+from .diagnostics import Diagnostic, did_you_mean
+from .loader import Document
+
+_TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+               "object": "a mapping of keys", "array": "a list", "null": "nothing"}
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    with open(schema_path(), encoding="utf-8") as handle:
+        return json.load(handle)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def check_schema(doc: Document) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for error in _validator().iter_errors(doc.data):
+        out.extend(_explain(doc, error))
+    return out
+
+
+def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    if kind in ("oneOf", "anyOf") and error.context:
+        # Report the branch that got furthest, unless the branches disagree on the kind of value.
+        best = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+        if best.validator != "type" or len({e.validator for e in error.context}) == 1:
+            return _explain(doc, best)
+        wanted = sorted({_TYPE_WORDS.get(str(e.validator_value), str(e.validator_value))
+                         for e in error.context if e.validator == "type"})
+        return [doc.problem(path, "schema", f"expected {' or '.join(wanted)}, got {_show(error.instance)}")]
+    if kind == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extras = [k for k in error.instance if k not in allowed]
+        return [doc.problem(path + (k,), "schema", f"unknown key {k!r}{_where(path)}", key=True,
+                            hint=did_you_mean(k, allowed) or f"allowed keys: {', '.join(allowed)}")
+                for k in extras]
+    if kind == "unevaluatedProperties":
+        return [doc.problem(path, "schema", error.message)]
+    if kind == "required":
+        missing = str(error.message).split("'")[1]
+        return [doc.problem(path, "schema", f"missing required key {missing!r}{_where(path)}", key=True)]
+    if kind == "propertyNames":
+        name = error.instance
+        return [doc.problem(path + (name,), "schema", f"bad name {name!r}: use lower-case letters, digits and "
+                            "underscores, starting with a letter", key=True,
+                            hint=f"for example {_slug(name)!r}")]
+    if kind == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in wanted)
+        hint = ""
+        if "boolean" in wanted and isinstance(error.instance, str):
+            hint = "write true or false (yes/no/on/off are plain text here)"
+        return [doc.problem(path, "schema", f"expected {words}, got {_show(error.instance)}", hint=hint)]
+    if kind == "enum":
+        choices = [str(c) for c in error.validator_value]
+        return [doc.problem(path, "schema", f"{_show(error.instance)} is not one of: {', '.join(choices)}",
+                            hint=did_you_mean(str(error.instance), choices))]
+    if kind == "pattern":
+        described = error.schema.get("description", "")
+        example = described.split("e.g.", 1)[1].split(")")[0].strip() if "e.g." in described else ""
+        return [doc.problem(path, "schema", f"{_show(error.instance)} is not in the expected form",
+                            hint=f"e.g. {example}" if example else f"expected to match {error.validator_value}")]
+    if kind == "not":
+        return [doc.problem(path, "schema", f"{_show_path(path)}: give only one of these keys: "
+                            f"{', '.join(_keys_in(error.validator_value))}")]
+    if kind in ("minItems", "minProperties"):
+        return [doc.problem(path, "schema", f"{_show_path(path)} must not be empty")]
+    return [doc.problem(path, "schema", str(error.message))]
+
+
+def _keys_in(node: Any) -> list[str]:
+    """Key names a sub-schema requires, for messages about mutually exclusive keys."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        found += [k for k in node.get("required", []) if k not in found]
+        for value in node.values():
+            found += [k for k in _keys_in(value) if k not in found]
+    elif isinstance(node, list):
+        for item in node:
+            found += [k for k in _keys_in(item) if k not in found]
+    return found
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    return f" in {_show_path(path)}" if path else ""
+
+
+def _show_path(path: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in path) or "the file"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+def _slug(name: Any) -> str:
+    text = "".join(c if c.isalnum() else "_" for c in str(name).lower()).strip("_")
+    return text if text[:1].isalpha() else f"x_{text}"

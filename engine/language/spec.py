@@ -1,0 +1,203 @@
+"""The frozen process specification: what a checked YAML process becomes.
+
+Everything here is plain, immutable data built once per process version by
+``build.py`` and shared by every case that runs on it. Nothing at run time
+mutates a spec; running state lives only in the store's case rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class FieldType(str, Enum):
+    STRING = "string"
+    NUMBER = "number"
+    ENUM = "enum"
+    BOOL = "bool"
+    DATETIME = "datetime"
+
+
+class EscalationKind(str, Enum):
+    NOTIFY = "notify"
+    REASSIGN = "reassign"
+
+
+class UnpublishedYear(str, Enum):
+    """What a calendar does for a year with no published statutory schedule."""
+
+    REFUSE = "refuse"  # computing such a deadline is an error
+    WEEKLY = "weekly"  # follow the weekly pattern and flag the deadline provisional
+
+
+@dataclass(frozen=True, slots=True)
+class Title:
+    zh: str
+    en: str = ""
+
+    def __str__(self) -> str:
+        return self.zh if not self.en else f"{self.zh} ({self.en})"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    file: str
+    section: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """A business calendar, already merged with the one it ``extends``."""
+
+    id: str
+    title: Title | None
+    weekdays: frozenset[int]  # 0 = Monday ... 6 = Sunday
+    hours: tuple[tuple[int, int], ...]  # working spans as (start, end) minutes after midnight
+    statutory: str  # "china" or "none"
+    holidays: frozenset[str]  # ISO dates the company is closed
+    workdays: frozenset[str]  # ISO dates the company works although the pattern says not
+    unpublished_year: UnpublishedYear
+    extends: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    id: str
+    title: Title
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    id: str
+    type: FieldType
+    title: Title | None = None
+    required: bool = False
+    pii: bool = False
+    values: tuple[str, ...] = ()  # the allowed values of an enum field
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    id: str
+    title: Title
+    initial: bool = False
+    final: bool = False
+    owner: str | None = None
+    pause: bool = False  # SLA clocks stop while a case waits here
+    checklist: tuple[Title, ...] = ()
+    branches: tuple[str, ...] = ()  # non-empty: a parallel state running these branches
+    branch: str | None = None  # the branch this state belongs to, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: str
+    title: Title
+    sources: tuple[str, ...]  # the states it may be taken from
+    target: str
+    roles: tuple[str, ...]
+    guard: str | None = None
+    inputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """An amount of time in one explicit unit.
+
+    ``m``/``h`` are wall-clock minutes and hours, ``d`` calendar days, ``wd``
+    working days (to close of business of the n-th working day) and ``wh``
+    working hours counted inside the calendar's working spans.
+    """
+
+    amount: int
+    unit: str  # "m" | "h" | "d" | "wd" | "wh"
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """A repeating due time: every interval, or daily / weekly / monthly at a clock time."""
+
+    kind: str  # "interval" | "daily" | "weekly" | "monthly"
+    interval: Duration | None = None
+    weekday: int | None = None  # weekly: 0 = Monday
+    day: int | None = None  # monthly: day of month, rolled to the next working day
+    at: int | None = None  # minutes after midnight
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """When a deadline falls, exactly one of: within a duration, by a time of day, or repeating."""
+
+    within: Duration | None = None
+    by: int | None = None  # minutes after midnight on a working day
+    end_of_day: bool = False  # by close of business of the same working day
+    every: Repeat | None = None
+
+    def __str__(self) -> str:
+        if self.within is not None:
+            return f"within {self.within}"
+        if self.end_of_day:
+            return "by end of day"
+        if self.by is not None:
+            return f"by {self.by // 60:02d}:{self.by % 60:02d}"
+        return f"every {self.every}"
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    id: str
+    title: Title
+    start: tuple[str, ...]  # entering any of these states starts the clock
+    stop: tuple[str, ...]  # entering any of these meets it; empty: leaving the start state
+    due: Due
+    calendar: str | None = None
+    role: str | None = None
+    warn_before: Duration | None = None
+    escalation: str | None = None
+    reset_by: tuple[str, ...] = ()  # repeating deadlines: actions that satisfy an occurrence
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationStep:
+    role: str
+    do: EscalationKind
+    within: Duration | None = None  # time this step's role has before the next step starts
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    id: str
+    title: Title
+    steps: tuple[EscalationStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    id: str
+    version: int
+    title: Title
+    source: Source
+    timezone: str
+    calendar: str | None
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+    roles: dict[str, Role] = field(default_factory=dict)
+    fields: dict[str, Field] = field(default_factory=dict)
+    states: dict[str, State] = field(default_factory=dict)
+    actions: dict[str, Action] = field(default_factory=dict)
+    deadlines: dict[str, Deadline] = field(default_factory=dict)
+    escalations: dict[str, Escalation] = field(default_factory=dict)
+    content_hash: str = ""  # sha256 of the source bytes; cases pin to it
+
+    @property
+    def initial_state(self) -> str:
+        return next(s.id for s in self.states.values() if s.initial and s.branch is None)
+
+    def __hash__(self) -> int:  # dict fields make the default hash fail; the content hash is the identity
+        return hash(self.content_hash)

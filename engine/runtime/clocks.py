@@ -1,0 +1,100 @@
+"""Deadline clocks of one case, and the timer rows they imply.
+
+A clock is plain JSON in the case row: when it started, when it falls due,
+whether it warned or breached, how far its escalation went and whether it is
+paused. Timer rows are a pure function of the clocks (``desired_timers``), so
+a commit just writes the difference and a tick can never fire a stale timer.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..calendar import BusinessCalendar, DueTime
+from ..language.spec import Deadline, Duration
+from ..store.base import TimerRecord
+from .machine import CompiledProcess
+
+Clock = dict[str, Any]
+_WALL_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def due_after(deadline: Deadline, start: int, cal: BusinessCalendar) -> DueTime:
+    due = deadline.due
+    if due.within is not None:
+        return cal.add(start, due.within)
+    if due.end_of_day:
+        return cal.end_of_day(start)
+    if due.by is not None:
+        return cal.by_time(start, due.by)
+    assert due.every is not None
+    return cal.next_occurrence(start, due.every)
+
+
+def pause_unit(deadline: Deadline) -> str:
+    """Clocks in wall-clock units pause by wall time; the rest by working time."""
+    within = deadline.due.within or (deadline.due.every.interval if deadline.due.every else None)
+    return within.unit if within is not None and within.unit in _WALL_UNITS else "wh"
+
+
+def rough_seconds(d: Duration) -> int:
+    """Length used for warnings: working units are counted as wall time (a warning is advisory)."""
+    per = {"m": 60, "h": 3600, "d": 86400, "wh": 3600, "wd": 86400}
+    return d.amount * per[d.unit]
+
+
+def start_clock(cp: CompiledProcess, deadline: Deadline, at: int) -> Clock:
+    cal = cp.calendar_for(deadline)
+    due = due_after(deadline, at, cal)
+    warn = due.at - rough_seconds(deadline.warn_before) if deadline.warn_before else None
+    return {"started": at, "due": due.at, "provisional": due.provisional,
+            "warn": warn if warn is not None and warn > at else None, "warned": False, "breached": False,
+            "misses": 0, "step": 0, "step_due": None, "paused_at": None}
+
+
+def step_due(cp: CompiledProcess, deadline: Deadline, step: int, at: int) -> int | None:
+    """When escalation step ``step`` (1-based) runs out and the next one starts, or None at the end."""
+    chain = cp.spec.escalations.get(deadline.escalation or "")
+    if chain is None or step >= len(chain.steps) or chain.steps[step - 1].within is None:
+        return None
+    within = chain.steps[step - 1].within
+    assert within is not None
+    return cp.calendar_for(deadline).add(at, within).at
+
+
+def pause(clock: Clock, at: int) -> Clock:
+    return clock if clock["paused_at"] is not None else {**clock, "paused_at": at}
+
+
+def resume(cp: CompiledProcess, deadline: Deadline, clock: Clock, at: int) -> Clock:
+    """Push every pending instant of a paused clock out by the time it was paused."""
+    paused_at = clock["paused_at"]
+    if paused_at is None:
+        return clock
+    cal, unit = cp.calendar_for(deadline), pause_unit(deadline)
+
+    def shift(instant: int | None) -> int | None:
+        return None if instant is None else cal.shift_for_pause(instant, unit, paused_at, at).at
+
+    return {**clock, "paused_at": None, "due": shift(clock["due"]), "warn": shift(clock["warn"]),
+            "step_due": shift(clock["step_due"])}
+
+
+def desired_timers(case_id: str, clocks: dict[str, Clock], seq: int,
+                   previous: dict[tuple[str, str, str, int], TimerRecord] | None = None) -> list[TimerRecord]:
+    """The timer rows a case's clocks call for; ``seq`` stamps rows that are new or moved."""
+    out = []
+    for name, clock in clocks.items():
+        if clock["paused_at"] is not None:
+            continue
+        wanted = []
+        if clock["warn"] is not None and not clock["warned"] and not clock["breached"]:
+            wanted.append(("warn", 0, clock["warn"]))
+        if not clock["breached"]:
+            wanted.append(("breach", clock["misses"], clock["due"]))
+        if clock["step_due"] is not None:
+            wanted.append(("step", clock["step"], clock["step_due"]))
+        for kind, step, due in wanted:
+            old = (previous or {}).get((case_id, name, kind, step))
+            armed = old.armed_by_seq if old is not None and old.due_at == due else seq
+            out.append(TimerRecord(case_id, name, kind, step, due, armed))
+    return out

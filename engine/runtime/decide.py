@@ -1,0 +1,181 @@
+"""Decide what a start, an action or a due timer means, as a list of events.
+
+Pure functions of (compiled process, case row, request, time): they check the
+request, refuse it with a clear reason, or compute every resulting value
+(states, branches, clocks, due times) into event payloads for ``fold``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..language.diagnostics import did_you_mean
+from ..language.spec import Action
+from ..store.base import CaseRecord, EventRecord, TimerRecord
+from .clocks import Clock, pause, resume, start_clock, step_due
+from .errors import RefusedError
+from .events import GENESIS, next_event
+from .machine import CompiledProcess
+from .values import InputError, check_values
+
+SYSTEM_ACTOR = "complaintflow"
+SYSTEM_ROLE = "system"
+
+
+def decide_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor: str, roles: tuple[str, ...],
+                 at: int) -> list[EventRecord]:
+    spec = cp.spec
+    role = next((r for r in roles if r in spec.roles), None)
+    if role is None:
+        raise RefusedError(f"{actor} has none of the roles of process {spec.id!r} ({', '.join(spec.roles)})")
+    values = check_values(spec.fields, data, spec.timezone)
+    missing = [f.id for f in spec.fields.values() if f.required and f.id not in values]
+    if missing:
+        raise InputError(f"missing required field(s): {', '.join(missing)}")
+    initial = spec.states[spec.initial_state]
+    branches = {b: cp.branch_initial[b] for b in initial.branches}
+    clocks = _start_clocks(cp, {initial.id, *branches.values()}, {}, at)
+    if any(spec.states[s].pause for s in (initial.id, *branches.values())):
+        clocks = {k: pause(v, at) for k, v in clocks.items()}
+    payload = {"process_id": spec.id, "process_hash": spec.content_hash, "version": spec.version,
+               "state": initial.id, "branches": branches, "data": values, "owner_role": initial.owner,
+               "clocks": clocks}
+    return [next_event(case_id, 0, GENESIS, at, actor, role, "started", payload)]
+
+
+def source_of(cp: CompiledProcess, case: CaseRecord, action: Action) -> str | None:
+    """The current state ``action`` would leave, or None if it cannot be taken now."""
+    if case.closed_at is not None:
+        return None
+    if case.state in action.sources and all(cp.spec.states[s].final for s in case.branches.values()):
+        return case.state  # leaving a parallel state needs every branch finished (the join)
+    return next((s for s in case.branches.values() if s in action.sources), None)
+
+
+def decide_action(cp: CompiledProcess, case: CaseRecord, action_id: str, actor: str, roles: tuple[str, ...],
+                  inputs: dict[str, Any], at: int) -> list[EventRecord]:
+    spec = cp.spec
+    action = spec.actions.get(action_id)
+    if action is None:
+        hint = did_you_mean(action_id, spec.actions)
+        raise RefusedError(f"case {case.id}: process {spec.id!r} has no action {action_id!r}"
+                           + (f"; {hint}" if hint else ""))
+    if case.closed_at is not None:
+        raise RefusedError(f"case {case.id} is closed (in {case.state!r})")
+    source = source_of(cp, case, action)
+    if source is None:
+        where = ", ".join([case.state, *case.branches.values()])
+        waiting = [b for b, s in case.branches.items() if not spec.states[s].final]
+        reason = f"; waiting for branch(es) {', '.join(waiting)} to finish" if case.state in action.sources else ""
+        raise RefusedError(f"case {case.id}: action {action_id!r} cannot be taken in {where!r} "
+                           f"(it applies in {', '.join(action.sources)}){reason}")
+    role = next((r for r in action.roles if r in roles), None)
+    if role is None:
+        raise RefusedError(f"case {case.id}: {actor} ({', '.join(roles) or 'no role'}) may not take action "
+                           f"{action_id!r}; it needs one of: {', '.join(action.roles)}")
+    values = check_values(spec.fields, inputs, spec.timezone)
+    missing = [f for f in action.inputs if f not in values]
+    if missing:
+        raise InputError(f"action {action_id!r} needs input(s): {', '.join(missing)}")
+    guard = cp.guards.get(action_id)
+    if guard is not None and not guard({**case.data, **values}):
+        raise RefusedError(f"case {case.id}: action {action_id!r} is not allowed: its condition "
+                           f"{guard.text!r} is false for this case")
+    target = cp.move(action_id, source)
+    return _move(cp, case, action_id, source, target, values, actor, role, at)
+
+
+def _move(cp: CompiledProcess, case: CaseRecord, action_id: str, source: str, target: str,
+          values: dict[str, Any], actor: str, role: str, at: int) -> list[EventRecord]:
+    spec = cp.spec
+    branch = spec.states[source].branch
+    if branch is not None:
+        state, branches = case.state, {**case.branches, branch: target}
+        left, entered = {source}, {target}
+    else:
+        state = target
+        branches = {b: cp.branch_initial[b] for b in spec.states[target].branches}
+        left, entered = {source, *case.branches.values()}, {target, *branches.values()}
+    now_in = {state, *branches.values()}
+    final = spec.states[state].final
+    ended: list[str] = []
+    for name in case.clocks:
+        d = spec.deadlines[name]
+        if final or (set(d.stop) & entered if d.stop else not set(d.start) & now_in) or action_id in d.reset_by:
+            ended.append(name)
+    kept = {k: v for k, v in case.clocks.items() if k not in ended}
+    started = {} if final else _start_clocks(cp, entered, kept, at)
+    for name in ended:  # a repeating deadline reset by this action starts again at once
+        d = spec.deadlines[name]
+        if action_id in d.reset_by and set(d.start) & now_in and not final:
+            started[name] = start_clock(cp, d, at)
+    clocks = {**kept, **started}
+    was_paused = any(spec.states[s].pause for s in (case.state, *case.branches.values()))
+    if any(spec.states[s].pause for s in now_in):
+        clocks = {k: pause(v, at) for k, v in clocks.items()}
+    elif was_paused:
+        clocks = {k: resume(cp, spec.deadlines[k], v, at) for k, v in clocks.items()}
+    changed = {k: v for k, v in clocks.items() if case.clocks.get(k) != v}
+    owner = spec.states[state].owner if branch is None else case.owner_role
+    payload = {"action": action_id, "from": source, "to": target, "inputs": values, "state": state,
+               "branches": branches, "owner_role": owner or case.owner_role, "ended": ended, "clocks": changed,
+               "final": final}
+    events = [next_event(case.id, case.last_seq, case.last_hash, at, actor, role, "acted", payload)]
+    for name in ended:
+        clock = case.clocks[name]
+        on_time = not clock["breached"] and not clock["misses"] and at <= clock["due"]
+        met = {"deadline": name, "due": clock["due"], "on_time": on_time, "reason": "closed" if final else action_id}
+        events.append(next_event(case.id, events[-1].seq, events[-1].hash, at, actor, role, "deadline_met", met))
+    return events
+
+
+def _start_clocks(cp: CompiledProcess, entered: set[str], running: Mapping[str, Clock], at: int) -> dict[str, Clock]:
+    started: dict[str, Clock] = {}
+    for state in sorted(entered):
+        for d in cp.starts_in.get(state, ()):
+            if d.id not in running and d.id not in started:
+                started[d.id] = start_clock(cp, d, at)
+    return started
+
+
+def decide_timer(cp: CompiledProcess, case: CaseRecord, timer: TimerRecord, now: int) -> list[EventRecord]:
+    """The events a due timer produces: a warning, a breach (and the chain's first step), or the next step."""
+    spec = cp.spec
+    d = spec.deadlines[timer.deadline]
+    clock = case.clocks[timer.deadline]
+    at = max(timer.due_at, case.last_at)
+    owner = d.role or case.owner_role or ""
+    base = {"deadline": d.id, "title": d.title.zh, "due": clock["due"], "role": owner}
+    out: list[EventRecord] = []
+
+    def add(kind: str, payload: dict[str, Any]) -> None:
+        seq, prev = (out[-1].seq, out[-1].hash) if out else (case.last_seq, case.last_hash)
+        out.append(next_event(case.id, seq, prev, at, SYSTEM_ACTOR, SYSTEM_ROLE, kind, payload))
+
+    if timer.kind == "warn":
+        add("deadline_warning", base)
+        return out
+    if timer.kind == "breach":
+        payload: dict[str, Any] = {**base, "provisional": clock["provisional"]}
+        if d.due.every is not None:  # count every occurrence that ran out by now, then wait for the next
+            cal, missed, next_due = cp.calendar_for(d), 0, clock["due"]
+            while next_due <= now:
+                missed += 1
+                next_due = cal.next_occurrence(next_due, d.due.every).at
+            payload.update(missed=missed, next_due=next_due)
+        add("deadline_breached", payload)
+        if d.escalation and clock["step"] == 0:
+            _escalate(cp, d.id, 1, at, add)
+        return out
+    _escalate(cp, d.id, clock["step"] + 1, at, add)
+    return out
+
+
+def _escalate(cp: CompiledProcess, deadline_id: str, step: int, at: int, add: Any) -> None:
+    d = cp.spec.deadlines[deadline_id]
+    chain = cp.spec.escalations[d.escalation or ""]
+    if step > len(chain.steps):
+        return
+    s = chain.steps[step - 1]
+    add("escalated", {"deadline": d.id, "escalation": chain.id, "step": step, "of": len(chain.steps),
+                      "role": s.role, "do": s.do.value, "step_due": step_due(cp, d, step, at)})

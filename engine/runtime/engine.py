@@ -1,0 +1,201 @@
+"""The engine: start cases, take actions, fire due deadlines, answer queries.
+
+Each public call checks everything first and refuses with ``RefusedError``
+before writing; then it decides the events, folds them into the new case
+row and hands the whole change to the store as one transaction. Time is
+always an argument (epoch seconds).
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..language.check import load_process_bytes
+from ..language.diagnostics import did_you_mean
+from ..language.spec import Action, Process
+from ..store.base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, Store,
+                          StoredProcess, TimerRecord, UnknownCaseError)
+from .clocks import desired_timers
+from .decide import SYSTEM_ACTOR, SYSTEM_ROLE, decide_action, decide_start, decide_timer, source_of
+from .errors import RefusedError
+from .events import ChainProblem, verify_chain
+from .fold import apply_event, replay
+from .machine import CompiledProcess, compile_process
+from .values import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: str
+    roles: tuple[str, ...]
+
+
+class Engine:
+    def __init__(self, store: Store | str | Path = "complaintflow.db", *,
+                 new_case_id: Callable[[], str] | None = None):
+        if isinstance(store, (str, Path)):
+            from ..store.sqlite import SQLiteStore
+
+            store = SQLiteStore(store)
+        self.store: Store = store
+        self._compiled: dict[str, CompiledProcess] = {}
+        self._new_case_id = new_case_id or (lambda: uuid.uuid4().hex[:12])
+
+    # -- processes ---------------------------------------------------------------------
+    def load_process(self, source: str | Path | bytes, file: str | None = None) -> Process:
+        """Check a process file and record its exact text in the store, so cases can pin to it."""
+        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+        spec = load_process_bytes(raw, file or (str(source) if not isinstance(source, bytes) else "<bytes>"))
+        for known in self.store.processes():
+            if known.process_id == spec.id and known.version == spec.version and known.content_hash != spec.content_hash:
+                raise RefusedError(f"process {spec.id!r} version {spec.version} is already in this store with "
+                                   "different content; raise 'version:' in the file when you change the rules")
+        self.store.save_process(StoredProcess(spec.content_hash, spec.id, spec.version, raw))
+        self._compiled[spec.content_hash] = compile_process(spec)
+        return spec
+
+    def compiled(self, content_hash: str) -> CompiledProcess:
+        cp = self._compiled.get(content_hash)
+        if cp is None:
+            stored = self.store.process(content_hash)
+            cp = compile_process(load_process_bytes(stored.source, f"{stored.process_id} (stored)"))
+            self._compiled[content_hash] = cp
+        return cp
+
+    # -- cases ---------------------------------------------------------------------------
+    def start(self, process: Process, data: Mapping[str, Any], actor: Actor, at: int) -> CaseRecord:
+        cp = self._compiled.get(process.content_hash)
+        if cp is None:
+            raise RefusedError(f"process {process.id!r} was not loaded by this engine; call load_process first")
+        try:
+            events = decide_start(cp, self._new_case_id(), data, actor.id, actor.roles, at)
+        except InputError as exc:
+            raise RefusedError(str(exc)) from None
+        return self._commit(cp, None, events)
+
+    def act(self, case_id: str, action: str, actor: Actor, inputs: Mapping[str, Any] | None = None, *,
+            at: int) -> CaseRecord:
+        case = self._case_or_refuse(case_id)
+        if at < case.last_at:
+            raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
+        self._fire_case_timers(case_id, at)  # a deadline that ran out before this action is recorded first
+        case = self.store.case(case_id)
+        cp = self.compiled(case.process_hash)
+        try:
+            events = decide_action(cp, case, action, actor.id, actor.roles, dict(inputs or {}), at)
+        except InputError as exc:
+            raise RefusedError(f"case {case_id}: {exc}") from None
+        return self._commit(cp, case, events)
+
+    def available_actions(self, case_id: str, actor: Actor) -> list[Action]:
+        case = self._case_or_refuse(case_id)
+        cp = self.compiled(case.process_hash)
+        out = []
+        for action in cp.spec.actions.values():
+            if source_of(cp, case, action) is None or not set(action.roles) & set(actor.roles):
+                continue
+            guard = cp.guards.get(action.id)
+            if guard is None or guard(case.data):
+                out.append(action)
+        return out
+
+    def tick(self, now: int, *, batch: int = 256) -> list[EventRecord]:
+        """Fire every warning, breach and escalation step due at or before ``now``; one transaction each."""
+        fired: list[EventRecord] = []
+        while True:
+            due = self.store.due_timers(now, batch)
+            progressed = False
+            for timer in due:
+                events = self._fire(timer, now)
+                if events is not None:
+                    fired += events
+                    progressed = True
+            if len(due) < batch or not progressed:
+                return fired
+
+    def case(self, case_id: str) -> CaseRecord:
+        return self._case_or_refuse(case_id)
+
+    def history(self, case_id: str) -> list[EventRecord]:
+        self._case_or_refuse(case_id)
+        return self.store.events(case_id)
+
+    def cases(self, query: CaseQuery = CaseQuery()) -> list[CaseRecord]:
+        return self.store.cases(query)
+
+    def overdue(self, now: int, process_id: str | None = None) -> list[CaseRecord]:
+        """Open cases with a deadline breached, or due and not yet met, at ``now``."""
+        def late(clock: dict[str, Any]) -> bool:
+            return bool(clock["breached"] or clock["misses"] or (clock["paused_at"] is None and clock["due"] <= now))
+
+        return [c for c in self.store.cases(CaseQuery(process_id=process_id, open_only=True, limit=10**9))
+                if any(late(k) for k in c.clocks.values())]
+
+    def verify(self, case_id: str | None = None) -> list[ChainProblem]:
+        """Check hash chains and that replaying each history rebuilds the stored row."""
+        ids = [case_id] if case_id else [c.id for c in self.store.cases(CaseQuery(limit=10**9))]
+        problems: list[ChainProblem] = []
+        for cid in ids:
+            case = self._case_or_refuse(cid)
+            events = self.store.events(cid)
+            chain = verify_chain(case, events)
+            problems += chain
+            if not chain:
+                rebuilt = replay(self.compiled(case.process_hash), events)
+                if rebuilt is None or replace(rebuilt, revision=case.revision) != case:
+                    problems.append(ChainProblem(cid, case.last_seq, "the stored case row does not match its history"))
+        return problems
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- internals ------------------------------------------------------------------------
+    def _case_or_refuse(self, case_id: str) -> CaseRecord:
+        try:
+            return self.store.case(case_id)
+        except UnknownCaseError as exc:
+            raise RefusedError(str(exc)) from None
+
+    def _fire_case_timers(self, case_id: str, at: int) -> None:
+        while True:
+            due = [t for t in self.store.timers(case_id) if t.due_at <= at]
+            if not due or all(self._fire(t, at) is None for t in due):
+                return
+
+    def _fire(self, timer: TimerRecord, now: int) -> list[EventRecord] | None:
+        case = self.store.case(timer.case_id)
+        if timer not in desired_timers(case.id, case.clocks, case.last_seq, {timer.key: timer}):
+            return None  # read before the case moved on; the case's own commit already replaced it
+        cp = self.compiled(case.process_hash)
+        events = decide_timer(cp, case, timer, now)
+        try:
+            self._commit(cp, case, events, fired=timer)
+        except ConflictError:
+            return None  # another worker fired it or the case moved on; its own timers say what is left
+        return events
+
+    def _commit(self, cp: CompiledProcess, case: CaseRecord | None, events: list[EventRecord],
+                fired: TimerRecord | None = None) -> CaseRecord:
+        new = case
+        for event in events:
+            new = apply_event(cp, new, event)
+        assert new is not None
+        new = replace(new, revision=(case.revision + 1) if case else 1)
+        before = {t.key: t for t in desired_timers(case.id, case.clocks, case.last_seq)} if case else {}
+        after = desired_timers(new.id, new.clocks, new.last_seq, before)
+        after_keys = {t.key for t in after}
+        outbox = [OutboxMessage(f"{e.case_id}:{e.seq}", e.case_id, e.at,
+                                {"kind": e.kind, "process": new.process_id, "actor": e.actor, "role": e.role,
+                                 **e.payload}) for e in events]
+        self.store.commit(Commit(
+            case=new, events=events, outbox=outbox,
+            add_timers=[t for t in after if before.get(t.key) != t],
+            cancel_timers=[k for k in before if k not in after_keys],
+            fired_timer=fired.key if fired else None))
+        return new
+
+
+__all__ = ["Actor", "Engine", "RefusedError", "ConflictError", "SYSTEM_ACTOR", "SYSTEM_ROLE"]

@@ -1,0 +1,6 @@
+"""Errors the runtime raises to its callers."""
+from __future__ import annotations
+
+
+class RefusedError(Exception):
+    """A call that was refused and changed nothing; ``str()`` says why and what to do."""

@@ -1,0 +1,65 @@
+"""Events and their hash chain.
+
+Each event's hash covers its own fields and the previous event's hash, so
+editing or deleting any stored row breaks every hash after it. ``verify``
+recomputes the chain and names the first event that does not match.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..store.base import CaseRecord, EventRecord
+
+GENESIS = "0" * 64
+
+
+def event_hash(case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload: dict[str, Any],
+               prev_hash: str) -> str:
+    body = json.dumps([case_id, seq, at, actor, role, kind, payload, prev_hash], ensure_ascii=False,
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def next_event(case_id: str, prev_seq: int, prev_hash: str, at: int, actor: str, role: str, kind: str,
+               payload: dict[str, Any]) -> EventRecord:
+    seq = prev_seq + 1
+    return EventRecord(case_id, seq, at, actor, role, kind, payload, prev_hash,
+                       event_hash(case_id, seq, at, actor, role, kind, payload, prev_hash))
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    case_id: str
+    seq: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}: event {self.seq}: {self.message}"
+
+
+def verify_chain(case: CaseRecord, events: Sequence[EventRecord]) -> list[ChainProblem]:
+    """Problems with a case's stored history, empty when it is intact."""
+    problems = []
+    prev_hash, expected_seq = GENESIS, 1
+    for event in events:
+        if event.seq != expected_seq:
+            problems.append(ChainProblem(case.id, expected_seq, f"missing (found event {event.seq} next)"))
+            break
+        if event.prev_hash != prev_hash:
+            problems.append(ChainProblem(case.id, event.seq, "does not follow the event before it (deleted or reordered?)"))
+            break
+        recomputed = event_hash(event.case_id, event.seq, event.at, event.actor, event.role, event.kind,
+                                event.payload, event.prev_hash)
+        if recomputed != event.hash or event.case_id != case.id:
+            problems.append(ChainProblem(case.id, event.seq, f"{event.kind} at {event.at} was altered after it was written"))
+            break
+        prev_hash, expected_seq = event.hash, expected_seq + 1
+    else:
+        if case.last_seq != len(events) or case.last_hash != prev_hash:
+            problems.append(ChainProblem(case.id, case.last_seq,
+                                         f"the case row expects {case.last_seq} events but the history has {len(events)}"))
+    return problems

@@ -1,0 +1,76 @@
+"""Check and coerce field values against their declared types.
+
+The API takes typed values (``check_value``); the CLI passes text, which
+``coerce_text`` turns into the declared type first. Both explain a refusal
+in words a process owner understands.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..calendar import parse_local
+from ..language.diagnostics import did_you_mean
+from ..language.spec import Field, FieldType
+
+
+class InputError(ValueError):
+    pass
+
+
+def check_value(field: Field, value: Any, timezone: str) -> Any:
+    kind = field.type
+    if kind is FieldType.STRING and isinstance(value, str):
+        return value
+    if kind is FieldType.NUMBER and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if kind is FieldType.BOOL and isinstance(value, bool):
+        return value
+    if kind is FieldType.ENUM and isinstance(value, str):
+        if value in field.values:
+            return value
+        hint = did_you_mean(value, field.values)
+        raise InputError(f"{field.id}: {value!r} is not one of {', '.join(field.values)}" + (f"; {hint}" if hint else ""))
+    if kind is FieldType.DATETIME and isinstance(value, str):
+        try:
+            parse_local(value, timezone)
+        except ValueError as exc:
+            raise InputError(f"{field.id}: {exc}") from None
+        return value
+    raise InputError(f"{field.id}: expected {_WORDS[kind]}, got {value!r}")
+
+
+_WORDS = {FieldType.STRING: "text", FieldType.NUMBER: "a number", FieldType.BOOL: "true or false",
+          FieldType.ENUM: "one of the listed values", FieldType.DATETIME: "a date and time such as '2025-09-30 18:00'"}
+
+
+def check_values(fields: Mapping[str, Field], values: Mapping[str, Any], timezone: str) -> dict[str, Any]:
+    out = {}
+    for name, value in values.items():
+        if name not in fields:
+            hint = did_you_mean(name, fields)
+            raise InputError(f"unknown field {name!r}" + (f"; {hint}" if hint else f"; fields: {', '.join(fields)}"))
+        if value is None:
+            continue
+        out[name] = check_value(fields[name], value, timezone)
+    return out
+
+
+def coerce_text(fields: Mapping[str, Field], raw: Mapping[str, str]) -> dict[str, Any]:
+    """'amount=3000' style CLI values into the declared types (unknown names pass through to be refused)."""
+    out: dict[str, Any] = {}
+    for name, text in raw.items():
+        field = fields.get(name)
+        if field is None or field.type in (FieldType.STRING, FieldType.ENUM, FieldType.DATETIME):
+            out[name] = text
+        elif field.type is FieldType.NUMBER:
+            try:
+                out[name] = int(text) if text.lstrip("-").isdigit() else float(text)
+            except ValueError:
+                raise InputError(f"{name}: expected a number, got {text!r}") from None
+        else:
+            lowered = text.lower()
+            if lowered not in ("true", "false"):
+                raise InputError(f"{name}: expected true or false, got {text!r}")
+            out[name] = lowered == "true"
+    return out

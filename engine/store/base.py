@@ -1,0 +1,122 @@
+"""The store interface the runtime needs, and the records that cross it.
+
+The runtime computes every change (new case row, events with their hash
+chain, timers to add and cancel, outbox messages) and hands it to
+``Store.commit`` as one ``Commit``; a store applies it in one transaction or
+not at all. A PostgreSQL store is one more class implementing ``Store``.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class StoreError(Exception):
+    """The store file cannot be used (not ours, too new, damaged)."""
+
+
+class ConflictError(Exception):
+    """Someone else changed the case first; reload it and try again."""
+
+
+class UnknownCaseError(KeyError):
+    def __str__(self) -> str:
+        return f"no case {self.args[0]!r} in this store"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    id: str
+    process_id: str
+    process_hash: str
+    state: str
+    branches: dict[str, str]  # branch id -> its current state, while in a parallel state
+    data: dict[str, Any]
+    owner_role: str | None  # who holds the case now (a reassigning escalation changes it)
+    clocks: dict[str, Any]  # deadline id -> running clock, see runtime/clocks.py
+    revision: int
+    opened_at: int
+    closed_at: int | None
+    last_at: int  # instant of the latest event; later actions may not be earlier
+    last_hash: str
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    case_id: str
+    seq: int
+    at: int
+    actor: str
+    role: str
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimerRecord:
+    case_id: str
+    deadline: str
+    kind: str  # "warn" | "breach" | "step" | "repeat"
+    step: int  # escalation step (0 before any) or repeat occurrence
+    due_at: int
+    armed_by_seq: int
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.case_id, self.deadline, self.kind, self.step)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: str  # stable, for at-least-once delivery with de-duplication: "<case>:<seq>:<n>"
+    case_id: str
+    at: int
+    message: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """Everything one state change writes, applied atomically."""
+
+    case: CaseRecord  # the new row; its revision is the old one + 1 (1 for a new case)
+    events: Sequence[EventRecord]
+    add_timers: Sequence[TimerRecord] = ()
+    cancel_timers: Sequence[tuple[str, str, str, int]] = ()  # TimerRecord.key values
+    outbox: Sequence[OutboxMessage] = ()
+    fired_timer: tuple[str, str, str, int] | None = None  # a tick step: this row must still exist
+
+
+@dataclass(frozen=True, slots=True)
+class CaseQuery:
+    process_id: str | None = None
+    state: str | None = None
+    owner_role: str | None = None
+    open_only: bool = False
+    limit: int = 1000
+
+
+@dataclass
+class StoredProcess:
+    content_hash: str
+    process_id: str
+    version: int
+    source: bytes = field(repr=False, default=b"")
+
+
+class Store(Protocol):
+    def save_process(self, process: StoredProcess) -> None: ...
+    def process(self, content_hash: str) -> StoredProcess: ...
+    def processes(self) -> list[StoredProcess]: ...
+    def case(self, case_id: str) -> CaseRecord: ...
+    def cases(self, query: CaseQuery) -> list[CaseRecord]: ...
+    def events(self, case_id: str) -> list[EventRecord]: ...
+    def commit(self, change: Commit) -> None: ...
+    def due_timers(self, now: int, limit: int) -> list[TimerRecord]: ...
+    def timers(self, case_id: str) -> list[TimerRecord]: ...
+    def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]: ...
+    def ack_outbox(self, ids: Sequence[str]) -> None: ...
+    def close(self) -> None: ...

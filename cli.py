@@ -139,5 +139,245 @@ def diff(old: str, new: str, fmt: str) -> None:
     sys.exit(1 if changes else 0)
 
 
+# -- the runtime ------------------------------------------------------------------------------
+
+DB_OPTION = click.option("--db", default="complaintflow.db", show_default=True, help="SQLite store file.")
+NOW_OPTION = click.option("--now", "now_text", default=None,
+                          help="The instant to act at, e.g. '2025-09-30 18:00' (default: the wall clock).")
+
+
+def _now(text: str | None, timezone: str = "Asia/Shanghai") -> int:
+    """The one place that reads the wall clock: only when --now is not given."""
+    if text is None:
+        import time
+
+        return int(time.time())
+    from engine.calendar import parse_local
+
+    try:
+        return parse_local(text, timezone)
+    except ValueError as exc:
+        _fail(f"--now: {exc}", 2)
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            _fail(f"{option} expects NAME=VALUE, got {item!r}", 2)
+        out[name.strip()] = value
+    return out
+
+
+class _Refusals:
+    """Map the engine's refusals to exit code 1 with the engine's own message."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        from engine import ConflictError, DefinitionError, RefusedError, StoreError
+        from engine.calendar import CalendarError
+        from engine.runtime.values import InputError
+
+        if isinstance(exc, DefinitionError):
+            click.echo(str(exc), err=True)
+            _fail("the process file has errors (complaintflow validate shows them all)")
+        if isinstance(exc, (RefusedError, StoreError, ConflictError, InputError, CalendarError)):
+            _fail(str(exc))
+        return False
+
+
+def _engine(db: str) -> Any:
+    from engine import Engine
+
+    with _Refusals():
+        return Engine(db)
+
+
+def _actor(actor: str | None, roles: tuple[str, ...]) -> Any:
+    from engine import Actor
+
+    if not actor or not roles:
+        _fail("say who acts: --as NAME --role ROLE (--role may repeat)", 2)
+    return Actor(actor, tuple(roles))
+
+
+def _emit(fmt: str, data: Any, text: str) -> None:
+    import json
+
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str) if fmt == "json" else text)
+
+
+@main.command()
+@click.argument("process")
+@click.option("--data", "data", multiple=True, help="A field of the complaint record, NAME=VALUE (repeat).")
+@click.option("--as", "actor", help="Who records the complaint.")
+@click.option("--role", "roles", multiple=True, help="The actor's role (repeat for several).")
+@DB_OPTION
+@NOW_OPTION
+@click.option("--format", "fmt", type=FORMATS, default="text")
+def start(process: str, data: tuple[str, ...], actor: str | None, roles: tuple[str, ...], db: str,
+          now_text: str | None, fmt: str) -> None:
+    """Open a complaint case on a process (a file or a bundled process id)."""
+    from dataclasses import asdict
+
+    from engine.runtime.values import coerce_text
+
+    who = _actor(actor, roles)
+    engine = _engine(db)
+    with _Refusals():
+        spec = engine.load_process(resolve_process_path(process))
+        case = engine.start(spec, coerce_text(spec.fields, _pairs(data, "--data")), who,
+                            at=_now(now_text, spec.timezone))
+    _emit(fmt, asdict(case), f"{case.id}")
+    click.echo(f"case {case.id} opened on {spec.id} v{spec.version}, in {case.state!r}", err=True)
+
+
+@main.command()
+@click.argument("case_id")
+@click.argument("action")
+@click.option("--input", "inputs", multiple=True, help="A field given with the action, NAME=VALUE (repeat).")
+@click.option("--as", "actor", help="Who acts.")
+@click.option("--role", "roles", multiple=True, help="The actor's role (repeat for several).")
+@DB_OPTION
+@NOW_OPTION
+@click.option("--format", "fmt", type=FORMATS, default="text")
+def act(case_id: str, action: str, inputs: tuple[str, ...], actor: str | None, roles: tuple[str, ...], db: str,
+        now_text: str | None, fmt: str) -> None:
+    """Take an action on a case."""
+    from dataclasses import asdict
+
+    from engine.runtime.values import coerce_text
+
+    who = _actor(actor, roles)
+    engine = _engine(db)
+    with _Refusals():
+        before = engine.case(case_id)
+        spec = engine.compiled(before.process_hash).spec
+        case = engine.act(case_id, action, who, coerce_text(spec.fields, _pairs(inputs, "--input")),
+                          at=_now(now_text, spec.timezone))
+    _emit(fmt, asdict(case), f"{case.id} {before.state} -> {case.state}")
+
+
+@main.command()
+@DB_OPTION
+@NOW_OPTION
+@click.option("--format", "fmt", type=FORMATS, default="text")
+def tick(db: str, now_text: str | None, fmt: str) -> None:
+    """Fire every warning, breach and escalation step due by now."""
+    from dataclasses import asdict
+
+    from engine.report.timeline import describe_event
+
+    engine = _engine(db)
+    with _Refusals():
+        fired = engine.tick(_now(now_text))
+    lines = [describe_event(engine, e) for e in fired]
+    _emit(fmt, [asdict(e) for e in fired], "\n".join(lines) if lines else "nothing due")
+
+
+@main.command("case")
+@click.argument("case_id")
+@DB_OPTION
+@click.option("--format", "fmt", type=FORMATS, default="text")
+def case_command(case_id: str, db: str, fmt: str) -> None:
+    """Show a case: state, owner, record and running deadlines."""
+    from dataclasses import asdict
+
+    from engine.report.timeline import describe_case
+
+    engine = _engine(db)
+    with _Refusals():
+        case = engine.case(case_id)
+        text = describe_case(engine, case)
+    _emit(fmt, asdict(case), text)
+
+
+@main.command()
+@click.argument("case_id")
+@DB_OPTION
+@click.option("--format", "fmt", type=FORMATS, default="text")
+def history(case_id: str, db: str, fmt: str) -> None:
+    """Print a case's full history, oldest first."""
+    from dataclasses import asdict
+
+    from engine.report.timeline import describe_event
+
+    engine = _engine(db)
+    with _Refusals():
+        events = engine.history(case_id)
+    _emit(fmt, [asdict(e) for e in events], "\n".join(describe_event(engine, e) for e in events))
+
+
+@main.command()
+@click.option("--process", "process_id", help="Only cases of this process id.")
+@click.option("--state", help="Only cases in this state.")
+@click.option("--role", help="Only cases held by this role.")
+@click.option("--open", "open_only", is_flag=True, help="Only open cases.")
+@click.option("--overdue", is_flag=True, help="Only open cases with a deadline breached or due by --now.")
+@DB_OPTION
+@NOW_OPTION
+@click.option("--format", "fmt", type=FORMATS, default="text")
+def cases(process_id: str | None, state: str | None, role: str | None, open_only: bool, overdue: bool, db: str,
+          now_text: str | None, fmt: str) -> None:
+    """List cases."""
+    from dataclasses import asdict
+
+    from engine import CaseQuery
+    from engine.report.timeline import describe_case_line
+
+    engine = _engine(db)
+    with _Refusals():
+        if overdue:
+            found = [c for c in engine.overdue(_now(now_text), process_id)
+                     if (state is None or c.state == state) and (role is None or c.owner_role == role)]
+        else:
+            found = engine.cases(CaseQuery(process_id, state, role, open_only))
+    _emit(fmt, [asdict(c) for c in found], "\n".join(describe_case_line(engine, c) for c in found) or "no cases")
+
+
+@main.command()
+@click.argument("case_id", required=False)
+@DB_OPTION
+@click.option("--format", "fmt", type=FORMATS, default="text")
+def verify(case_id: str | None, db: str, fmt: str) -> None:
+    """Check that no stored history was altered: hash chains and replay (exit 1 on any problem)."""
+    engine = _engine(db)
+    with _Refusals():
+        problems = engine.verify(case_id)
+    _emit(fmt, [str(p) for p in problems], "\n".join(str(p) for p in problems) or "history intact")
+    sys.exit(1 if problems else 0)
+
+
+
+@main.command()
+@click.option("--db", default=None, help="Store file to write (default: a new temporary file).")
+def demo(db: str | None) -> None:
+    """Run a scripted working day of complaints through every bundled process and print the timeline."""
+    import tempfile
+
+    from engine import Engine
+    from engine.demo import DemoStats, run_demo
+    from engine.resources import processes_dir
+
+    path = Path(db) if db else Path(tempfile.mkdtemp(prefix="complaintflow-demo-")) / "demo.db"
+    if path.exists():
+        _fail(f"{path} already exists; the demo writes a new store (pass another --db)", 2)
+    files = sorted(processes_dir().glob("*.yaml"))
+    click.echo(f"complaintflow demo: {len(files)} processes, simulated clock, store {path}\n", err=True)
+    stats = DemoStats()
+    with _Refusals():
+        engine = Engine(path)
+        for line in run_demo(engine, files, stats):
+            click.echo(line)
+    click.echo(f"\n{stats.cases} cases, {stats.actions} actions, {stats.closed} closed; deadlines met on time "
+               f"{stats.met_on_time}, met late {stats.met_late}, breached {stats.breaches}; "
+               f"{stats.escalations} escalation steps (deepest: step {stats.deepest_step})")
+    click.echo(f"store kept at {path}: try  complaintflow cases --db {path}  and  "
+               f"complaintflow verify --db {path}", err=True)
+
+
 if __name__ == "__main__":
     main()

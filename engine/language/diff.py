@@ -104,28 +104,25 @@ def due_kind(old: Due, new: Due) -> str:
     return "changed"
 
 
-# Attribute table entries: (attribute, label, how to compare): "value" shows both values,
-# "set" lists what was added and removed (order does not matter), "quoted" shows JSON-quoted text.
-Spec = tuple[str, str, str]
-_STATE: tuple[Spec, ...] = (("title", "title", "value"), ("initial", "initial", "value"), ("final", "final", "value"),
-                            ("owner", "owner", "value"), ("pause", "pause", "value"),
-                            ("checklist", "checklist", "list"), ("branches", "branches", "set"),
-                            ("branch", "branch", "value"))
-_ACTION: tuple[Spec, ...] = (("title", "title", "value"), ("sources", "from", "set"), ("target", "to", "value"),
-                             ("roles", "roles", "set"), ("guard", "guard", "quoted"), ("inputs", "inputs", "set"))
-_FIELD: tuple[Spec, ...] = (("title", "title", "value"), ("type", "type", "value"), ("required", "required", "value"),
-                            ("pii", "pii", "value"), ("values", "values", "set"))
-_DEADLINE: tuple[Spec, ...] = (("title", "title", "value"), ("start", "start", "set"), ("stop", "stop", "set"),
-                               ("calendar", "calendar", "value"), ("role", "role", "value"),
-                               ("warn_before", "warn_before", "value"), ("escalation", "escalation", "value"),
-                               ("reset_by", "reset_by", "set"))
-_CALENDAR: tuple[Spec, ...] = (("title", "title", "value"), ("extends", "extends", "value"),
-                               ("weekdays", "weekdays", "set"), ("hours", "hours", "value"),
-                               ("statutory", "statutory", "value"), ("holidays", "holidays", "set"),
-                               ("workdays", "workdays", "set"), ("unpublished_year", "unpublished_year", "value"))
-_PROCESS: tuple[Spec, ...] = (("id", "id", "value"), ("version", "version", "value"), ("title", "title", "value"),
-                              ("source", "source", "value"), ("timezone", "timezone", "value"),
-                              ("calendar", "calendar", "value"))
+# Which attributes to compare and how: "value" shows both values, "set" lists what was
+# added and removed (order does not matter), "quoted" shows JSON-quoted text (guards).
+Spec = tuple[tuple[str, str], ...]  # (attribute, how)
+
+
+def _specs(text: str) -> Spec:
+    """'title sources:set guard:quoted' -> (("title", "value"), ("sources", "set"), ("guard", "quoted"))."""
+    return tuple((word.split(":") + ["value"])[:2] for word in text.split())  # type: ignore[misc]
+
+
+_PROCESS = _specs("id version title source timezone calendar")
+_CALENDAR = _specs("title extends weekdays:set hours statutory holidays:set workdays:set unpublished_year")
+_ROLE = _specs("title")
+_FIELD = _specs("title type required pii values:set")
+_STATE = _specs("title initial final owner pause checklist branches:set branch")
+_ACTION = _specs("title sources:set target roles:set guard:quoted inputs:set")
+_DEADLINE = _specs("title start:set stop:set calendar role warn_before escalation reset_by:set")
+_STEP = _specs("role do")
+_LABELS = {"sources": "from", "target": "to"}  # the words the YAML file uses
 
 
 def _view(obj: Any, attr: str) -> Any:
@@ -143,7 +140,8 @@ def _view(obj: Any, attr: str) -> Any:
 
 
 def _attributes(what: str, item_id: str, old: Any, new: Any, specs: tuple[Spec, ...]) -> Iterator[Change]:
-    for attr, label, how in specs:
+    for attr, how in specs:
+        label = _LABELS.get(attr, attr)
         before, after = _view(old, attr), _view(new, attr)
         if how == "set" and set(before) == set(after):
             continue
@@ -201,7 +199,7 @@ def _deadline(old: Deadline, new: Deadline) -> Iterator[Change]:
 
 
 def _escalation(old: Escalation, new: Escalation) -> Iterator[Change]:
-    yield from _attributes("escalation", new.id, old, new, (("title", "title", "value"),))
+    yield from _attributes("escalation", new.id, old, new, _ROLE)  # an escalation, like a role, has a title
     for n in range(1, max(len(old.steps), len(new.steps)) + 1):
         step_id = f"{new.id}.step{n}"
         before = old.steps[n - 1] if n <= len(old.steps) else None
@@ -211,7 +209,7 @@ def _escalation(old: Escalation, new: Escalation) -> Iterator[Change]:
         elif after is None and before is not None:
             yield Change("removed", "escalation", step_id, f"{before.do.value} {before.role}", to_jsonable(before), None)
         elif before is not None and after is not None:
-            yield from _attributes("escalation", step_id, before, after, (("role", "role", "value"), ("do", "do", "value")))
+            yield from _attributes("escalation", step_id, before, after, _STEP)
             if before.within != after.within:
                 yield Change(budget_kind(before.within, after.within), "escalation", step_id,
                              f"within {_show(before.within)} -> {_show(after.within)} ({after.role})",
@@ -226,7 +224,7 @@ def diff(old: Process, new: Process) -> list[Change]:
     """Every semantic difference from ``old`` to ``new``; empty when they describe the same process."""
     changes = list(_attributes("process", new.id, old, new, _PROCESS))
     changes += _items("calendar", old.calendars, new.calendars, _simple("calendar", _CALENDAR))
-    changes += _items("role", old.roles, new.roles, _simple("role", (("title", "title", "value"),)))
+    changes += _items("role", old.roles, new.roles, _simple("role", _ROLE))
     changes += _items("field", old.fields, new.fields, _simple("field", _FIELD))
     changes += _items("state", old.states, new.states, _simple("state", _STATE))
     changes += _items("action", old.actions, new.actions, _simple("action", _ACTION))

@@ -81,14 +81,20 @@ class Engine:
         case = self._case_or_refuse(case_id)
         if at < case.last_at:
             raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
-        self._fire_case_timers(case_id, at)  # a deadline that ran out before this action is recorded first
-        case = self.store.case(case_id)
         cp = self.compiled(case.process_hash)
-        try:
-            events = decide_action(cp, case, action, actor.id, actor.roles, dict(inputs or {}), at)
-        except InputError as exc:
-            raise RefusedError(f"case {case_id}: {exc}") from None
+        events = self._decide(cp, case, action, actor, inputs, at)  # refuses before anything is written
+        if any(t.due_at <= at for t in self.store.timers(case_id)):
+            self._fire_case_timers(case_id, at)  # a deadline that ran out before this action is recorded first
+            case = self.store.case(case_id)
+            events = self._decide(cp, case, action, actor, inputs, at)
         return self._commit(cp, case, events)
+
+    def _decide(self, cp: CompiledProcess, case: CaseRecord, action: str, actor: Actor,
+                inputs: Mapping[str, Any] | None, at: int) -> list[EventRecord]:
+        try:
+            return decide_action(cp, case, action, actor.id, actor.roles, dict(inputs or {}), at)
+        except InputError as exc:
+            raise RefusedError(f"case {case.id}: {exc}") from None
 
     def available_actions(self, case_id: str, actor: Actor) -> list[Action]:
         case = self._case_or_refuse(case_id)

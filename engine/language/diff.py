@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 from .durations import WEEKDAYS, approx_minutes
-from .spec import Calendar, Deadline, Due, Duration, Escalation, Process, Repeat, Title
+from .spec import Calendar, Deadline, Due, Duration, Escalation, EscalationStep, Process, Repeat, Title
 
 KINDS = ("added", "removed", "changed", "tightened", "loosened")
 
@@ -24,7 +24,7 @@ KINDS = ("added", "removed", "changed", "tightened", "loosened")
 @dataclass(frozen=True, slots=True)
 class Change:
     kind: str  # "added" | "removed" | "changed" | "tightened" | "loosened"
-    what: str  # "state" | "action" | "role" | "field" | "deadline" | "escalation" | "calendar" | "process"
+    what: str  # "process" | "calendar" | "role" | "field" | "state" | "action" | "deadline" | "escalation"
     id: str  # the item, e.g. "callback", or "major_case.step2" for an escalation step
     detail: str  # human text, e.g. "within 2wd -> within 5wd (完成后2个工作日内回访客户)"
     old: object = None  # JSON-able value before (None when added)
@@ -45,10 +45,10 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Title):
         return {"zh": value.zh, "en": value.en}
     if isinstance(value, Calendar):
-        return {"id": value.id, "title": to_jsonable(value.title), "weekdays": _weekdays(value.weekdays),
-                "hours": _hours(value.hours), "statutory": value.statutory, "holidays": sorted(value.holidays),
-                "workdays": sorted(value.workdays), "unpublished_year": value.unpublished_year.value,
-                "extends": value.extends}
+        return {"id": value.id, "title": to_jsonable(value.title), "extends": value.extends,
+                "weekdays": _weekdays(value.weekdays), "hours": _hours(value.hours),
+                "statutory": value.statutory, "holidays": sorted(value.holidays),
+                "workdays": sorted(value.workdays), "unpublished_year": value.unpublished_year.value}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (set, frozenset)):
@@ -83,7 +83,7 @@ def _show(value: Any) -> str:
 
 
 def budget_kind(old: Duration | None, new: Duration | None) -> str:
-    """"tightened" if ``new`` gives less time than ``old``, "loosened" if more, else "changed"."""
+    """Say "tightened" if ``new`` gives less time than ``old``, "loosened" if more, else "changed"."""
     if old is None or new is None:
         return "changed"  # a limit appearing or vanishing is not a budget on one scale
     if old.unit == new.unit:
@@ -106,12 +106,13 @@ def due_kind(old: Due, new: Due) -> str:
 
 # Which attributes to compare and how: "value" shows both values, "set" lists what was
 # added and removed (order does not matter), "quoted" shows JSON-quoted text (guards).
-Spec = tuple[tuple[str, str], ...]  # (attribute, how)
+AttrSpec = tuple[tuple[str, str], ...]  # (attribute, how)
 
 
-def _specs(text: str) -> Spec:
-    """'title sources:set guard:quoted' -> (("title", "value"), ("sources", "set"), ("guard", "quoted"))."""
-    return tuple((word.split(":") + ["value"])[:2] for word in text.split())  # type: ignore[misc]
+def _specs(text: str) -> AttrSpec:
+    """'title roles:set guard:quoted' -> (("title", "value"), ("roles", "set"), ("guard", "quoted"))."""
+    pairs = (word.partition(":") for word in text.split())
+    return tuple((attr, how or "value") for attr, _, how in pairs)
 
 
 _PROCESS = _specs("id version title source timezone calendar")
@@ -139,7 +140,8 @@ def _view(obj: Any, attr: str) -> Any:
     return value
 
 
-def _attributes(what: str, item_id: str, old: Any, new: Any, specs: tuple[Spec, ...]) -> Iterator[Change]:
+def _attributes(what: str, item_id: str, old: Any, new: Any, specs: AttrSpec) -> Iterator[Change]:
+    """One "changed" per attribute that differs."""
     for attr, how in specs:
         label = _LABELS.get(attr, attr)
         before, after = _view(old, attr), _view(new, attr)
@@ -150,7 +152,8 @@ def _attributes(what: str, item_id: str, old: Any, new: Any, specs: tuple[Spec, 
         if how == "set":
             added = sorted(str(v) for v in set(after) - set(before))
             removed = sorted(str(v) for v in set(before) - set(after))
-            parts = ([f"added {', '.join(added)}"] if added else []) + ([f"removed {', '.join(removed)}"] if removed else [])
+            parts = [f"{verb} {', '.join(names)}"
+                     for verb, names in (("added", added), ("removed", removed)) if names]
             detail = f"{label}: {'; '.join(parts)}"
             before, after = _listed(before), _listed(after)
         elif how == "quoted":
@@ -193,21 +196,21 @@ def _items(what: str, old: dict[str, Any], new: dict[str, Any],
 
 def _deadline(old: Deadline, new: Deadline) -> Iterator[Change]:
     if old.due != new.due:
-        yield Change(due_kind(old.due, new.due), "deadline", new.id, f"{old.due} -> {new.due} ({new.title.zh})",
-                     str(old.due), str(new.due))
+        detail = f"{old.due} -> {new.due} ({new.title.zh})"
+        yield Change(due_kind(old.due, new.due), "deadline", new.id, detail, str(old.due), str(new.due))
     yield from _attributes("deadline", new.id, old, new, _DEADLINE)
 
 
 def _escalation(old: Escalation, new: Escalation) -> Iterator[Change]:
-    yield from _attributes("escalation", new.id, old, new, _ROLE)  # an escalation, like a role, has a title
+    yield from _attributes("escalation", new.id, old, new, _ROLE)  # like a role, only a title besides steps
     for n in range(1, max(len(old.steps), len(new.steps)) + 1):
         step_id = f"{new.id}.step{n}"
         before = old.steps[n - 1] if n <= len(old.steps) else None
         after = new.steps[n - 1] if n <= len(new.steps) else None
         if before is None and after is not None:
-            yield Change("added", "escalation", step_id, f"{after.do.value} {after.role}", None, to_jsonable(after))
+            yield Change("added", "escalation", step_id, _step(after), None, to_jsonable(after))
         elif after is None and before is not None:
-            yield Change("removed", "escalation", step_id, f"{before.do.value} {before.role}", to_jsonable(before), None)
+            yield Change("removed", "escalation", step_id, _step(before), to_jsonable(before), None)
         elif before is not None and after is not None:
             yield from _attributes("escalation", step_id, before, after, _STEP)
             if before.within != after.within:
@@ -216,7 +219,11 @@ def _escalation(old: Escalation, new: Escalation) -> Iterator[Change]:
                              to_jsonable(before.within), to_jsonable(after.within))
 
 
-def _simple(what: str, specs: tuple[Spec, ...]) -> Callable[[Any, Any], Iterator[Change]]:
+def _step(step: EscalationStep) -> str:
+    return f"{step.do.value} {step.role}" + (f" within {step.within}" if step.within else "")
+
+
+def _simple(what: str, specs: AttrSpec) -> Callable[[Any, Any], Iterator[Change]]:
     return lambda old, new: _attributes(what, new.id, old, new, specs)
 
 

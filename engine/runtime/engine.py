@@ -119,7 +119,7 @@ class Engine:
                 if events is not None:
                     fired += events
                     progressed = True
-            if len(due) < batch or not progressed:
+            if not progressed:  # nothing left, or only timers another worker is firing
                 return fired
 
     def case(self, case_id: str) -> CaseRecord:

@@ -68,6 +68,7 @@ class _Writer:
         self.lines: list[str] = []
 
     def id(self, sid: str) -> str:
+        # an id no state declares only occurs in an unchecked spec; guard it all the same
         return self.ids.get(sid) or (f"s_{sid}" if sid.lower() in RESERVED else sid)
 
     def emit(self, depth: int, line: str) -> None:

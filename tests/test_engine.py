@@ -1,0 +1,191 @@
+"""Engine behaviour on a small process: roles, guards, inputs, deadlines, escalation, pause, replay."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine import Actor, Engine, RefusedError
+from engine.language.check import load_process_bytes
+
+from helpers import MINI, at, ids
+
+DESK = Actor("wang", ("desk",))
+HEAD = Actor("li", ("head",))
+BOSS = Actor("zhao", ("boss",))
+DATA = {"customer_name": "张三", "severity": "general"}
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    e = Engine(tmp_path / "t.db", new_case_id=ids())
+    yield e
+    e.close()
+
+
+@pytest.fixture
+def spec(engine: Engine, tmp_path: Path):
+    path = tmp_path / "mini.yaml"
+    path.write_text(MINI, encoding="utf-8")
+    return engine.load_process(path)
+
+
+def kinds(engine: Engine, case_id: str) -> list[str]:
+    return [e.kind for e in engine.history(case_id)]
+
+
+def test_start_requires_fields_and_a_role_of_the_process(engine, spec):
+    with pytest.raises(RefusedError, match="missing required field.*severity"):
+        engine.start(spec, {"customer_name": "x"}, DESK, at=at("2025-11-03 10:00"))
+    with pytest.raises(RefusedError, match="none of the roles"):
+        engine.start(spec, DATA, Actor("x", ("cook",)), at=at("2025-11-03 10:00"))
+    with pytest.raises(RefusedError, match="'majr' is not one of general, major; did you mean 'major'"):
+        engine.start(spec, {**DATA, "severity": "majr"}, DESK, at=at("2025-11-03 10:00"))
+    assert engine.cases() == []
+
+
+def test_refusals_change_nothing(engine, spec):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:01"))
+    before = engine.case(case.id)
+    history = engine.history(case.id)
+    attempts = [
+        (lambda: engine.act(case.id, "finish", DESK, {"result": "ok"}, at=at("2025-11-03 10:02")), "needs one of: head"),
+        (lambda: engine.act(case.id, "finish", HEAD, at=at("2025-11-03 10:02")), "needs input.*result"),
+        (lambda: engine.act(case.id, "finish", HEAD, {"result": 5}, at=at("2025-11-03 10:02")), "expected text"),
+        (lambda: engine.act(case.id, "callback", DESK, at=at("2025-11-03 10:02")), "cannot be taken in 'handling'"),
+        (lambda: engine.act(case.id, "approve_big", BOSS, at=at("2025-11-03 10:02")), "amount >= 3000"),
+        (lambda: engine.act(case.id, "finish", HEAD, {"result": "ok"}, at=at("2025-11-03 10:00")), "earlier than"),
+        (lambda: engine.act(case.id, "fnish", HEAD, at=at("2025-11-03 10:02")), "did you mean 'finish'"),
+        (lambda: engine.act("nope", "finish", HEAD, at=at("2025-11-03 10:02")), "no case 'nope'"),
+    ]
+    for call, message in attempts:
+        with pytest.raises(RefusedError, match=message):
+            call()
+    assert engine.case(case.id) == before
+    assert engine.history(case.id) == history
+
+
+def test_refused_action_after_a_due_deadline_writes_nothing(engine, spec):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    with pytest.raises(RefusedError):
+        engine.act(case.id, "dispatch", HEAD, at=at("2025-11-03 10:30"))  # wrong role, forward long overdue
+    assert kinds(engine, case.id) == ["started"]
+
+
+def test_guard_allows_when_true(engine, spec):
+    case = engine.start(spec, {**DATA, "amount": 3000}, DESK, at=at("2025-11-03 10:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:01"))
+    assert engine.act(case.id, "approve_big", BOSS, at=at("2025-11-03 10:02")).state == "done"
+
+
+def test_available_actions_follow_roles_and_guards(engine, spec):
+    case = engine.start(spec, {**DATA, "amount": 100}, DESK, at=at("2025-11-03 10:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:01"))
+    everyone = Actor("all", ("desk", "head", "boss"))
+    assert [a.id for a in engine.available_actions(case.id, everyone)] == ["ask_customer", "finish"]
+    assert [a.id for a in engine.available_actions(case.id, DESK)] == []
+
+
+def test_breach_walks_the_escalation_chain_on_time(engine, spec):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    fired = engine.tick(at("2025-11-03 10:30"))
+    got = [(e.kind, e.at, e.payload.get("step"), e.payload.get("role")) for e in fired]
+    assert got == [
+        ("deadline_warning", at("2025-11-03 10:02"), None, "desk"),
+        ("deadline_breached", at("2025-11-03 10:03"), None, "desk"),
+        ("escalated", at("2025-11-03 10:03"), 1, "head"),
+        ("escalated", at("2025-11-03 10:08"), 2, "boss"),
+        ("escalated", at("2025-11-03 10:23"), 3, "board"),
+    ]
+    assert engine.case(case.id).owner_role == "boss"  # step 2 reassigns
+
+
+def test_tick_is_idempotent(engine, spec):
+    engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    first = engine.tick(at("2025-11-03 10:30"))
+    assert first
+    count = len(engine.history("c1"))
+    assert engine.tick(at("2025-11-03 10:30")) == []
+    assert len(engine.history("c1")) == count
+
+
+def test_meeting_a_deadline_cancels_its_timers(engine, spec):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:02"))
+    met = [e.payload for e in engine.history(case.id) if e.kind == "deadline_met"]
+    assert met == [{"deadline": "forward", "due": at("2025-11-03 10:03"), "on_time": True, "reason": "dispatch"}]
+    assert {t.deadline for t in engine.store.timers(case.id)} == {"handle"}
+    assert engine.tick(at("2025-11-03 10:30")) == []
+
+
+def test_two_working_days_across_national_day(engine, spec):
+    case = engine.start(spec, DATA, DESK, at=at("2025-09-30 09:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2025-09-30 09:01"))
+    done = engine.act(case.id, "finish", HEAD, {"result": "修好了"}, at=at("2025-09-30 18:00"))
+    assert done.clocks["callback"]["due"] == at("2025-10-10 18:00")
+    assert [e.kind for e in engine.tick(at("2025-10-10 17:59"))] == []
+    assert [e.payload["deadline"] for e in engine.tick(at("2025-10-10 18:00"))] == ["callback"]
+
+
+def test_pause_stops_the_clock_and_resume_keeps_the_time_left(engine, spec):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 09:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 09:00"))  # handle due 13:00
+    engine.act(case.id, "ask_customer", HEAD, at=at("2025-11-03 10:00"))
+    assert engine.store.timers(case.id) == []  # nothing can fire while waiting on the customer
+    assert engine.tick(at("2025-11-03 15:00")) == []
+    resumed = engine.act(case.id, "customer_answers", DESK, at=at("2025-11-03 12:30"))
+    assert resumed.clocks["handle"]["due"] == at("2025-11-03 15:30")  # 2.5 h paused, wall-clock budget
+
+
+def test_replay_rebuilds_the_stored_case_and_verify_is_clean(engine, spec):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    engine.tick(at("2025-11-03 10:10"))
+    engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:11"))
+    engine.act(case.id, "finish", HEAD, {"result": "ok"}, at=at("2025-11-03 11:00"))
+    assert engine.verify() == []
+
+
+def test_cases_pin_the_process_version_they_started_on(engine, spec, tmp_path):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    edited = MINI.replace("within: 4h", "within: 8h")
+    path = tmp_path / "mini.yaml"
+    path.write_text(edited, encoding="utf-8")
+    with pytest.raises(RefusedError, match="version 1 is already in this store with different content"):
+        engine.load_process(path)
+    path.write_text(edited.replace("version: 1", "version: 2"), encoding="utf-8")
+    v2 = engine.load_process(path)
+    new_case = engine.start(v2, DATA, DESK, at=at("2025-11-03 10:00"))
+    old = engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:01"))
+    new = engine.act(new_case.id, "dispatch", DESK, at=at("2025-11-03 10:01"))
+    assert old.clocks["handle"]["due"] == at("2025-11-03 14:01")
+    assert new.clocks["handle"]["due"] == at("2025-11-03 18:01")
+
+
+def test_survives_reopening_the_store(tmp_path, spec, engine):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    engine.close()
+    again = Engine(tmp_path / "t.db")
+    assert [e.kind for e in again.tick(at("2025-11-03 10:04"))] == ["deadline_warning", "deadline_breached", "escalated"]
+    again.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:05"))
+    assert again.verify() == []
+    again.close()
+
+
+def test_outbox_carries_every_event_once_with_a_stable_id(engine, spec):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    engine.tick(at("2025-11-03 10:04"))
+    messages = engine.store.outbox(None, 100)
+    assert [m.id for m in messages] == [f"{case.id}:{n}" for n in range(1, 5)]
+    assert messages[2].message["kind"] == "deadline_breached"
+    engine.store.ack_outbox([m.id for m in messages[:2]])
+    assert [m.id for m in engine.store.outbox(None, 100)] == [f"{case.id}:3", f"{case.id}:4"]
+
+
+def test_the_machine_is_shared_and_holds_no_cases(engine, spec):
+    for n in range(3):
+        engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+        engine.act(f"c{n + 1}", "dispatch", DESK, at=at("2025-11-03 10:01"))
+    compiled = engine.compiled(spec.content_hash)
+    assert compiled.machine.models == []
+    assert load_process_bytes(MINI.encode()).content_hash == spec.content_hash

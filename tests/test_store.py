@@ -1,0 +1,167 @@
+"""The SQLite store: refuses files that are not ours, detects tampering, keeps concurrent writers honest."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine import Actor, ConflictError, Engine, StoreError
+from engine.store.sqlite import SQLiteStore
+
+from helpers import MINI, at, ids
+
+ROOT = Path(__file__).resolve().parent.parent
+DESK = Actor("wang", ("desk",))
+DATA = {"customer_name": "张三", "severity": "general"}
+
+
+def _engine_with_case(tmp_path: Path) -> tuple[Engine, str]:
+    engine = Engine(tmp_path / "t.db", new_case_id=ids())
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    spec = engine.load_process(tmp_path / "mini.yaml")
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:01"))
+    return engine, case.id
+
+
+def test_a_text_file_is_not_a_store(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("hello", encoding="utf-8")
+    with pytest.raises(StoreError, match="not a complaintflow store"):
+        SQLiteStore(path)
+    assert path.read_text(encoding="utf-8") == "hello"
+
+
+def test_another_programs_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE orders (id INTEGER)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="SQLite file but not a complaintflow store"):
+        SQLiteStore(path)
+
+
+def test_a_store_from_newer_code_is_refused(tmp_path):
+    SQLiteStore(tmp_path / "t.db").close()
+    db = sqlite3.connect(tmp_path / "t.db")
+    db.execute("UPDATE meta SET value='99' WHERE key='format_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="format 99, newer than this complaintflow"):
+        SQLiteStore(tmp_path / "t.db")
+
+
+def test_verify_names_the_case_and_event_of_an_edited_row(tmp_path):
+    engine, case_id = _engine_with_case(tmp_path)
+    assert engine.verify() == []
+    db = sqlite3.connect(tmp_path / "t.db")
+    payload = json.loads(db.execute("SELECT payload FROM events WHERE case_id=? AND seq=2", (case_id,)).fetchone()[0])
+    payload["to"] = "closed"
+    db.execute("UPDATE events SET payload=? WHERE case_id=? AND seq=2", (json.dumps(payload), case_id))
+    db.commit()
+    db.close()
+    problems = [str(p) for p in engine.verify()]
+    assert problems == [f"case {case_id}: event 2: acted at {at('2025-11-03 10:01')} was altered after it was written"]
+
+
+def test_verify_detects_a_deleted_row(tmp_path):
+    engine, case_id = _engine_with_case(tmp_path)
+    db = sqlite3.connect(tmp_path / "t.db")
+    db.execute("DELETE FROM events WHERE case_id=? AND seq=2", (case_id,))
+    db.commit()
+    db.close()
+    assert [p.seq for p in engine.verify(case_id)] == [2]
+
+
+def test_verify_detects_an_edited_case_row(tmp_path):
+    engine, case_id = _engine_with_case(tmp_path)
+    db = sqlite3.connect(tmp_path / "t.db")
+    db.execute("UPDATE cases SET state='closed' WHERE id=?", (case_id,))
+    db.commit()
+    db.close()
+    assert [str(p) for p in engine.verify(case_id)] == [f"case {case_id}: event 3: the stored case row does not match its history"]
+
+
+class _ReadThenWait(SQLiteStore):
+    """Both writers read the case, then meet at the barrier, then both try to commit."""
+
+    def __init__(self, path: Path, barrier):
+        super().__init__(path)
+        self.barrier, self.armed = barrier, True
+
+    def case(self, case_id):
+        row = super().case(case_id)
+        if self.armed:
+            self.armed = False
+            self.barrier.wait(timeout=60)
+        return row
+
+
+def _act_concurrently(path: str, case_id: str, barrier, results) -> None:
+    engine = Engine(_ReadThenWait(Path(path), barrier))
+    try:
+        engine.act(case_id, "finish", Actor("li", ("head",)), {"result": "ok"}, at=at("2025-11-03 10:05"))
+        results.put("won")
+    except ConflictError as exc:
+        results.put(f"conflict: {exc}")
+
+
+def test_two_processes_on_one_case_one_wins_one_conflicts(tmp_path):
+    engine, case_id = _engine_with_case(tmp_path)
+    engine.close()
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    workers = [ctx.Process(target=_act_concurrently, args=(str(tmp_path / "t.db"), case_id, barrier, results))
+               for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    outcomes = sorted(results.get(timeout=10) for _ in workers)
+    assert outcomes[1] == "won"
+    assert outcomes[0].startswith(f"conflict: case '{case_id}' was changed by someone else")
+    again = Engine(tmp_path / "t.db")
+    assert [e.kind for e in again.history(case_id)].count("acted") == 2  # dispatch + exactly one finish
+    assert again.verify() == []
+
+
+_STREAM = """
+import sys
+sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})
+from engine import Actor, Engine
+from helpers import at
+engine = Engine({db!r})
+spec = engine.load_process({process!r})
+desk, head = Actor("wang", ("desk",)), Actor("li", ("head",))
+t = at("2025-11-03 09:00")
+for n in range(100000):
+    case = engine.start(spec, {{"customer_name": "x", "severity": "general"}}, desk, at=t)
+    print("ack", case.id, 1, flush=True)
+    engine.act(case.id, "dispatch", desk, at=t + 60)
+    print("ack", case.id, 2, flush=True)
+"""
+
+
+def test_killing_the_writer_loses_no_acknowledged_action(tmp_path):
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    script = _STREAM.format(root=str(ROOT), tests=str(ROOT / "tests"), db=str(tmp_path / "t.db"),
+                            process=str(tmp_path / "mini.yaml"))
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    acked = []
+    assert child.stdout is not None
+    for line in child.stdout:
+        acked.append(tuple(line.split()[1:]))
+        if len(acked) >= 60:
+            child.kill()  # SIGKILL: no cleanup, no final commit
+            break
+    child.wait(timeout=60)
+    engine = Engine(tmp_path / "t.db")
+    for case_id, seq in acked:
+        assert int(seq) <= len(engine.history(case_id)), f"acknowledged event {case_id}:{seq} was lost"
+    assert engine.verify() == []

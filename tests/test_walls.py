@@ -1,0 +1,33 @@
+"""Architecture walls: each third-party library in its one home, no wall clock below cli.py."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parent.parent / "engine"
+HOMES = {
+    "yaml": {"language/loader.py"},
+    "jsonschema": {"language/schema.py"},
+    "transitions": {"runtime/machine.py"},
+    "pendulum": {"calendar.py"},
+    "chinese_calendar": {"calendar.py"},
+    "sqlite3": {"store/sqlite.py"},
+    "click": set(),
+}
+
+
+def _sources() -> dict[str, str]:
+    return {str(p.relative_to(ENGINE)): p.read_text(encoding="utf-8") for p in ENGINE.rglob("*.py")}
+
+
+def test_each_library_is_imported_only_in_its_home():
+    for library, homes in HOMES.items():
+        pattern = re.compile(rf"^\s*(import {library}\b|from {library}\b)", re.M)
+        users = {name for name, text in _sources().items() if pattern.search(text)}
+        assert users <= homes, f"{library} imported outside its home: {sorted(users - homes)}"
+
+
+def test_nothing_below_cli_reads_the_wall_clock():
+    clock = re.compile(r"\b(time\.time|datetime\.now|datetime\.utcnow|pendulum\.now|date\.today|time\.monotonic)\(")
+    offenders = [name for name, text in _sources().items() if clock.search(text)]
+    assert offenders == []

@@ -7,6 +7,7 @@ import pytest
 
 from engine import Actor, Engine, RefusedError
 from engine.language.check import load_process_bytes
+from engine.store.memory import MemoryStore
 
 from helpers import MINI, at, ids
 
@@ -16,9 +17,10 @@ BOSS = Actor("zhao", ("boss",))
 DATA = {"customer_name": "张三", "severity": "general"}
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    e = Engine(tmp_path / "t.db", new_case_id=ids())
+@pytest.fixture(params=["sqlite", "memory"])
+def engine(request, tmp_path: Path) -> Engine:
+    store = tmp_path / "t.db" if request.param == "sqlite" else MemoryStore()
+    e = Engine(store, new_case_id=ids())
     yield e
     e.close()
 
@@ -163,6 +165,8 @@ def test_cases_pin_the_process_version_they_started_on(engine, spec, tmp_path):
 
 
 def test_survives_reopening_the_store(tmp_path, spec, engine):
+    if isinstance(engine.store, MemoryStore):
+        pytest.skip("a memory store does not outlive its engine")
     case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
     engine.close()
     again = Engine(tmp_path / "t.db")

@@ -21,20 +21,21 @@ _TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a numbe
                "object": "a mapping of keys", "array": "a list", "null": "nothing"}
 
 
-@lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
-    with open(schema_path(), encoding="utf-8") as handle:
+@lru_cache(maxsize=4)
+def schema(name: str = "process.schema.json") -> dict[str, Any]:
+    with open(schema_path().parent / name, encoding="utf-8") as handle:
         return json.load(handle)  # type: ignore[no-any-return]
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(schema())
+@lru_cache(maxsize=4)
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(schema(name))
 
 
-def check_schema(doc: Document) -> list[Diagnostic]:
+def check_schema(doc: Document, name: str = "process.schema.json") -> list[Diagnostic]:
+    """Positioned diagnostics for ``doc`` against ``schemas/<name>`` (any schema shipped there)."""
     out: list[Diagnostic] = []
-    for error in _validator().iter_errors(doc.data):
+    for error in _validator(name).iter_errors(doc.data):
         out.extend(_explain(doc, error))
     return out
 

@@ -99,11 +99,15 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 
 @main.command()
 @click.argument("process")
-def show(process: str) -> None:
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def show(process: str, fmt: str) -> None:
     """Print a process's roles, states, actions, deadlines and escalation chains as tables."""
+    from dataclasses import asdict
+
     from engine.language.render import table
 
-    click.echo(table.render(_load(process)))
+    spec = _load(process)
+    _emit(fmt, asdict(spec), table.render(spec) if fmt == "text" else "")
 
 
 @main.command()
@@ -207,7 +211,10 @@ def _actor(actor: str | None, roles: tuple[str, ...]) -> Any:
 def _emit(fmt: str, data: Any, text: str) -> None:
     import json
 
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str) if fmt == "json" else text)
+    def plain(value: Any) -> Any:  # frozensets and enums inside specs
+        return sorted(value) if isinstance(value, (set, frozenset)) else getattr(value, "value", str(value))
+
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=plain) if fmt == "json" else text)
 
 
 @main.command()

@@ -19,6 +19,7 @@ from .spec import (Action, Calendar, Deadline, Due, Duration, Escalation, Escala
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 DEFAULT_HOURS = ["09:00-18:00"]
+CALENDAR_KEYS = ("title", "weekdays", "hours", "statutory", "holidays", "workdays", "unpublished_year")
 
 
 class _Builder:
@@ -49,7 +50,7 @@ class _Builder:
         d = self.doc.data
         return Process(
             id=d["process"], version=d["version"], title=title(d["title"]),
-            source=Source(**d["source"]) if "source" in d else Source(""),
+            source=Source(d["source"]["file"], d["source"].get("section", "")) if "source" in d else Source(""),
             timezone=d.get("timezone", DEFAULT_TIMEZONE), calendar=d.get("calendar"),
             calendars=self.calendars(d.get("calendars", {})),
             roles={k: Role(k, title(v["title"])) for k, v in d.get("roles", {}).items()},
@@ -74,8 +75,9 @@ class _Builder:
                 self.bad(("calendars", cid, "extends"), "calendar-extends-cycle",
                          f"calendar {cid!r} extends itself through {' -> '.join(chain + (parent_id,))}")
             elif parent_id in raw:
-                base = dict(resolve(parent_id, chain + (cid,)))
-            merged[cid] = {**base, **own}
+                base = resolve(parent_id, chain + (cid,))
+            # Each key read by name: what the file gives wins over what the parent gives.
+            merged[cid] = {k: own.get(k, base.get(k)) for k in CALENDAR_KEYS if own.get(k, base.get(k)) is not None}
             return merged[cid]
 
         out = {}

@@ -75,7 +75,7 @@ class _Builder:
                 self.bad(("calendars", cid, "extends"), "calendar-extends-cycle",
                          f"calendar {cid!r} extends itself through {' -> '.join(chain + (parent_id,))}")
             elif parent_id in raw:
-                base = resolve(parent_id, chain + (cid,))
+                base = resolve(parent_id, chain + (parent_id,))
             # Each key read by name: what the file gives wins over what the parent gives.
             merged[cid] = {k: own.get(k, base.get(k)) for k in CALENDAR_KEYS if own.get(k, base.get(k)) is not None}
             return merged[cid]

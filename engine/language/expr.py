@@ -56,7 +56,10 @@ def parse_guard(text: str) -> Guard:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise GuardError(f"guard syntax error: {exc.msg}", (exc.offset or 1)) from None
+        # Python gives offset 0 (or one past the text) when the expression ends too early.
+        col = exc.offset if exc.offset and 0 < exc.offset <= len(source) else len(source.rstrip()) + 1
+        raise GuardError(f"guard syntax error: {exc.msg}", col,
+                         "compare with == != < <= > >=, join with and / or, quote text as 'text'") from None
     names: set[str] = set()
     return Guard(text, tree, _compile(tree.body, names), frozenset(names))
 

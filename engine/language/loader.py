@@ -29,13 +29,16 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 
 # YAML 1.2 core schema, minus leading-zero integers (``012`` stays a string).
 _CORE = (
     (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")),
     (_NULL, re.compile(r"^(?:~|null|Null|NULL)$")),
     (_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")),
-    (_FLOAT, re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")),
+    # A float needs a point or an exponent, and no leading zero before an exponent (09, 012 stay text).
+    (_FLOAT, re.compile(r"^[-+]?(?:(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+)$")),
 )
 # A plain scalar that YAML 1.1 tools (PyYAML's safe_load among them) read as a base-60 number.
 _SEXAGESIMAL = re.compile(r"^[0-9]+(?::[0-5]?[0-9])+$")
@@ -150,6 +153,9 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
         doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, "file is empty", "yaml-syntax"))
         return doc
     doc.data = _plain(root, (), doc)
+    if doc.data is None:  # "~", "null" or a lone tag: nothing to check, and nothing to run
+        doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, "file holds no process (its value is null)",
+                                          "yaml-syntax", (), "a process file is a mapping starting with 'process:'"))
     return doc
 
 
@@ -182,6 +188,10 @@ def _pos(node: Node) -> tuple[int, int]:
 def _plain(node: Node, path: Path, doc: Document) -> Any:
     """Turn a node into plain Python data, recording positions and refusing what we do not accept."""
     doc.positions[path] = _pos(node)
+    if not isinstance(node, ScalarNode) and node.tag not in (_MAP, _SEQ):
+        doc.diagnostics.append(doc.problem(path, "yaml-tag", f"tag {node.tag!r} is not allowed",
+                                           hint="remove the tag; values are plain mappings, lists and text"))
+        return None
     if isinstance(node, MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -191,7 +201,7 @@ def _plain(node: Node, path: Path, doc: Document) -> Any:
                                                   "a key must be a plain name, not a list or mapping", "yaml-key", path))
                 continue
             key = str(key_node.value)
-            if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":
+            if key == "<<" and key_node.style is None:  # YAML 1.1 tools would merge here; quoted '<<' is just text
                 line, col = _pos(key_node)
                 doc.diagnostics.append(Diagnostic(doc.file, line, col, Severity.ERROR,
                                                   "merge key '<<' is not allowed", "yaml-alias", path,

@@ -43,6 +43,20 @@ def check_schema(doc: Document, name: str = "process.schema.json") -> list[Diagn
 def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
     path = tuple(error.absolute_path)
     kind = error.validator
+    if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+        kind = "propertyNames"  # jsonschema reports a bad map key by the keyword that failed inside
+    if kind == "oneOf" and not error.context:  # valid under more than one branch: keys that exclude each other
+        return [doc.problem(path, "schema", f"{_show_path(path)}: give only one of these keys: "
+                            f"{', '.join(_keys_in(error.validator_value))}")]
+    if error.schema is False:  # a key the schema allows only in another case (e.g. values on a non-enum field)
+        holder = _at(doc.data, path)
+        if isinstance(holder, dict) and holder is not error.instance:  # jsonschema names the parent: find the key
+            path += tuple(k for k, v in holder.items() if v is error.instance or v == error.instance)[:1]
+        return [doc.problem(path, "schema", f"{path[-1]!r} is not allowed here", key=True,
+                            hint=_condition_hint(path))]
+    if kind in ("oneOf", "anyOf") and error.context and all(e.validator == "required" for e in error.context):
+        return [doc.problem(path, "schema", f"{_show_path(path)}: give one of these keys: "
+                            f"{', '.join(_keys_in(error.validator_value))}", key=True)]
     if kind in ("oneOf", "anyOf") and error.context:
         # Report the branch that got furthest, unless the branches disagree on the kind of value.
         best = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
@@ -79,16 +93,36 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
         return [doc.problem(path, "schema", f"{_show(error.instance)} is not one of: {', '.join(choices)}",
                             hint=did_you_mean(str(error.instance), choices))]
     if kind == "pattern":
-        described = error.schema.get("description", "")
-        example = described.split("e.g.", 1)[1].split(")")[0].strip() if "e.g." in described else ""
         return [doc.problem(path, "schema", f"{_show(error.instance)} is not in the expected form",
-                            hint=f"e.g. {example}" if example else f"expected to match {error.validator_value}")]
+                            hint=_example(error.schema) or f"expected to match {error.validator_value}")]
     if kind == "not":
         return [doc.problem(path, "schema", f"{_show_path(path)}: give only one of these keys: "
                             f"{', '.join(_keys_in(error.validator_value))}")]
     if kind in ("minItems", "minProperties"):
         return [doc.problem(path, "schema", f"{_show_path(path)} must not be empty")]
     return [doc.problem(path, "schema", str(error.message))]
+
+
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _example(node: dict[str, Any]) -> str:
+    """The example the schema's own help text gives ("示例 Example: `within: 2wd`"), as a hint."""
+    text = node.get("markdownDescription", "")
+    if "Example: `" in text:
+        return "for example " + text.split("Example: `", 1)[1].split("`", 1)[0]
+    return ""
+
+
+def _condition_hint(path: tuple[Any, ...]) -> str:
+    if path and path[-1] == "values":
+        return "values belong to fields of type: enum"
+    if path and path[-1] == "reset_by":
+        return "reset_by belongs to deadlines that repeat (every:)"
+    return "remove it, or change the setting that rules it out"
 
 
 def _keys_in(node: Any) -> list[str]:

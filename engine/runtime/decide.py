@@ -98,23 +98,25 @@ def _move(cp: CompiledProcess, case: CaseRecord, action_id: str, source: str, ta
         left, entered = {source, *case.branches.values()}, {target, *branches.values()}
     now_in = {state, *branches.values()}
     final = spec.states[state].final
+    was_paused = any(spec.states[s].pause for s in (case.state, *case.branches.values()))
+    pausing = any(spec.states[s].pause for s in now_in)
+    current = dict(case.clocks)
+    if was_paused and not pausing:  # resume first, so a clock ended by this move is judged on its shifted due
+        current = {k: resume(cp, spec.deadlines[k], v, at) for k, v in current.items()}
     ended: list[str] = []
-    for name in case.clocks:
+    for name in current:
         d = spec.deadlines[name]
         if final or (set(d.stop) & entered if d.stop else not set(d.start) & now_in) or action_id in d.reset_by:
             ended.append(name)
-    kept = {k: v for k, v in case.clocks.items() if k not in ended}
+    kept = {k: v for k, v in current.items() if k not in ended}
     started = {} if final else _start_clocks(cp, entered, kept, at)
     for name in ended:  # a repeating deadline reset by this action starts again at once
         d = spec.deadlines[name]
         if action_id in d.reset_by and set(d.start) & now_in and not final:
             started[name] = start_clock(cp, d, at)
     clocks = {**kept, **started}
-    was_paused = any(spec.states[s].pause for s in (case.state, *case.branches.values()))
-    if any(spec.states[s].pause for s in now_in):
+    if pausing:
         clocks = {k: pause(v, at) for k, v in clocks.items()}
-    elif was_paused:
-        clocks = {k: resume(cp, spec.deadlines[k], v, at) for k, v in clocks.items()}
     changed = {k: v for k, v in clocks.items() if case.clocks.get(k) != v}
     owner = spec.states[state].owner if branch is None else case.owner_role
     payload = {"action": action_id, "from": source, "to": target, "inputs": values, "state": state,
@@ -122,7 +124,7 @@ def _move(cp: CompiledProcess, case: CaseRecord, action_id: str, source: str, ta
                "final": final}
     events = [next_event(case.id, case.last_seq, case.last_hash, at, actor, role, "acted", payload)]
     for name in ended:
-        clock = case.clocks[name]
+        clock = current[name]
         on_time = not clock["breached"] and not clock["misses"] and at <= clock["due"]
         met = {"deadline": name, "due": clock["due"], "on_time": on_time, "reason": "closed" if final else action_id}
         events.append(next_event(case.id, events[-1].seq, events[-1].hash, at, actor, role, "deadline_met", met))

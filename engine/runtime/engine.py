@@ -83,7 +83,7 @@ class Engine:
             raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
         cp = self.compiled(case.process_hash)
         events = self._decide(cp, case, action, actor, inputs, at)  # refuses before anything is written
-        if any(t.due_at <= at for t in self.store.timers(case_id)):
+        if any(t.due_at < at for t in self.store.timers(case_id)):
             self._fire_case_timers(case_id, at)  # a deadline that ran out before this action is recorded first
             case = self.store.case(case_id)
             events = self._decide(cp, case, action, actor, inputs, at)
@@ -167,7 +167,8 @@ class Engine:
 
     def _fire_case_timers(self, case_id: str, at: int) -> None:
         while True:
-            due = [t for t in self.store.timers(case_id) if t.due_at <= at]
+            # Strictly before: an action at the very instant a deadline falls still meets it.
+            due = [t for t in self.store.timers(case_id) if t.due_at < at]
             if not due or all(self._fire(t, at) is None for t in due):
                 return
 

@@ -43,4 +43,5 @@ class Context:
 
 def unknown(kind: str, name: str, known: Any) -> tuple[str, str]:
     """Message and hint for a reference to something not declared."""
-    return f"undefined {kind} {name!r}", did_you_mean(name, known) or f"declare it under {kind}s:"
+    plural = {"branch": "a parallel state's branches:", "escalation": "escalations:"}.get(kind, f"{kind}s:")
+    return f"undefined {kind} {name!r}", did_you_mean(name, known) or f"declare it under {plural}"

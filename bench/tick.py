@@ -1,0 +1,187 @@
+"""``Engine.tick`` with many open cases: none due versus 1% due, in memory and on SQLite.
+
+Building a million open cases through ``Engine.start`` would take minutes, so the stores are
+written directly with rows cloned from real ones: two template cases are run through the engine
+(one just received, with its 3-minute dispatch clock; one handled, with its 2-working-day callback
+clock), and each open case is a copy with its own id and its own clock instants, plus the one timer
+row those clocks imply (exactly what ``desired_timers`` would say, so a fire is accepted as current).
+
+- Memory: ``MemoryStore.commit`` with a case row and its timer (no events; the started event's
+  content does not matter to a tick).
+- SQLite: one ``executemany`` into ``cases`` and ``timers`` in one transaction, with
+  ``synchronous=OFF`` while building; the store is then reopened at the durability under test.
+  The ``events`` and ``outbox`` tables start empty.
+
+Which cases fall due: case ``i`` with ``i % 100 == r`` for ``r < slices`` is in slice ``r``: it sits
+in ``received`` with its dispatch deadline due at ``T0 + r`` seconds. Every other case waits in
+``handled`` for a callback due days later. ``tick(T0 - 1)`` finds nothing due; ``tick(T0 + r)``
+finds exactly slice ``r`` (1% of the open cases) and fires a breach plus escalation step 1 for each.
+A breach arms the next escalation step 5 minutes later, beyond every slice, so repetitions do not
+overlap.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import workload as w
+
+T0 = w.START_AT + 3600  # Monday 11:00: slices fall due at T0, T0 + 1, ...
+PER_SLICE = 100  # one case in a hundred per slice: 1% due
+
+
+@dataclass
+class Templates:
+    spec: Any
+    received: Any  # CaseRecord just started
+    handled: Any  # CaseRecord after dispatch + handle
+
+
+def templates() -> Templates:
+    from engine import Actor, Engine
+    from engine.store.memory import MemoryStore
+
+    engine = Engine(MemoryStore())
+    spec = engine.load_process(w.PROCESS_YAML)
+    desk, handler = Actor("wang", ("desk",)), Actor("li", ("handler",))
+    received = engine.start(spec, w.START_DATA, desk, at=w.START_AT)
+    handled = engine.start(spec, w.START_DATA, desk, at=w.START_AT)
+    engine.act(handled.id, "dispatch", desk, at=w.step_at(0))
+    handled = engine.act(handled.id, "handle", handler, w.STEPS[1].inputs, at=w.step_at(1))
+    assert set(received.clocks) == {"dispatch_3m"} and set(handled.clocks) == {"callback_2wd"}
+    return Templates(spec, received, handled)
+
+
+def open_case(t: Templates, i: int, slices: int) -> tuple[Any, Any]:
+    """The case row and its one timer row for open case number ``i``."""
+    from engine.runtime.clocks import desired_timers
+    from engine.store.base import CaseRecord
+
+    r = i % PER_SLICE
+    if r < slices:  # falls due at T0 + r
+        base, name, due = t.received, "dispatch_3m", T0 + r
+        started = due - 180
+    else:  # waits for its callback, days away
+        base, name = t.handled, "callback_2wd"
+        due = base.clocks[name]["due"] + i % 3600
+        started = base.clocks[name]["started"]
+    clocks = {name: {**base.clocks[name], "started": started, "due": due}}
+    case = CaseRecord(f"t{i:07d}", base.process_id, base.process_hash, base.state, {}, base.data,
+                      base.owner_role, clocks, 1, started, None, started, base.last_hash, base.last_seq)
+    (timer,) = desired_timers(case.id, clocks, case.last_seq)
+    return case, timer
+
+
+def build_memory(t: Templates, n: int, slices: int) -> Any:
+    from engine import Engine
+    from engine.store.base import Commit
+    from engine.store.memory import MemoryStore
+
+    engine = Engine(MemoryStore())
+    engine.load_process(w.PROCESS_YAML)
+    commit = engine.store.commit
+    for i in range(n):
+        case, timer = open_case(t, i, slices)
+        commit(Commit(case=case, events=(), add_timers=(timer,)))
+    return engine
+
+
+def _dumps(value: Any) -> str:  # the store's own encoding (engine/store/sqlite.py)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
+    from engine import Engine
+    from engine.store.sqlite import SQLiteStore
+
+    engine = Engine(SQLiteStore(path))  # creates the schema and records the process text
+    engine.load_process(w.PROCESS_YAML)
+    engine.close()
+    db = sqlite3.connect(str(path), isolation_level=None)
+    db.execute("PRAGMA synchronous=OFF")
+    data = {id(t.received.data): _dumps(t.received.data), id(t.handled.data): _dumps(t.handled.data)}
+    case_rows: list[tuple[Any, ...]] = []
+    timer_rows: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        db.executemany("INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", case_rows)
+        db.executemany("INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?)", timer_rows)
+        case_rows.clear()
+        timer_rows.clear()
+
+    db.execute("BEGIN")
+    for i in range(n):
+        c, tm = open_case(t, i, slices)
+        case_rows.append((c.id, c.process_id, c.process_hash, c.state, "{}", data[id(c.data)], c.owner_role,
+                          _dumps(c.clocks), c.revision, c.opened_at, c.closed_at, c.last_at, c.last_hash,
+                          c.last_seq))
+        timer_rows.append((tm.case_id, tm.deadline, tm.kind, tm.step, tm.due_at, tm.armed_by_seq))
+        if len(case_rows) >= 50_000:
+            flush()
+    flush()
+    db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def measure(engine: Any, first_slice: int, reps: int, idle_calls: int = 50) -> dict[str, Any]:
+    """Tick at a time when nothing is due (``idle_calls`` times), then once per due slice."""
+    engine.tick(T0 - 1)  # warm: the first query on a fresh connection reads the schema
+    idle = []
+    for _ in range(idle_calls):
+        t = time.perf_counter()
+        fired = engine.tick(T0 - 1)
+        idle.append(time.perf_counter() - t)
+        assert not fired
+    due, fired_counts = [], []
+    for r in range(first_slice, first_slice + reps):
+        t = time.perf_counter()
+        fired = engine.tick(T0 + r)
+        due.append(time.perf_counter() - t)
+        fired_counts.append(len(fired))
+    timers = [c // 2 for c in fired_counts]  # each due timer: deadline_breached + escalated
+    assert all(c and c % 2 == 0 for c in fired_counts), fired_counts
+    return {"idle_s": idle, "idle_median_s": statistics.median(idle), "due_s": due,
+            "due_median_s": statistics.median(due), "due_timers": timers,
+            "per_due_timer_s": statistics.median(d / n for d, n in zip(due, timers))}
+
+
+def run(n: int, reps: int, durabilities: tuple[str, ...], workdir: Path,
+        log: Callable[[str], None]) -> dict[str, Any]:
+    from engine.store.sqlite import SQLiteStore
+    from engine import Engine
+
+    from .peers import remove_db
+
+    t = templates()
+    slices = reps * max(1, len(durabilities))  # the memory store and the SQLite file each use their own
+    assert slices <= PER_SLICE
+    small = max(n // 100, 1000)
+    out: dict[str, Any] = {"open_cases": n, "small_open_cases": small, "due_per_tick": n // PER_SLICE,
+                           "build": {}, "memory": {}, "sqlite": {}}
+    for size in (small, n):
+        started = time.perf_counter()
+        engine = build_memory(t, size, slices)
+        out["build"][f"memory_{size}_s"] = time.perf_counter() - started
+        log(f"  tick: {size:,} open cases in memory built in {out['build'][f'memory_{size}_s']:.1f} s")
+        out["memory"][str(size)] = measure(engine, 0, reps)
+        del engine
+
+        path = workdir / f"tick_{size}.db"
+        remove_db(path)
+        started = time.perf_counter()
+        build_sqlite(t, size, slices, path)
+        out["build"][f"sqlite_{size}_s"] = time.perf_counter() - started
+        log(f"  tick: {size:,} open cases in SQLite built in {out['build'][f'sqlite_{size}_s']:.1f} s")
+        for k, sync in enumerate(durabilities):
+            engine = Engine(SQLiteStore(path, synchronous=sync))
+            out["sqlite"][f"{size}_{sync}"] = measure(engine, reps * k, reps)
+            engine.close()
+            log(f"  tick: SQLite {sync} with {size:,} open cases measured")
+        remove_db(path)
+    return out

@@ -360,6 +360,39 @@ def verify(case_id: str | None, db: str, fmt: str) -> None:
 
 
 @main.command()
+@DB_OPTION
+@click.option("--period", required=True, help="A month '2026-11', an ISO week '2026-W47' or days '2026-11-01..2026-11-15'.")
+@click.option("--households", type=click.IntRange(min=1), default=None,
+              help="Occupied households, for the complaint rate (target below 5%).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "csv", "json", "html"]), default="markdown",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file instead of stdout.")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Timezone of the period's days.")
+@NOW_OPTION
+def report(db: str, period: str, households: int | None, fmt: str, out: str | None, timezone: str,
+           now_text: str | None) -> None:
+    """Management report over a store: cases, on-time rates, escalations, complaint rate, Monday review list."""
+    from engine.report.build import build_report
+    from engine.report.formats import render
+    from engine.report.period import parse_period
+
+    if not Path(db).exists():
+        _fail(f"no store at {db!r} (run 'complaintflow demo --db {db}' to make one)", 2)
+    try:
+        when = parse_period(period, timezone)
+    except ValueError as exc:
+        _fail(f"--period: {exc}", 2)
+    engine = _engine(db)
+    with _Refusals():
+        text = render(build_report(engine, when, households=households, now=_now(now_text, timezone)), fmt)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text)
+
+
+@main.command()
 @click.option("--db", default=None, help="Store file to write (default: a new temporary file).")
 def demo(db: str | None) -> None:
     """Run a scripted working day of complaints through every bundled process and print the timeline."""

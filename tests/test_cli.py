@@ -104,3 +104,17 @@ def test_demo_shows_met_breached_and_multi_level_escalation(tmp_path):
     assert "step 2/" in out  # an escalation climbed past its first level
     assert run("verify", "--db", str(tmp_path / "demo.db"))[0] == 0
     assert run("demo", "--db", str(tmp_path / "demo.db"))[0] == 2  # never overwrites a store
+
+
+def test_report_over_the_demo_store_in_every_format(tmp_path):
+    db = str(tmp_path / "demo.db")
+    assert run("demo", "--db", db)[0] == 0
+    code, out, _ = run("report", "--db", db, "--period", "2025-09", "--households", "200", "--now", "2025-10-13 09:00")
+    assert code == 0
+    assert "complaint rate = valid complaints / households" in out and "target below 5%" in out
+    assert "Review list" in out
+    for fmt, marker in (("csv", "# table"), ("json", '"by_process"'), ("html", "<svg")):
+        code, out, _ = run("report", "--db", db, "--period", "2025-09", "--format", fmt, "--now", "2025-10-13 09:00")
+        assert code == 0 and marker in out, fmt
+    assert run("report", "--db", db, "--period", "2025-13")[0] == 2
+    assert run("report", "--db", str(tmp_path / "none.db"), "--period", "2025-09")[0] == 2

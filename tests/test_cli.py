@@ -113,7 +113,7 @@ def test_report_over_the_demo_store_in_every_format(tmp_path):
     assert code == 0
     assert "complaint rate = valid complaints / households" in out and "target below 5%" in out
     assert "Review list" in out
-    for fmt, marker in (("csv", "# table"), ("json", '"by_process"'), ("html", "<svg")):
+    for fmt, marker in (("csv", "# summary"), ("json", '"by_process"'), ("html", "<svg")):
         code, out, _ = run("report", "--db", db, "--period", "2025-09", "--format", fmt, "--now", "2025-10-13 09:00")
         assert code == 0 and marker in out, fmt
     assert run("report", "--db", db, "--period", "2025-13")[0] == 2

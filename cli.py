@@ -393,6 +393,52 @@ def report(db: str, period: str, households: int | None, fmt: str, out: str | No
 
 
 @main.command()
+@click.argument("process", required=False)
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), default=None,
+              help="Scenario YAML (arrivals, handling times, loop-backs); default: the built-in one.")
+@click.option("--cases", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same numbers.")
+@click.option("--compare", "compare_paths", nargs=2, default=None, metavar="OLD NEW",
+              help="Run the scenario against two versions of a process and show the difference.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file instead of stdout.")
+def simulate(process: str | None, scenario_path: str | None, cases: int, seed: int,
+             compare_paths: tuple[str, str] | None, fmt: str, out: str | None) -> None:
+    """What-if: synthetic complaints through the real engine on a simulated clock."""
+    import json
+
+    from engine.simulate import ScenarioError, load_scenario, simulate as run_simulation, simulate_compare
+
+    if bool(process) == bool(compare_paths):
+        _fail("give a PROCESS, or --compare OLD NEW", 2)
+    try:
+        scenario = load_scenario(scenario_path)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    bar = click.progressbar(length=cases, label="simulating", file=sys.stderr, show_pos=True)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.pos)
+
+    with _Refusals(), bar:
+        try:
+            if compare_paths:
+                old, new = (resolve_process_path(p) for p in compare_paths)
+                result: Any = simulate_compare(old, new, scenario, cases, seed, progress)
+            else:
+                result = run_simulation(resolve_process_path(process or ""), scenario, cases, seed, progress)
+        except ScenarioError as exc:
+            _fail(str(exc))
+    text = {"text": result.to_text, "html": result.to_html,
+            "json": lambda: json.dumps(result.to_json(), ensure_ascii=False, indent=2)}[fmt]()
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text)
+
+
+@main.command()
 @click.option("--db", default=None, help="Store file to write (default: a new temporary file).")
 def demo(db: str | None) -> None:
     """Run a scripted working day of complaints through every bundled process and print the timeline."""

@@ -118,3 +118,29 @@ def test_report_over_the_demo_store_in_every_format(tmp_path):
         assert code == 0 and marker in out, fmt
     assert run("report", "--db", db, "--period", "2025-13")[0] == 2
     assert run("report", "--db", str(tmp_path / "none.db"), "--period", "2025-09")[0] == 2
+
+
+def test_simulate_is_deterministic_and_compare_shows_a_loosened_deadline(tmp_path):
+    first = run("simulate", "shopping_mall", "--cases", "60", "--seed", "7", "--format", "json")
+    again = run("simulate", "shopping_mall", "--cases", "60", "--seed", "7", "--format", "json")
+    assert first[0] == 0 and first[1] == again[1]
+    loose = tmp_path / "mall48.yaml"
+    loose.write_text((ROOT / "processes" / "shopping_mall.yaml").read_text(encoding="utf-8")
+                     .replace("within: 24h", "within: 48h"), encoding="utf-8")
+    code, out, _ = run("simulate", "--compare", str(ROOT / "processes" / "shopping_mall.yaml"), str(loose),
+                       "--cases", "100", "--format", "json")
+    assert code == 0
+    rows = {row["id"]: row for row in json.loads(out)["changes"]["deadlines"]}
+    assert rows["reply_24h"]["new_breaches"] < rows["reply_24h"]["old_breaches"]
+    assert rows["results_by_17"]["breach_change"] == 0  # the same cases: only the loosened rule moved
+    code, out, _ = run("simulate", "shopping_mall", "--cases", "20", "--format", "html", "--out", str(tmp_path / "r.html"))
+    assert code == 0 and "<svg" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_simulate_refuses_bad_input(tmp_path):
+    assert run("simulate")[0] == 2
+    assert run("simulate", "shopping_mall", "--cases", "0")[0] == 2
+    bad = tmp_path / "s.yaml"
+    bad.write_text("scenario: s\nstart: '2025-11-03 09:00'\ndeadlines: 1\n", encoding="utf-8")
+    code, _, err = run("simulate", "shopping_mall", "--scenario", str(bad))
+    assert code == 1 and f"{bad}:3:1: error: unknown key 'deadlines'" in err

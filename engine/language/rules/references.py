@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, Severity
 from .context import Context, unknown
 
 
@@ -88,5 +88,17 @@ def check_undefined_action(ctx: Context) -> Iterator[Diagnostic]:
                                 *unknown("action", name, actions))
 
 
+def check_unused_role(ctx: Context) -> Iterator[Diagnostic]:
+    """A declared role takes no action, owns no state and is named by no deadline or escalation step."""
+    p = ctx.process
+    used = {r for a in p.actions.values() for r in a.roles} | {s.owner for s in p.states.values()}
+    used |= {d.role for d in p.deadlines.values()} | {s.role for e in p.escalations.values() for s in e.steps}
+    for role in p.roles:
+        if role not in used:
+            yield ctx.at_key("unused-role", ("roles", role), f"role {role!r} is declared but never used",
+                             "give it an action, a state to own or an escalation step, or remove it",
+                             severity=Severity.WARNING)
+
+
 CHECKS = (check_undefined_state, check_undefined_role, check_undefined_field, check_undefined_calendar,
-          check_undefined_escalation, check_undefined_action)
+          check_undefined_escalation, check_undefined_action, check_unused_role)

@@ -22,6 +22,7 @@ fields:
   severity: {type: enum, values: [general, major], required: true}
   amount: {type: number}
   result: {type: string}
+  payout: {type: number}
 states:
   received: {title: {zh: 受理}, initial: true, owner: desk}
   handling: {title: {zh: 处理中}, owner: head}
@@ -35,6 +36,7 @@ actions:
   finish: {title: {zh: 处理完毕}, from: handling, to: done, roles: [head], inputs: [result]}
   approve_big: {title: {zh: 大额批准}, from: handling, to: done, roles: [boss], guard: "amount >= 3000"}
   callback: {title: {zh: 回访}, from: done, to: closed, roles: [desk]}
+  compensate: {title: {zh: 赔偿}, from: handling, to: done, roles: [boss], guard: "payout >= 3000", inputs: [payout]}
 deadlines:
   forward:
     title: {zh: 3分钟内派单}

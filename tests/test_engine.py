@@ -85,7 +85,10 @@ def test_available_actions_follow_roles_and_guards(engine, spec):
     case = engine.start(spec, {**DATA, "amount": 100}, DESK, at=at("2025-11-03 10:00"))
     engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:01"))
     everyone = Actor("all", ("desk", "head", "boss"))
-    assert [a.id for a in engine.available_actions(case.id, everyone)] == ["ask_customer", "finish"]
+    # compensate's guard reads its own input, not given yet: offered, and judged when taken
+    assert [a.id for a in engine.available_actions(case.id, everyone)] == ["ask_customer", "finish", "compensate"]
+    with pytest.raises(RefusedError, match="payout >= 3000"):
+        engine.act(case.id, "compensate", BOSS, {"payout": 100}, at=at("2025-11-03 10:02"))
     assert [a.id for a in engine.available_actions(case.id, DESK)] == []
 
 

@@ -104,7 +104,9 @@ class Engine:
             if source_of(cp, case, action) is None or not set(action.roles) & set(actor.roles):
                 continue
             guard = cp.guards.get(action.id)
-            if guard is None or guard(case.data):
+            # A guard that reads an input not given yet cannot be judged now: offer the action, act() checks it.
+            awaiting_input = guard is not None and bool(guard.names & set(action.inputs) - set(case.data))
+            if guard is None or awaiting_input or guard(case.data):
                 out.append(action)
         return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -40,9 +41,22 @@ def _filesystem(path: Path) -> str:
     return f"{best[1]} ({best[0]} on {best[2]})"
 
 
+def _git(repo: Path) -> str:
+    """The commit measured, with '+changes' when the work tree differs from it (engine code may move)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "engine", "cli.py"], cwd=repo,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + ("+changes in engine/" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def collect(workdir: Path) -> dict[str, Any]:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {
+        "commit": _git(Path(__file__).resolve().parent.parent),
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/profile.py memory-act          # Engine.act on MemoryStore
     .venv/bin/python bench/profile.py sqlite-act --sync NORMAL
+    .venv/bin/python bench/profile.py sqlite-act --sync FULL --idle   # --idle: count fsync waits too
     .venv/bin/python bench/profile.py tick-fire           # Engine.tick firing due timers, in memory
     .venv/bin/python bench/profile.py validate            # check_file over processes/*.yaml
     .venv/bin/python bench/profile.py start               # Engine.start on MemoryStore
@@ -112,6 +113,45 @@ def _short(frame: str) -> str:
     return f"{m['fn']} ({path})"
 
 
+# Components, checked in this order: a sample counts for the first one any frame of its stack matches.
+COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("SQLite COMMIT (WAL write, fsync, checkpoints)", ("_Transaction.__exit__",)),
+    ("JSON encode/decode of store rows", ("_json (engine/store", "_case (engine/store", "loads (json")),
+    ("other SQLite statements", ("SQLiteStore.",)),
+    ("event hash: json.dumps + sha256", ("event_hash",)),
+    ("transitions trigger (CompiledProcess.move)", ("CompiledProcess.move",)),
+    ("dataclass construction / replace", ("replace (dataclasses", "__create_fn__")),
+    ("fold (apply_event, rest)", ("apply_event",)),
+    ("clocks, timers, calendar", ("start_clock", "desired_timers", "BusinessCalendar", "resume (", "pause (")),
+    ("MemoryStore", ("MemoryStore.",)),
+    ("guard and input checks", ("Guard.", "check_values")),
+    ("YAML loading (PyYAML, pure Python)", ("load_bytes", "yaml/")),
+    ("JSON-schema validation (jsonschema)", ("check_schema",)),
+    ("building the spec", ("build_process",)),
+    ("semantic rules", ("run_rules",)),
+    ("diagnostics sorting", ("sort_unique",)),
+)
+
+
+def components(raw: Path, root: str) -> str:
+    counts: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [_short(f) for f in stack.split(";")]
+        at = next((i for i, f in enumerate(frames) if f.split(" (")[0].endswith(root)), None)
+        if at is None:
+            continue
+        below = frames[at + 1:]
+        name = next((label for label, marks in COMPONENTS if any(m in f for f in below for m in marks)),
+                    f"{root} itself and the rest")
+        counts[name] += int(count)
+        total += int(count)
+    lines = [" share  component (each sample counted once)"]
+    lines += [f"{100 * c / total:6.1f}  {name}" for name, c in counts.most_common()]
+    return "\n".join(lines)
+
+
 def aggregate(raw: Path, root: str, top: int) -> str:
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
@@ -142,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=4000, help="cases (or validate rounds x 100)")
     p.add_argument("--rate", type=int, default=500, help="py-spy samples per second")
     p.add_argument("--top", type=int, default=40)
+    p.add_argument("--idle", action="store_true",
+                   help="keep samples blocked in system calls (fsync): needed to see waits on the disk")
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.inner:
@@ -149,10 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     raw = Path(tempfile.mkdtemp()) / "samples.txt"
-    cmd = [spy, "record", "-r", str(args.rate), "-f", "raw", "-o", str(raw), "--", sys.executable,
+    cmd = [spy, "record", "-r", str(args.rate), "-f", "raw", "-o", str(raw), *(["--idle"] if args.idle else []),
+           "--", sys.executable,
            str(Path(__file__).resolve()), args.scenario, "--inner", "--sync", args.sync, "--size", str(args.size)]
     subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     print(aggregate(raw, ROOTS[args.scenario], args.top))
+    print()
+    print(components(raw, ROOTS[args.scenario]))
     return 0
 
 

@@ -129,32 +129,49 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
     db.close()
 
 
-def measure(engine: Any, first_slice: int, reps: int, idle_calls: int = 50) -> dict[str, Any]:
-    """Tick at a time when nothing is due (``idle_calls`` times), then once per due slice."""
-    engine.tick(T0 - 1)  # warm: the first query on a fresh connection reads the schema
-    idle = []
-    for _ in range(idle_calls):
+def _idle(engine: Any, calls: int) -> list[float]:
+    out = []
+    for _ in range(calls):
         t = time.perf_counter()
         fired = engine.tick(T0 - 1)
-        idle.append(time.perf_counter() - t)
+        out.append(time.perf_counter() - t)
         assert not fired
-    due, fired_counts = [], []
+    return out
+
+
+def _due(engine: Any, r: int) -> tuple[float, int]:
+    t = time.perf_counter()
+    fired = engine.tick(T0 + r)
+    took = time.perf_counter() - t
+    assert fired and len(fired) % 2 == 0, len(fired)  # each due timer: deadline_breached + escalated
+    return took, len(fired) // 2
+
+
+def measure(engines: dict[int, Any], first_slice: int, reps: int, idle_calls: int = 50) -> dict[str, Any]:
+    """For each size, tick when nothing is due (``idle_calls`` times); then one tick per due slice. The
+    sizes take turns in every repetition, so a slow moment of a shared disk or CPU hits them alike."""
+    out: dict[str, Any] = {}
+    for size, engine in engines.items():
+        engine.tick(T0 - 1)  # warm: the first query on a fresh connection reads the schema
+        out[str(size)] = {"idle_s": [], "due_s": [], "due_timers": []}
     for r in range(first_slice, first_slice + reps):
-        t = time.perf_counter()
-        fired = engine.tick(T0 + r)
-        due.append(time.perf_counter() - t)
-        fired_counts.append(len(fired))
-    timers = [c // 2 for c in fired_counts]  # each due timer: deadline_breached + escalated
-    assert all(c and c % 2 == 0 for c in fired_counts), fired_counts
-    return {"idle_s": idle, "idle_median_s": statistics.median(idle), "due_s": due,
-            "due_median_s": statistics.median(due), "due_timers": timers,
-            "per_due_timer_s": statistics.median(d / n for d, n in zip(due, timers))}
+        for size, engine in engines.items():
+            m = out[str(size)]
+            m["idle_s"] += _idle(engine, idle_calls // reps or 1)
+            took, timers = _due(engine, r)
+            m["due_s"].append(took)
+            m["due_timers"].append(timers)
+    for m in out.values():
+        m["idle_median_s"] = statistics.median(m["idle_s"])
+        m["due_median_s"] = statistics.median(m["due_s"])
+        m["per_due_timer_s"] = statistics.median(d / n for d, n in zip(m["due_s"], m["due_timers"]))
+    return out
 
 
 def run(n: int, reps: int, durabilities: tuple[str, ...], workdir: Path,
         log: Callable[[str], None]) -> dict[str, Any]:
-    from engine.store.sqlite import SQLiteStore
     from engine import Engine
+    from engine.store.sqlite import SQLiteStore
 
     from .peers import remove_db
 
@@ -162,26 +179,34 @@ def run(n: int, reps: int, durabilities: tuple[str, ...], workdir: Path,
     slices = reps * max(1, len(durabilities))  # the memory store and the SQLite file each use their own
     assert slices <= PER_SLICE
     small = max(n // 100, 1000)
+    sizes = (small, n)
     out: dict[str, Any] = {"open_cases": n, "small_open_cases": small, "due_per_tick": n // PER_SLICE,
                            "build": {}, "memory": {}, "sqlite": {}}
-    for size in (small, n):
+
+    engines = {}
+    for size in sizes:
         started = time.perf_counter()
-        engine = build_memory(t, size, slices)
+        engines[size] = build_memory(t, size, slices)
         out["build"][f"memory_{size}_s"] = time.perf_counter() - started
         log(f"  tick: {size:,} open cases in memory built in {out['build'][f'memory_{size}_s']:.1f} s")
-        out["memory"][str(size)] = measure(engine, 0, reps)
-        del engine
+    out["memory"] = measure(engines, 0, reps)
+    del engines
+    log("  tick: memory measured")
 
-        path = workdir / f"tick_{size}.db"
+    paths = {size: workdir / f"tick_{size}.db" for size in sizes}
+    for size, path in paths.items():
         remove_db(path)
         started = time.perf_counter()
         build_sqlite(t, size, slices, path)
         out["build"][f"sqlite_{size}_s"] = time.perf_counter() - started
         log(f"  tick: {size:,} open cases in SQLite built in {out['build'][f'sqlite_{size}_s']:.1f} s")
-        for k, sync in enumerate(durabilities):
-            engine = Engine(SQLiteStore(path, synchronous=sync))
-            out["sqlite"][f"{size}_{sync}"] = measure(engine, reps * k, reps)
+    for k, sync in enumerate(durabilities):
+        engines = {size: Engine(SQLiteStore(path, synchronous=sync)) for size, path in paths.items()}
+        for size, m in measure(engines, reps * k, reps).items():
+            out["sqlite"][f"{size}_{sync}"] = m
+        for engine in engines.values():
             engine.close()
-            log(f"  tick: SQLite {sync} with {size:,} open cases measured")
+        log(f"  tick: SQLite {sync} measured")
+    for path in paths.values():
         remove_db(path)
     return out

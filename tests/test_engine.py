@@ -185,6 +185,7 @@ def test_outbox_carries_every_event_once_with_a_stable_id(engine, spec):
     messages = engine.store.outbox(None, 100)
     assert [m.id for m in messages] == [f"{case.id}:{n}" for n in range(1, 5)]
     assert messages[2].message["kind"] == "deadline_breached"
+    assert messages[2].message["payload"]["deadline"] == "forward"
     engine.store.ack_outbox([m.id for m in messages[:2]])
     assert [m.id for m in engine.store.outbox(None, 100)] == [f"{case.id}:3", f"{case.id}:4"]
 

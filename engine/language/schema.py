@@ -27,9 +27,30 @@ def schema(name: str = "process.schema.json") -> dict[str, Any]:
         return json.load(handle)  # type: ignore[no-any-return]
 
 
+_NOTES = frozenset({"description", "markdownDescription", "defaultSnippets", "default", "title", "examples",
+                    "enumDescriptions", "markdownEnumDescriptions", "$comment"})
+
+
 @lru_cache(maxsize=4)
 def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(schema(name))
+    """A validator over the schema with local ``$ref``s inlined: same verdicts, about twice as fast."""
+    original = schema(name)
+    defs = original.get("$defs", {})
+
+    def inline(node: Any, within: tuple[str, ...] = ()) -> Any:
+        if isinstance(node, list):
+            return [inline(item, within) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and ref not in within:  # a recursive ref stays a ref
+            target = inline(defs[ref.removeprefix("#/$defs/")], within + (ref,))
+            # Help text beside a $ref only annotates; anything else must hold as well.
+            rest = {k: inline(v, within) for k, v in node.items() if k != "$ref" and k not in _NOTES}
+            return {"allOf": [target], **rest} if rest else target
+        return {k: inline(v, within) for k, v in node.items()}
+
+    return Draft202012Validator(inline(original))
 
 
 def check_schema(doc: Document, name: str = "process.schema.json") -> list[Diagnostic]:

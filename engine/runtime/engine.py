@@ -83,7 +83,7 @@ class Engine:
             raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
         cp = self.compiled(case.process_hash)
         events = self._decide(cp, case, action, actor, inputs, at)  # refuses before anything is written
-        if any(t.due_at < at for t in self.store.timers(case_id)):
+        if any(t.due_at < at for t in desired_timers(case.id, case.clocks, case.last_seq)):  # timer rows mirror clocks
             self._fire_case_timers(case_id, at)  # a deadline that ran out before this action is recorded first
             case = self.store.case(case_id)
             events = self._decide(cp, case, action, actor, inputs, at)
@@ -198,7 +198,7 @@ class Engine:
         after_keys = {t.key for t in after}
         outbox = [OutboxMessage(f"{e.case_id}:{e.seq}", e.case_id, e.at,
                                 {"kind": e.kind, "process": new.process_id, "actor": e.actor, "role": e.role,
-                                 **e.payload}) for e in events]
+                                 "payload": e.payload}) for e in events]  # shares the payload, no copy
         self.store.commit(Commit(
             case=new, events=events, outbox=outbox,
             add_timers=[t for t in after if before.get(t.key) != t],

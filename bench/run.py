@@ -236,7 +236,7 @@ def report(res: dict[str, Any]) -> str:
                 rows.append([store, f"{int(size):,}", ms(m["idle_median_s"]), f"{m['due_timers'][0]:,}",
                              ms(m["due_median_s"]), us(m["per_due_timer_s"])])
         lines += ["## tick", "",
-                  f"open cases written straight into the store (see bench/tick.py); build times "
+                  "open cases written straight into the store (see bench/tick.py); build times "
                   + ", ".join(f"{name} {sec:.1f} s" for name, sec in k["build"].items()), "",
                   table(["store", "open cases", "tick, none due", "due timers", "tick, 1% due", "per due timer"],
                         rows), ""]

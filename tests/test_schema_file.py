@@ -6,7 +6,6 @@ at the offending key.
 """
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
 import os

@@ -78,11 +78,6 @@ def parse_repeat(text: object) -> Repeat:
                      "or 'daily 17:00', 'weekly mon 09:00', 'monthly 5 09:00'")
 
 
-def seconds(d: Duration) -> int | None:
-    """Length of a wall-clock duration in seconds; None for business units and days."""
-    return {"m": 60, "h": 3600}.get(d.unit, 0) * d.amount or None
-
-
 def approx_minutes(d: Duration) -> float:
     """Rough wall-clock length, only to say whether a changed budget got tighter or looser.
 

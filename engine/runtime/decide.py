@@ -91,11 +91,11 @@ def _move(cp: CompiledProcess, case: CaseRecord, action_id: str, source: str, ta
     branch = spec.states[source].branch
     if branch is not None:
         state, branches = case.state, {**case.branches, branch: target}
-        left, entered = {source}, {target}
+        entered = {target}
     else:
         state = target
         branches = {b: cp.branch_initial[b] for b in spec.states[target].branches}
-        left, entered = {source, *case.branches.values()}, {target, *branches.values()}
+        entered = {target, *branches.values()}
     now_in = {state, *branches.values()}
     final = spec.states[state].final
     was_paused = any(spec.states[s].pause for s in (case.state, *case.branches.values()))

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from ..language.check import load_process_bytes
-from ..language.diagnostics import did_you_mean
 from ..language.spec import Action, Process
 from ..store.base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, Store,
                           StoredProcess, TimerRecord, UnknownCaseError)

@@ -7,7 +7,6 @@ parsed guards and compiled calendars. The only home of ``transitions``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from transitions import Machine, MachineError
 
@@ -71,6 +70,3 @@ def compile_process(spec: Process) -> CompiledProcess:
         branch_initial={s.branch: s.id for s in spec.states.values() if s.branch and s.initial},
     )
 
-
-def describe_error(exc: Exception) -> Any:  # pragma: no cover - kept for symmetry with other homes
-    return str(exc)

@@ -53,7 +53,7 @@ def apply_event(cp: CompiledProcess, case: CaseRecord | None, event: EventRecord
 
 
 def replay(cp: CompiledProcess, events: list[EventRecord]) -> CaseRecord | None:
-    """Rebuild a case from its history alone; the revision counts the commits that wrote it."""
+    """Rebuild a case from its history alone (revision aside: it counts commits, which events do not record)."""
     case: CaseRecord | None = None
     for event in events:
         case = apply_event(cp, case, event)

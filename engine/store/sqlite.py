@@ -64,9 +64,7 @@ class SQLiteStore:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
             with self._write():
-                for statement in _SCHEMA_V1.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
+                self._run_script(_SCHEMA_V1)
                 self.db.executemany("INSERT INTO meta VALUES (?, ?)",
                                     [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))])
             return
@@ -81,11 +79,15 @@ class SQLiteStore:
                              f"understands ({FORMAT_VERSION}); upgrade complaintflow")
         while version < FORMAT_VERSION:
             with self._write():
-                for statement in UPGRADES[version].split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
+                self._run_script(UPGRADES[version])
                 version += 1
                 self.db.execute("UPDATE meta SET value=? WHERE key='format_version'", (str(version),))
+
+    def _run_script(self, script: str) -> None:
+        """Statements one by one inside the caller's transaction (executescript would commit first)."""
+        for statement in script.split(";"):
+            if statement.strip():
+                self.db.execute(statement)
 
     def _write(self) -> _Transaction:
         return _Transaction(self.db)

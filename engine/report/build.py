@@ -6,13 +6,13 @@ leave this module; other record data is never copied, and a field marked ``pii``
 """
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..calendar import format_local
 from ..language.spec import Process
+from ..stats import percentile  # nearest rank, shared with the simulation
 from ..store.base import CaseQuery, CaseRecord, EventRecord
 from .period import Period, due_note
 
@@ -117,12 +117,6 @@ def is_invalid(case: CaseRecord, history: list[EventRecord], now: int) -> bool:
     return any(m in text for text in marked for m in INVALID_MARKERS)
 
 
-def p90(values: list[float]) -> float:
-    """Nearest-rank 90th percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
-
-
 def _field(spec: Process, case: CaseRecord, name: str) -> str:
     f = spec.fields.get(name)
     return "-" if f is None or f.pii or case.data.get(name) is None else str(case.data[name])
@@ -190,9 +184,10 @@ def _handling(opened: list[CaseRecord], now: int) -> list[HandlingRow]:
     rows = []
     for name, group in [*groups.items(), ("(all)", opened)]:
         hours = [(c.closed_at - c.opened_at) / 3600 for c in group if c.closed_at is not None and c.closed_at <= now]
+        p90 = percentile(hours, 90)  # None when none closed
         rows.append(HandlingRow(name, len(hours), len(group) - len(hours),
                                 round(sum(hours) / len(hours), 2) if hours else None,
-                                round(p90(hours), 2) if hours else None))
+                                None if p90 is None else round(p90, 2)))
     return rows
 
 

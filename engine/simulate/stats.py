@@ -4,7 +4,8 @@ Per deadline: clocks started, met on time, met late, still open past due,
 still running; breaches (a repeating deadline counts each missed occurrence)
 and the on-time rate = on time / (on time + late + open past due). Per role:
 breaches it was responsible for, escalation steps it received (per level) and
-actions it took. Per state: time spent, p50 and p90 in hours.
+actions it took. Per state: time spent, p50 and p90 in hours (nearest rank,
+``engine.stats.percentile``, as in the management report).
 """
 from __future__ import annotations
 
@@ -15,18 +16,8 @@ from typing import Any
 from ..calendar import format_local
 from ..language.spec import Process
 from ..runtime.engine import Engine
+from ..stats import percentile  # nearest rank, shared with the report
 from .scenario import Scenario
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks; None for no values."""
-    if not values:
-        return None
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
 def hours(seconds: float | None) -> float | None:
@@ -127,8 +118,8 @@ def collect(engine: Engine, spec: Process, scenario: Scenario, outcomes: dict[st
         cases=len(outcomes), seed=seed,
         period={"first_arrival": format_local(start, tz), "end": format_local(end, tz), "timezone": tz},
         outcome={"closed": count["closed"], "open": len(outcomes) - count["closed"], "capped": count["capped"],
-                 "stuck": count["stuck"], "close_p50_h": hours(percentile(to_close, 0.5)),
-                 "close_p90_h": hours(percentile(to_close, 0.9)), "open_in": _ranked(open_in)},
+                 "stuck": count["stuck"], "close_p50_h": hours(percentile(to_close, 50)),
+                 "close_p90_h": hours(percentile(to_close, 90)), "open_in": _ranked(open_in)},
         deadlines=[_deadline_row(spec, d, per[d]) for d in spec.deadlines],
         breaches_by_role=_ranked(by_role_breach),
         escalations_by_level=dict(sorted(levels.items(), key=lambda kv: int(kv[0]))),
@@ -137,7 +128,7 @@ def collect(engine: Engine, spec: Process, scenario: Scenario, outcomes: dict[st
         actions_by_role=_ranked(acts),
         actions=_ranked(by_action),
         states=[{"id": s, "title": str(spec.states[s].title), "visits": len(spent[s]),
-                 "p50_h": hours(percentile(spent[s], 0.5)), "p90_h": hours(percentile(spent[s], 0.9))}
+                 "p50_h": hours(percentile(spent[s], 50)), "p90_h": hours(percentile(spent[s], 90))}
                 for s in spec.states if spent.get(s)],
         roles={r.id: str(r.title) for r in spec.roles.values()},
         warnings=list(warnings),

@@ -197,3 +197,38 @@ def test_the_machine_is_shared_and_holds_no_cases(engine, spec):
     compiled = engine.compiled(spec.content_hash)
     assert compiled.machine.models == []
     assert load_process_bytes(MINI.encode()).content_hash == spec.content_hash
+
+
+def test_outbox_pages_in_commit_order_and_survives_out_of_order_acks(engine, spec):
+    first = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    second = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    engine.act(first.id, "dispatch", DESK, at=at("2025-11-03 10:01"))
+    order = [f"{first.id}:1", f"{second.id}:1", f"{first.id}:2", f"{first.id}:3"]
+    assert [m.id for m in engine.store.outbox(None, 100)] == order
+    page = engine.store.outbox(None, 2)
+    assert [m.id for m in engine.store.outbox(page[-1].id, 100)] == order[2:]
+    assert page[0].message["process"] == "mini" and page[0].message["actor"] == "wang"
+    engine.store.ack_outbox([order[1], order[3], "not-an-id", "nope:7"])  # gaps, and ids that are not ours
+    assert [m.id for m in engine.store.outbox(None, 100)] == [order[0], order[2]]
+    engine.store.ack_outbox([order[0]])
+    assert [m.id for m in engine.store.outbox(None, 100)] == [order[2]]
+    engine.store.ack_outbox([order[2]])
+    assert engine.store.outbox(None, 100) == []
+    engine.act(first.id, "finish", HEAD, {"result": "ok"}, at=at("2025-11-03 10:30"))
+    assert [m.id for m in engine.store.outbox(None, 100)] == [f"{first.id}:4", f"{first.id}:5"]
+
+
+@pytest.mark.parametrize("value, words", [(2**63, "fit in 64 bits"), (float("nan"), "finite"),
+                                           (float("inf"), "finite")])
+def test_numbers_that_json_cannot_carry_exactly_are_refused(engine, spec, value, words):
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:01"))
+    with pytest.raises(RefusedError, match=words):
+        engine.act(case.id, "compensate", BOSS, {"payout": value}, at=at("2025-11-03 10:02"))
+    assert len(engine.history(case.id)) == 3  # nothing was written
+
+
+def test_text_with_a_lone_surrogate_is_refused(engine, spec):
+    with pytest.raises(RefusedError, match="not valid Unicode"):
+        engine.start(spec, {**DATA, "customer_name": "张\ud800"}, DESK, at=at("2025-11-03 10:00"))
+    assert engine.cases() == []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import Actor, ConflictError, Engine, StoreError
+from engine.store.base import CaseQuery
 from engine.store.sqlite import SQLiteStore
 
 from helpers import MINI, at, ids
@@ -165,3 +166,71 @@ def test_killing_the_writer_loses_no_acknowledged_action(tmp_path):
     for case_id, seq in acked:
         assert int(seq) <= len(engine.history(case_id)), f"acknowledged event {case_id}:{seq} was lost"
     assert engine.verify() == []
+
+
+def _as_format_1(source: Path, target: Path, pending: set[tuple[str, int]]) -> None:
+    """Rewrite a store in the format-1 layout, as the previous release wrote it: payloads encoded by the
+    standard library's json, rowid tables, an outbox table of copied messages for ``pending`` events."""
+    from engine.store.sqlite import _SCHEMA_V1
+
+    old, new = sqlite3.connect(source), sqlite3.connect(target)
+    for statement in _SCHEMA_V1.split(";"):
+        if statement.strip():
+            new.execute(statement)
+    new.executemany("INSERT INTO meta VALUES (?, ?)", [("format", "complaintflow-store"), ("format_version", "1")])
+    new.executemany("INSERT INTO processes VALUES (?, ?, ?, ?)", old.execute("SELECT * FROM processes"))
+    new.executemany("INSERT INTO cases VALUES (" + ", ".join("?" * 14) + ")", old.execute("SELECT * FROM cases"))
+    new.executemany("INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?)", old.execute("SELECT * FROM timers"))
+    rows = old.execute("SELECT e.case_id, seq, at, actor, role, kind, payload, prev_hash, hash, c.process_id "
+                       "FROM events e JOIN cases c ON c.id = e.case_id ORDER BY pos").fetchall()
+    for case_id, seq, at_, actor, role, kind, payload, prev_hash, hash_, process_id in rows:
+        text = json.dumps(json.loads(payload), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        new.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (case_id, seq, at_, actor, role, kind, text, prev_hash, hash_))
+        if (case_id, seq) in pending:
+            message = {"kind": kind, "process": process_id, "actor": actor, "role": role, "payload": json.loads(text)}
+            new.execute("INSERT INTO outbox VALUES (?, ?, ?, ?)", (f"{case_id}:{seq}", case_id, at_,
+                                                                    json.dumps(message, ensure_ascii=False)))
+    new.commit()
+    old.close()
+    new.close()
+
+
+def test_a_format_1_store_is_upgraded_in_place_and_keeps_history_and_outbox(tmp_path):
+    engine, case_id = _engine_with_case(tmp_path)
+    engine.tick(at("2025-11-03 12:00"))
+    history = engine.history(case_id)
+    engine.close()
+    ids_ = [f"{case_id}:{e.seq}" for e in history]
+    assert len(history) == 3
+    pending = {(case_id, 2)}  # 1 and 3 were acknowledged, the later one out of order
+    _as_format_1(tmp_path / "t.db", tmp_path / "old.db", pending)
+
+    upgraded = Engine(tmp_path / "old.db")
+    (version,) = upgraded.store.db.execute("SELECT value FROM meta WHERE key='format_version'").fetchone()
+    assert version == "2"
+    assert upgraded.history(case_id) == history
+    assert upgraded.verify() == []
+    assert [m.id for m in upgraded.store.outbox(None, 100)] == [ids_[1]]
+    upgraded.act(case_id, "finish", Actor("li", ("head",)), {"result": "修好了"}, at=at("2025-11-03 13:00"))
+    assert upgraded.verify() == []
+    after = upgraded.store.outbox(None, 100)
+    assert [m.id for m in after] == [ids_[1], f"{case_id}:4", f"{case_id}:5"]
+    assert [m.message["kind"] for m in after[1:]] == ["acted", "deadline_met"]
+    upgraded.close()
+
+
+def test_the_background_checkpointer_copies_the_wal_back_and_stops_on_close(tmp_path):
+    store = SQLiteStore(tmp_path / "t.db")
+    engine = Engine(store, new_case_id=ids())
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    spec = engine.load_process(tmp_path / "mini.yaml")
+    checkpointer = store._checkpointer
+    assert checkpointer is not None
+    assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)  # SQLite's own is off
+    for n in range(checkpointer.every + 1):
+        engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    assert checkpointer._thread is not None and checkpointer._thread.is_alive()
+    engine.close()
+    assert not checkpointer._thread.is_alive()
+    assert len(Engine(tmp_path / "t.db").cases(CaseQuery(limit=1000))) == checkpointer.every + 1

@@ -12,6 +12,7 @@ HOMES = {
     "pendulum": {"calendar.py"},
     "chinese_calendar": {"calendar.py"},
     "sqlite3": {"store/sqlite.py"},
+    "orjson": {"canonical.py"},
     "click": set(),
 }
 

@@ -79,22 +79,57 @@ def resume(cp: CompiledProcess, deadline: Deadline, clock: Clock, at: int) -> Cl
             "step_due": shift(clock["step_due"])}
 
 
+def _wanted(clock: Clock) -> list[tuple[str, int, int]]:
+    """(kind, step, due) of each timer row one clock calls for."""
+    if clock["paused_at"] is not None:
+        return []
+    wanted = []
+    if clock["warn"] is not None and not clock["warned"] and not clock["breached"]:
+        wanted.append(("warn", 0, clock["warn"]))
+    if not clock["breached"]:
+        wanted.append(("breach", clock["misses"], clock["due"]))
+    if clock["step_due"] is not None:
+        wanted.append(("step", clock["step"], clock["step_due"]))
+    return wanted
+
+
 def desired_timers(case_id: str, clocks: dict[str, Clock], seq: int,
                    previous: dict[tuple[str, str, str, int], TimerRecord] | None = None) -> list[TimerRecord]:
     """The timer rows a case's clocks call for; ``seq`` stamps rows that are new or moved."""
     out = []
     for name, clock in clocks.items():
-        if clock["paused_at"] is not None:
-            continue
-        wanted = []
-        if clock["warn"] is not None and not clock["warned"] and not clock["breached"]:
-            wanted.append(("warn", 0, clock["warn"]))
-        if not clock["breached"]:
-            wanted.append(("breach", clock["misses"], clock["due"]))
-        if clock["step_due"] is not None:
-            wanted.append(("step", clock["step"], clock["step_due"]))
-        for kind, step, due in wanted:
+        for kind, step, due in _wanted(clock):
             old = (previous or {}).get((case_id, name, kind, step))
             armed = old.armed_by_seq if old is not None and old.due_at == due else seq
             out.append(TimerRecord(case_id, name, kind, step, due, armed))
     return out
+
+
+def earliest_due(clocks: dict[str, Clock]) -> int | None:
+    """When the first of a case's timers falls due, or None if it has none."""
+    dues = [due for clock in clocks.values() for _, _, due in _wanted(clock)]
+    return min(dues) if dues else None
+
+
+def timer_changes(case_id: str, before: dict[str, Clock], after: dict[str, Clock], seq: int
+                  ) -> tuple[list[TimerRecord], list[tuple[str, str, str, int]]]:
+    """Timer rows to write and keys to delete when a case's clocks go from ``before`` to ``after``.
+
+    Clocks are never changed in place, so a clock that is the same object on both sides needs nothing."""
+    add: list[TimerRecord] = []
+    cancel: list[tuple[str, str, str, int]] = []
+    if before is after:
+        return add, cancel
+    for name in [*before, *(k for k in after if k not in before)]:  # a stable order
+        old, new = before.get(name), after.get(name)
+        if old is new:
+            continue
+        old_rows = {(kind, step): due for kind, step, due in _wanted(old)} if old is not None else {}
+        new_rows = _wanted(new) if new is not None else []
+        for kind, step, due in new_rows:
+            if old_rows.get((kind, step)) != due:
+                add.append(TimerRecord(case_id, name, kind, step, due, seq))
+        if old_rows:
+            kept = {(kind, step) for kind, step, _ in new_rows}
+            cancel += [(case_id, name, kind, step) for kind, step in old_rows if (kind, step) not in kept]
+    return add, cancel

@@ -97,27 +97,29 @@ def _move(cp: CompiledProcess, case: CaseRecord, action_id: str, source: str, ta
         branches = {b: cp.branch_initial[b] for b in spec.states[target].branches}
         entered = {target, *branches.values()}
     now_in = {state, *branches.values()}
-    final = spec.states[state].final
-    was_paused = any(spec.states[s].pause for s in (case.state, *case.branches.values()))
-    pausing = any(spec.states[s].pause for s in now_in)
-    current = dict(case.clocks)
+    final = state in cp.final
+    was_paused = not cp.pausing.isdisjoint([case.state, *case.branches.values()])
+    pausing = not cp.pausing.isdisjoint(now_in)
+    current = case.clocks
     if was_paused and not pausing:  # resume first, so a clock ended by this move is judged on its shifted due
         current = {k: resume(cp, spec.deadlines[k], v, at) for k, v in current.items()}
     ended: list[str] = []
     for name in current:
         d = spec.deadlines[name]
-        if final or (set(d.stop) & entered if d.stop else not set(d.start) & now_in) or action_id in d.reset_by:
+        if (final or action_id in d.reset_by
+                or (not entered.isdisjoint(d.stop) if d.stop else now_in.isdisjoint(d.start))):
             ended.append(name)
-    kept = {k: v for k, v in current.items() if k not in ended}
+    kept = {k: v for k, v in current.items() if k not in ended} if ended else current
     started = {} if final else _start_clocks(cp, entered, kept, at)
     for name in ended:  # a repeating deadline reset by this action starts again at once
         d = spec.deadlines[name]
-        if action_id in d.reset_by and set(d.start) & now_in and not final:
+        if action_id in d.reset_by and not final and not now_in.isdisjoint(d.start):
             started[name] = start_clock(cp, d, at)
-    clocks = {**kept, **started}
+    clocks = {**kept, **started} if started else kept
     if pausing:
         clocks = {k: pause(v, at) for k, v in clocks.items()}
-    changed = {k: v for k, v in clocks.items() if case.clocks.get(k) != v}
+    old_clocks = case.clocks
+    changed = {k: v for k, v in clocks.items() if (old := old_clocks.get(k)) is not v and old != v}
     owner = spec.states[state].owner if branch is None else case.owner_role
     payload = {"action": action_id, "from": source, "to": target, "inputs": values, "state": state,
                "branches": branches, "owner_role": owner or case.owner_role, "ended": ended, "clocks": changed,

@@ -15,13 +15,13 @@ from typing import Any
 
 from ..language.check import load_process_bytes
 from ..language.spec import Action, Process
-from ..store.base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, Store,
-                          StoredProcess, TimerRecord, UnknownCaseError)
-from .clocks import desired_timers
+from ..store.base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, Store, StoredProcess,
+                          TimerRecord, UnknownCaseError)
+from .clocks import desired_timers, earliest_due, timer_changes
 from .decide import SYSTEM_ACTOR, SYSTEM_ROLE, decide_action, decide_start, decide_timer, source_of
 from .errors import RefusedError
 from .events import ChainProblem, verify_chain
-from .fold import apply_event, replay
+from .fold import fold, replay
 from .machine import CompiledProcess, compile_process
 from .values import InputError
 
@@ -82,7 +82,8 @@ class Engine:
             raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
         cp = self.compiled(case.process_hash)
         events = self._decide(cp, case, action, actor, inputs, at)  # refuses before anything is written
-        if any(t.due_at < at for t in desired_timers(case.id, case.clocks, case.last_seq)):  # timer rows mirror clocks
+        first_due = earliest_due(case.clocks)  # the case's timer rows mirror its clocks
+        if first_due is not None and first_due < at:
             self._fire_case_timers(case_id, at)  # a deadline that ran out before this action is recorded first
             case = self.store.case(case_id)
             events = self._decide(cp, case, action, actor, inputs, at)
@@ -169,7 +170,8 @@ class Engine:
     def _fire_case_timers(self, case_id: str, at: int) -> None:
         while True:
             # Strictly before: an action at the very instant a deadline falls still meets it.
-            due = [t for t in self.store.timers(case_id) if t.due_at < at]
+            case = self.store.case(case_id)
+            due = [t for t in desired_timers(case.id, case.clocks, case.last_seq) if t.due_at < at]
             if not due or all(self._fire(t, at) is None for t in due):
                 return
 
@@ -187,22 +189,10 @@ class Engine:
 
     def _commit(self, cp: CompiledProcess, case: CaseRecord | None, events: list[EventRecord],
                 fired: TimerRecord | None = None) -> CaseRecord:
-        new = case
-        for event in events:
-            new = apply_event(cp, new, event)
-        assert new is not None
-        new = replace(new, revision=(case.revision + 1) if case else 1)
-        before = {t.key: t for t in desired_timers(case.id, case.clocks, case.last_seq)} if case else {}
-        after = desired_timers(new.id, new.clocks, new.last_seq, before)
-        after_keys = {t.key for t in after}
-        outbox = [OutboxMessage(f"{e.case_id}:{e.seq}", e.case_id, e.at,
-                                {"kind": e.kind, "process": new.process_id, "actor": e.actor, "role": e.role,
-                                 "payload": e.payload}) for e in events]  # shares the payload, no copy
-        self.store.commit(Commit(
-            case=new, events=events, outbox=outbox,
-            add_timers=[t for t in after if before.get(t.key) != t],
-            cancel_timers=[k for k in before if k not in after_keys],
-            fired_timer=fired.key if fired else None))
+        new = fold(case, events, revision=(case.revision + 1) if case else 1)
+        add, cancel = timer_changes(new.id, case.clocks if case else {}, new.clocks, new.last_seq)
+        self.store.commit(Commit(case=new, events=events, add_timers=add, cancel_timers=cancel,
+                                 fired_timer=fired.key if fired else None))
         return new
 
 

@@ -1,34 +1,35 @@
 """Events and their hash chain.
 
-Each event's hash covers its own fields and the previous event's hash, so
-editing or deleting any stored row breaks every hash after it. ``verify``
-recomputes the chain and names the first event that does not match.
+Each event's hash covers its own fields, its payload's canonical text and the
+previous event's hash, so editing or deleting any stored row breaks every hash
+after it. ``verify_chain`` recomputes the chain from the stored text and names
+the first event that does not match.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import canonical
 from ..store.base import CaseRecord, EventRecord
 
 GENESIS = "0" * 64
 
 
-def event_hash(case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload: dict[str, Any],
+def event_hash(case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload_json: str,
                prev_hash: str) -> str:
-    body = json.dumps([case_id, seq, at, actor, role, kind, payload, prev_hash], ensure_ascii=False,
-                      sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    body = canonical.hash_body(case_id, seq, at, actor, role, kind, payload_json, prev_hash)
+    return hashlib.sha256(body).hexdigest()
 
 
 def next_event(case_id: str, prev_seq: int, prev_hash: str, at: int, actor: str, role: str, kind: str,
                payload: dict[str, Any]) -> EventRecord:
     seq = prev_seq + 1
+    text = canonical.dumps(payload)  # encoded once: the hash, the store and the outbox all use this text
     return EventRecord(case_id, seq, at, actor, role, kind, payload, prev_hash,
-                       event_hash(case_id, seq, at, actor, role, kind, payload, prev_hash))
+                       event_hash(case_id, seq, at, actor, role, kind, text, prev_hash), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +53,9 @@ def verify_chain(case: CaseRecord, events: Sequence[EventRecord]) -> list[ChainP
         if event.prev_hash != prev_hash:
             problems.append(ChainProblem(case.id, event.seq, "does not follow the event before it (deleted or reordered?)"))
             break
-        recomputed = event_hash(event.case_id, event.seq, event.at, event.actor, event.role, event.kind,
-                                event.payload, event.prev_hash)
+        text = event.payload_json or canonical.dumps(event.payload)
+        recomputed = event_hash(event.case_id, event.seq, event.at, event.actor, event.role, event.kind, text,
+                                event.prev_hash)
         if recomputed != event.hash or event.case_id != case.id:
             problems.append(ChainProblem(case.id, event.seq, f"{event.kind} at {event.at} was altered after it was written"))
             break

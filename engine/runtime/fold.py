@@ -1,60 +1,76 @@
 """Fold events into a case row: the one place that says what each event does.
 
 The engine decides (checks, computes due times) and writes the results into
-event payloads; ``apply_event`` only applies them. Replaying a case's history
-through it must rebuild the stored row exactly, which ``verify`` checks.
-Informational events (deadline met, notifications) change nothing here.
+event payloads; ``fold`` only applies them. Replaying a case's history through
+it must rebuild the stored row exactly, which ``verify`` checks. Informational
+events (deadline met, notifications) change nothing but the last-event fields.
+
+Rows and payloads are never changed in place, so the new row shares every
+dict an event did not touch instead of copying it, and it is built once per
+commit however many events the commit holds.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
 from typing import Any
 
 from ..store.base import CaseRecord, EventRecord
 from .machine import CompiledProcess
 
 
-def apply_event(cp: CompiledProcess, case: CaseRecord | None, event: EventRecord) -> CaseRecord:
-    payload = event.payload
-    if event.kind == "started":
-        return CaseRecord(
-            id=event.case_id, process_id=payload["process_id"], process_hash=payload["process_hash"],
-            state=payload["state"], branches=dict(payload["branches"]), data=dict(payload["data"]),
-            owner_role=payload["owner_role"], clocks=dict(payload["clocks"]), revision=1, opened_at=event.at,
-            closed_at=None, last_at=event.at, last_hash=event.hash, last_seq=event.seq)
-    assert case is not None, f"event {event.kind!r} before 'started'"
-    changes: dict[str, Any] = {}
-    clocks = dict(case.clocks)
-    if event.kind == "acted":
-        changes["data"] = {**case.data, **payload["inputs"]}
-        changes["state"], changes["branches"] = payload["state"], dict(payload["branches"])
-        changes["owner_role"] = payload["owner_role"]
-        for name in payload["ended"]:
-            clocks.pop(name, None)
-        clocks.update(payload["clocks"])
-        if payload["final"]:
-            changes["closed_at"] = event.at
-    elif event.kind == "deadline_warning":
-        clocks[payload["deadline"]] = {**clocks[payload["deadline"]], "warned": True}
-    elif event.kind == "deadline_breached":
-        clock = clocks[payload["deadline"]]
-        if payload.get("next_due") is None:
-            clocks[payload["deadline"]] = {**clock, "breached": True}
-        else:  # a repeating deadline: count the miss and wait for the next occurrence
-            clocks[payload["deadline"]] = {**clock, "misses": clock["misses"] + payload["missed"],
-                                           "due": payload["next_due"]}
-    elif event.kind == "escalated":
-        clocks[payload["deadline"]] = {**clocks[payload["deadline"]], "step": payload["step"],
-                                       "step_due": payload["step_due"]}
-        if payload["do"] == "reassign":
-            changes["owner_role"] = payload["role"]
-    changes["clocks"] = clocks
-    return replace(case, **changes, last_at=max(case.last_at, event.at), last_hash=event.hash, last_seq=event.seq)
+def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) -> CaseRecord:
+    """The row after ``events`` (at least one), stamped with ``revision``."""
+    first = events[0]
+    if case is None:
+        if first.kind != "started":
+            raise ValueError(f"event {first.kind!r} before 'started'")
+        p = first.payload
+        case_id, process_id, process_hash, opened_at = first.case_id, p["process_id"], p["process_hash"], first.at
+        state, branches, data, owner, clocks = p["state"], p["branches"], p["data"], p["owner_role"], p["clocks"]
+        closed_at, last_at = None, first.at
+        events = events[1:]
+    else:
+        case_id, process_id, process_hash, opened_at = case.id, case.process_id, case.process_hash, case.opened_at
+        state, branches, data, owner, clocks = case.state, case.branches, case.data, case.owner_role, case.clocks
+        closed_at, last_at = case.closed_at, case.last_at
+    for event in events:
+        kind, p = event.kind, event.payload
+        if kind == "acted":
+            if p["inputs"]:
+                data = {**data, **p["inputs"]}
+            state, branches, owner = p["state"], p["branches"], p["owner_role"]
+            if p["ended"] or p["clocks"]:
+                ended = p["ended"]
+                clocks = {k: v for k, v in clocks.items() if k not in ended}
+                clocks.update(p["clocks"])
+            if p["final"]:
+                closed_at = event.at
+        elif kind == "deadline_warning":
+            clocks = _with(clocks, p["deadline"], warned=True)
+        elif kind == "deadline_breached":
+            if p.get("next_due") is None:
+                clocks = _with(clocks, p["deadline"], breached=True)
+            else:  # a repeating deadline: count the miss and wait for the next occurrence
+                missed = clocks[p["deadline"]]["misses"] + p["missed"]
+                clocks = _with(clocks, p["deadline"], misses=missed, due=p["next_due"])
+        elif kind == "escalated":
+            clocks = _with(clocks, p["deadline"], step=p["step"], step_due=p["step_due"])
+            if p["do"] == "reassign":
+                owner = p["role"]
+        elif kind == "started":
+            raise ValueError(f"case {case_id}: a second 'started' event (seq {event.seq})")
+        if event.at > last_at:
+            last_at = event.at
+    last = events[-1] if events else first
+    return CaseRecord(case_id, process_id, process_hash, state, branches, data, owner, clocks, revision, opened_at,
+                      closed_at, last_at, last.hash, last.seq)
+
+
+def _with(clocks: dict[str, Any], name: str, **changes: Any) -> dict[str, Any]:
+    return {**clocks, name: {**clocks[name], **changes}}
 
 
 def replay(cp: CompiledProcess, events: list[EventRecord]) -> CaseRecord | None:
-    """Rebuild a case from its history alone (revision aside: it counts commits, which events do not record)."""
-    case: CaseRecord | None = None
-    for event in events:
-        case = apply_event(cp, case, event)
-    return case
+    """Rebuild a case from its history alone. Revision counts commits, which events do not record, so the
+    rebuilt row carries revision 1 and ``verify`` compares everything but it."""
+    return fold(None, events, revision=1) if events else None

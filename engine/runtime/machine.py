@@ -1,8 +1,14 @@
 """A process version compiled once and shared by all its cases.
 
-Holds the spec, one ``transitions`` machine (no models registered: each step
-drives a throw-away token, so the machine never keeps per-case objects),
+Holds the spec, one ``transitions`` machine (no models registered, so it
+never keeps per-case objects), the step table read out of that machine,
 parsed guards and compiled calendars. The only home of ``transitions``.
+
+A step is a lookup in ``steps``, the machine's own transition table flattened
+to ``(action, state) -> target`` when the process is compiled. Triggering the
+machine on a throw-away token gives the same answer (tests check both on every
+bundled process) but costs about 11 µs a step in logging and event plumbing
+for callbacks the engine does not use; the lookup costs well under 1 µs.
 """
 from __future__ import annotations
 
@@ -35,11 +41,21 @@ class CompiledProcess:
     guards: dict[str, Guard]
     calendars: dict[str, BusinessCalendar]
     wall: BusinessCalendar
+    steps: dict[tuple[str, str], str] = field(default_factory=dict)  # (action, from state) -> target
     starts_in: dict[str, tuple[Deadline, ...]] = field(default_factory=dict)  # state -> deadlines it starts
     branch_initial: dict[str, str] = field(default_factory=dict)
+    pausing: frozenset[str] = frozenset()  # states where clocks stop
+    final: frozenset[str] = frozenset()
 
     def move(self, action_id: str, from_state: str) -> str:
         """The state ``action_id`` leads to from ``from_state``; raises ValueError when it cannot be taken there."""
+        target = self.steps.get((action_id, from_state))
+        if target is None:
+            raise ValueError(f"action {action_id!r} cannot be taken in state {from_state!r}")
+        return target
+
+    def trigger(self, action_id: str, from_state: str) -> str:
+        """The same answer as ``move``, by running the transitions machine on a token (for tests and checks)."""
         token = _Token(from_state)
         try:
             self.machine.events[action_id].trigger(token)
@@ -61,8 +77,12 @@ def compile_process(spec: Process) -> CompiledProcess:
     for deadline in spec.deadlines.values():
         for state in deadline.start:
             starts_in.setdefault(state, []).append(deadline)
+    steps = {(name, source): transitions[0].dest
+             for name, event in machine.events.items() for source, transitions in event.transitions.items()}
     return CompiledProcess(
-        spec=spec, machine=machine,
+        spec=spec, machine=machine, steps=steps,
+        pausing=frozenset(s.id for s in spec.states.values() if s.pause),
+        final=frozenset(s.id for s in spec.states.values() if s.final),
         guards={a.id: parse_guard(a.guard) for a in spec.actions.values() if a.guard},
         calendars={cid: BusinessCalendar.compile(cal, spec.timezone) for cid, cal in spec.calendars.items()},
         wall=BusinessCalendar.compile(_ALWAYS, spec.timezone),

@@ -6,6 +6,7 @@ in words a process owner understands.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,11 +19,22 @@ class InputError(ValueError):
     pass
 
 
+# Stored values must survive canonical JSON unchanged (engine/canonical.py): 64-bit integers, finite floats,
+# and text that is valid Unicode (no lone surrogates).
+_INT_RANGE = range(-(2**63), 2**63)
+
+
 def check_value(field: Field, value: Any, timezone: str) -> Any:
     kind = field.type
+    if isinstance(value, str) and not _is_valid_text(value):
+        raise InputError(f"{field.id}: the text is not valid Unicode (it holds a lone surrogate)")
     if kind is FieldType.STRING and isinstance(value, str):
         return value
     if kind is FieldType.NUMBER and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, int) and value not in _INT_RANGE:
+            raise InputError(f"{field.id}: {value} is too large; numbers must fit in 64 bits")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{field.id}: expected a finite number, got {value!r}")
         return value
     if kind is FieldType.BOOL and isinstance(value, bool):
         return value
@@ -38,6 +50,14 @@ def check_value(field: Field, value: Any, timezone: str) -> Any:
             raise InputError(f"{field.id}: {exc}") from None
         return value
     raise InputError(f"{field.id}: expected {_WORDS[kind]}, got {value!r}")
+
+
+def _is_valid_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _WORDS = {FieldType.STRING: "text", FieldType.NUMBER: "a number", FieldType.BOOL: "true or false",

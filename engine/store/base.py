@@ -1,9 +1,11 @@
 """The store interface the runtime needs, and the records that cross it.
 
 The runtime computes every change (new case row, events with their hash
-chain, timers to add and cancel, outbox messages) and hands it to
-``Store.commit`` as one ``Commit``; a store applies it in one transaction or
-not at all. A PostgreSQL store is one more class implementing ``Store``.
+chain, timers to add and cancel) and hands it to ``Store.commit`` as one
+``Commit``; a store applies it in one transaction or not at all. Every event
+is also an outbox message: a store keeps it pending until ``ack_outbox`` and
+builds the message from the event when asked. A PostgreSQL store is one more
+class implementing ``Store``.
 """
 from __future__ import annotations
 
@@ -54,6 +56,9 @@ class EventRecord:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    # The canonical text of ``payload`` that ``hash`` covers (engine/canonical.py), kept so a store
+    # writes and a verifier checks the very bytes that were hashed. Empty only in hand-built records.
+    payload_json: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +77,22 @@ class TimerRecord:
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
-    id: str  # stable, for at-least-once delivery with de-duplication: "<case>:<seq>:<n>"
+    id: str  # stable, for at-least-once delivery with de-duplication: "<case>:<seq>"
     case_id: str
     at: int
-    message: dict[str, Any]
+    message: dict[str, Any]  # {"kind", "process", "actor", "role", "payload"}
+
+
+def outbox_message(event: EventRecord, process_id: str) -> OutboxMessage:
+    return OutboxMessage(f"{event.case_id}:{event.seq}", event.case_id, event.at,
+                         {"kind": event.kind, "process": process_id, "actor": event.actor, "role": event.role,
+                          "payload": event.payload})
+
+
+def split_message_id(message_id: str) -> tuple[str, int] | None:
+    """(case id, seq) from an outbox message id, or None if it is not one."""
+    case_id, _, seq = message_id.rpartition(":")
+    return (case_id, int(seq)) if case_id and seq.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +103,6 @@ class Commit:
     events: Sequence[EventRecord]
     add_timers: Sequence[TimerRecord] = ()
     cancel_timers: Sequence[tuple[str, str, str, int]] = ()  # TimerRecord.key values
-    outbox: Sequence[OutboxMessage] = ()
     fired_timer: tuple[str, str, str, int] | None = None  # a tick step: this row must still exist
 
 
@@ -117,6 +133,9 @@ class Store(Protocol):
     def commit(self, change: Commit) -> None: ...
     def due_timers(self, now: int, limit: int) -> list[TimerRecord]: ...
     def timers(self, case_id: str) -> list[TimerRecord]: ...
-    def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]: ...
+    def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
+        """Unacknowledged messages in commit order; with ``after`` (the id of a message not yet acknowledged,
+        typically the last of the previous page), only those that come after it."""
+        ...
     def ack_outbox(self, ids: Sequence[str]) -> None: ...
     def close(self) -> None: ...

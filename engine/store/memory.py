@@ -10,7 +10,7 @@ import heapq
 from collections.abc import Sequence
 
 from .base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, StoredProcess,
-                   StoreError, TimerRecord, UnknownCaseError)
+                   StoreError, TimerRecord, UnknownCaseError, outbox_message, split_message_id)
 
 TimerKey = tuple[str, str, str, int]
 
@@ -23,7 +23,11 @@ class MemoryStore:
         self._timers: dict[TimerKey, TimerRecord] = {}
         self._by_case: dict[str, set[TimerKey]] = {}
         self._heap: list[tuple[int, TimerKey]] = []  # may hold stale entries; checked against _timers
-        self._outbox: dict[str, OutboxMessage] = {}
+        # The outbox, as in the SQLite store: every event in commit order, a cursor before which all are
+        # acknowledged, and the acknowledgements that came out of order.
+        self._log: list[EventRecord] = []
+        self._cursor = 0
+        self._acked: set[tuple[str, int]] = set()
         self._keep_outbox = keep_outbox
 
     def save_process(self, process: StoredProcess) -> None:
@@ -76,8 +80,7 @@ class MemoryStore:
             self._by_case.setdefault(timer.case_id, set()).add(timer.key)
             heapq.heappush(self._heap, (timer.due_at, timer.key))
         if self._keep_outbox:
-            for message in change.outbox:
-                self._outbox.setdefault(message.id, message)
+            self._log += change.events
 
     def _drop_timer(self, key: TimerKey) -> None:
         if self._timers.pop(key, None) is not None:
@@ -100,12 +103,23 @@ class MemoryStore:
         return sorted((self._timers[k] for k in self._by_case.get(case_id, ())), key=lambda t: t.due_at)
 
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
-        items = sorted(self._outbox.values(), key=lambda m: (m.at, m.id))
-        return [m for m in items if m.id > (after or "")][:limit]
+        pending = [e for e in self._log[self._cursor:] if (e.case_id, e.seq) not in self._acked]
+        start = split_message_id(after) if after else None
+        keys = [(e.case_id, e.seq) for e in pending]
+        if start in keys:
+            pending = pending[keys.index(start) + 1:]
+        return [outbox_message(e, self._cases[e.case_id].process_id) for e in pending[:limit]]
 
     def ack_outbox(self, ids: Sequence[str]) -> None:
-        for i in ids:
-            self._outbox.pop(i, None)
+        pending = {(e.case_id, e.seq) for e in self._log[self._cursor:]}
+        self._acked |= {key for key in map(split_message_id, ids) if key in pending}
+        while self._cursor < len(self._log) and (key := _key(self._log[self._cursor])) in self._acked:
+            self._acked.discard(key)
+            self._cursor += 1
 
     def close(self) -> None:
         return None
+
+
+def _key(event: EventRecord) -> tuple[str, int]:
+    return (event.case_id, event.seq)

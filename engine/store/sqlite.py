@@ -4,21 +4,32 @@ Tables follow docs/architecture.md. Case rows carry a revision for optimistic
 concurrency; events are append-only; timers are indexed by due time so a tick
 reads only what is due. ``meta`` records the format version; older files are
 upgraded in place, newer or foreign files are refused. The only home of sqlite3.
+
+A commit's cost is the pages it writes to the WAL, at least one per B-tree it
+touches, so format 2 keeps that count low. Events append at the right edge of
+their tree (``pos`` counts them in commit order). The outbox costs a commit
+nothing: a message is its event, every event up to ``meta.outbox_cursor`` is
+acknowledged, and ``outbox_acked`` holds acknowledgements that came out of
+order. The case and timer tables are ``WITHOUT ROWID`` (one B-tree each
+instead of a table plus its key index), and the case index leaves out the
+state, which changes on every action. JSON is the canonical text made once.
 """
 from __future__ import annotations
 
-import json
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import canonical
 from .base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, StoredProcess,
-                   StoreError, TimerRecord, UnknownCaseError)
+                   StoreError, TimerRecord, UnknownCaseError, outbox_message, split_message_id)
 
 FORMAT_NAME = "complaintflow-store"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
+# Format 1, kept so tests can build an old file and check the upgrade.
 _SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE processes (hash TEXT PRIMARY KEY, id TEXT NOT NULL, version INTEGER NOT NULL, source BLOB NOT NULL);
@@ -39,22 +50,85 @@ CREATE INDEX timers_due ON timers(due_at);
 CREATE TABLE outbox (id TEXT PRIMARY KEY, case_id TEXT NOT NULL, at INTEGER NOT NULL, message TEXT NOT NULL);
 """
 
-# Upgrade steps: UPGRADES[n] turns a format-n store into format n+1.
-UPGRADES: dict[int, str] = {}
+_TABLES_V2 = """
+CREATE TABLE cases (
+  id TEXT PRIMARY KEY, process_id TEXT NOT NULL, process_hash TEXT NOT NULL REFERENCES processes(hash),
+  state TEXT NOT NULL, branches TEXT NOT NULL, data TEXT NOT NULL, owner_role TEXT, clocks TEXT NOT NULL,
+  revision INTEGER NOT NULL, opened_at INTEGER NOT NULL, closed_at INTEGER, last_at INTEGER NOT NULL,
+  last_hash TEXT NOT NULL, last_seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX cases_process_open ON cases(process_id, closed_at);
+CREATE TABLE events (
+  pos INTEGER PRIMARY KEY,
+  case_id TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
+  kind TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+  UNIQUE (case_id, seq));
+CREATE TABLE timers (
+  case_id TEXT NOT NULL, deadline TEXT NOT NULL, kind TEXT NOT NULL, step INTEGER NOT NULL,
+  due_at INTEGER NOT NULL, armed_by_seq INTEGER NOT NULL, PRIMARY KEY (case_id, deadline, kind, step)) WITHOUT ROWID;
+CREATE INDEX timers_due ON timers(due_at);
+CREATE TABLE outbox_acked (pos INTEGER PRIMARY KEY);
+"""
 
+_SCHEMA_V2 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE processes (hash TEXT PRIMARY KEY, id TEXT NOT NULL, version INTEGER NOT NULL, source BLOB NOT NULL);
+""" + _TABLES_V2 + """
+INSERT INTO meta VALUES ('outbox_cursor', '0');
+"""
+
+# Upgrade steps: UPGRADES[n] turns a format-n store into format n+1, inside one transaction.
+UPGRADES: dict[int, str] = {
+    # 1 -> 2: fewer B-trees written per commit (see the module docstring).
+    1: """
+ALTER TABLE cases RENAME TO cases_v1;
+ALTER TABLE events RENAME TO events_v1;
+ALTER TABLE timers RENAME TO timers_v1;
+ALTER TABLE outbox RENAME TO outbox_v1;
+DROP INDEX cases_process_state;
+DROP INDEX timers_due;
+""" + _TABLES_V2 + """
+INSERT INTO cases SELECT * FROM cases_v1;
+INSERT INTO events SELECT rowid, * FROM events_v1 ORDER BY rowid;
+INSERT INTO timers SELECT * FROM timers_v1;
+CREATE TEMP TABLE pending AS SELECT e.pos FROM outbox_v1 o JOIN events e
+  ON e.case_id = o.case_id AND e.seq = CAST(substr(o.id, length(o.case_id) + 2) AS INTEGER);
+INSERT INTO meta VALUES ('outbox_cursor',
+  (SELECT coalesce(min(pos) - 1, (SELECT coalesce(max(pos), 0) FROM events)) FROM temp.pending));
+INSERT INTO outbox_acked SELECT pos FROM events
+  WHERE pos > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_cursor')
+  AND pos NOT IN (SELECT pos FROM temp.pending);
+DROP TABLE temp.pending;
+DROP TABLE cases_v1;
+DROP TABLE events_v1;
+DROP TABLE timers_v1;
+DROP TABLE outbox_v1;
+""",
+}
+
+_INSERT_EVENT = ("INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _CASE_COLUMNS = ("id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
                  "closed_at, last_at, last_hash, last_seq")
 
 
 class SQLiteStore:
-    def __init__(self, path: str | Path = "complaintflow.db", *, synchronous: str = "FULL"):
+    def __init__(self, path: str | Path = "complaintflow.db", *, synchronous: str = "FULL",
+                 background_checkpoint: bool = True):
         self.path = str(path)
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise StoreError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
         if self.path != ":memory:":
             _refuse_foreign_file(Path(self.path))
+        self._checkpointer: _Checkpointer | None = None
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute(f"PRAGMA synchronous={synchronous}")
+            self.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            if background_checkpoint and self.path != ":memory:":
+                # Copying the WAL back into the database would otherwise fall on whichever commit crosses
+                # SQLite's 1,000-page mark, and cost more than the commits themselves (see BENCHMARKS.md).
+                self.db.execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpointer = _Checkpointer(self.path)
             self._open()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a complaintflow store ({exc})") from None
@@ -64,7 +138,7 @@ class SQLiteStore:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
             with self._write():
-                self._run_script(_SCHEMA_V1)
+                self._run_script(_SCHEMA_V2)
                 self.db.executemany("INSERT INTO meta VALUES (?, ?)",
                                     [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))])
             return
@@ -90,7 +164,7 @@ class SQLiteStore:
                 self.db.execute(statement)
 
     def _write(self) -> _Transaction:
-        return _Transaction(self.db)
+        return _Transaction(self.db, self._checkpointer)
 
     # -- processes -----------------------------------------------------------------
     def save_process(self, process: StoredProcess) -> None:
@@ -133,40 +207,44 @@ class SQLiteStore:
     def events(self, case_id: str) -> list[EventRecord]:
         rows = self.db.execute("SELECT case_id, seq, at, actor, role, kind, payload, prev_hash, hash FROM events "
                                "WHERE case_id=? ORDER BY seq", (case_id,)).fetchall()
-        return [EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8]) for r in rows]
+        return [EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], canonical.loads(r[6]), r[7], r[8], r[6]) for r in rows]
 
     def commit(self, change: Commit) -> None:
-        case = change.case
+        case, db = change.case, self.db
         with self._write():
             if change.fired_timer is not None:
-                gone = self.db.execute("DELETE FROM timers WHERE case_id=? AND deadline=? AND kind=? AND step=?",
-                                       change.fired_timer).rowcount
+                gone = db.execute("DELETE FROM timers WHERE case_id=? AND deadline=? AND kind=? AND step=?",
+                                  change.fired_timer).rowcount
                 if gone == 0:
                     raise ConflictError(f"timer {change.fired_timer} already fired")
             if case.revision == 1:
                 try:
-                    self.db.execute(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 14)})", _row(case))
+                    db.execute(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 14)})", _row(case))
                 except sqlite3.IntegrityError:
                     raise ConflictError(f"case {case.id!r} already exists") from None
             else:
-                updated = self.db.execute(
-                    "UPDATE cases SET state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, closed_at=?, "
-                    "last_at=?, last_hash=?, last_seq=? WHERE id=? AND revision=?",
+                # Only a closing commit names closed_at: SQLite rewrites every index on a column the SET names.
+                closing = ", closed_at=?" if case.closed_at is not None else ""
+                updated = db.execute(
+                    "UPDATE cases SET state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, last_at=?, "
+                    f"last_hash=?, last_seq=?{closing} WHERE id=? AND revision=?",
                     (case.state, _json(case.branches), _json(case.data), case.owner_role, _json(case.clocks),
-                     case.revision, case.closed_at, case.last_at, case.last_hash, case.last_seq, case.id,
-                     case.revision - 1)).rowcount
+                     case.revision, case.last_at, case.last_hash, case.last_seq,
+                     *((case.closed_at,) if closing else ()), case.id, case.revision - 1)).rowcount
                 if updated == 0:
                     raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
-            self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                [(e.case_id, e.seq, e.at, e.actor, e.role, e.kind, _json(e.payload), e.prev_hash,
-                                  e.hash) for e in change.events])
-            self.db.executemany("DELETE FROM timers WHERE case_id=? AND deadline=? AND kind=? AND step=?",
-                                change.cancel_timers)
-            self.db.executemany("INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?, ?, ?)",
-                                [(t.case_id, t.deadline, t.kind, t.step, t.due_at, t.armed_by_seq)
-                                 for t in change.add_timers])
-            self.db.executemany("INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?)",
-                                [(m.id, m.case_id, m.at, _json(m.message)) for m in change.outbox])
+            events = change.events
+            if events:
+                db.executemany(_INSERT_EVENT, [(e.case_id, e.seq, e.at, e.actor, e.role, e.kind,
+                                                e.payload_json or canonical.dumps(e.payload), e.prev_hash, e.hash)
+                                               for e in events])
+            if change.cancel_timers:
+                db.executemany("DELETE FROM timers WHERE case_id=? AND deadline=? AND kind=? AND step=?",
+                               change.cancel_timers)
+            if change.add_timers:
+                db.executemany("INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?, ?, ?)",
+                               [(t.case_id, t.deadline, t.kind, t.step, t.due_at, t.armed_by_seq)
+                                for t in change.add_timers])
 
     # -- timers and outbox -------------------------------------------------------------
     def due_timers(self, now: int, limit: int) -> list[TimerRecord]:
@@ -180,29 +258,110 @@ class SQLiteStore:
         return [TimerRecord(*r) for r in rows]
 
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
-        rows = self.db.execute("SELECT id, case_id, at, message FROM outbox WHERE id > ? ORDER BY at, id LIMIT ?",
-                               (after or "", limit)).fetchall()
-        return [OutboxMessage(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+        start = self._outbox_cursor()
+        key = split_message_id(after) if after else None
+        if key is not None:
+            row = self.db.execute("SELECT pos FROM events WHERE case_id=? AND seq=?", key).fetchone()
+            if row is not None and row[0] > start and not self._acked(row[0]):
+                start = row[0]
+        rows = self.db.execute(
+            "SELECT e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload, e.prev_hash, e.hash, c.process_id "
+            "FROM events e JOIN cases c ON c.id = e.case_id WHERE e.pos > ? "
+            "AND NOT EXISTS (SELECT 1 FROM outbox_acked a WHERE a.pos = e.pos) ORDER BY e.pos LIMIT ?",
+            (start, limit)).fetchall()
+        return [outbox_message(EventRecord(*r[:6], canonical.loads(r[6]), r[7], r[8], r[6]), r[9]) for r in rows]
 
     def ack_outbox(self, ids: Sequence[str]) -> None:
+        keys = [key for key in map(split_message_id, ids) if key is not None]
         with self._write():
-            self.db.executemany("DELETE FROM outbox WHERE id=?", [(i,) for i in ids])
+            cursor = self._outbox_cursor()
+            for key in keys:
+                row = self.db.execute("SELECT pos FROM events WHERE case_id=? AND seq=?", key).fetchone()
+                if row is not None and row[0] > cursor:
+                    self.db.execute("INSERT OR IGNORE INTO outbox_acked VALUES (?)", row)
+            # Move the cursor over every acknowledgement that now follows it without a gap.
+            for (pos,) in self.db.execute("SELECT pos FROM outbox_acked ORDER BY pos").fetchall():
+                if pos != cursor + 1:
+                    break
+                cursor = pos
+            self.db.execute("DELETE FROM outbox_acked WHERE pos <= ?", (cursor,))
+            self.db.execute("UPDATE meta SET value=? WHERE key='outbox_cursor'", (str(cursor),))
+
+    def _outbox_cursor(self) -> int:
+        return int(self.db.execute("SELECT value FROM meta WHERE key='outbox_cursor'").fetchone()[0])
+
+    def _acked(self, pos: int) -> bool:
+        return self.db.execute("SELECT 1 FROM outbox_acked WHERE pos=?", (pos,)).fetchone() is not None
 
     def close(self) -> None:
-        self.db.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+        self.db.close()  # the last connection to close checkpoints what is left
 
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception."""
 
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
+    def __init__(self, db: sqlite3.Connection, checkpointer: _Checkpointer | None):
+        self.db, self.checkpointer = db, checkpointer
 
     def __enter__(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None and self.checkpointer is not None:
+            self.checkpointer.committed()
+
+
+class _Checkpointer:
+    """Checkpoints the WAL on its own connection and thread, so no commit waits for it.
+
+    Every ``every`` commits it runs a PASSIVE checkpoint, which blocks neither writers nor readers. Under a
+    steady stream of commits the WAL may never be fully copied at the instant a writer starts, which is
+    when SQLite rewinds it, so once it holds ``restart_frames`` frames a RESTART checkpoint makes the next
+    writer wait for the copy to finish and rewind. The thread starts with the first batch of commits.
+    """
+
+    def __init__(self, path: str, every: int = 100, restart_frames: int = 8000):
+        self.path, self.every, self.restart_frames = path, every, restart_frames
+        self._commits = 0
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits < self.every:
+            return
+        self._commits = 0
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="complaintflow-checkpoint", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames >= self.restart_frames:
+                        db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                except sqlite3.Error:
+                    pass  # busy or closing: the next batch of commits tries again
+        finally:
+            db.close()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._stopping = True
+            self._wake.set()
+            self._thread.join()
 
 
 def _refuse_foreign_file(path: Path) -> None:
@@ -213,8 +372,7 @@ def _refuse_foreign_file(path: Path) -> None:
                 raise StoreError(f"{path} is not a complaintflow store (not an SQLite file)")
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_json = canonical.dumps
 
 
 def _row(case: CaseRecord) -> tuple[Any, ...]:
@@ -224,5 +382,6 @@ def _row(case: CaseRecord) -> tuple[Any, ...]:
 
 
 def _case(row: Sequence[Any]) -> CaseRecord:
-    return CaseRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]), row[6],
-                      json.loads(row[7]), row[8], row[9], row[10], row[11], row[12], row[13])
+    loads = canonical.loads
+    return CaseRecord(row[0], row[1], row[2], row[3], loads(row[4]), loads(row[5]), row[6], loads(row[7]), row[8],
+                      row[9], row[10], row[11], row[12], row[13])

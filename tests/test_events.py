@@ -1,0 +1,67 @@
+"""The hash chain's bytes and the compiled step table: fast paths that must say exactly what the slow ones do."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine import canonical
+from engine.language.check import load_process
+from engine.runtime.events import GENESIS, event_hash, next_event
+from engine.runtime.machine import compile_process
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The values an event payload can hold: what the engine accepts from users and computes itself.
+_scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.text()
+            | st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: "e" not in repr(x)))
+_payloads = st.dictionaries(st.text(), st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3)
+                                                    | st.dictionaries(st.text(), inner, max_size=3), max_leaves=12),
+                            max_size=6)
+
+
+def _stdlib_hash(case_id, seq, at, actor, role, kind, payload, prev_hash) -> str:
+    """The chain as format 1 defined it, with the standard library's json: stores written then must verify."""
+    body = json.dumps([case_id, seq, at, actor, role, kind, payload, prev_hash], ensure_ascii=False,
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@given(payload=_payloads, actor=st.text(), seq=st.integers(min_value=0, max_value=10**6))
+def test_an_event_hashes_the_same_bytes_as_the_standard_library_would(payload, actor, seq):
+    event = next_event("c1", seq, GENESIS, 1762135200, actor, "desk", "acted", payload)
+    assert event.hash == _stdlib_hash("c1", seq + 1, 1762135200, actor, "desk", "acted", payload, GENESIS)
+    assert canonical.loads(event.payload_json) == payload
+
+
+@pytest.mark.parametrize("value", [1e-05, 1e16, 2.5e-300])
+def test_floats_in_exponent_form_keep_their_value_and_verify_from_the_stored_text(value):
+    # Only here may the text differ from the standard library's ("1e-5" for "1e-05"); the chain never re-encodes.
+    event = next_event("c1", 0, GENESIS, 5, "x", "r", "acted", {"amount": value})
+    assert json.loads(event.payload_json) == {"amount": value}
+    assert event.hash == event_hash("c1", 1, 5, "x", "r", "acted", event.payload_json, GENESIS)
+
+
+def test_the_hash_covers_the_stored_text_itself():
+    text = canonical.dumps({"a": 1})
+    assert event_hash("c1", 1, 5, "x", "r", "k", text, GENESIS) != event_hash("c1", 1, 5, "x", "r", "k",
+                                                                               text.replace("1", "2"), GENESIS)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "processes").glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_step_table_answers_as_the_transitions_machine_does(path):
+    cp = compile_process(load_process(path))
+    assert cp.steps, "a process with no steps"
+    for action in cp.spec.actions:
+        for state in cp.spec.states:
+            try:
+                expected = cp.trigger(action, state)
+            except ValueError:
+                with pytest.raises(ValueError, match="cannot be taken"):
+                    cp.move(action, state)
+            else:
+                assert cp.move(action, state) == expected

@@ -208,6 +208,15 @@ def _actor(actor: str | None, roles: tuple[str, ...]) -> Any:
     return Actor(actor, tuple(roles))
 
 
+def _event_data(event: Any) -> dict[str, Any]:
+    """An event as JSON output shows it: its fields, without the stored text of its payload."""
+    from dataclasses import asdict
+
+    data = asdict(event)
+    data.pop("payload_json", None)
+    return data
+
+
 def _emit(fmt: str, data: Any, text: str) -> None:
     import json
 
@@ -282,7 +291,7 @@ def tick(db: str, now_text: str | None, fmt: str) -> None:
     with _Refusals():
         fired = engine.tick(_now(now_text))
     lines = [describe_event(engine, e) for e in fired]
-    _emit(fmt, [asdict(e) for e in fired], "\n".join(lines) if lines else "nothing due")
+    _emit(fmt, [_event_data(e) for e in fired], "\n".join(lines) if lines else "nothing due")
 
 
 @main.command("case")
@@ -315,7 +324,7 @@ def history(case_id: str, db: str, fmt: str) -> None:
     engine = _engine(db)
     with _Refusals():
         events = engine.history(case_id)
-    _emit(fmt, [asdict(e) for e in events], "\n".join(describe_event(engine, e) for e in events))
+    _emit(fmt, [_event_data(e) for e in events], "\n".join(describe_event(engine, e) for e in events))
 
 
 @main.command()

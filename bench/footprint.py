@@ -7,8 +7,10 @@
 
 Two moments of a case's life are measured: just started (1 event), and mid-flow after dispatch,
 handle and an unsatisfied callback (4 actions' worth of events, still open in ``dispatched``).
-With ``MemoryStore()``'s default the outbox keeps one message per event until someone acknowledges
-it; "drained" is the mid-flow figure after ``ack_outbox`` of every message.
+``MemoryStore()`` keeps every case's history (encoded rows) and an outbox log entry per event until it
+is acknowledged; "drained" is the mid-flow figure after ``ack_outbox`` of every message, and "runtime
+state" what is left once the store also drops its histories: the case rows, their clocks, timers and
+heap entries, which is what the runtime itself holds per open case (a database keeps histories on disk).
 
 Run alone: ``python -m bench.footprint CASES`` prints the result as JSON.
 """
@@ -99,13 +101,20 @@ def measure(n: int, traced: int = 2_000) -> dict[str, Any]:
     store.ack_outbox([m.id for m in store.outbox(None, 10**9)])
     gc.collect()
     drained, _ = _traced(tracemalloc.take_snapshot(), base, n)
-    tracemalloc.stop()
     assert all(engine.case(i).state == "dispatched" for i in ids[:: max(1, n // 20)])
+    events_mid_flow = len(engine.history(ids[0]))
+    # What the runtime holds per open case (row, clocks, timers, heap entry) is what is left once the
+    # store forgets its histories, which a database would keep on disk.
+    store._events.clear()
+    store._log.clear()
+    gc.collect()
+    state, state_sites = _traced(tracemalloc.take_snapshot(), base, n)
+    tracemalloc.stop()
     return {"cases": n, "rss_cases": rss_cases, "method": "tracemalloc live bytes after gc / open cases; RSS delta / open cases",
             "started_bytes": started, "mid_flow_bytes": mid, "mid_flow_drained_bytes": drained,
             "rss_started_bytes": rss_started, "rss_mid_flow_bytes": rss_mid,
-            "events_mid_flow": len(engine.history(ids[0])),
-            "top_sites_started": started_sites, "top_sites_mid_flow": mid_sites}
+            "runtime_state_bytes": state, "events_mid_flow": events_mid_flow,
+            "top_sites_started": started_sites, "top_sites_mid_flow": mid_sites, "top_sites_state": state_sites}
 
 
 if __name__ == "__main__":

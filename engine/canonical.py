@@ -12,6 +12,7 @@ floats, which the chain never re-derives.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -31,3 +32,11 @@ def hash_body(case_id: str, seq: int, at: int, actor: str, role: str, kind: str,
               prev_hash: str) -> bytes:
     """The bytes an event's hash covers: a JSON array of its fields around the stored payload text."""
     return orjson.dumps([case_id, seq, at, actor, role, kind, orjson.Fragment(payload_json), prev_hash])
+
+
+def encode_event(case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload: Any,
+                 prev_hash: str) -> tuple[str, str]:
+    """A new event's payload text and hash, in one step (this runs once or twice per action)."""
+    text = orjson.dumps(payload, option=_SORTED)
+    body = orjson.dumps([case_id, seq, at, actor, role, kind, orjson.Fragment(text), prev_hash])
+    return text.decode(), hashlib.sha256(body).hexdigest()

@@ -232,3 +232,19 @@ def test_text_with_a_lone_surrogate_is_refused(engine, spec):
     with pytest.raises(RefusedError, match="not valid Unicode"):
         engine.start(spec, {**DATA, "customer_name": "张\ud800"}, DESK, at=at("2025-11-03 10:00"))
     assert engine.cases() == []
+
+
+def test_the_memory_store_refuses_a_history_with_a_gap_and_changes_nothing(tmp_path):
+    from dataclasses import replace as copy_with
+
+    from engine.store.base import Commit
+
+    engine = Engine(MemoryStore(), new_case_id=ids())
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    spec = engine.load_process(tmp_path / "mini.yaml")
+    case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
+    (event,) = engine.history(case.id)
+    skipped = copy_with(event, seq=3, kind="acted")
+    with pytest.raises(Exception, match="do not follow its history of 1"):
+        engine.store.commit(Commit(case=copy_with(case, revision=2), events=[skipped]))
+    assert engine.case(case.id) == case and engine.history(case.id) == [event]

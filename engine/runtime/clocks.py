@@ -36,10 +36,12 @@ def pause_unit(deadline: Deadline) -> str:
     return within.unit if within is not None and within.unit in _WALL_UNITS else "wh"
 
 
+_ROUGH_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "wh": 3600, "wd": 86400}
+
+
 def rough_seconds(d: Duration) -> int:
     """Length used for warnings: working units are counted as wall time (a warning is advisory)."""
-    per = {"m": 60, "h": 3600, "d": 86400, "wh": 3600, "wd": 86400}
-    return d.amount * per[d.unit]
+    return d.amount * _ROUGH_UNIT_SECONDS[d.unit]
 
 
 def start_clock(cp: CompiledProcess, deadline: Deadline, at: int) -> Clock:

@@ -47,7 +47,9 @@ def source_of(cp: CompiledProcess, case: CaseRecord, action: Action) -> str | No
     """The current state ``action`` would leave, or None if it cannot be taken now."""
     if case.closed_at is not None:
         return None
-    if case.state in action.sources and all(cp.spec.states[s].final for s in case.branches.values()):
+    if not case.branches:  # the common case: no parallel state
+        return case.state if case.state in action.sources else None
+    if case.state in action.sources and cp.final.issuperset(case.branches.values()):
         return case.state  # leaving a parallel state needs every branch finished (the join)
     return next((s for s in case.branches.values() if s in action.sources), None)
 
@@ -69,8 +71,10 @@ def decide_action(cp: CompiledProcess, case: CaseRecord, action_id: str, actor: 
         reason = f"; waiting for branch(es) {', '.join(waiting)} to finish" if case.state in action.sources else ""
         raise RefusedError(f"case {case.id}: action {action_id!r} cannot be taken in {where!r} "
                            f"(it applies in {', '.join(action.sources)}){reason}")
-    role = next((r for r in action.roles if r in roles), None)
-    if role is None:
+    for role in action.roles:
+        if role in roles:
+            break
+    else:
         raise RefusedError(f"case {case.id}: {actor} ({', '.join(roles) or 'no role'}) may not take action "
                            f"{action_id!r}; it needs one of: {', '.join(action.roles)}")
     values = check_values(spec.fields, inputs, spec.timezone)

@@ -27,9 +27,9 @@ def event_hash(case_id: str, seq: int, at: int, actor: str, role: str, kind: str
 def next_event(case_id: str, prev_seq: int, prev_hash: str, at: int, actor: str, role: str, kind: str,
                payload: dict[str, Any]) -> EventRecord:
     seq = prev_seq + 1
-    text = canonical.dumps(payload)  # encoded once: the hash, the store and the outbox all use this text
-    return EventRecord(case_id, seq, at, actor, role, kind, payload, prev_hash,
-                       event_hash(case_id, seq, at, actor, role, kind, text, prev_hash), text)
+    # Encoded once: the hash, the store and the outbox all use this text.
+    text, digest = canonical.encode_event(case_id, seq, at, actor, role, kind, payload, prev_hash)
+    return EventRecord(case_id, seq, at, actor, role, kind, payload, prev_hash, digest, text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ _INT_RANGE = range(-(2**63), 2**63)
 
 def check_value(field: Field, value: Any, timezone: str) -> Any:
     kind = field.type
+    if kind is FieldType.STRING and type(value) is str and value.isascii():
+        return value  # the most common value, known valid without encoding it
     if isinstance(value, str) and not _is_valid_text(value):
         raise InputError(f"{field.id}: the text is not valid Unicode (it holds a lone surrogate)")
     if kind is FieldType.STRING and isinstance(value, str):

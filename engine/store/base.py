@@ -27,7 +27,12 @@ class UnknownCaseError(KeyError):
         return f"no case {self.args[0]!r} in this store"
 
 
-@dataclass(frozen=True, slots=True)
+# Case rows, events and commits are values: nothing changes one after it is built (fold builds a new row).
+# They are not frozen dataclasses only because a frozen one costs about five times as much to build
+# (1.6 against 0.3 µs for ten fields), and an action builds three or four of them.
+
+
+@dataclass(slots=True)
 class CaseRecord:
     id: str
     process_id: str
@@ -45,7 +50,7 @@ class CaseRecord:
     last_seq: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EventRecord:
     case_id: str
     seq: int
@@ -95,7 +100,7 @@ def split_message_id(message_id: str) -> tuple[str, int] | None:
     return (case_id, int(seq)) if case_id and seq.isdigit() else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Commit:
     """Everything one state change writes, applied atomically."""
 

@@ -3,29 +3,38 @@
 Nothing survives the process; commits are still all-or-nothing and revision
 checked, and due timers sit in a heap so a tick costs what is due, not what
 is open.
+
+Histories are kept the way a database keeps them, as encoded rows: per event a
+tuple of scalars, the payload's canonical UTF-8 bytes and the 32-byte hash.
+That takes about a third of the memory of live event objects, and the garbage
+collector, which would otherwise walk every payload dict of every case on each
+full collection, soon stops looking at them (tuples of scalars are untracked).
+``events`` decodes a history when someone reads it.
 """
 from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
 
+from .. import canonical
 from .base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, StoredProcess,
                    StoreError, TimerRecord, UnknownCaseError, outbox_message, split_message_id)
 
 TimerKey = tuple[str, str, str, int]
+Row = tuple[int, str, str, str, bytes, bytes]  # at, actor, role, kind, payload text (UTF-8), hash (raw)
+_GENESIS = "0" * 64
 
 
 class MemoryStore:
     def __init__(self, *, keep_outbox: bool = True) -> None:
         self._processes: dict[str, StoredProcess] = {}
         self._cases: dict[str, CaseRecord] = {}
-        self._events: dict[str, list[EventRecord]] = {}
+        self._events: dict[str, list[Row]] = {}  # a case's history: row n is event seq n + 1
         self._timers: dict[TimerKey, TimerRecord] = {}
-        self._by_case: dict[str, set[TimerKey]] = {}
         self._heap: list[tuple[int, TimerKey]] = []  # may hold stale entries; checked against _timers
-        # The outbox, as in the SQLite store: every event in commit order, a cursor before which all are
-        # acknowledged, and the acknowledgements that came out of order.
-        self._log: list[EventRecord] = []
+        # The outbox, as in the SQLite store: every event (case, seq) in commit order, a cursor before which
+        # all are acknowledged, and the acknowledgements that came out of order.
+        self._log: list[tuple[str, int]] = []
         self._cursor = 0
         self._acked: set[tuple[str, int]] = set()
         self._keep_outbox = keep_outbox
@@ -57,7 +66,20 @@ class MemoryStore:
         return sorted(out, key=lambda c: (c.opened_at, c.id))[: query.limit]
 
     def events(self, case_id: str) -> list[EventRecord]:
-        return list(self._events.get(case_id, ()))
+        out: list[EventRecord] = []
+        prev = _GENESIS
+        for seq, (at, actor, role, kind, text, digest) in enumerate(self._events.get(case_id, ()), 1):
+            payload_json, hash_ = text.decode(), digest.hex()
+            out.append(EventRecord(case_id, seq, at, actor, role, kind, canonical.loads(text), prev, hash_,
+                                   payload_json))
+            prev = hash_
+        return out
+
+    def _event(self, case_id: str, seq: int) -> EventRecord:
+        history = self._events[case_id]
+        at, actor, role, kind, text, digest = history[seq - 1]
+        prev = history[seq - 2][5].hex() if seq > 1 else _GENESIS
+        return EventRecord(case_id, seq, at, actor, role, kind, canonical.loads(text), prev, digest.hex(), text.decode())
 
     def commit(self, change: Commit) -> None:
         case = change.case
@@ -69,22 +91,27 @@ class MemoryStore:
             raise ConflictError(f"case {case.id!r} already exists")
         if case.revision > 1 and (current is None or current.revision != case.revision - 1):
             raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
+        history = self._events.get(case.id, [])
+        if change.events and change.events[0].seq != len(history) + 1:
+            raise ConflictError(f"case {case.id!r}: the events do not follow its history of {len(history)}")
         if change.fired_timer is not None:
             self._drop_timer(change.fired_timer)
         self._cases[case.id] = case
-        self._events.setdefault(case.id, []).extend(change.events)
+        self._events[case.id] = history
+        for e in change.events:
+            text = e.payload_json.encode() if e.payload_json else canonical.dumps(e.payload).encode()
+            history.append((e.at, e.actor, e.role, e.kind, text, bytes.fromhex(e.hash)))
+            if self._keep_outbox:
+                self._log.append((e.case_id, e.seq))
         for key in change.cancel_timers:
             self._drop_timer(key)
         for timer in change.add_timers:
-            self._timers[timer.key] = timer
-            self._by_case.setdefault(timer.case_id, set()).add(timer.key)
-            heapq.heappush(self._heap, (timer.due_at, timer.key))
-        if self._keep_outbox:
-            self._log += change.events
+            key = timer.key
+            self._timers[key] = timer
+            heapq.heappush(self._heap, (timer.due_at, key))
 
     def _drop_timer(self, key: TimerKey) -> None:
-        if self._timers.pop(key, None) is not None:
-            self._by_case[key[0]].discard(key)
+        self._timers.pop(key, None)
 
     def due_timers(self, now: int, limit: int) -> list[TimerRecord]:
         out: list[TimerRecord] = []
@@ -100,26 +127,27 @@ class MemoryStore:
         return out
 
     def timers(self, case_id: str) -> list[TimerRecord]:
-        return sorted((self._timers[k] for k in self._by_case.get(case_id, ())), key=lambda t: t.due_at)
+        # A scan: only tests and tools ask this; keeping a per-case index cost ~250 B for every open case.
+        return sorted((t for k, t in self._timers.items() if k[0] == case_id), key=lambda t: t.due_at)
 
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
-        pending = [e for e in self._log[self._cursor:] if (e.case_id, e.seq) not in self._acked]
+        pending = [key for key in self._log[self._cursor:] if key not in self._acked]
         start = split_message_id(after) if after else None
-        keys = [(e.case_id, e.seq) for e in pending]
-        if start in keys:
-            pending = pending[keys.index(start) + 1:]
-        return [outbox_message(e, self._cases[e.case_id].process_id) for e in pending[:limit]]
+        if start in pending:
+            pending = pending[pending.index(start) + 1:]
+        return [outbox_message(self._event(c, seq), self._cases[c].process_id) for c, seq in pending[:limit]]
 
     def ack_outbox(self, ids: Sequence[str]) -> None:
-        pending = {(e.case_id, e.seq) for e in self._log[self._cursor:]}
+        pending = set(self._log[self._cursor:])
         self._acked |= {key for key in map(split_message_id, ids) if key in pending}
-        while self._cursor < len(self._log) and (key := _key(self._log[self._cursor])) in self._acked:
-            self._acked.discard(key)
+        while self._cursor < len(self._log) and self._log[self._cursor] in self._acked:
+            self._acked.discard(self._log[self._cursor])
             self._cursor += 1
+        if self._cursor * 2 > len(self._log):  # forget the acknowledged prefix (at most twice the work of acks)
+            del self._log[:self._cursor]
+            self._cursor = 0
+        if not self._acked:
+            self._acked = set()  # a set keeps its largest table after discards
 
     def close(self) -> None:
         return None
-
-
-def _key(event: EventRecord) -> tuple[str, int]:
-    return (event.case_id, event.seq)

@@ -65,3 +65,27 @@ def test_the_step_table_answers_as_the_transitions_machine_does(path):
                     cp.move(action, state)
             else:
                 assert cp.move(action, state) == expected
+
+
+@pytest.mark.parametrize("name", ["shopping_mall", "general_affairs_dispatch", "service_desk"])
+def test_timer_rows_mirror_the_clocks_after_every_commit(name):
+    # Simulated starts, actions, breaches, escalations, pauses and re-dispatches: after each commit the timer
+    # rows timer_changes wrote must be exactly what the case's clocks call for.
+    from engine.runtime.clocks import desired_timers
+    from engine.simulate import load_scenario
+    from engine.simulate.run import _Run
+
+    run = _Run(ROOT / "processes" / f"{name}.yaml", load_scenario(None), seed=3)
+    store, checked = run.engine.store, []
+    commit = store.commit
+
+    def checked_commit(change):
+        commit(change)
+        case = change.case
+        wanted = {(t.key, t.due_at) for t in desired_timers(case.id, case.clocks, case.last_seq)}
+        assert {(t.key, t.due_at) for t in store.timers(case.id)} == wanted, (case.id, case.last_seq)
+        checked.append(bool(wanted))
+
+    store.commit = checked_commit
+    run.run(60, None)
+    assert sum(checked) > 100 and not all(checked)  # commits with timers and without

@@ -122,16 +122,18 @@ def timer_changes(case_id: str, before: dict[str, Clock], after: dict[str, Clock
     cancel: list[tuple[str, str, str, int]] = []
     if before is after:
         return add, cancel
-    for name in [*before, *(k for k in after if k not in before)]:  # a stable order
-        old, new = before.get(name), after.get(name)
+    for name, old in before.items():
+        new = after.get(name)
         if old is new:
             continue
-        old_rows = {(kind, step): due for kind, step, due in _wanted(old)} if old is not None else {}
+        old_rows = {(kind, step): due for kind, step, due in _wanted(old)}
         new_rows = _wanted(new) if new is not None else []
         for kind, step, due in new_rows:
             if old_rows.get((kind, step)) != due:
                 add.append(TimerRecord(case_id, name, kind, step, due, seq))
-        if old_rows:
-            kept = {(kind, step) for kind, step, _ in new_rows}
-            cancel += [(case_id, name, kind, step) for kind, step in old_rows if (kind, step) not in kept]
+            old_rows.pop((kind, step), None)
+        cancel += [(case_id, name, kind, step) for kind, step in old_rows]  # wanted before, not now
+    for name, new in after.items():
+        if name not in before:
+            add += [TimerRecord(case_id, name, kind, step, due, seq) for kind, step, due in _wanted(new)]
     return add, cancel

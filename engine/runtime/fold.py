@@ -40,9 +40,10 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
                 data = {**data, **p["inputs"]}
             state, branches, owner = p["state"], p["branches"], p["owner_role"]
             if p["ended"] or p["clocks"]:
-                ended = p["ended"]
-                clocks = {k: v for k, v in clocks.items() if k not in ended}
-                clocks.update(p["clocks"])
+                clocks = {**clocks, **p["clocks"]}
+                for name in p["ended"]:
+                    if name not in p["clocks"]:  # a repeating deadline ended and restarted keeps its new clock
+                        del clocks[name]
             if p["final"]:
                 closed_at = event.at
         elif kind == "deadline_warning":

@@ -77,8 +77,8 @@ def decide_action(cp: CompiledProcess, case: CaseRecord, action_id: str, actor: 
     else:
         raise RefusedError(f"case {case.id}: {actor} ({', '.join(roles) or 'no role'}) may not take action "
                            f"{action_id!r}; it needs one of: {', '.join(action.roles)}")
-    values = check_values(spec.fields, inputs, spec.timezone)
-    missing = [f for f in action.inputs if f not in values]
+    values = check_values(spec.fields, inputs, spec.timezone) if inputs else {}
+    missing = [f for f in action.inputs if f not in values] if action.inputs else None
     if missing:
         raise InputError(f"action {action_id!r} needs input(s): {', '.join(missing)}")
     guard = cp.guards.get(action_id)
@@ -98,12 +98,13 @@ def _move(cp: CompiledProcess, case: CaseRecord, action_id: str, source: str, ta
         entered = {target}
     else:
         state = target
-        branches = {b: cp.branch_initial[b] for b in spec.states[target].branches}
+        parallel = spec.states[target].branches
+        branches = {b: cp.branch_initial[b] for b in parallel} if parallel else {}
         entered = {target, *branches.values()}
-    now_in = {state, *branches.values()}
+    now_in = {state, *branches.values()} if branches else entered
     final = state in cp.final
-    was_paused = not cp.pausing.isdisjoint([case.state, *case.branches.values()])
-    pausing = not cp.pausing.isdisjoint(now_in)
+    was_paused = bool(cp.pausing) and not cp.pausing.isdisjoint([case.state, *case.branches.values()])
+    pausing = bool(cp.pausing) and not cp.pausing.isdisjoint(now_in)
     current = case.clocks
     if was_paused and not pausing:  # resume first, so a clock ended by this move is judged on its shifted due
         current = {k: resume(cp, spec.deadlines[k], v, at) for k, v in current.items()}

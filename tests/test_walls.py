@@ -8,6 +8,7 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 HOMES = {
     "yaml": {"language/loader.py"},
     "jsonschema": {"language/schema.py"},
+    "jsonschema_rs": {"language/schema.py"},
     "transitions": {"runtime/machine.py"},
     "pendulum": {"calendar.py"},
     "chinese_calendar": {"calendar.py"},

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 from yaml.composer import Composer
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
@@ -40,8 +40,11 @@ _CORE = (
     # A float needs a point or an exponent, and no leading zero before an exponent (09, 012 stay text).
     (_FLOAT, re.compile(r"^[-+]?(?:(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+)$")),
 )
+# Every first character a _CORE pattern can match: anything else is text.
+_CORE_FIRST = frozenset("tTfF" "~nN" "+-.0123456789")
 # A plain scalar that YAML 1.1 tools (PyYAML's safe_load among them) read as a base-60 number.
 _SEXAGESIMAL = re.compile(r"^[0-9]+(?::[0-5]?[0-9])+$")
+_DIGITS = frozenset("0123456789")
 
 
 class _Refused(Exception):
@@ -51,17 +54,31 @@ class _Refused(Exception):
 
 
 class _Resolver(BaseResolver):
-    """Resolve plain scalars by the YAML 1.2 core schema only."""
+    """Resolve plain scalars by the YAML 1.2 core schema only.
+
+    Called for every node, so it answers BaseResolver's defaults itself: no path resolvers are
+    registered, which also makes the per-node descend/ascend bookkeeping pointless.
+    """
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is ScalarNode and implicit[0]:
+        if kind is ScalarNode:
+            if not implicit[0]:  # quoted, or tagged '!'
+                return _STR
             if value == "":
                 return _NULL
+            if value[0] not in _CORE_FIRST:  # most values are words: no pattern can match
+                return _STR
             for tag, pattern in _CORE:
                 if pattern.match(value):
                     return tag
             return _STR
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        return _MAP if kind is MappingNode else _SEQ
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
 
 class _StrictComposer(Composer):
@@ -87,7 +104,7 @@ class _PyLoader(Reader, Scanner, Parser, _StrictComposer, _Resolver):
         _Resolver.__init__(self)
 
 
-try:  # libyaml's C parser yields the same events about 6x faster; our composer still sees every one
+try:  # libyaml's C parser yields the same events about 6x faster; our strict composer still sees every one
     from yaml.cyaml import CParser
 
     class _CLoader(_StrictComposer, CParser, _Resolver):
@@ -96,9 +113,26 @@ try:  # libyaml's C parser yields the same events about 6x faster; our composer 
             Composer.__init__(self)
             _Resolver.__init__(self)
 
+    class _CComposeLoader(CParser, _Resolver):
+        """libyaml composes the nodes too, in C: the same nodes about twice as fast, but anchors are
+        accepted, so it reads only text where ``_MAYBE_ANCHOR`` finds no place an anchor could start."""
+
+        def __init__(self, text: str):
+            CParser.__init__(self, text)
+            _Resolver.__init__(self)
+
     _Loader: type = _CLoader
+    _FastLoader: type | None = _CComposeLoader
 except ImportError:  # PyYAML built without libyaml
     _Loader = _PyLoader
+    _FastLoader = None
+
+# Where an anchor (&) or alias (*) could start. Right after a letter, digit or '_' either one is
+# just part of the text ("赔付金额在***元以上"): there a plain scalar, tag or name goes on, or
+# libyaml refuses the file and the strict composer reads it again. Anything else (a space, a line
+# break, '[', ',', ':', a BOM...) counts as a possible start.
+# (The lookbehind sits after the [&*] so that re can scan for that character class quickly.)
+_MAYBE_ANCHOR = re.compile(r"[&*](?<![\w&*][&*])")
 
 
 @dataclass
@@ -149,7 +183,10 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
     doc.lines = text.splitlines()
     try:
         try:
-            root = _Loader(text).get_single_node()
+            if _FastLoader is not None and not _MAYBE_ANCHOR.search(text):
+                root = _FastLoader(text).get_single_node()
+            else:
+                root = _Loader(text).get_single_node()
         except yaml.MarkedYAMLError:
             if _Loader is _PyLoader:
                 raise
@@ -206,8 +243,11 @@ def _pos(node: Node) -> tuple[int, int]:
 
 def _plain(node: Node, path: Path, doc: Document) -> Any:
     """Turn a node into plain Python data, recording positions and refusing what we do not accept."""
-    doc.positions[path] = _pos(node)
-    if not isinstance(node, ScalarNode) and node.tag not in (_MAP, _SEQ):
+    mark = node.start_mark
+    doc.positions[path] = (mark.line + 1, mark.column + 1)
+    if isinstance(node, ScalarNode):  # most nodes: test it first
+        return _scalar(node, path, doc)
+    if node.tag not in (_MAP, _SEQ):
         doc.diagnostics.append(doc.problem(path, "yaml-tag", f"tag {node.tag!r} is not allowed",
                                            hint="remove the tag; values are plain mappings, lists and text"))
         return None
@@ -237,9 +277,7 @@ def _plain(node: Node, path: Path, doc: Document) -> Any:
             doc.key_positions[child] = _pos(key_node)
             out[key] = _plain(value_node, child, doc)
         return out
-    if isinstance(node, SequenceNode):
-        return [_plain(item, path + (i,), doc) for i, item in enumerate(node.value)]
-    return _scalar(node, path, doc)
+    return [_plain(item, path + (i,), doc) for i, item in enumerate(node.value)]  # what is left: a SequenceNode
 
 
 def _scalar(node: Node, path: Path, doc: Document) -> Any:
@@ -249,11 +287,14 @@ def _scalar(node: Node, path: Path, doc: Document) -> Any:
         doc.diagnostics.append(doc.problem(path, "yaml-tag", f"tag {tag!r} is not allowed",
                                            hint="remove the tag; values are plain strings, numbers and booleans"))
         return text
-    if not node.style and _SEXAGESIMAL.match(text):  # plain: PyYAML says None, libyaml ""
+    # Plain (PyYAML says style None, libyaml ""); the digit test only spares most values a regex call.
+    if not node.style and text[:1] in _DIGITS and _SEXAGESIMAL.match(text):
         doc.diagnostics.append(doc.problem(
             path, "unquoted-time", f"unquoted clock time {text}",
             hint=f'write "{text}" in quotes: YAML 1.1 tools read it as the number {_base60(text)}'))
         return text
+    if tag == _STR:
+        return text  # already a str: what _CONVERT would give, one call sooner
     try:
         return _CONVERT[tag](text)
     except ValueError:

@@ -21,15 +21,17 @@ from .base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, Ou
                    StoreError, TimerRecord, UnknownCaseError, outbox_message, split_message_id)
 
 TimerKey = tuple[str, str, str, int]
-Row = tuple[int, str, str, str, bytes, bytes]  # at, actor, role, kind, payload text (UTF-8), hash (raw)
-_GENESIS = "0" * 64
+# seq, at, actor, role, kind, payload text (UTF-8), hash and previous hash (raw; the same object as the row
+# before's hash, so it costs a pointer)
+Row = tuple[int, int, str, str, str, bytes, bytes, bytes]
+_GENESIS = bytes(32)
 
 
 class MemoryStore:
     def __init__(self, *, keep_outbox: bool = True) -> None:
         self._processes: dict[str, StoredProcess] = {}
         self._cases: dict[str, CaseRecord] = {}
-        self._events: dict[str, list[Row]] = {}  # a case's history: row n is event seq n + 1
+        self._events: dict[str, list[Row]] = {}  # a case's history, in seq order
         self._timers: dict[TimerKey, TimerRecord] = {}
         self._heap: list[tuple[int, TimerKey]] = []  # may hold stale entries; checked against _timers
         # The outbox, as in the SQLite store: every event (case, seq) in commit order, a cursor before which
@@ -66,20 +68,10 @@ class MemoryStore:
         return sorted(out, key=lambda c: (c.opened_at, c.id))[: query.limit]
 
     def events(self, case_id: str) -> list[EventRecord]:
-        out: list[EventRecord] = []
-        prev = _GENESIS
-        for seq, (at, actor, role, kind, text, digest) in enumerate(self._events.get(case_id, ()), 1):
-            payload_json, hash_ = text.decode(), digest.hex()
-            out.append(EventRecord(case_id, seq, at, actor, role, kind, canonical.loads(text), prev, hash_,
-                                   payload_json))
-            prev = hash_
-        return out
+        return [_record(case_id, row) for row in self._events.get(case_id, ())]
 
     def _event(self, case_id: str, seq: int) -> EventRecord:
-        history = self._events[case_id]
-        at, actor, role, kind, text, digest = history[seq - 1]
-        prev = history[seq - 2][5].hex() if seq > 1 else _GENESIS
-        return EventRecord(case_id, seq, at, actor, role, kind, canonical.loads(text), prev, digest.hex(), text.decode())
+        return next(_record(case_id, row) for row in reversed(self._events[case_id]) if row[0] == seq)
 
     def commit(self, change: Commit) -> None:
         case = change.case
@@ -92,15 +84,16 @@ class MemoryStore:
         if case.revision > 1 and (current is None or current.revision != case.revision - 1):
             raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
         history = self._events.get(case.id, [])
-        if change.events and change.events[0].seq != len(history) + 1:
-            raise ConflictError(f"case {case.id!r}: the events do not follow its history of {len(history)}")
+        if change.events and history and change.events[0].seq <= history[-1][0]:
+            raise ConflictError(f"case {case.id!r} already has event {change.events[0].seq}")
         if change.fired_timer is not None:
             self._drop_timer(change.fired_timer)
         self._cases[case.id] = case
         self._events[case.id] = history
         for e in change.events:
             text = e.payload_json.encode() if e.payload_json else canonical.dumps(e.payload).encode()
-            history.append((e.at, e.actor, e.role, e.kind, text, bytes.fromhex(e.hash)))
+            prev = history[-1][6] if history else bytes.fromhex(e.prev_hash)
+            history.append((e.seq, e.at, e.actor, e.role, e.kind, text, bytes.fromhex(e.hash), prev))
             if self._keep_outbox:
                 self._log.append((e.case_id, e.seq))
         for key in change.cancel_timers:
@@ -151,3 +144,9 @@ class MemoryStore:
 
     def close(self) -> None:
         return None
+
+
+def _record(case_id: str, row: Row) -> EventRecord:
+    seq, at, actor, role, kind, text, digest, prev = row
+    return EventRecord(case_id, seq, at, actor, role, kind, canonical.loads(text), prev.hex(), digest.hex(),
+                       text.decode())

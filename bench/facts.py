@@ -68,6 +68,6 @@ def collect(workdir: Path) -> dict[str, Any]:
         "db_dir": str(workdir),
         "db_filesystem": _filesystem(workdir),
         "libraries": {name: _version(name) for name in
-                      ("complaintflow", "transitions", "SpiffWorkflow", "lxml", "PyYAML", "jsonschema", "pendulum",
-                       "click", "chinesecalendar")},
+                      ("complaintflow", "transitions", "SpiffWorkflow", "lxml", "PyYAML", "jsonschema", "jsonschema-rs",
+                       "orjson", "pendulum", "click", "chinesecalendar")},
     }

@@ -323,7 +323,7 @@ class _Checkpointer:
     writer wait for the copy to finish and rewind. The thread starts with the first batch of commits.
     """
 
-    def __init__(self, path: str, every: int = 100, restart_frames: int = 8000):
+    def __init__(self, path: str, every: int = 100, restart_frames: int = 2000):
         self.path, self.every, self.restart_frames = path, every, restart_frames
         self._commits = 0
         self._wake = threading.Event()

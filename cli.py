@@ -283,7 +283,6 @@ def act(case_id: str, action: str, inputs: tuple[str, ...], actor: str | None, r
 @click.option("--format", "fmt", type=FORMATS, default="text")
 def tick(db: str, now_text: str | None, fmt: str) -> None:
     """Fire every warning, breach and escalation step due by now."""
-    from dataclasses import asdict
 
     from engine.report.timeline import describe_event
 
@@ -317,7 +316,6 @@ def case_command(case_id: str, db: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=FORMATS, default="text")
 def history(case_id: str, db: str, fmt: str) -> None:
     """Print a case's full history, oldest first."""
-    from dataclasses import asdict
 
     from engine.report.timeline import describe_event
 

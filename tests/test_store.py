@@ -228,7 +228,7 @@ def test_the_background_checkpointer_copies_the_wal_back_and_stops_on_close(tmp_
     checkpointer = store._checkpointer
     assert checkpointer is not None
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)  # SQLite's own is off
-    for n in range(checkpointer.every + 1):
+    for _ in range(checkpointer.every + 1):
         engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
     assert checkpointer._thread is not None and checkpointer._thread.is_alive()
     engine.close()

@@ -193,9 +193,12 @@ class _Refusals:
         return False
 
 
-def _engine(db: str) -> Any:
+def _engine(db: str, *, create: bool = False) -> Any:
+    """The engine on store ``db``; only ``start`` may create a new store (a typo must not make an empty one)."""
     from engine import Engine
 
+    if not create and db != ":memory:" and not Path(db).exists():
+        _fail(f"no store at {db!r} (start a case there first, or run 'complaintflow demo --db {db}')", 2)
     with _Refusals():
         return Engine(db)
 
@@ -242,7 +245,7 @@ def start(process: str, data: tuple[str, ...], actor: str | None, roles: tuple[s
     from engine.runtime.values import coerce_text
 
     who = _actor(actor, roles)
-    engine = _engine(db)
+    engine = _engine(db, create=True)
     with _Refusals():
         spec = engine.load_process(resolve_process_path(process))
         case = engine.start(spec, coerce_text(spec.fields, _pairs(data, "--data")), who,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import cli
@@ -143,3 +144,13 @@ def test_simulate_refuses_bad_input(tmp_path):
     bad.write_text("scenario: s\nstart: '2025-11-03 09:00'\ndeadlines: 1\n", encoding="utf-8")
     code, _, err = run("simulate", "shopping_mall", "--scenario", str(bad))
     assert code == 1 and f"{bad}:3:1: error: unknown key 'deadlines'" in err
+
+
+@pytest.mark.parametrize("command", [["verify"], ["cases"], ["tick", "--now", "2025-11-03 10:00"],
+                                     ["history", "c1"], ["case", "c1"]])
+def test_commands_that_read_a_store_refuse_a_missing_one_and_create_nothing(tmp_path, command):
+    missing = tmp_path / "typo.db"
+    code, out, err = run(*command, "--db", str(missing))
+    assert code == 2, out + err
+    assert "no store at" in err
+    assert not missing.exists()

@@ -319,7 +319,6 @@ def case_command(case_id: str, db: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=FORMATS, default="text")
 def history(case_id: str, db: str, fmt: str) -> None:
     """Print a case's full history, oldest first."""
-
     from engine.report.timeline import describe_event
 
     engine = _engine(db)

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -134,20 +134,25 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def components(raw: Path, root: str) -> str:
-    counts: collections.Counter[str] = collections.Counter()
-    total = 0
+def _samples(raw: Path, root: str) -> Iterator[tuple[list[str], int]]:
+    """Each collapsed stack that passes through ``root``: its frames from ``root`` down, and its count."""
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = [_short(f) for f in stack.split(";")]
         at = next((i for i, f in enumerate(frames) if f.split(" (")[0].endswith(root)), None)
-        if at is None:
-            continue
-        below = frames[at + 1:]
+        if at is not None:
+            yield frames[at:], int(count)
+
+
+def components(raw: Path, root: str) -> str:
+    counts: collections.Counter[str] = collections.Counter()
+    total = 0
+    for frames, count in _samples(raw, root):
+        below = frames[1:]
         name = next((label for label, marks in COMPONENTS if any(m in f for f in below for m in marks)),
                     f"{root} itself and the rest")
-        counts[name] += int(count)
-        total += int(count)
+        counts[name] += count
+        total += count
     lines = [" share  component (each sample counted once)"]
     lines += [f"{100 * c / total:6.1f}  {name}" for name, c in counts.most_common()]
     return "\n".join(lines)
@@ -157,15 +162,9 @@ def aggregate(raw: Path, root: str, top: int) -> str:
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = [_short(f) for f in stack.split(";")]
-        at = next((i for i, f in enumerate(frames) if f.split(" (")[0].endswith(root)), None)
-        if at is None:
-            continue
-        n = int(count)
+    for frames, n in _samples(raw, root):
         total += n
-        for f in set(frames[at:]):
+        for f in set(frames):
             inclusive[f] += n
         own[frames[-1]] += n
     if not total:

@@ -28,7 +28,7 @@ def loads(text: str | bytes) -> Any:
     return orjson.loads(text)
 
 
-def hash_body(case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload_json: str,
+def hash_body(case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload_json: str | bytes,
               prev_hash: str) -> bytes:
     """The bytes an event's hash covers: a JSON array of its fields around the stored payload text."""
     return orjson.dumps([case_id, seq, at, actor, role, kind, orjson.Fragment(payload_json), prev_hash])
@@ -38,5 +38,5 @@ def encode_event(case_id: str, seq: int, at: int, actor: str, role: str, kind: s
                  prev_hash: str) -> tuple[str, str]:
     """A new event's payload text and hash, in one step (this runs once or twice per action)."""
     text = orjson.dumps(payload, option=_SORTED)
-    body = orjson.dumps([case_id, seq, at, actor, role, kind, orjson.Fragment(text), prev_hash])
+    body = hash_body(case_id, seq, at, actor, role, kind, text, prev_hash)
     return text.decode(), hashlib.sha256(body).hexdigest()

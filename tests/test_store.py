@@ -21,6 +21,14 @@ DESK = Actor("wang", ("desk",))
 DATA = {"customer_name": "张三", "severity": "general"}
 
 
+def _edit(path: Path, sql: str, args: tuple = ()) -> None:
+    """Change a store file directly, as a person with the file (not the engine) would."""
+    db = sqlite3.connect(path)
+    db.execute(sql, args)
+    db.commit()
+    db.close()
+
+
 def _engine_with_case(tmp_path: Path) -> tuple[Engine, str]:
     engine = Engine(tmp_path / "t.db", new_case_id=ids())
     (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
@@ -50,10 +58,7 @@ def test_another_programs_sqlite_file_is_refused(tmp_path):
 
 def test_a_store_from_newer_code_is_refused(tmp_path):
     SQLiteStore(tmp_path / "t.db").close()
-    db = sqlite3.connect(tmp_path / "t.db")
-    db.execute("UPDATE meta SET value='99' WHERE key='format_version'")
-    db.commit()
-    db.close()
+    _edit(tmp_path / "t.db", "UPDATE meta SET value='99' WHERE key='format_version'")
     with pytest.raises(StoreError, match="format 99, newer than this complaintflow"):
         SQLiteStore(tmp_path / "t.db")
 
@@ -73,19 +78,13 @@ def test_verify_names_the_case_and_event_of_an_edited_row(tmp_path):
 
 def test_verify_detects_a_deleted_row(tmp_path):
     engine, case_id = _engine_with_case(tmp_path)
-    db = sqlite3.connect(tmp_path / "t.db")
-    db.execute("DELETE FROM events WHERE case_id=? AND seq=2", (case_id,))
-    db.commit()
-    db.close()
+    _edit(tmp_path / "t.db", "DELETE FROM events WHERE case_id=? AND seq=2", (case_id,))
     assert [p.seq for p in engine.verify(case_id)] == [2]
 
 
 def test_verify_detects_an_edited_case_row(tmp_path):
     engine, case_id = _engine_with_case(tmp_path)
-    db = sqlite3.connect(tmp_path / "t.db")
-    db.execute("UPDATE cases SET state='closed' WHERE id=?", (case_id,))
-    db.commit()
-    db.close()
+    _edit(tmp_path / "t.db", "UPDATE cases SET state='closed' WHERE id=?", (case_id,))
     assert [str(p) for p in engine.verify(case_id)] == [f"case {case_id}: event 3: the stored case row does not match its history"]
 
 

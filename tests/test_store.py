@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import Actor, ConflictError, Engine, StoreError
+from engine import Actor, ConflictError, Engine, RefusedError, StoreError
 from engine.store.base import CaseQuery
 from engine.store.sqlite import SQLiteStore
 
@@ -88,47 +88,75 @@ def test_verify_detects_an_edited_case_row(tmp_path):
     assert [str(p) for p in engine.verify(case_id)] == [f"case {case_id}: event 3: the stored case row does not match its history"]
 
 
-class _ReadThenWait(SQLiteStore):
-    """Both writers read the case, then meet at the barrier, then both try to commit."""
-
-    def __init__(self, path: Path, barrier):
-        super().__init__(path)
-        self.barrier, self.armed = barrier, True
-
-    def case(self, case_id):
-        row = super().case(case_id)
-        if self.armed:
-            self.armed = False
-            self.barrier.wait(timeout=60)
-        return row
-
-
-def _act_concurrently(path: str, case_id: str, barrier, results) -> None:
-    engine = Engine(_ReadThenWait(Path(path), barrier))
+def _act_together(path: str, case_id: str, barrier, results) -> None:
+    engine = Engine(path)
+    barrier.wait(timeout=60)  # both processes ask at the same moment
     try:
         engine.act(case_id, "finish", Actor("li", ("head",)), {"result": "ok"}, at=at("2025-11-03 10:05"))
         results.put("won")
-    except ConflictError as exc:
-        results.put(f"conflict: {exc}")
+    except RefusedError as exc:
+        results.put(f"refused: {exc}")
 
 
-def test_two_processes_on_one_case_one_wins_one_conflicts(tmp_path):
+def test_two_processes_on_one_case_one_wins_the_other_sees_its_result(tmp_path):
     engine, case_id = _engine_with_case(tmp_path)
     engine.close()
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    workers = [ctx.Process(target=_act_concurrently, args=(str(tmp_path / "t.db"), case_id, barrier, results))
+    workers = [ctx.Process(target=_act_together, args=(str(tmp_path / "t.db"), case_id, barrier, results))
                for _ in range(2)]
     for w in workers:
         w.start()
     for w in workers:
         w.join(timeout=120)
     outcomes = sorted(results.get(timeout=10) for _ in workers)
+    # The loser read the case only once the winner had committed, so it judged the finished case.
     assert outcomes[1] == "won"
-    assert outcomes[0].startswith(f"conflict: case '{case_id}' was changed by someone else")
+    assert outcomes[0].startswith("refused: ") and "finish" in outcomes[0]
     again = Engine(tmp_path / "t.db")
     assert [e.kind for e in again.history(case_id)].count("acted") == 2  # dispatch + exactly one finish
     assert again.verify() == []
+
+
+def test_a_commit_built_on_a_row_another_connection_has_moved_on_is_refused(tmp_path):
+    engine, case_id = _engine_with_case(tmp_path)
+    other = Engine(tmp_path / "t.db")
+    stale = engine.case(case_id)
+    other.act(case_id, "finish", Actor("li", ("head",)), {"result": "ok"}, at=at("2025-11-03 10:05"))
+    events = engine._decide(engine.compiled(stale.process_hash), stale, "finish", Actor("li", ("head",)),
+                            {"result": "late"}, at("2025-11-03 10:06"))
+    with pytest.raises(ConflictError, match="was changed by someone else"):
+        engine._commit(engine.compiled(stale.process_hash), stale, events)
+    assert [e.kind for e in other.history(case_id)].count("acted") == 2
+    assert engine.verify() == []
+
+
+def test_a_refusal_inside_a_write_transaction_leaves_nothing_behind(tmp_path):
+    engine, case_id = _engine_with_case(tmp_path)
+    store = engine.store
+    before = store.case(case_id)
+    cp = engine.compiled(before.process_hash)
+
+    def finish() -> None:  # built on ``before`` each time, so the second one in a row is stale
+        events = engine._decide(cp, before, "finish", Actor("li", ("head",)), {"result": "ok"},
+                                at("2025-11-03 10:05"))
+        engine._commit(cp, before, events)
+
+    with pytest.raises(ConflictError), store.writing():
+        finish()  # fine so far
+        finish()  # the same revision again: refused
+    assert store.case(case_id) == before
+    with store.writing():
+        finish()
+        try:
+            finish()
+        except ConflictError:
+            pass  # caught inside: the transaction is still rolled back as a whole
+    assert store.case(case_id) == before
+    assert len(store.events(case_id)) == 3
+    assert not store.db.in_transaction
+    finish()  # and the store takes the next commit as usual
+    assert store.case(case_id).state == "done"
 
 
 _STREAM = """

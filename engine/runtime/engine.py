@@ -77,17 +77,21 @@ class Engine:
 
     def act(self, case_id: str, action: str, actor: Actor, inputs: Mapping[str, Any] | None = None, *,
             at: int) -> CaseRecord:
-        case = self._case_or_refuse(case_id)
-        if at < case.last_at:
-            raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
-        cp = self.compiled(case.process_hash)
-        events = self._decide(cp, case, action, actor, inputs, at)  # refuses before anything is written
-        first_due = earliest_due(case.clocks)  # the case's timer rows mirror its clocks
-        if first_due is not None and first_due < at:
-            self._fire_case_timers(case_id, at)  # a deadline that ran out before this action is recorded first
+        with self.store.writing():  # what is read here cannot change before the commit
+            case = self._case_or_refuse(case_id)
+            if at < case.last_at:
+                raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
+            cp = self.compiled(case.process_hash)
+            events = self._decide(cp, case, action, actor, inputs, at)  # refuses before anything is written
+            first_due = earliest_due(case.clocks)  # the case's timer rows mirror its clocks
+            if first_due is None or first_due >= at:
+                return self._commit(cp, case, events)
+        # A deadline ran out before this action: it is recorded first, then the action is decided again.
+        self._fire_case_timers(case_id, at)
+        with self.store.writing():
             case = self.store.case(case_id)
             events = self._decide(cp, case, action, actor, inputs, at)
-        return self._commit(cp, case, events)
+            return self._commit(cp, case, events)
 
     def _decide(self, cp: CompiledProcess, case: CaseRecord, action: str, actor: Actor,
                 inputs: Mapping[str, Any] | None, at: int) -> list[EventRecord]:
@@ -176,15 +180,16 @@ class Engine:
                 return
 
     def _fire(self, timer: TimerRecord, now: int) -> list[EventRecord] | None:
-        case = self.store.case(timer.case_id)
-        if timer not in desired_timers(case.id, case.clocks, case.last_seq, {timer.key: timer}):
-            return None  # read before the case moved on; the case's own commit already replaced it
-        cp = self.compiled(case.process_hash)
-        events = decide_timer(cp, case, timer, now)
-        try:
-            self._commit(cp, case, events, fired=timer)
-        except ConflictError:
-            return None  # another worker fired it or the case moved on; its own timers say what is left
+        with self.store.writing():
+            case = self.store.case(timer.case_id)
+            if timer not in desired_timers(case.id, case.clocks, case.last_seq, {timer.key: timer}):
+                return None  # read before the case moved on; the case's own commit already replaced it
+            cp = self.compiled(case.process_hash)
+            events = decide_timer(cp, case, timer, now)
+            try:
+                self._commit(cp, case, events, fired=timer)
+            except ConflictError:
+                return None  # another worker fired it or the case moved on; its own timers say what is left
         return events
 
     def _commit(self, cp: CompiledProcess, case: CaseRecord | None, events: list[EventRecord],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from .. import canonical
 from .base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, StoredProcess,
@@ -25,6 +26,7 @@ TimerKey = tuple[str, str, str, int]
 # before's hash, so it costs a pointer)
 Row = tuple[int, int, str, str, str, bytes, bytes, bytes]
 _GENESIS = bytes(32)
+_NOTHING_TO_HOLD = nullcontext()
 
 
 class MemoryStore:
@@ -72,6 +74,10 @@ class MemoryStore:
 
     def _event(self, case_id: str, seq: int) -> EventRecord:
         return next(_record(case_id, row) for row in reversed(self._events[case_id]) if row[0] == seq)
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Nothing to hold: one thread owns a memory store, and each commit is all-or-nothing by itself."""
+        return _NOTHING_TO_HOLD
 
     def commit(self, change: Commit) -> None:
         case = change.case

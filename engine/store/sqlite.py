@@ -120,6 +120,8 @@ class SQLiteStore:
         if self.path != ":memory:":
             _refuse_foreign_file(Path(self.path))
         self._checkpointer: _Checkpointer | None = None
+        self._depth = 0  # nested write transactions open now (see _Transaction)
+        self._failed = False
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -164,7 +166,13 @@ class SQLiteStore:
                 self.db.execute(statement)
 
     def _write(self) -> _Transaction:
-        return _Transaction(self.db, self._checkpointer)
+        return _Transaction(self)
+
+    def writing(self) -> _Transaction:
+        """One write transaction around reads and a commit: what is read inside cannot change before the
+        commit, because SQLite lets one writer at a time hold the file. Reading inside it is also cheaper
+        than reading before it, which would open a read transaction of its own."""
+        return _Transaction(self)
 
     # -- processes -----------------------------------------------------------------
     def save_process(self, process: StoredProcess) -> None:
@@ -300,18 +308,38 @@ class SQLiteStore:
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception.
 
-    def __init__(self, db: sqlite3.Connection, checkpointer: _Checkpointer | None):
-        self.db, self.checkpointer = db, checkpointer
+    Nested uses join the outermost transaction, which alone commits. An exception inside a nested one
+    (say a refused commit the caller catches) still rolls the whole transaction back, so nothing half
+    written ever lands.
+    """
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: SQLiteStore):
+        self.store = store
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        store = self.store
+        if store._depth == 0:
+            store.db.execute("BEGIN IMMEDIATE")
+            store._failed = False
+        store._depth += 1
 
     def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-        if kind is None and self.checkpointer is not None:
-            self.checkpointer.committed()
+        store = self.store
+        store._depth -= 1
+        if kind is not None:
+            store._failed = True
+        if store._depth:
+            return
+        if store._failed:
+            store.db.execute("ROLLBACK")
+            return
+        store.db.execute("COMMIT")
+        if store._checkpointer is not None:
+            store._checkpointer.committed()
 
 
 class _Checkpointer:

@@ -9,8 +9,8 @@ Two moments of a case's life are measured: just started (1 event), and mid-flow 
 handle and an unsatisfied callback (4 actions' worth of events, still open in ``dispatched``).
 ``MemoryStore()`` keeps every case's history (encoded rows) and an outbox log entry per event until it
 is acknowledged; "drained" is the mid-flow figure after ``ack_outbox`` of every message, and "runtime
-state" what is left once the store also drops its histories: the case rows, their clocks, timers and
-heap entries, which is what the runtime itself holds per open case (a database keeps histories on disk).
+state" what is left once the store also drops its histories: the case rows, their clocks and the
+due-time heap, which is what the runtime itself holds per open case (a database keeps histories on disk).
 
 Run alone: ``python -m bench.footprint CASES`` prints the result as JSON.
 """
@@ -103,7 +103,7 @@ def measure(n: int, traced: int = 2_000) -> dict[str, Any]:
     drained, _ = _traced(tracemalloc.take_snapshot(), base, n)
     assert all(engine.case(i).state == "dispatched" for i in ids[:: max(1, n // 20)])
     events_mid_flow = len(engine.history(ids[0]))
-    # What the runtime holds per open case (row, clocks, timers, heap entry) is what is left once the
+    # What the runtime holds per open case (row, clocks, heap entry) is what is left once the
     # store forgets its histories, which a database would keep on disk.
     store._events.clear()
     store._log.clear()

@@ -122,7 +122,7 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("state step (CompiledProcess.move)", ("CompiledProcess.move",)),
     ("dataclass construction / replace", ("replace (dataclasses", "__create_fn__")),
     ("fold", ("fold (engine",)),
-    ("clocks, timers, calendar", ("start_clock", "desired_timers", "timer_changes", "earliest_due",
+    ("clocks, timers, calendar", ("start_clock", "desired_timers", "earliest_due",
                                   "BusinessCalendar", "resume (", "pause (")),
     ("MemoryStore", ("MemoryStore.",)),
     ("guard and input checks", ("Guard.", "check_values")),

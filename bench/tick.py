@@ -3,14 +3,13 @@
 Building a million open cases through ``Engine.start`` would take minutes, so the stores are
 written directly with rows cloned from real ones: two template cases are run through the engine
 (one just received, with its 3-minute dispatch clock; one handled, with its 2-working-day callback
-clock), and each open case is a copy with its own id and its own clock instants, plus the one timer
-row those clocks imply (exactly what ``desired_timers`` would say, so a fire is accepted as current).
+clock), and each open case is a copy with its own id and its own clock instants, and ``next_due``
+set to when the one timer those clocks imply falls due (what ``fold`` would compute).
 
-- Memory: ``MemoryStore.commit`` with a case row and its timer (no events; the started event's
-  content does not matter to a tick).
-- SQLite: one ``executemany`` into ``cases`` and ``timers`` in one transaction, with
-  ``synchronous=OFF`` while building; the store is then reopened at the durability under test.
-  The ``events`` and ``outbox`` tables start empty.
+- Memory: ``MemoryStore.commit`` with the case row (no events; the started event's content does not
+  matter to a tick).
+- SQLite: one ``executemany`` into ``cases`` in one transaction, with ``synchronous=OFF`` while
+  building; the store is then reopened at the durability under test. The ``events`` table starts empty.
 
 Which cases fall due: case ``i`` with ``i % 100 == r`` for ``r < slices`` is in slice ``r``: it sits
 in ``received`` with its dispatch deadline due at ``T0 + r`` seconds. Every other case waits in
@@ -57,9 +56,9 @@ def templates() -> Templates:
     return Templates(spec, received, handled)
 
 
-def open_case(t: Templates, i: int, slices: int) -> tuple[Any, Any]:
-    """The case row and its one timer row for open case number ``i``."""
-    from engine.runtime.clocks import desired_timers
+def open_case(t: Templates, i: int, slices: int) -> Any:
+    """The case row of open case number ``i``."""
+    from engine.runtime.clocks import earliest_due
     from engine.store.base import CaseRecord
 
     r = i % PER_SLICE
@@ -72,9 +71,10 @@ def open_case(t: Templates, i: int, slices: int) -> tuple[Any, Any]:
         started = base.clocks[name]["started"]
     clocks = {name: {**base.clocks[name], "started": started, "due": due}}
     case = CaseRecord(f"t{i:07d}", base.process_id, base.process_hash, base.state, {}, base.data,
-                      base.owner_role, clocks, 1, started, None, started, base.last_hash, base.last_seq)
-    (timer,) = desired_timers(case.id, clocks, case.last_seq)
-    return case, timer
+                      base.owner_role, clocks, 1, started, None, started, base.last_hash, base.last_seq,
+                      earliest_due(clocks))
+    assert case.next_due == due
+    return case
 
 
 def build_memory(t: Templates, n: int, slices: int) -> Any:
@@ -86,8 +86,7 @@ def build_memory(t: Templates, n: int, slices: int) -> Any:
     engine.load_process(w.PROCESS_YAML)
     commit = engine.store.commit
     for i in range(n):
-        case, timer = open_case(t, i, slices)
-        commit(Commit(case=case, events=(), add_timers=(timer,)))
+        commit(Commit(case=open_case(t, i, slices), events=()))
     return engine
 
 
@@ -106,21 +105,17 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
     db.execute("PRAGMA synchronous=OFF")
     data = {id(t.received.data): _dumps(t.received.data), id(t.handled.data): _dumps(t.handled.data)}
     case_rows: list[tuple[Any, ...]] = []
-    timer_rows: list[tuple[Any, ...]] = []
 
     def flush() -> None:
-        db.executemany("INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", case_rows)
-        db.executemany("INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?)", timer_rows)
+        db.executemany("INSERT INTO cases VALUES (" + ", ".join("?" * 16) + ")", case_rows)
         case_rows.clear()
-        timer_rows.clear()
 
     db.execute("BEGIN")
     for i in range(n):
-        c, tm = open_case(t, i, slices)
+        c = open_case(t, i, slices)
         case_rows.append((c.id, c.process_id, c.process_hash, c.state, "{}", data[id(c.data)], c.owner_role,
                           _dumps(c.clocks), c.revision, c.opened_at, c.closed_at, c.last_at, c.last_hash,
-                          c.last_seq))
-        timer_rows.append((tm.case_id, tm.deadline, tm.kind, tm.step, tm.due_at, tm.armed_by_seq))
+                          c.last_seq, c.next_due, None))  # no events: last_pos is NULL
         if len(case_rows) >= 50_000:
             flush()
     flush()

@@ -120,7 +120,12 @@ def test_meeting_a_deadline_cancels_its_timers(engine, spec):
     engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:02"))
     met = [e.payload for e in engine.history(case.id) if e.kind == "deadline_met"]
     assert met == [{"deadline": "forward", "due": at("2025-11-03 10:03"), "on_time": True, "reason": "dispatch"}]
-    assert {t.deadline for t in engine.store.timers(case.id)} == {"handle"}
+    (handle,) = engine.timers(case.id)
+    assert handle.deadline == "handle"
+    # The store finds the case by when that timer falls due, and not a second before.
+    assert engine.store.case(case.id).next_due == handle.due_at
+    assert engine.store.due_cases(handle.due_at - 1, 10) == []
+    assert [c.id for c in engine.store.due_cases(handle.due_at, 10)] == [case.id]
     assert engine.tick(at("2025-11-03 10:30")) == []
 
 
@@ -137,7 +142,8 @@ def test_pause_stops_the_clock_and_resume_keeps_the_time_left(engine, spec):
     case = engine.start(spec, DATA, DESK, at=at("2025-11-03 09:00"))
     engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 09:00"))  # handle due 13:00
     engine.act(case.id, "ask_customer", HEAD, at=at("2025-11-03 10:00"))
-    assert engine.store.timers(case.id) == []  # nothing can fire while waiting on the customer
+    assert engine.timers(case.id) == []  # nothing can fire while waiting on the customer
+    assert engine.store.case(case.id).next_due is None
     assert engine.tick(at("2025-11-03 15:00")) == []
     resumed = engine.act(case.id, "customer_answers", DESK, at=at("2025-11-03 12:30"))
     assert resumed.clocks["handle"]["due"] == at("2025-11-03 15:30")  # 2.5 h paused, wall-clock budget

@@ -76,10 +76,15 @@ def test_verify_names_the_case_and_event_of_an_edited_row(tmp_path):
     assert problems == [f"case {case_id}: event 2: acted at {at('2025-11-03 10:01')} was altered after it was written"]
 
 
-def test_verify_detects_a_deleted_row(tmp_path):
+@pytest.mark.parametrize("seq", [1, 2, 3])
+def test_verify_detects_a_deleted_row_first_middle_or_latest(tmp_path, seq):
+    # A history is walked back from the case row, so a missing event breaks the walk; the store then shows
+    # every event still filed under the case, and verify names the one that is gone.
     engine, case_id = _engine_with_case(tmp_path)
-    _edit(tmp_path / "t.db", "DELETE FROM events WHERE case_id=? AND seq=2", (case_id,))
-    assert [p.seq for p in engine.verify(case_id)] == [2]
+    assert [e.seq for e in engine.history(case_id)] == [1, 2, 3]
+    _edit(tmp_path / "t.db", "DELETE FROM events WHERE case_id=? AND seq=?", (case_id, seq))
+    assert [e.seq for e in engine.history(case_id)] == [n for n in (1, 2, 3) if n != seq]
+    assert [p.seq for p in engine.verify(case_id)] == [seq]
 
 
 def test_verify_detects_an_edited_case_row(tmp_path):
@@ -196,8 +201,10 @@ def test_killing_the_writer_loses_no_acknowledged_action(tmp_path):
 
 
 def _as_format_1(source: Path, target: Path, pending: set[tuple[str, int]]) -> None:
-    """Rewrite a store in the format-1 layout, as the previous release wrote it: payloads encoded by the
-    standard library's json, rowid tables, an outbox table of copied messages for ``pending`` events."""
+    """Rewrite a store in the format-1 layout, as that release wrote it: payloads encoded by the standard
+    library's json, rowid tables, a timer row for each timer the clocks call for, an outbox table of copied
+    messages for ``pending`` events."""
+    from engine.runtime.clocks import desired_timers
     from engine.store.sqlite import _SCHEMA_V1
 
     old, new = sqlite3.connect(source), sqlite3.connect(target)
@@ -206,8 +213,13 @@ def _as_format_1(source: Path, target: Path, pending: set[tuple[str, int]]) -> N
             new.execute(statement)
     new.executemany("INSERT INTO meta VALUES (?, ?)", [("format", "complaintflow-store"), ("format_version", "1")])
     new.executemany("INSERT INTO processes VALUES (?, ?, ?, ?)", old.execute("SELECT * FROM processes"))
-    new.executemany("INSERT INTO cases VALUES (" + ", ".join("?" * 14) + ")", old.execute("SELECT * FROM cases"))
-    new.executemany("INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?)", old.execute("SELECT * FROM timers"))
+    cases = old.execute("SELECT id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, "
+                        "opened_at, closed_at, last_at, last_hash, last_seq FROM cases").fetchall()
+    new.executemany("INSERT INTO cases VALUES (" + ", ".join("?" * 14) + ")", cases)
+    for case in cases:
+        new.executemany("INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?)",
+                        [(t.case_id, t.deadline, t.kind, t.step, t.due_at, case[13])
+                         for t in desired_timers(case[0], json.loads(case[7]))])
     rows = old.execute("SELECT e.case_id, seq, at, actor, role, kind, payload, prev_hash, hash, c.process_id "
                        "FROM events e JOIN cases c ON c.id = e.case_id ORDER BY pos").fetchall()
     for case_id, seq, at_, actor, role, kind, payload, prev_hash, hash_, process_id in rows:
@@ -223,10 +235,14 @@ def _as_format_1(source: Path, target: Path, pending: set[tuple[str, int]]) -> N
     new.close()
 
 
-def test_a_format_1_store_is_upgraded_in_place_and_keeps_history_and_outbox(tmp_path):
+def test_a_format_1_store_is_upgraded_through_every_step_and_keeps_history_timers_and_outbox(tmp_path):
+    from engine.store.sqlite import FORMAT_VERSION
+
     engine, case_id = _engine_with_case(tmp_path)
     engine.tick(at("2025-11-03 12:00"))
     history = engine.history(case_id)
+    waiting = engine.timers(case_id)
+    assert waiting
     engine.close()
     ids_ = [f"{case_id}:{e.seq}" for e in history]
     assert len(history) == 3
@@ -235,9 +251,10 @@ def test_a_format_1_store_is_upgraded_in_place_and_keeps_history_and_outbox(tmp_
 
     upgraded = Engine(tmp_path / "old.db")
     (version,) = upgraded.store.db.execute("SELECT value FROM meta WHERE key='format_version'").fetchone()
-    assert version == "2"
+    assert version == str(FORMAT_VERSION)
     assert upgraded.history(case_id) == history
-    assert upgraded.verify() == []
+    assert upgraded.verify() == []  # replaying the history rebuilds the row, next_due included
+    assert upgraded.store.case(case_id).next_due == min(t.due_at for t in waiting)
     assert [m.id for m in upgraded.store.outbox(None, 100)] == [ids_[1]]
     upgraded.act(case_id, "finish", Actor("li", ("head",)), {"result": "修好了"}, at=at("2025-11-03 13:00"))
     assert upgraded.verify() == []

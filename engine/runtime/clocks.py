@@ -2,19 +2,31 @@
 
 A clock is plain JSON in the case row: when it started, when it falls due,
 whether it warned or breached, how far its escalation went and whether it is
-paused. Timer rows are a pure function of the clocks (``desired_timers``), so
-a commit just writes the difference and a tick can never fire a stale timer.
+paused. The timers a case waits on are a pure function of its clocks
+(``desired_timers``), so they are never stored: a tick reads the clocks of the
+cases whose ``earliest_due`` has come, and can never fire a stale timer.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..calendar import BusinessCalendar, DueTime
 from ..language.spec import Deadline, Duration
-from ..store.base import TimerRecord
 from .machine import CompiledProcess
 
 Clock = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TimerRecord:
+    """One moment a case waits for: a warning, a breach, or the next escalation step of one deadline."""
+
+    case_id: str
+    deadline: str
+    kind: str  # "warn" | "breach" | "step"
+    step: int  # escalation step (0 before any), or for a breach the misses counted so far
+    due_at: int
 _WALL_UNITS = {"m": 60, "h": 3600, "d": 86400}
 
 
@@ -95,45 +107,13 @@ def _wanted(clock: Clock) -> list[tuple[str, int, int]]:
     return wanted
 
 
-def desired_timers(case_id: str, clocks: dict[str, Clock], seq: int,
-                   previous: dict[tuple[str, str, str, int], TimerRecord] | None = None) -> list[TimerRecord]:
-    """The timer rows a case's clocks call for; ``seq`` stamps rows that are new or moved."""
-    out = []
-    for name, clock in clocks.items():
-        for kind, step, due in _wanted(clock):
-            old = (previous or {}).get((case_id, name, kind, step))
-            armed = old.armed_by_seq if old is not None and old.due_at == due else seq
-            out.append(TimerRecord(case_id, name, kind, step, due, armed))
-    return out
+def desired_timers(case_id: str, clocks: dict[str, Clock]) -> list[TimerRecord]:
+    """The timers a case's clocks call for, in the order of its clocks."""
+    return [TimerRecord(case_id, name, kind, step, due)
+            for name, clock in clocks.items() for kind, step, due in _wanted(clock)]
 
 
 def earliest_due(clocks: dict[str, Clock]) -> int | None:
     """When the first of a case's timers falls due, or None if it has none."""
     dues = [due for clock in clocks.values() for _, _, due in _wanted(clock)]
     return min(dues) if dues else None
-
-
-def timer_changes(case_id: str, before: dict[str, Clock], after: dict[str, Clock], seq: int
-                  ) -> tuple[list[TimerRecord], list[tuple[str, str, str, int]]]:
-    """Timer rows to write and keys to delete when a case's clocks go from ``before`` to ``after``.
-
-    Clocks are never changed in place, so a clock that is the same object on both sides needs nothing."""
-    add: list[TimerRecord] = []
-    cancel: list[tuple[str, str, str, int]] = []
-    if before is after:
-        return add, cancel
-    for name, old in before.items():
-        new = after.get(name)
-        if old is new:
-            continue
-        old_rows = {(kind, step): due for kind, step, due in _wanted(old)}
-        new_rows = _wanted(new) if new is not None else []
-        for kind, step, due in new_rows:
-            if old_rows.get((kind, step)) != due:
-                add.append(TimerRecord(case_id, name, kind, step, due, seq))
-            old_rows.pop((kind, step), None)
-        cancel += [(case_id, name, kind, step) for kind, step in old_rows]  # wanted before, not now
-    for name, new in after.items():
-        if name not in before:
-            add += [TimerRecord(case_id, name, kind, step, due, seq) for kind, step, due in _wanted(new)]
-    return add, cancel

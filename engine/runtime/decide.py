@@ -11,8 +11,8 @@ from typing import Any
 
 from ..language.diagnostics import did_you_mean
 from ..language.spec import Action
-from ..store.base import CaseRecord, EventRecord, TimerRecord
-from .clocks import Clock, pause, resume, start_clock, step_due
+from ..store.base import CaseRecord, EventRecord
+from .clocks import Clock, TimerRecord, pause, resume, start_clock, step_due
 from .errors import RefusedError
 from .events import GENESIS, next_event
 from .machine import CompiledProcess

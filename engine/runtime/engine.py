@@ -15,9 +15,8 @@ from typing import Any
 
 from ..language.check import load_process_bytes
 from ..language.spec import Action, Process
-from ..store.base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, Store, StoredProcess,
-                          TimerRecord, UnknownCaseError)
-from .clocks import desired_timers, earliest_due, timer_changes
+from ..store.base import CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, Store, StoredProcess, UnknownCaseError
+from .clocks import TimerRecord, desired_timers
 from .decide import SYSTEM_ACTOR, SYSTEM_ROLE, decide_action, decide_start, decide_timer, source_of
 from .errors import RefusedError
 from .events import ChainProblem, verify_chain
@@ -83,8 +82,7 @@ class Engine:
                 raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
             cp = self.compiled(case.process_hash)
             events = self._decide(cp, case, action, actor, inputs, at)  # refuses before anything is written
-            first_due = earliest_due(case.clocks)  # the case's timer rows mirror its clocks
-            if first_due is None or first_due >= at:
+            if case.next_due is None or case.next_due >= at:
                 return self._commit(cp, case, events)
         # A deadline ran out before this action: it is recorded first, then the action is decided again.
         self._fire_case_timers(case_id, at)
@@ -118,15 +116,22 @@ class Engine:
         """Fire every warning, breach and escalation step due at or before ``now``; one transaction each."""
         fired: list[EventRecord] = []
         while True:
-            due = self.store.due_timers(now, batch)
+            due = [timer for case in self.store.due_cases(now, batch)
+                   for timer in desired_timers(case.id, case.clocks) if timer.due_at <= now]
+            due.sort(key=lambda t: (t.due_at, t.case_id))
             progressed = False
             for timer in due:
                 events = self._fire(timer, now)
                 if events is not None:
                     fired += events
                     progressed = True
-            if not progressed:  # nothing left, or only timers another worker is firing
+            if not progressed:  # nothing left, or only cases another worker moved on first
                 return fired
+
+    def timers(self, case_id: str) -> list[TimerRecord]:
+        """What the case waits for: each warning, breach and escalation step its clocks call for, soonest first."""
+        case = self._case_or_refuse(case_id)
+        return sorted(desired_timers(case.id, case.clocks), key=lambda t: t.due_at)
 
     def case(self, case_id: str) -> CaseRecord:
         return self._case_or_refuse(case_id)
@@ -175,29 +180,23 @@ class Engine:
         while True:
             # Strictly before: an action at the very instant a deadline falls still meets it.
             case = self.store.case(case_id)
-            due = [t for t in desired_timers(case.id, case.clocks, case.last_seq) if t.due_at < at]
+            due = [t for t in desired_timers(case.id, case.clocks) if t.due_at < at]
             if not due or all(self._fire(t, at) is None for t in due):
                 return
 
     def _fire(self, timer: TimerRecord, now: int) -> list[EventRecord] | None:
         with self.store.writing():
             case = self.store.case(timer.case_id)
-            if timer not in desired_timers(case.id, case.clocks, case.last_seq, {timer.key: timer}):
-                return None  # read before the case moved on; the case's own commit already replaced it
+            if timer not in desired_timers(case.id, case.clocks):
+                return None  # another worker fired it, or the case moved on; its clocks say what is left
             cp = self.compiled(case.process_hash)
             events = decide_timer(cp, case, timer, now)
-            try:
-                self._commit(cp, case, events, fired=timer)
-            except ConflictError:
-                return None  # another worker fired it or the case moved on; its own timers say what is left
+            self._commit(cp, case, events)
         return events
 
-    def _commit(self, cp: CompiledProcess, case: CaseRecord | None, events: list[EventRecord],
-                fired: TimerRecord | None = None) -> CaseRecord:
+    def _commit(self, cp: CompiledProcess, case: CaseRecord | None, events: list[EventRecord]) -> CaseRecord:
         new = fold(case, events, revision=(case.revision + 1) if case else 1)
-        add, cancel = timer_changes(new.id, case.clocks if case else {}, new.clocks, new.last_seq)
-        self.store.commit(Commit(case=new, events=events, add_timers=add, cancel_timers=cancel,
-                                 fired_timer=fired.key if fired else None))
+        self.store.commit(Commit(case=new, events=events, next_due_before=case.next_due if case else None))
         return new
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..store.base import CaseRecord, EventRecord
+from .clocks import earliest_due
 from .machine import CompiledProcess
 
 
@@ -63,8 +64,9 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
         if event.at > last_at:
             last_at = event.at
     last = events[-1] if events else first
+    next_due = case.next_due if case is not None and clocks is case.clocks else earliest_due(clocks)
     return CaseRecord(case_id, process_id, process_hash, state, branches, data, owner, clocks, revision, opened_at,
-                      closed_at, last_at, last.hash, last.seq)
+                      closed_at, last_at, last.hash, last.seq, next_due)
 
 
 def _with(clocks: dict[str, Any], name: str, **changes: Any) -> dict[str, Any]:

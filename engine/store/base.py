@@ -1,8 +1,10 @@
 """The store interface the runtime needs, and the records that cross it.
 
 The runtime computes every change (new case row, events with their hash
-chain, timers to add and cancel) and hands it to ``Store.commit`` as one
-``Commit``; a store applies it in one transaction or not at all. Every event
+chain) and hands it to ``Store.commit`` as one ``Commit``; a store applies it
+in one transaction or not at all. Deadline timers are not stored: they are a
+function of the clocks in the row. A store only indexes each open case by
+``next_due``, when its first timer falls due, so a tick reads what is due. Every event
 is also an outbox message: a store keeps it pending until ``ack_outbox`` and
 builds the message from the event when asked. A PostgreSQL store is one more
 class implementing ``Store``.
@@ -49,6 +51,9 @@ class CaseRecord:
     last_at: int  # instant of the latest event; later actions may not be earlier
     last_hash: str
     last_seq: int
+    # When the first of its deadline timers falls due (runtime/clocks.py ``earliest_due``); None when no
+    # clock runs. Derived from ``clocks`` by ``fold``, kept in the row so stores can index it.
+    next_due: int | None = None
 
 
 @dataclass(slots=True)
@@ -65,20 +70,6 @@ class EventRecord:
     # The canonical text of ``payload`` that ``hash`` covers (engine/canonical.py), kept so a store
     # writes and a verifier checks the very bytes that were hashed. Empty only in hand-built records.
     payload_json: str = field(default="", compare=False, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class TimerRecord:
-    case_id: str
-    deadline: str
-    kind: str  # "warn" | "breach" | "step" | "repeat"
-    step: int  # escalation step (0 before any) or repeat occurrence
-    due_at: int
-    armed_by_seq: int
-
-    @property
-    def key(self) -> tuple[str, str, str, int]:
-        return (self.case_id, self.deadline, self.kind, self.step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +98,8 @@ class Commit:
 
     case: CaseRecord  # the new row; its revision is the old one + 1 (1 for a new case)
     events: Sequence[EventRecord]
-    add_timers: Sequence[TimerRecord] = ()
-    cancel_timers: Sequence[tuple[str, str, str, int]] = ()  # TimerRecord.key values
-    fired_timer: tuple[str, str, str, int] | None = None  # a tick step: this row must still exist
+    # The row's next_due before this change: a store rewrites its due-time index only when it moved.
+    next_due_before: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +131,9 @@ class Store(Protocol):
         """A write transaction around reads and the one commit they lead to (the runtime reads a case
         and commits its change inside one); nested uses join it, and any exception rolls it back."""
         ...
-    def due_timers(self, now: int, limit: int) -> list[TimerRecord]: ...
-    def timers(self, case_id: str) -> list[TimerRecord]: ...
+    def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
+        """Up to ``limit`` cases whose ``next_due`` is at or before ``now``, earliest first."""
+        ...
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
         """Unacknowledged messages in commit order; with ``after`` (the id of a message not yet acknowledged,
         typically the last of the previous page), only those that come after it."""

@@ -1,8 +1,8 @@
 """An in-memory store with the same contract as the SQLite one, for simulations and tests.
 
 Nothing survives the process; commits are still all-or-nothing and revision
-checked, and due timers sit in a heap so a tick costs what is due, not what
-is open.
+checked, and open cases sit in a heap by ``next_due`` so a tick costs what is
+due, not what is open.
 
 Histories are kept the way a database keeps them, as encoded rows: per event a
 tuple of scalars, the payload's canonical UTF-8 bytes and the 32-byte hash.
@@ -19,9 +19,8 @@ from contextlib import AbstractContextManager, nullcontext
 
 from .. import canonical
 from .base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, StoredProcess,
-                   StoreError, TimerRecord, UnknownCaseError, outbox_message, split_message_id)
+                   StoreError, UnknownCaseError, outbox_message, split_message_id)
 
-TimerKey = tuple[str, str, str, int]
 # seq, at, actor, role, kind, payload text (UTF-8), hash and previous hash (raw; the same object as the row
 # before's hash, so it costs a pointer)
 Row = tuple[int, int, str, str, str, bytes, bytes, bytes]
@@ -34,8 +33,8 @@ class MemoryStore:
         self._processes: dict[str, StoredProcess] = {}
         self._cases: dict[str, CaseRecord] = {}
         self._events: dict[str, list[Row]] = {}  # a case's history, in seq order
-        self._timers: dict[TimerKey, TimerRecord] = {}
-        self._heap: list[tuple[int, TimerKey]] = []  # may hold stale entries; checked against _timers
+        # (next_due, case id) each time a case's next_due moved; entries it has since left are skipped
+        self._heap: list[tuple[int, str]] = []
         # The outbox, as in the SQLite store: every event (case, seq) in commit order, a cursor before which
         # all are acknowledged, and the acknowledgements that came out of order.
         self._log: list[tuple[str, int]] = []
@@ -82,8 +81,6 @@ class MemoryStore:
     def commit(self, change: Commit) -> None:
         case = change.case
         # Check everything before changing anything, so a refused commit leaves no trace.
-        if change.fired_timer is not None and change.fired_timer not in self._timers:
-            raise ConflictError(f"timer {change.fired_timer} already fired")
         current = self._cases.get(case.id)
         if case.revision == 1 and current is not None:
             raise ConflictError(f"case {case.id!r} already exists")
@@ -92,8 +89,6 @@ class MemoryStore:
         history = self._events.get(case.id, [])
         if change.events and history and change.events[0].seq <= history[-1][0]:
             raise ConflictError(f"case {case.id!r} already has event {change.events[0].seq}")
-        if change.fired_timer is not None:
-            self._drop_timer(change.fired_timer)
         self._cases[case.id] = case
         self._events[case.id] = history
         for e in change.events:
@@ -102,32 +97,19 @@ class MemoryStore:
             history.append((e.seq, e.at, e.actor, e.role, e.kind, text, bytes.fromhex(e.hash), prev))
             if self._keep_outbox:
                 self._log.append((e.case_id, e.seq))
-        for key in change.cancel_timers:
-            self._drop_timer(key)
-        for timer in change.add_timers:
-            key = timer.key
-            self._timers[key] = timer
-            heapq.heappush(self._heap, (timer.due_at, key))
+        if case.next_due is not None and (case.next_due != change.next_due_before or current is None):
+            heapq.heappush(self._heap, (case.next_due, case.id))
 
-    def _drop_timer(self, key: TimerKey) -> None:
-        self._timers.pop(key, None)
-
-    def due_timers(self, now: int, limit: int) -> list[TimerRecord]:
-        out: list[TimerRecord] = []
-        seen: set[TimerKey] = set()
+    def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
+        out: list[CaseRecord] = []
         while self._heap and self._heap[0][0] <= now and len(out) < limit:
-            due_at, key = heapq.heappop(self._heap)
-            timer = self._timers.get(key)
-            if timer is not None and timer.due_at == due_at and key not in seen:
-                out.append(timer)
-                seen.add(key)
-        for timer in out:  # hand them back: they stay due until a commit fires them
-            heapq.heappush(self._heap, (timer.due_at, timer.key))
+            due_at, case_id = heapq.heappop(self._heap)
+            case = self._cases[case_id]
+            if case.next_due == due_at and (not out or out[-1] is not case):
+                out.append(case)
+        for case in out:  # hand them back: they stay due until a commit moves them on
+            heapq.heappush(self._heap, (case.next_due, case.id))
         return out
-
-    def timers(self, case_id: str) -> list[TimerRecord]:
-        # A scan: only tests and tools ask this; keeping a per-case index cost ~250 B for every open case.
-        return sorted((t for k, t in self._timers.items() if k[0] == case_id), key=lambda t: t.due_at)
 
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
         pending = [key for key in self._log[self._cursor:] if key not in self._acked]

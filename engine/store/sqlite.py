@@ -1,18 +1,23 @@
 """The SQLite store: one file, WAL, one ``BEGIN IMMEDIATE`` transaction per commit.
 
-Tables follow docs/architecture.md. Case rows carry a revision for optimistic
-concurrency; events are append-only; timers are indexed by due time so a tick
-reads only what is due. ``meta`` records the format version; older files are
-upgraded in place, newer or foreign files are refused. The only home of sqlite3.
+Tables follow docs/architecture.md. Case rows carry a revision that refuses a
+commit built on a stale row; events are append-only; cases are indexed by when
+their next deadline falls due, so a tick reads only what is due. ``meta``
+records the format version; older files are upgraded in place, newer or
+foreign files are refused. The only home of sqlite3.
 
 A commit's cost is the pages it writes to the WAL, at least one per B-tree it
-touches, so format 2 keeps that count low. Events append at the right edge of
-their tree (``pos`` counts them in commit order). The outbox costs a commit
-nothing: a message is its event, every event up to ``meta.outbox_cursor`` is
-acknowledged, and ``outbox_acked`` holds acknowledgements that came out of
-order. The case and timer tables are ``WITHOUT ROWID`` (one B-tree each
-instead of a table plus its key index), and the case index leaves out the
-state, which changes on every action. JSON is the canonical text made once.
+touches, so format 3 writes two on most actions: the case row and the event.
+Events append at the right edge of their tree (``pos`` counts them in commit
+order); each names its case's event before it (``prev_pos``) and the case row
+names its latest (``last_pos``), so a history is walked back from the row
+instead of kept in a second index. Deadline timers are not rows: the case row
+carries ``next_due``, and its partial index is touched only when that moves.
+The outbox costs a commit nothing: a message is its event, every event up to
+``meta.outbox_cursor`` is acknowledged, and ``outbox_acked`` holds
+acknowledgements that came out of order. The case table is ``WITHOUT ROWID``
+(one B-tree instead of a table plus its key index), and no index on it holds
+a column that changes on every action. JSON is the canonical text made once.
 """
 from __future__ import annotations
 
@@ -24,10 +29,10 @@ from typing import Any
 
 from .. import canonical
 from .base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, StoredProcess,
-                   StoreError, TimerRecord, UnknownCaseError, outbox_message, split_message_id)
+                   StoreError, UnknownCaseError, outbox_message, split_message_id)
 
 FORMAT_NAME = "complaintflow-store"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # Format 1, kept so tests can build an old file and check the upgrade.
 _SCHEMA_V1 = """
@@ -69,10 +74,25 @@ CREATE INDEX timers_due ON timers(due_at);
 CREATE TABLE outbox_acked (pos INTEGER PRIMARY KEY);
 """
 
-_SCHEMA_V2 = """
+_CASES_EVENTS_V3 = """
+CREATE TABLE cases (
+  id TEXT PRIMARY KEY, process_id TEXT NOT NULL, process_hash TEXT NOT NULL REFERENCES processes(hash),
+  state TEXT NOT NULL, branches TEXT NOT NULL, data TEXT NOT NULL, owner_role TEXT, clocks TEXT NOT NULL,
+  revision INTEGER NOT NULL, opened_at INTEGER NOT NULL, closed_at INTEGER, last_at INTEGER NOT NULL,
+  last_hash TEXT NOT NULL, last_seq INTEGER NOT NULL, next_due INTEGER, last_pos INTEGER) WITHOUT ROWID;
+CREATE INDEX cases_process_open ON cases(process_id, closed_at);
+CREATE INDEX cases_next_due ON cases(next_due) WHERE next_due IS NOT NULL;
+CREATE TABLE events (
+  pos INTEGER PRIMARY KEY, prev_pos INTEGER,
+  case_id TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
+  kind TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+"""
+
+_SCHEMA_V3 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE processes (hash TEXT PRIMARY KEY, id TEXT NOT NULL, version INTEGER NOT NULL, source BLOB NOT NULL);
-""" + _TABLES_V2 + """
+""" + _CASES_EVENTS_V3 + """
+CREATE TABLE outbox_acked (pos INTEGER PRIMARY KEY);
 INSERT INTO meta VALUES ('outbox_cursor', '0');
 """
 
@@ -103,12 +123,37 @@ DROP TABLE events_v1;
 DROP TABLE timers_v1;
 DROP TABLE outbox_v1;
 """,
+    # 2 -> 3: timers become the case's next_due; histories are chained instead of indexed (module docstring).
+    # A format-2 timer row is what the clocks call for, so the earliest one is the case's next_due.
+    2: """
+ALTER TABLE cases RENAME TO cases_v2;
+ALTER TABLE events RENAME TO events_v2;
+DROP INDEX cases_process_open;
+""" + _CASES_EVENTS_V3 + """
+INSERT INTO events SELECT e.pos,
+  (SELECT p.pos FROM events_v2 p WHERE p.case_id = e.case_id AND p.seq = e.seq - 1),
+  e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload, e.prev_hash, e.hash
+  FROM events_v2 e ORDER BY e.pos;
+INSERT INTO cases SELECT c.*, (SELECT min(t.due_at) FROM timers t WHERE t.case_id = c.id),
+  (SELECT e.pos FROM events_v2 e WHERE e.case_id = c.id AND e.seq = c.last_seq) FROM cases_v2 c;
+DROP TABLE cases_v2;
+DROP TABLE events_v2;
+DROP TABLE timers;
+""",
 }
 
-_INSERT_EVENT = ("INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+# The first event of a commit follows the case's latest (none for a new case); each other one the event
+# inserted just before it.
+_INSERT_FIRST_EVENT = ("INSERT INTO events (prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
+                       "VALUES ((SELECT last_pos FROM cases WHERE id=?), ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_NEXT_EVENT = ("INSERT INTO events (prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_EVENT_COLUMNS = "case_id, seq, at, actor, role, kind, payload, prev_hash, hash"
+# A case's history, walked back from its row through prev_pos.
+_CHAIN = ("WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE id=? "
+          "UNION ALL SELECT e.prev_pos FROM events e JOIN chain ON e.pos = chain.pos WHERE e.prev_pos IS NOT NULL) ")
 _CASE_COLUMNS = ("id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
-                 "closed_at, last_at, last_hash, last_seq")
+                 "closed_at, last_at, last_hash, last_seq, next_due")
 
 
 class SQLiteStore:
@@ -140,7 +185,7 @@ class SQLiteStore:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
             with self._write():
-                self._run_script(_SCHEMA_V2)
+                self._run_script(_SCHEMA_V3)
                 self.db.executemany("INSERT INTO meta VALUES (?, ?)",
                                     [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))])
             return
@@ -213,65 +258,79 @@ class SQLiteStore:
         return [_case(r) for r in self.db.execute(sql, (*args, query.limit))]
 
     def events(self, case_id: str) -> list[EventRecord]:
-        rows = self.db.execute("SELECT case_id, seq, at, actor, role, kind, payload, prev_hash, hash FROM events "
-                               "WHERE case_id=? ORDER BY seq", (case_id,)).fetchall()
+        rows = self.db.execute(_CHAIN + f"SELECT {_EVENT_COLUMNS} FROM events WHERE pos IN chain ORDER BY pos",
+                               (case_id,)).fetchall()
+        broken = any(r[1] != n for n, r in enumerate(rows, 1)) or (
+            not rows and self.db.execute("SELECT 1 FROM cases WHERE id=?", (case_id,)).fetchone() is not None)
+        if broken:
+            # The chain is broken: someone removed or edited events. Show every event still filed under the
+            # case (a scan of the whole table), so verify can name what is missing.
+            rows = self.db.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE case_id=? ORDER BY pos",
+                                   (case_id,)).fetchall()
         return [EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], canonical.loads(r[6]), r[7], r[8], r[6]) for r in rows]
+
+    def _pos_of(self, case_id: str, seq: int) -> int | None:
+        """Where event ``seq`` of a case is, walking its history back from the latest."""
+        row = self.db.execute("SELECT e.pos, e.seq, e.prev_pos FROM cases c JOIN events e ON e.pos = c.last_pos "
+                              "WHERE c.id=?", (case_id,)).fetchone()
+        while row is not None and row[1] > seq and row[2] is not None:
+            row = self.db.execute("SELECT pos, seq, prev_pos FROM events WHERE pos=?", (row[2],)).fetchone()
+        return row[0] if row is not None and row[1] == seq else None
 
     def commit(self, change: Commit) -> None:
         case, db = change.case, self.db
         with self._write():
-            if change.fired_timer is not None:
-                gone = db.execute("DELETE FROM timers WHERE case_id=? AND deadline=? AND kind=? AND step=?",
-                                  change.fired_timer).rowcount
-                if gone == 0:
-                    raise ConflictError(f"timer {change.fired_timer} already fired")
+            pos = None
+            for e in change.events:
+                text = e.payload_json or canonical.dumps(e.payload)
+                if pos is None:
+                    args = (case.id, e.case_id, e.seq, e.at, e.actor, e.role, e.kind, text, e.prev_hash, e.hash)
+                    pos = db.execute(_INSERT_FIRST_EVENT, args).lastrowid
+                else:
+                    args = (pos, e.case_id, e.seq, e.at, e.actor, e.role, e.kind, text, e.prev_hash, e.hash)
+                    pos = db.execute(_INSERT_NEXT_EVENT, args).lastrowid
             if case.revision == 1:
                 try:
-                    db.execute(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 14)})", _row(case))
+                    db.execute(f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 16)})",
+                               (*_row(case), pos))
                 except sqlite3.IntegrityError:
                     raise ConflictError(f"case {case.id!r} already exists") from None
-            else:
-                # Only a closing commit names closed_at: SQLite rewrites every index on a column the SET names.
-                closing = ", closed_at=?" if case.closed_at is not None else ""
-                updated = db.execute(
-                    "UPDATE cases SET state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, last_at=?, "
-                    f"last_hash=?, last_seq=?{closing} WHERE id=? AND revision=?",
-                    (case.state, _json(case.branches), _json(case.data), case.owner_role, _json(case.clocks),
-                     case.revision, case.last_at, case.last_hash, case.last_seq,
-                     *((case.closed_at,) if closing else ()), case.id, case.revision - 1)).rowcount
-                if updated == 0:
-                    raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
-            events = change.events
-            if events:
-                db.executemany(_INSERT_EVENT, [(e.case_id, e.seq, e.at, e.actor, e.role, e.kind,
-                                                e.payload_json or canonical.dumps(e.payload), e.prev_hash, e.hash)
-                                               for e in events])
-            if change.cancel_timers:
-                db.executemany("DELETE FROM timers WHERE case_id=? AND deadline=? AND kind=? AND step=?",
-                               change.cancel_timers)
-            if change.add_timers:
-                db.executemany("INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?, ?, ?)",
-                               [(t.case_id, t.deadline, t.kind, t.step, t.due_at, t.armed_by_seq)
-                                for t in change.add_timers])
+                return
+            # SQLite rewrites every index on a column the SET names, even to the same value, so only a
+            # closing commit names closed_at and only a commit that moves next_due names it.
+            sets, args = [], []
+            if case.closed_at is not None:
+                sets.append("closed_at=?")
+                args.append(case.closed_at)
+            if case.next_due != change.next_due_before:
+                sets.append("next_due=?")
+                args.append(case.next_due)
+            if pos is not None:
+                sets.append("last_pos=?")
+                args.append(pos)
+            extra = "".join(", " + item for item in sets)
+            updated = db.execute(
+                "UPDATE cases SET state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, last_at=?, "
+                f"last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
+                (case.state, _json(case.branches), _json(case.data), case.owner_role, _json(case.clocks),
+                 case.revision, case.last_at, case.last_hash, case.last_seq, *args, case.id,
+                 case.revision - 1)).rowcount
+            if updated == 0:
+                raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
 
-    # -- timers and outbox -------------------------------------------------------------
-    def due_timers(self, now: int, limit: int) -> list[TimerRecord]:
-        rows = self.db.execute("SELECT case_id, deadline, kind, step, due_at, armed_by_seq FROM timers "
-                               "WHERE due_at <= ? ORDER BY due_at, case_id LIMIT ?", (now, limit)).fetchall()
-        return [TimerRecord(*r) for r in rows]
-
-    def timers(self, case_id: str) -> list[TimerRecord]:
-        rows = self.db.execute("SELECT case_id, deadline, kind, step, due_at, armed_by_seq FROM timers "
-                               "WHERE case_id=? ORDER BY due_at", (case_id,)).fetchall()
-        return [TimerRecord(*r) for r in rows]
+    # -- due cases and outbox -------------------------------------------------------------
+    def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
+        rows = self.db.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE next_due <= ? ORDER BY next_due, id LIMIT ?",
+                               (now, limit)).fetchall()
+        return [_case(r) for r in rows]
 
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
         start = self._outbox_cursor()
         key = split_message_id(after) if after else None
         if key is not None:
-            row = self.db.execute("SELECT pos FROM events WHERE case_id=? AND seq=?", key).fetchone()
-            if row is not None and row[0] > start and not self._acked(row[0]):
-                start = row[0]
+            pos = self._pos_of(*key)
+            if pos is not None and pos > start and not self._acked(pos):
+                start = pos
         rows = self.db.execute(
             "SELECT e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload, e.prev_hash, e.hash, c.process_id "
             "FROM events e JOIN cases c ON c.id = e.case_id WHERE e.pos > ? "
@@ -284,9 +343,9 @@ class SQLiteStore:
         with self._write():
             cursor = self._outbox_cursor()
             for key in keys:
-                row = self.db.execute("SELECT pos FROM events WHERE case_id=? AND seq=?", key).fetchone()
-                if row is not None and row[0] > cursor:
-                    self.db.execute("INSERT OR IGNORE INTO outbox_acked VALUES (?)", row)
+                pos = self._pos_of(*key)
+                if pos is not None and pos > cursor:
+                    self.db.execute("INSERT OR IGNORE INTO outbox_acked VALUES (?)", (pos,))
             # Move the cursor over every acknowledgement that now follows it without a gap.
             for (pos,) in self.db.execute("SELECT pos FROM outbox_acked ORDER BY pos").fetchall():
                 if pos != cursor + 1:
@@ -406,10 +465,10 @@ _json = canonical.dumps
 def _row(case: CaseRecord) -> tuple[Any, ...]:
     return (case.id, case.process_id, case.process_hash, case.state, _json(case.branches), _json(case.data),
             case.owner_role, _json(case.clocks), case.revision, case.opened_at, case.closed_at, case.last_at,
-            case.last_hash, case.last_seq)
+            case.last_hash, case.last_seq, case.next_due)
 
 
 def _case(row: Sequence[Any]) -> CaseRecord:
     loads = canonical.loads
     return CaseRecord(row[0], row[1], row[2], row[3], loads(row[4]), loads(row[5]), row[6], loads(row[7]), row[8],
-                      row[9], row[10], row[11], row[12], row[13])
+                      row[9], row[10], row[11], row[12], row[13], row[14])

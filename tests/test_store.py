@@ -264,8 +264,24 @@ def test_a_format_1_store_is_upgraded_through_every_step_and_keeps_history_timer
     upgraded.close()
 
 
+@pytest.mark.parametrize("bad", ["fast", "", 2])
+def test_an_unknown_durability_is_refused_before_any_file_is_made(tmp_path, bad):
+    with pytest.raises(StoreError, match="synchronous must be OFF, NORMAL, FULL or EXTRA"):
+        SQLiteStore(tmp_path / "t.db", synchronous=bad)
+    assert not (tmp_path / "t.db").exists()
+
+
+def test_the_background_checkpointer_runs_by_default_only_without_an_fsync_per_commit(tmp_path):
+    for synchronous, expected in (("FULL", False), ("EXTRA", False), ("normal", True), ("OFF", True)):
+        store = SQLiteStore(tmp_path / f"{synchronous}.db", synchronous=synchronous)
+        assert (store._checkpointer is not None) is expected, synchronous
+        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == ((0,) if expected else (1000,))
+        store.close()
+    assert SQLiteStore(tmp_path / "forced.db", background_checkpoint=True)._checkpointer is not None
+
+
 def test_the_background_checkpointer_copies_the_wal_back_and_stops_on_close(tmp_path):
-    store = SQLiteStore(tmp_path / "t.db")
+    store = SQLiteStore(tmp_path / "t.db", synchronous="NORMAL")
     engine = Engine(store, new_case_id=ids())
     (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
     spec = engine.load_process(tmp_path / "mini.yaml")

@@ -158,10 +158,15 @@ _CASE_COLUMNS = ("id, process_id, process_hash, state, branches, data, owner_rol
 
 class SQLiteStore:
     def __init__(self, path: str | Path = "complaintflow.db", *, synchronous: str = "FULL",
-                 background_checkpoint: bool = True):
+                 background_checkpoint: bool | None = None):
         self.path = str(path)
-        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        synchronous = synchronous.upper() if isinstance(synchronous, str) else synchronous
+        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise StoreError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        if background_checkpoint is None:
+            # Measured (BENCHMARKS.md): without fsyncs per commit, copying the WAL back inline costs more
+            # than the commits; with them, a second connection's fsyncs slow every commit's own.
+            background_checkpoint = synchronous in ("OFF", "NORMAL")
         if self.path != ":memory:":
             _refuse_foreign_file(Path(self.path))
         self._checkpointer: _Checkpointer | None = None
@@ -170,10 +175,8 @@ class SQLiteStore:
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            self.db.execute(f"PRAGMA synchronous={synchronous}")
             if background_checkpoint and self.path != ":memory:":
-                # Copying the WAL back into the database would otherwise fall on whichever commit crosses
-                # SQLite's 1,000-page mark, and cost more than the commits themselves (see BENCHMARKS.md).
                 self.db.execute("PRAGMA wal_autocheckpoint=0")
                 self._checkpointer = _Checkpointer(self.path)
             self._open()

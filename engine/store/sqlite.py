@@ -142,12 +142,12 @@ DROP TABLE timers;
 """,
 }
 
-# The first event of a commit follows the case's latest (none for a new case); each other one the event
-# inserted just before it.
-_INSERT_FIRST_EVENT = ("INSERT INTO events (prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
-                       "VALUES ((SELECT last_pos FROM cases WHERE id=?), ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_INSERT_NEXT_EVENT = ("INSERT INTO events (prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+# A commit's events in one statement: the first follows the case's latest (none for a new case), each
+# other one the event inserted just before it, which is the newest row (the writer holds the file).
+_INSERT_EVENT = ("INSERT INTO events (prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
+                 "VALUES (CASE WHEN ? THEN (SELECT max(pos) FROM events) ELSE (SELECT last_pos FROM cases WHERE id=?) "
+                 "END, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_NEWEST_EVENT = "(SELECT max(pos) FROM events)"
 _EVENT_COLUMNS = "case_id, seq, at, actor, role, kind, payload, prev_hash, hash"
 # A case's history, walked back from its row through prev_pos.
 _CHAIN = ("WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE id=? "
@@ -283,35 +283,29 @@ class SQLiteStore:
     def commit(self, change: Commit) -> None:
         case, db = change.case, self.db
         with self._write():
-            pos = None
-            for e in change.events:
-                text = e.payload_json or canonical.dumps(e.payload)
-                if pos is None:
-                    args = (case.id, e.case_id, e.seq, e.at, e.actor, e.role, e.kind, text, e.prev_hash, e.hash)
-                    pos = db.execute(_INSERT_FIRST_EVENT, args).lastrowid
-                else:
-                    args = (pos, e.case_id, e.seq, e.at, e.actor, e.role, e.kind, text, e.prev_hash, e.hash)
-                    pos = db.execute(_INSERT_NEXT_EVENT, args).lastrowid
+            events = change.events
+            if events:
+                db.executemany(_INSERT_EVENT, [(n, case.id, e.case_id, e.seq, e.at, e.actor, e.role, e.kind,
+                                                e.payload_json or canonical.dumps(e.payload), e.prev_hash, e.hash)
+                                               for n, e in enumerate(events)])
             if case.revision == 1:
                 try:
-                    db.execute(f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 16)})",
-                               (*_row(case), pos))
+                    db.execute(f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 15)}, "
+                               f"{_NEWEST_EVENT if events else 'NULL'})", _row(case))
                 except sqlite3.IntegrityError:
                     raise ConflictError(f"case {case.id!r} already exists") from None
                 return
             # SQLite rewrites every index on a column the SET names, even to the same value, so only a
             # closing commit names closed_at and only a commit that moves next_due names it.
-            sets, args = [], []
+            extra, args = "", []
             if case.closed_at is not None:
-                sets.append("closed_at=?")
+                extra += ", closed_at=?"
                 args.append(case.closed_at)
             if case.next_due != change.next_due_before:
-                sets.append("next_due=?")
+                extra += ", next_due=?"
                 args.append(case.next_due)
-            if pos is not None:
-                sets.append("last_pos=?")
-                args.append(pos)
-            extra = "".join(", " + item for item in sets)
+            if events:
+                extra += ", last_pos=" + _NEWEST_EVENT
             updated = db.execute(
                 "UPDATE cases SET state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, last_at=?, "
                 f"last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",

@@ -175,7 +175,7 @@ def targets(res: dict[str, Any]) -> list[list[str]]:
                 f" at {small:,} ({growth:.2f}x); idle {idle_growth:.2f}x",
                 "<= 2x for 100x the open cases", growth <= 2 and (idle_growth <= 2 or idle < 0.001))
     f = res["footprint"]
-    add("memory per open case in the runtime (row, clocks, timers; mid-flow)",
+    add("memory per open case in the runtime (row, clocks, due-time heap; mid-flow)",
         f"{f['runtime_state_bytes'] / KB:.2f} KB", "< 2 KB", f["runtime_state_bytes"] < 2 * KB)
     add(f"the same plus its history of {f['events_mid_flow']} events kept in RAM (MemoryStore)",
         f"{f['mid_flow_bytes'] / KB:.2f} KB", "(information)", None)

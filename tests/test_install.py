@@ -19,8 +19,9 @@ def _editable() -> bool:
 @pytest.mark.skipif(not _editable(), reason="complaintflow is not installed in editable mode here")
 def test_the_command_of_an_editable_install_runs_the_checkouts_cli():
     # A copy of cli.py made at install time would keep running old code after every edit.
-    import cli
     import complaintflow_cli
+
+    import cli
 
     assert complaintflow_cli.main is cli.main
     assert Path(cli.__file__).resolve() == ROOT / "cli.py"

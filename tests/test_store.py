@@ -123,6 +123,40 @@ def test_two_processes_on_one_case_one_wins_the_other_sees_its_result(tmp_path):
     assert again.verify() == []
 
 
+def _tick_together(path: str, barrier, results) -> None:
+    engine = Engine(path)
+    barrier.wait(timeout=60)
+    results.put(len(engine.tick(at("2025-11-03 18:00"), batch=7)))  # small batches: the two interleave
+
+
+def test_two_processes_ticking_one_store_fire_each_deadline_once(tmp_path):
+    engine = Engine(tmp_path / "t.db", new_case_id=ids())
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    spec = engine.load_process(tmp_path / "mini.yaml")
+    opened = [engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00") + 60 * n).id for n in range(40)]
+    engine.close()
+    # The same store ticked by one process is what two processes together must leave.
+    (tmp_path / "alone.db").write_bytes((tmp_path / "t.db").read_bytes())
+    alone = Engine(tmp_path / "alone.db")
+    fired_alone = len(alone.tick(at("2025-11-03 18:00"), batch=7))
+    assert fired_alone >= len(opened)
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    workers = [ctx.Process(target=_tick_together, args=(str(tmp_path / "t.db"), barrier, results)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert sum(results.get(timeout=10) for _ in workers) == fired_alone
+    together = Engine(tmp_path / "t.db")
+    for case_id in opened:
+        assert ([(e.seq, e.kind, e.at, e.payload) for e in together.history(case_id)]
+                == [(e.seq, e.kind, e.at, e.payload) for e in alone.history(case_id)]), case_id
+    assert together.verify() == []
+    assert together.tick(at("2025-11-03 18:00")) == []
+
+
 def test_a_commit_built_on_a_row_another_connection_has_moved_on_is_refused(tmp_path):
     engine, case_id = _engine_with_case(tmp_path)
     other = Engine(tmp_path / "t.db")

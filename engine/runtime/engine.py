@@ -191,7 +191,10 @@ class Engine:
                 return None  # another worker fired it, or the case moved on; its clocks say what is left
             cp = self.compiled(case.process_hash)
             events = decide_timer(cp, case, timer, now)
-            self._commit(cp, case, events)
+            try:
+                self._commit(cp, case, events)
+            except ConflictError:
+                return None  # a store without a write lock: another worker moved the case first
         return events
 
     def _commit(self, cp: CompiledProcess, case: CaseRecord | None, events: list[EventRecord]) -> CaseRecord:

@@ -20,7 +20,6 @@ overlap.
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 import statistics
 import time
@@ -90,12 +89,9 @@ def build_memory(t: Templates, n: int, slices: int) -> Any:
     return engine
 
 
-def _dumps(value: Any) -> str:  # the store's own encoding (engine/store/sqlite.py)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
     from engine import Engine
+    from engine.canonical import dumps  # the store's own encoding
     from engine.store.sqlite import SQLiteStore
 
     engine = Engine(SQLiteStore(path))  # creates the schema and records the process text
@@ -103,7 +99,7 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
     engine.close()
     db = sqlite3.connect(str(path), isolation_level=None)
     db.execute("PRAGMA synchronous=OFF")
-    data = {id(t.received.data): _dumps(t.received.data), id(t.handled.data): _dumps(t.handled.data)}
+    data = {id(t.received.data): dumps(t.received.data), id(t.handled.data): dumps(t.handled.data)}
     case_rows: list[tuple[Any, ...]] = []
 
     def flush() -> None:
@@ -114,7 +110,7 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
     for i in range(n):
         c = open_case(t, i, slices)
         case_rows.append((c.id, c.process_id, c.process_hash, c.state, "{}", data[id(c.data)], c.owner_role,
-                          _dumps(c.clocks), c.revision, c.opened_at, c.closed_at, c.last_at, c.last_hash,
+                          dumps(c.clocks), c.revision, c.opened_at, c.closed_at, c.last_at, c.last_hash,
                           c.last_seq, c.next_due, None))  # no events: last_pos is NULL
         if len(case_rows) >= 50_000:
             flush()

@@ -165,7 +165,7 @@ def test_a_commit_built_on_a_row_another_connection_has_moved_on_is_refused(tmp_
     events = engine._decide(engine.compiled(stale.process_hash), stale, "finish", Actor("li", ("head",)),
                             {"result": "late"}, at("2025-11-03 10:06"))
     with pytest.raises(ConflictError, match="was changed by someone else"):
-        engine._commit(engine.compiled(stale.process_hash), stale, events)
+        engine._commit(stale, events)
     assert [e.kind for e in other.history(case_id)].count("acted") == 2
     assert engine.verify() == []
 
@@ -179,7 +179,7 @@ def test_a_refusal_inside_a_write_transaction_leaves_nothing_behind(tmp_path):
     def finish() -> None:  # built on ``before`` each time, so the second one in a row is stale
         events = engine._decide(cp, before, "finish", Actor("li", ("head",)), {"result": "ok"},
                                 at("2025-11-03 10:05"))
-        engine._commit(cp, before, events)
+        engine._commit(before, events)
 
     with pytest.raises(ConflictError), store.writing():
         finish()  # fine so far

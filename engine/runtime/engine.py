@@ -72,7 +72,7 @@ class Engine:
             events = decide_start(cp, self._new_case_id(), data, actor.id, actor.roles, at)
         except InputError as exc:
             raise RefusedError(str(exc)) from None
-        return self._commit(cp, None, events)
+        return self._commit(None, events)
 
     def act(self, case_id: str, action: str, actor: Actor, inputs: Mapping[str, Any] | None = None, *,
             at: int) -> CaseRecord:
@@ -83,13 +83,13 @@ class Engine:
             cp = self.compiled(case.process_hash)
             events = self._decide(cp, case, action, actor, inputs, at)  # refuses before anything is written
             if case.next_due is None or case.next_due >= at:
-                return self._commit(cp, case, events)
+                return self._commit(case, events)
         # A deadline ran out before this action: it is recorded first, then the action is decided again.
         self._fire_case_timers(case_id, at)
         with self.store.writing():
             case = self.store.case(case_id)
             events = self._decide(cp, case, action, actor, inputs, at)
-            return self._commit(cp, case, events)
+            return self._commit(case, events)
 
     def _decide(self, cp: CompiledProcess, case: CaseRecord, action: str, actor: Actor,
                 inputs: Mapping[str, Any] | None, at: int) -> list[EventRecord]:
@@ -192,12 +192,12 @@ class Engine:
             cp = self.compiled(case.process_hash)
             events = decide_timer(cp, case, timer, now)
             try:
-                self._commit(cp, case, events)
+                self._commit(case, events)
             except ConflictError:
                 return None  # a store without a write lock: another worker moved the case first
         return events
 
-    def _commit(self, cp: CompiledProcess, case: CaseRecord | None, events: list[EventRecord]) -> CaseRecord:
+    def _commit(self, case: CaseRecord | None, events: list[EventRecord]) -> CaseRecord:
         new = fold(case, events, revision=(case.revision + 1) if case else 1)
         self.store.commit(Commit(case=new, events=events, next_due_before=case.next_due if case else None))
         return new

@@ -97,7 +97,7 @@ class MemoryStore:
             history.append((e.seq, e.at, e.actor, e.role, e.kind, text, bytes.fromhex(e.hash), prev))
             if self._keep_outbox:
                 self._log.append((e.case_id, e.seq))
-        if case.next_due is not None and (case.next_due != change.next_due_before or current is None):
+        if case.next_due is not None and case.next_due != change.next_due_before:
             heapq.heappush(self._heap, (case.next_due, case.id))
 
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:

@@ -187,7 +187,7 @@ class SQLiteStore:
     def _open(self) -> None:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
-            with self._write():
+            with self.writing():
                 self._run_script(_SCHEMA_V3)
                 self.db.executemany("INSERT INTO meta VALUES (?, ?)",
                                     [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))])
@@ -202,7 +202,7 @@ class SQLiteStore:
             raise StoreError(f"{self.path} has store format {version}, newer than this complaintflow "
                              f"understands ({FORMAT_VERSION}); upgrade complaintflow")
         while version < FORMAT_VERSION:
-            with self._write():
+            with self.writing():
                 self._run_script(UPGRADES[version])
                 version += 1
                 self.db.execute("UPDATE meta SET value=? WHERE key='format_version'", (str(version),))
@@ -213,9 +213,6 @@ class SQLiteStore:
             if statement.strip():
                 self.db.execute(statement)
 
-    def _write(self) -> _Transaction:
-        return _Transaction(self)
-
     def writing(self) -> _Transaction:
         """One write transaction around reads and a commit: what is read inside cannot change before the
         commit, because SQLite lets one writer at a time hold the file. Reading inside it is also cheaper
@@ -224,7 +221,7 @@ class SQLiteStore:
 
     # -- processes -----------------------------------------------------------------
     def save_process(self, process: StoredProcess) -> None:
-        with self._write():
+        with self.writing():
             self.db.execute("INSERT OR IGNORE INTO processes VALUES (?, ?, ?, ?)",
                             (process.content_hash, process.process_id, process.version, process.source))
 
@@ -282,7 +279,7 @@ class SQLiteStore:
 
     def commit(self, change: Commit) -> None:
         case, db = change.case, self.db
-        with self._write():
+        with self.writing():
             events = change.events
             if events:
                 db.executemany(_INSERT_EVENT, [(n, case.id, e.case_id, e.seq, e.at, e.actor, e.role, e.kind,
@@ -337,7 +334,7 @@ class SQLiteStore:
 
     def ack_outbox(self, ids: Sequence[str]) -> None:
         keys = [key for key in map(split_message_id, ids) if key is not None]
-        with self._write():
+        with self.writing():
             cursor = self._outbox_cursor()
             for key in keys:
                 pos = self._pos_of(*key)

@@ -43,13 +43,13 @@ def resolve_process_path(name: str) -> Path:
     path = Path(name)
     if path.exists():
         return path
-    from engine.resources import processes_dir
+    from complaintflow.resources import processes_dir
 
     bundled = processes_dir() / f"{name}.yaml"
     if bundled.exists():
         return bundled
     known = sorted(p.stem for p in processes_dir().glob("*.yaml"))
-    from engine.language.diagnostics import did_you_mean
+    from complaintflow.language.diagnostics import did_you_mean
 
     hint = did_you_mean(name, known)
     _fail(f"no process file or bundled process named {name!r}" + (f"; {hint}" if hint else "")
@@ -57,8 +57,8 @@ def resolve_process_path(name: str) -> Path:
 
 
 def _load(name: str) -> Any:
-    from engine.language.check import check_file
-    from engine.language.diagnostics import Severity, format_text
+    from complaintflow.language.check import check_file
+    from complaintflow.language.diagnostics import Severity, format_text
 
     path = resolve_process_path(name)
     process, problems = check_file(path)
@@ -80,8 +80,8 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check process files (or folders of them); print every problem as file:line:col."""
-    from engine.language.check import check_file
-    from engine.language.diagnostics import Severity, format_json, format_text, has_errors
+    from complaintflow.language.check import check_file
+    from complaintflow.language.diagnostics import Severity, format_json, format_text, has_errors
 
     files = _process_files(paths)
     problems = []
@@ -104,7 +104,7 @@ def show(process: str, fmt: str) -> None:
     """Print a process's roles, states, actions, deadlines and escalation chains as tables."""
     from dataclasses import asdict
 
-    from engine.language.render import table
+    from complaintflow.language.render import table
 
     spec = _load(process)
     _emit(fmt, asdict(spec), table.render(spec) if fmt == "text" else "")
@@ -116,7 +116,7 @@ def show(process: str, fmt: str) -> None:
               show_default=True, help="markdown: Mermaid inside a ```mermaid fence, as GitHub renders it.")
 def graph(process: str, fmt: str) -> None:
     """Draw a process as a Mermaid state diagram or a Graphviz graph."""
-    from engine.language.render import dot, mermaid
+    from complaintflow.language.render import dot, mermaid
 
     spec = _load(process)
     text = {"mermaid": mermaid.render, "dot": dot.render, "markdown": mermaid.render_markdown}[fmt](spec)
@@ -131,7 +131,7 @@ def diff(old: str, new: str, fmt: str) -> None:
     """Name the business changes between two versions of a process (exit 1 when they differ)."""
     import json
 
-    from engine.language.diff import diff as semantic_diff
+    from complaintflow.language.diff import diff as semantic_diff
 
     changes = semantic_diff(_load(old), _load(new))
     if fmt == "json":
@@ -156,7 +156,7 @@ def _now(text: str | None, timezone: str = "Asia/Shanghai") -> int:
         import time
 
         return int(time.time())
-    from engine.calendar import parse_local
+    from complaintflow.calendar import parse_local
 
     try:
         return parse_local(text, timezone)
@@ -181,9 +181,9 @@ class _Refusals:
         return None
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-        from engine import ConflictError, DefinitionError, RefusedError, StoreError
-        from engine.calendar import CalendarError
-        from engine.runtime.values import InputError
+        from complaintflow import ConflictError, DefinitionError, RefusedError, StoreError
+        from complaintflow.calendar import CalendarError
+        from complaintflow.runtime.values import InputError
 
         if isinstance(exc, DefinitionError):
             click.echo(str(exc), err=True)
@@ -195,7 +195,7 @@ class _Refusals:
 
 def _engine(db: str, *, create: bool = False) -> Any:
     """The engine on store ``db``; only ``start`` may create a new store (a typo must not make an empty one)."""
-    from engine import Engine
+    from complaintflow import Engine
 
     if not create and db != ":memory:" and not Path(db).exists():
         _fail(f"no store at {db!r} (start a case there first, or run 'complaintflow demo --db {db}')", 2)
@@ -204,7 +204,7 @@ def _engine(db: str, *, create: bool = False) -> Any:
 
 
 def _actor(actor: str | None, roles: tuple[str, ...]) -> Any:
-    from engine import Actor
+    from complaintflow import Actor
 
     if not actor or not roles:
         _fail("say who acts: --as NAME --role ROLE (--role may repeat)", 2)
@@ -242,7 +242,7 @@ def start(process: str, data: tuple[str, ...], actor: str | None, roles: tuple[s
     """Open a complaint case on a process (a file or a bundled process id)."""
     from dataclasses import asdict
 
-    from engine.runtime.values import coerce_text
+    from complaintflow.runtime.values import coerce_text
 
     who = _actor(actor, roles)
     engine = _engine(db, create=True)
@@ -268,7 +268,7 @@ def act(case_id: str, action: str, inputs: tuple[str, ...], actor: str | None, r
     """Take an action on a case."""
     from dataclasses import asdict
 
-    from engine.runtime.values import coerce_text
+    from complaintflow.runtime.values import coerce_text
 
     who = _actor(actor, roles)
     engine = _engine(db)
@@ -287,7 +287,7 @@ def act(case_id: str, action: str, inputs: tuple[str, ...], actor: str | None, r
 def tick(db: str, now_text: str | None, fmt: str) -> None:
     """Fire every warning, breach and escalation step due by now."""
 
-    from engine.report.timeline import describe_event
+    from complaintflow.report.timeline import describe_event
 
     engine = _engine(db)
     with _Refusals():
@@ -304,7 +304,7 @@ def case_command(case_id: str, db: str, fmt: str) -> None:
     """Show a case: state, owner, record and running deadlines."""
     from dataclasses import asdict
 
-    from engine.report.timeline import describe_case
+    from complaintflow.report.timeline import describe_case
 
     engine = _engine(db)
     with _Refusals():
@@ -319,7 +319,7 @@ def case_command(case_id: str, db: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=FORMATS, default="text")
 def history(case_id: str, db: str, fmt: str) -> None:
     """Print a case's full history, oldest first."""
-    from engine.report.timeline import describe_event
+    from complaintflow.report.timeline import describe_event
 
     engine = _engine(db)
     with _Refusals():
@@ -341,8 +341,8 @@ def cases(process_id: str | None, state: str | None, role: str | None, open_only
     """List cases."""
     from dataclasses import asdict
 
-    from engine import CaseQuery
-    from engine.report.timeline import describe_case_line
+    from complaintflow import CaseQuery
+    from complaintflow.report.timeline import describe_case_line
 
     engine = _engine(db)
     with _Refusals():
@@ -381,9 +381,9 @@ def verify(case_id: str | None, db: str, fmt: str) -> None:
 def report(db: str, period: str, households: int | None, fmt: str, out: str | None, timezone: str,
            now_text: str | None) -> None:
     """Management report over a store: cases, on-time rates, escalations, complaint rate, Monday review list."""
-    from engine.report.build import build_report
-    from engine.report.formats import render
-    from engine.report.period import parse_period
+    from complaintflow.report.build import build_report
+    from complaintflow.report.formats import render
+    from complaintflow.report.period import parse_period
 
     if not Path(db).exists():
         _fail(f"no store at {db!r} (run 'complaintflow demo --db {db}' to make one)", 2)
@@ -416,7 +416,7 @@ def simulate(process: str | None, scenario_path: str | None, cases: int, seed: i
     """What-if: synthetic complaints through the real engine on a simulated clock."""
     import json
 
-    from engine.simulate import ScenarioError, load_scenario, simulate as run_simulation, simulate_compare
+    from complaintflow.simulate import ScenarioError, load_scenario, simulate as run_simulation, simulate_compare
 
     if bool(process) == bool(compare_paths):
         _fail("give a PROCESS, or --compare OLD NEW", 2)
@@ -453,9 +453,9 @@ def demo(db: str | None) -> None:
     """Run a scripted working day of complaints through every bundled process and print the timeline."""
     import tempfile
 
-    from engine import Engine
-    from engine.demo import DemoStats, run_demo
-    from engine.resources import processes_dir
+    from complaintflow import Engine
+    from complaintflow.demo import DemoStats, run_demo
+    from complaintflow.resources import processes_dir
 
     path = Path(db) if db else Path(tempfile.mkdtemp(prefix="complaintflow-demo-")) / "demo.db"
     if path.exists():

@@ -39,8 +39,8 @@ def _rss() -> int:
 
 
 def _engine() -> tuple[Any, Any, dict[str, Any]]:
-    from engine import Actor, Engine
-    from engine.store.memory import MemoryStore
+    from complaintflow import Actor, Engine
+    from complaintflow.store.memory import MemoryStore
 
     engine = Engine(MemoryStore())
     spec = engine.load_process(w.PROCESS_YAML)

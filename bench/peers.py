@@ -37,7 +37,7 @@ class ComplaintflowPeer(Peer):
     """The real engine: Engine(store).start / .act, with roles, guards, deadlines, hash chain, outbox."""
 
     def __init__(self, key: str, label: str, make_store: Callable[[], Any], durability: str = ""):
-        from engine import Actor, Engine
+        from complaintflow import Actor, Engine
 
         self.key, self.label, self.durability = key, label, durability
         self.engine = Engine(make_store())
@@ -59,13 +59,13 @@ class ComplaintflowPeer(Peer):
 
 
 def memory_peer() -> ComplaintflowPeer:
-    from engine.store.memory import MemoryStore
+    from complaintflow.store.memory import MemoryStore
 
     return ComplaintflowPeer("cf_memory", "complaintflow, MemoryStore", MemoryStore)
 
 
 def sqlite_peer(path: Path, synchronous: str) -> ComplaintflowPeer:
-    from engine.store.sqlite import SQLiteStore
+    from complaintflow.store.sqlite import SQLiteStore
 
     return ComplaintflowPeer(f"cf_sqlite_{synchronous.lower()}", f"complaintflow, SQLite {synchronous}",
                              lambda: SQLiteStore(path, synchronous=synchronous), synchronous)
@@ -199,8 +199,8 @@ _EVENTS_TABLE = """CREATE TABLE events (
 def sample_events() -> list[tuple[Any, ...]]:
     """The rows complaintflow writes for one case's start and each step's action event, taken from a
     real run on the memory store: payloads already JSON-encoded, hashes as stored."""
-    from engine import Actor, Engine
-    from engine.store.memory import MemoryStore
+    from complaintflow import Actor, Engine
+    from complaintflow.store.memory import MemoryStore
 
     engine = Engine(MemoryStore())
     spec = engine.load_process(w.PROCESS_YAML)

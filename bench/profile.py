@@ -38,7 +38,7 @@ ROOTS = {"memory-act": "Engine.act", "sqlite-act": "Engine.act", "tick-fire": "E
 # -- the scenarios (run in the profiled child) ----------------------------------------------------
 
 def _cases(make_store: Callable[[], Any], k: int, steps: int) -> tuple[float, int]:
-    from engine import Actor, Engine
+    from complaintflow import Actor, Engine
 
     engine = Engine(make_store())
     spec = engine.load_process(w.PROCESS_YAML)
@@ -53,17 +53,17 @@ def _cases(make_store: Callable[[], Any], k: int, steps: int) -> tuple[float, in
 
 
 def scenario(name: str, sync: str, size: int) -> None:
-    from engine.store.memory import MemoryStore
+    from complaintflow.store.memory import MemoryStore
 
     if name == "memory-act":
         took, n = _cases(MemoryStore, size, w.ACTIONS_PER_CASE)
     elif name == "sqlite-act":
-        from engine.store.sqlite import SQLiteStore
+        from complaintflow.store.sqlite import SQLiteStore
 
         path = Path(tempfile.mkdtemp()) / "profile.db"
         took, n = _cases(lambda: SQLiteStore(path, synchronous=sync), size, w.ACTIONS_PER_CASE)
     elif name == "start":
-        from engine import Actor, Engine
+        from complaintflow import Actor, Engine
 
         engine = Engine(MemoryStore())
         spec = engine.load_process(w.PROCESS_YAML)
@@ -81,7 +81,7 @@ def scenario(name: str, sync: str, size: int) -> None:
         n = sum(len(engine.tick(tick.T0 + r)) // 2 for r in range(5))
         took = time.perf_counter() - began
     elif name == "validate":
-        from engine.language.check import check_file
+        from complaintflow.language.check import check_file
 
         files = sorted((w.REPO_DIR / "processes").glob("*.yaml"))
         for path in files:

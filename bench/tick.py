@@ -41,8 +41,8 @@ class Templates:
 
 
 def templates() -> Templates:
-    from engine import Actor, Engine
-    from engine.store.memory import MemoryStore
+    from complaintflow import Actor, Engine
+    from complaintflow.store.memory import MemoryStore
 
     engine = Engine(MemoryStore())
     spec = engine.load_process(w.PROCESS_YAML)
@@ -57,8 +57,8 @@ def templates() -> Templates:
 
 def open_case(t: Templates, i: int, slices: int) -> Any:
     """The case row of open case number ``i``."""
-    from engine.runtime.clocks import earliest_due
-    from engine.store.base import CaseRecord
+    from complaintflow.runtime.clocks import earliest_due
+    from complaintflow.store.base import CaseRecord
 
     r = i % PER_SLICE
     if r < slices:  # falls due at T0 + r
@@ -77,9 +77,9 @@ def open_case(t: Templates, i: int, slices: int) -> Any:
 
 
 def build_memory(t: Templates, n: int, slices: int) -> Any:
-    from engine import Engine
-    from engine.store.base import Commit
-    from engine.store.memory import MemoryStore
+    from complaintflow import Engine
+    from complaintflow.store.base import Commit
+    from complaintflow.store.memory import MemoryStore
 
     engine = Engine(MemoryStore())
     engine.load_process(w.PROCESS_YAML)
@@ -90,9 +90,9 @@ def build_memory(t: Templates, n: int, slices: int) -> Any:
 
 
 def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
-    from engine import Engine
-    from engine.canonical import dumps  # the store's own encoding
-    from engine.store.sqlite import SQLiteStore
+    from complaintflow import Engine
+    from complaintflow.canonical import dumps  # the store's own encoding
+    from complaintflow.store.sqlite import SQLiteStore
 
     engine = Engine(SQLiteStore(path))  # creates the schema and records the process text
     engine.load_process(w.PROCESS_YAML)
@@ -161,8 +161,8 @@ def measure(engines: dict[int, Any], first_slice: int, reps: int, idle_calls: in
 
 def run(n: int, reps: int, durabilities: tuple[str, ...], workdir: Path,
         log: Callable[[str], None]) -> dict[str, Any]:
-    from engine import Engine
-    from engine.store.sqlite import SQLiteStore
+    from complaintflow import Engine
+    from complaintflow.store.sqlite import SQLiteStore
 
     from .peers import remove_db
 

@@ -14,7 +14,7 @@ from . import workload as w
 
 def validation(reps: int) -> dict[str, Any]:
     """``check_file`` per process file, warm (each file checked once first), median of ``reps`` calls."""
-    from engine.language.check import check_file
+    from complaintflow.language.check import check_file
 
     files = sorted((w.REPO_DIR / "processes").glob("*.yaml")) + [w.PROCESS_YAML]
     per_file: dict[str, float] = {}

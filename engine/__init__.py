@@ -2,12 +2,12 @@
 
 The public API, in the order a caller meets it::
 
-    from engine import Engine, Actor
+    from complaintflow import Engine, Actor
     engine = Engine("complaintflow.db")              # SQLite by default
     spec = engine.load_process("processes/shopping_mall.yaml")
     case = engine.start(spec, {...}, Actor("li", ("customer_service",)), at=epoch_seconds)
 
-Names are imported on first use, so ``import engine.language`` stays light.
+Names are imported on first use, so ``import complaintflow.language`` stays light.
 """
 from __future__ import annotations
 
@@ -28,5 +28,5 @@ __all__ = sorted(_HOMES)
 
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
-        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+        raise AttributeError(f"module 'complaintflow' has no attribute {name!r}")
     return getattr(import_module(f".{_HOMES[name]}", __name__), name)

@@ -18,7 +18,7 @@ from typing import ClassVar
 import pendulum
 from chinese_calendar import constants as _cn
 
-from engine.language import spec
+from complaintflow.language import spec
 
 _HORIZON_YEARS = 20  # searches give up after this many years: no calendar loops forever
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

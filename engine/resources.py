@@ -11,7 +11,7 @@ from pathlib import Path
 
 def data_dir(name: str) -> Path:
     """The directory ``processes`` or ``schemas``, wherever this copy of the engine keeps it."""
-    bundled = Path(str(resources.files("engine"))) / "_data" / name
+    bundled = Path(str(resources.files("complaintflow"))) / "_data" / name
     if bundled.is_dir():
         return bundled
     checkout = Path(__file__).resolve().parent.parent / name

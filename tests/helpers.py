@@ -1,7 +1,7 @@
 """A small process used by the runtime tests, and shortcuts for times and actors."""
 from __future__ import annotations
 
-from engine.calendar import parse_local
+from complaintflow.calendar import parse_local
 
 TZ = "Asia/Shanghai"
 

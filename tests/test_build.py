@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
-from engine.language.build import build_process
-from engine.language.check import check_bytes
-from engine.language.loader import load_bytes
-from engine.language.schema import schema
+from complaintflow.language.build import build_process
+from complaintflow.language.check import check_bytes
+from complaintflow.language.loader import load_bytes
+from complaintflow.language.schema import schema
 
 from test_schema_file import FULL_EXAMPLE
 

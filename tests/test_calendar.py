@@ -1,4 +1,4 @@
-"""Tests for engine.calendar. Expected instants are worked out by hand from the
+"""Tests for complaintflow.calendar. Expected instants are worked out by hand from the
 official 2025 schedule (National Day + Mid-Autumn 10-01..10-08, make-up workdays
 Sun 09-28 and Sat 10-11; Spring Festival 01-28..02-04, make-up Sun 01-26, Sat 02-08)."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine.calendar import (
+from complaintflow.calendar import (
     BusinessCalendar,
     CalendarError,
     DueTime,
@@ -17,7 +17,7 @@ from engine.calendar import (
     parse_local,
     weekday_name,
 )
-from engine.language.spec import Calendar, Duration, Repeat, UnpublishedYear
+from complaintflow.language.spec import Calendar, Duration, Repeat, UnpublishedYear
 
 TZ = "Asia/Shanghai"
 CST = timezone(timedelta(hours=8))

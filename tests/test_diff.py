@@ -1,4 +1,4 @@
-"""Tests of engine.language.diff: the semantic diff of two process versions.
+"""Tests of complaintflow.language.diff: the semantic diff of two process versions.
 
 Each case edits the YAML of a small process and loads both versions through the
 real pipeline, then checks the exact changes reported.
@@ -12,10 +12,10 @@ from functools import cache
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.language.check import load_process_bytes
-from engine.language.diff import Change, budget_kind, diff
-from engine.language.durations import approx_minutes
-from engine.language.spec import Deadline, Due, Duration, Process
+from complaintflow.language.check import load_process_bytes
+from complaintflow.language.diff import Change, budget_kind, diff
+from complaintflow.language.durations import approx_minutes
+from complaintflow.language.spec import Deadline, Due, Duration, Process
 
 BASE = """\
 process: diffy

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import Actor, ConflictError, Engine, RefusedError
-from engine.language.check import load_process_bytes
-from engine.store.memory import MemoryStore
+from complaintflow import Actor, ConflictError, Engine, RefusedError
+from complaintflow.language.check import load_process_bytes
+from complaintflow.store.memory import MemoryStore
 
 from helpers import MINI, at, ids
 
@@ -243,7 +243,7 @@ def test_text_with_a_lone_surrogate_is_refused(engine, spec):
 def test_the_memory_store_refuses_an_event_it_already_has_and_changes_nothing(tmp_path):
     from dataclasses import replace as copy_with
 
-    from engine.store.base import Commit
+    from complaintflow.store.base import Commit
 
     engine = Engine(MemoryStore(), new_case_id=ids())
     (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")

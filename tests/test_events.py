@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import canonical
-from engine.language.check import load_process
-from engine.runtime.events import GENESIS, event_hash, next_event
-from engine.runtime.machine import compile_process
+from complaintflow import canonical
+from complaintflow.language.check import load_process
+from complaintflow.runtime.events import GENESIS, event_hash, next_event
+from complaintflow.runtime.machine import compile_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,9 +72,9 @@ def test_the_due_time_index_follows_the_clocks_after_every_commit(name):
     # Simulated starts, actions, breaches, escalations, pauses and re-dispatches: after each commit the row's
     # next_due is the first timer its clocks call for, the store finds the case then, and no longer at an
     # earlier next_due it has moved on from.
-    from engine.runtime.clocks import desired_timers
-    from engine.simulate import load_scenario
-    from engine.simulate.run import _Run
+    from complaintflow.runtime.clocks import desired_timers
+    from complaintflow.simulate import load_scenario
+    from complaintflow.simulate.run import _Run
 
     run = _Run(ROOT / "processes" / f"{name}.yaml", load_scenario(None), seed=3)
     store, checked = run.engine.store, []

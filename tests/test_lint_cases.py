@@ -23,9 +23,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import cli  # noqa: E402  (the command line lives at the repository root)
-from engine.language.check import check_file  # noqa: E402
-from engine.language.diagnostics import format_text, has_errors  # noqa: E402
-from engine.language.rules import RULES  # noqa: E402
+from complaintflow.language.check import check_file  # noqa: E402
+from complaintflow.language.diagnostics import format_text, has_errors  # noqa: E402
+from complaintflow.language.rules import RULES  # noqa: E402
 
 CASES = Path("tests") / "lint_cases"  # relative to ROOT: the paths the .out files show
 ERR_CASES = sorted((ROOT / CASES / "err").glob("*.yaml"))

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from engine.language.check import check_bytes, check_file  # noqa: E402
-from engine.language.diagnostics import Diagnostic, Severity  # noqa: E402
-from engine.language.loader import MAX_BYTES, load_bytes  # noqa: E402
+from complaintflow.language.check import check_bytes, check_file  # noqa: E402
+from complaintflow.language.diagnostics import Diagnostic, Severity  # noqa: E402
+from complaintflow.language.loader import MAX_BYTES, load_bytes  # noqa: E402
 
 MINIMAL = """\
 process: minimal

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.language.check import check_bytes
-from engine.language.loader import load_bytes
-from engine.language.schema import _quick, _validator
+from complaintflow.language.check import check_bytes
+from complaintflow.language.loader import load_bytes
+from complaintflow.language.schema import _quick, _validator
 
 from test_loader import MINIMAL
 

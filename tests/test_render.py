@@ -1,4 +1,4 @@
-"""Tests of engine.language.render: Mermaid and DOT diagrams and the ``show`` tables.
+"""Tests of complaintflow.language.render: Mermaid and DOT diagrams and the ``show`` tables.
 
 The process under test is a small YAML file loaded through the real pipeline; it has
 a parallel state, a pause state, a state whose id (``end``) is a Mermaid keyword,
@@ -11,10 +11,10 @@ import re
 
 import pytest
 
-from engine.language.check import load_process_bytes
-from engine.language.render import dot, mermaid, table
-from engine.language.render.table import display_width, pad
-from engine.language.spec import Process
+from complaintflow.language.check import load_process_bytes
+from complaintflow.language.render import dot, mermaid, table
+from complaintflow.language.render.table import display_width, pad
+from complaintflow.language.spec import Process
 
 SMALL = """\
 process: small

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from engine import CaseQuery, Engine
-from engine.calendar import parse_local
-from engine.demo import DemoStats, run_demo
-from engine.report.build import Report, build_report, is_invalid
-from engine.report.formats import FORMATS, render
-from engine.report.period import parse_period
-from engine.resources import processes_dir as bundled_processes
-from engine.store.base import CaseRecord, EventRecord
+from complaintflow import CaseQuery, Engine
+from complaintflow.calendar import parse_local
+from complaintflow.demo import DemoStats, run_demo
+from complaintflow.report.build import Report, build_report, is_invalid
+from complaintflow.report.formats import FORMATS, render
+from complaintflow.report.period import parse_period
+from complaintflow.resources import processes_dir as bundled_processes
+from complaintflow.store.base import CaseRecord, EventRecord
 
 TZ = "Asia/Shanghai"
 NOW = parse_local("2025-10-13 09:00", TZ)  # the Monday after the demo's holiday jump

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from engine.calendar import parse_local
-from engine.runtime.engine import Actor, Engine, RefusedError
+from complaintflow.calendar import parse_local
+from complaintflow.runtime.engine import Actor, Engine, RefusedError
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 TZ = "Asia/Shanghai"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.calendar import format_local, parse_local
-from engine.simulate import ScenarioError, compare, load_scenario, simulate, simulate_compare
-from engine.simulate.arrivals import arrival_times
-from engine.simulate.dist import parse_dist
+from complaintflow.calendar import format_local, parse_local
+from complaintflow.simulate import ScenarioError, compare, load_scenario, simulate, simulate_compare
+from complaintflow.simulate.arrivals import arrival_times
+from complaintflow.simulate.dist import parse_dist
 
 ROOT = Path(__file__).resolve().parent.parent
 MALL = ROOT / "processes" / "shopping_mall.yaml"

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import engine.report.build as report_build
-import engine.simulate.run as simulate_run
-import engine.simulate.stats as simulate_stats
-from engine.report.build import build_report
-from engine.report.period import parse_period
-from engine.simulate import load_scenario
-from engine.stats import percentile
+import complaintflow.report.build as report_build
+import complaintflow.simulate.run as simulate_run
+import complaintflow.simulate.stats as simulate_stats
+from complaintflow.report.build import build_report
+from complaintflow.report.period import parse_period
+from complaintflow.simulate import load_scenario
+from complaintflow.stats import percentile
 
 MALL = Path(__file__).resolve().parent.parent / "processes" / "shopping_mall.yaml"
 ONE_TO_TEN = [float(x) for x in range(1, 11)]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import Actor, ConflictError, Engine, RefusedError, StoreError
-from engine.store.base import CaseQuery
-from engine.store.sqlite import SQLiteStore
+from complaintflow import Actor, ConflictError, Engine, RefusedError, StoreError
+from complaintflow.store.base import CaseQuery
+from complaintflow.store.sqlite import SQLiteStore
 
 from helpers import MINI, at, ids
 
@@ -201,7 +201,7 @@ def test_a_refusal_inside_a_write_transaction_leaves_nothing_behind(tmp_path):
 _STREAM = """
 import sys
 sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})
-from engine import Actor, Engine
+from complaintflow import Actor, Engine
 from helpers import at
 engine = Engine({db!r})
 spec = engine.load_process({process!r})
@@ -238,8 +238,8 @@ def _as_format_1(source: Path, target: Path, pending: set[tuple[str, int]]) -> N
     """Rewrite a store in the format-1 layout, as that release wrote it: payloads encoded by the standard
     library's json, rowid tables, a timer row for each timer the clocks call for, an outbox table of copied
     messages for ``pending`` events."""
-    from engine.runtime.clocks import desired_timers
-    from engine.store.sqlite import _SCHEMA_V1
+    from complaintflow.runtime.clocks import desired_timers
+    from complaintflow.store.sqlite import _SCHEMA_V1
 
     old, new = sqlite3.connect(source), sqlite3.connect(target)
     for statement in _SCHEMA_V1.split(";"):
@@ -270,7 +270,7 @@ def _as_format_1(source: Path, target: Path, pending: set[tuple[str, int]]) -> N
 
 
 def test_a_format_1_store_is_upgraded_through_every_step_and_keeps_history_timers_and_outbox(tmp_path):
-    from engine.store.sqlite import FORMAT_VERSION
+    from complaintflow.store.sqlite import FORMAT_VERSION
 
     engine, case_id = _engine_with_case(tmp_path)
     engine.tick(at("2025-11-03 12:00"))

@@ -1,6 +1,6 @@
 """Scenario files: what the simulated world looks like (arrivals, handling times, choices, field values).
 
-A scenario is read like a process file: strictly (``engine.language.loader``),
+A scenario is read like a process file: strictly (``complaintflow.language.loader``),
 checked against ``schemas/scenario.schema.json`` through the language's
 generic schema runner, then checked for meaning (distributions, dates). Every
 problem is a positioned diagnostic; together they raise ``ScenarioError``.

@@ -5,7 +5,7 @@ still running; breaches (a repeating deadline counts each missed occurrence)
 and the on-time rate = on time / (on time + late + open past due). Per role:
 breaches it was responsible for, escalation steps it received (per level) and
 actions it took. Per state: time spent, p50 and p90 in hours (nearest rank,
-``engine.stats.percentile``, as in the management report).
+``complaintflow.stats.percentile``, as in the management report).
 """
 from __future__ import annotations
 

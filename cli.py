@@ -5,6 +5,7 @@ Exit codes: 0 clean, 1 problems found or an action refused, 2 bad usage.
 stderr. This is the only module that imports click or reads the wall clock.
 Heavy modules are imported inside commands so ``--help`` starts fast.
 """
+
 from __future__ import annotations
 
 import sys
@@ -52,8 +53,12 @@ def resolve_process_path(name: str) -> Path:
     from complaintflow.language.diagnostics import did_you_mean
 
     hint = did_you_mean(name, known)
-    _fail(f"no process file or bundled process named {name!r}" + (f"; {hint}" if hint else "")
-          + f"\nbundled processes: {', '.join(known)}", 2)
+    _fail(
+        f"no process file or bundled process named {name!r}"
+        + (f"; {hint}" if hint else "")
+        + f"\nbundled processes: {', '.join(known)}",
+        2,
+    )
 
 
 def _load(name: str) -> Any:
@@ -112,8 +117,14 @@ def show(process: str, fmt: str) -> None:
 
 @main.command()
 @click.argument("process")
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "markdown"]), default="mermaid",
-              show_default=True, help="markdown: Mermaid inside a ```mermaid fence, as GitHub renders it.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "markdown"]),
+    default="mermaid",
+    show_default=True,
+    help="markdown: Mermaid inside a ```mermaid fence, as GitHub renders it.",
+)
 def graph(process: str, fmt: str) -> None:
     """Draw a process as a Mermaid state diagram or a Graphviz graph."""
     from complaintflow.language.render import dot, mermaid
@@ -146,8 +157,9 @@ def diff(old: str, new: str, fmt: str) -> None:
 # -- the runtime ------------------------------------------------------------------------------
 
 DB_OPTION = click.option("--db", default="complaintflow.db", show_default=True, help="SQLite store file.")
-NOW_OPTION = click.option("--now", "now_text", default=None,
-                          help="The instant to act at, e.g. '2025-09-30 18:00' (default: the wall clock).")
+NOW_OPTION = click.option(
+    "--now", "now_text", default=None, help="The instant to act at, e.g. '2025-09-30 18:00' (default: the wall clock)."
+)
 
 
 def _now(text: str | None, timezone: str = "Asia/Shanghai") -> int:
@@ -237,8 +249,15 @@ def _emit(fmt: str, data: Any, text: str) -> None:
 @DB_OPTION
 @NOW_OPTION
 @click.option("--format", "fmt", type=FORMATS, default="text")
-def start(process: str, data: tuple[str, ...], actor: str | None, roles: tuple[str, ...], db: str,
-          now_text: str | None, fmt: str) -> None:
+def start(
+    process: str,
+    data: tuple[str, ...],
+    actor: str | None,
+    roles: tuple[str, ...],
+    db: str,
+    now_text: str | None,
+    fmt: str,
+) -> None:
     """Open a complaint case on a process (a file or a bundled process id)."""
     from dataclasses import asdict
 
@@ -248,8 +267,9 @@ def start(process: str, data: tuple[str, ...], actor: str | None, roles: tuple[s
     engine = _engine(db, create=True)
     with _Refusals():
         spec = engine.load_process(resolve_process_path(process))
-        case = engine.start(spec, coerce_text(spec.fields, _pairs(data, "--data")), who,
-                            at=_now(now_text, spec.timezone))
+        case = engine.start(
+            spec, coerce_text(spec.fields, _pairs(data, "--data")), who, at=_now(now_text, spec.timezone)
+        )
     _emit(fmt, asdict(case), f"{case.id}")
     click.echo(f"case {case.id} opened on {spec.id} v{spec.version}, in {case.state!r}", err=True)
 
@@ -263,8 +283,16 @@ def start(process: str, data: tuple[str, ...], actor: str | None, roles: tuple[s
 @DB_OPTION
 @NOW_OPTION
 @click.option("--format", "fmt", type=FORMATS, default="text")
-def act(case_id: str, action: str, inputs: tuple[str, ...], actor: str | None, roles: tuple[str, ...], db: str,
-        now_text: str | None, fmt: str) -> None:
+def act(
+    case_id: str,
+    action: str,
+    inputs: tuple[str, ...],
+    actor: str | None,
+    roles: tuple[str, ...],
+    db: str,
+    now_text: str | None,
+    fmt: str,
+) -> None:
     """Take an action on a case."""
     from dataclasses import asdict
 
@@ -275,8 +303,9 @@ def act(case_id: str, action: str, inputs: tuple[str, ...], actor: str | None, r
     with _Refusals():
         before = engine.case(case_id)
         spec = engine.compiled(before.process_hash).spec
-        case = engine.act(case_id, action, who, coerce_text(spec.fields, _pairs(inputs, "--input")),
-                          at=_now(now_text, spec.timezone))
+        case = engine.act(
+            case_id, action, who, coerce_text(spec.fields, _pairs(inputs, "--input")), at=_now(now_text, spec.timezone)
+        )
     _emit(fmt, asdict(case), f"{case.id} {before.state} -> {case.state}")
 
 
@@ -336,8 +365,16 @@ def history(case_id: str, db: str, fmt: str) -> None:
 @DB_OPTION
 @NOW_OPTION
 @click.option("--format", "fmt", type=FORMATS, default="text")
-def cases(process_id: str | None, state: str | None, role: str | None, open_only: bool, overdue: bool, db: str,
-          now_text: str | None, fmt: str) -> None:
+def cases(
+    process_id: str | None,
+    state: str | None,
+    role: str | None,
+    open_only: bool,
+    overdue: bool,
+    db: str,
+    now_text: str | None,
+    fmt: str,
+) -> None:
     """List cases."""
     from dataclasses import asdict
 
@@ -347,8 +384,11 @@ def cases(process_id: str | None, state: str | None, role: str | None, open_only
     engine = _engine(db)
     with _Refusals():
         if overdue:
-            found = [c for c in engine.overdue(_now(now_text), process_id)
-                     if (state is None or c.state == state) and (role is None or c.owner_role == role)]
+            found = [
+                c
+                for c in engine.overdue(_now(now_text), process_id)
+                if (state is None or c.state == state) and (role is None or c.owner_role == role)
+            ]
         else:
             found = engine.cases(CaseQuery(process_id, state, role, open_only))
     _emit(fmt, [asdict(c) for c in found], "\n".join(describe_case_line(engine, c) for c in found) or "no cases")
@@ -367,19 +407,26 @@ def verify(case_id: str | None, db: str, fmt: str) -> None:
     sys.exit(1 if problems else 0)
 
 
-
 @main.command()
 @DB_OPTION
-@click.option("--period", required=True, help="A month '2026-11', an ISO week '2026-W47' or days '2026-11-01..2026-11-15'.")
-@click.option("--households", type=click.IntRange(min=1), default=None,
-              help="Occupied households, for the complaint rate (target below 5%).")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "csv", "json", "html"]), default="markdown",
-              show_default=True)
+@click.option(
+    "--period", required=True, help="A month '2026-11', an ISO week '2026-W47' or days '2026-11-01..2026-11-15'."
+)
+@click.option(
+    "--households",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Occupied households, for the complaint rate (target below 5%).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["markdown", "csv", "json", "html"]), default="markdown", show_default=True
+)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file instead of stdout.")
 @click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Timezone of the period's days.")
 @NOW_OPTION
-def report(db: str, period: str, households: int | None, fmt: str, out: str | None, timezone: str,
-           now_text: str | None) -> None:
+def report(
+    db: str, period: str, households: int | None, fmt: str, out: str | None, timezone: str, now_text: str | None
+) -> None:
     """Management report over a store: cases, on-time rates, escalations, complaint rate, Monday review list."""
     from complaintflow.report.build import build_report
     from complaintflow.report.formats import render
@@ -403,20 +450,39 @@ def report(db: str, period: str, households: int | None, fmt: str, out: str | No
 
 @main.command()
 @click.argument("process", required=False)
-@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), default=None,
-              help="Scenario YAML (arrivals, handling times, loop-backs); default: the built-in one.")
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Scenario YAML (arrivals, handling times, loop-backs); default: the built-in one.",
+)
 @click.option("--cases", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same numbers.")
-@click.option("--compare", "compare_paths", nargs=2, default=None, metavar="OLD NEW",
-              help="Run the scenario against two versions of a process and show the difference.")
+@click.option(
+    "--compare",
+    "compare_paths",
+    nargs=2,
+    default=None,
+    metavar="OLD NEW",
+    help="Run the scenario against two versions of a process and show the difference.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file instead of stdout.")
-def simulate(process: str | None, scenario_path: str | None, cases: int, seed: int,
-             compare_paths: tuple[str, str] | None, fmt: str, out: str | None) -> None:
+def simulate(
+    process: str | None,
+    scenario_path: str | None,
+    cases: int,
+    seed: int,
+    compare_paths: tuple[str, str] | None,
+    fmt: str,
+    out: str | None,
+) -> None:
     """What-if: synthetic complaints through the real engine on a simulated clock."""
     import json
 
-    from complaintflow.simulate import ScenarioError, load_scenario, simulate as run_simulation, simulate_compare
+    from complaintflow.simulate import ScenarioError, load_scenario, simulate_compare
+    from complaintflow.simulate import simulate as run_simulation
 
     if bool(process) == bool(compare_paths):
         _fail("give a PROCESS, or --compare OLD NEW", 2)
@@ -438,8 +504,11 @@ def simulate(process: str | None, scenario_path: str | None, cases: int, seed: i
                 result = run_simulation(resolve_process_path(process or ""), scenario, cases, seed, progress)
         except ScenarioError as exc:
             _fail(str(exc))
-    text = {"text": result.to_text, "html": result.to_html,
-            "json": lambda: json.dumps(result.to_json(), ensure_ascii=False, indent=2)}[fmt]()
+    text = {
+        "text": result.to_text,
+        "html": result.to_html,
+        "json": lambda: json.dumps(result.to_json(), ensure_ascii=False, indent=2),
+    }[fmt]()
     if out:
         Path(out).write_text(text, encoding="utf-8")
         click.echo(f"wrote {out}", err=True)
@@ -467,11 +536,14 @@ def demo(db: str | None) -> None:
         engine = Engine(path)
         for line in run_demo(engine, files, stats):
             click.echo(line)
-    click.echo(f"\n{stats.cases} cases, {stats.actions} actions, {stats.closed} closed; deadlines met on time "
-               f"{stats.met_on_time}, met late {stats.met_late}, breached {stats.breaches}; "
-               f"{stats.escalations} escalation steps (deepest: step {stats.deepest_step})")
-    click.echo(f"store kept at {path}: try  complaintflow cases --db {path}  and  "
-               f"complaintflow verify --db {path}", err=True)
+    click.echo(
+        f"\n{stats.cases} cases, {stats.actions} actions, {stats.closed} closed; deadlines met on time "
+        f"{stats.met_on_time}, met late {stats.met_late}, breached {stats.breaches}; "
+        f"{stats.escalations} escalation steps (deepest: step {stats.deepest_step})"
+    )
+    click.echo(
+        f"store kept at {path}: try  complaintflow cases --db {path}  and  complaintflow verify --db {path}", err=True
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ clash with another project's. An editable install gets the same two names pointi
 itself uses), and ``complaintflow_cli.py`` loads the checkout's cli.py, so the command runs the code as
 it is now; a copy would silently keep running the cli.py of the day it was installed.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """What machine and software a result was measured on."""
+
 from __future__ import annotations
 
 import os
@@ -44,10 +45,16 @@ def _filesystem(path: Path) -> str:
 def _git(repo: Path) -> str:
     """The commit measured, with '+changes' when the work tree differs from it (engine code may move)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "engine", "cli.py"], cwd=repo,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "engine", "cli.py"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return head + ("+changes in engine/" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -67,7 +74,20 @@ def collect(workdir: Path) -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "db_dir": str(workdir),
         "db_filesystem": _filesystem(workdir),
-        "libraries": {name: _version(name) for name in
-                      ("complaintflow", "transitions", "SpiffWorkflow", "lxml", "PyYAML", "jsonschema", "jsonschema-rs",
-                       "orjson", "pendulum", "click", "chinesecalendar")},
+        "libraries": {
+            name: _version(name)
+            for name in (
+                "complaintflow",
+                "transitions",
+                "SpiffWorkflow",
+                "lxml",
+                "PyYAML",
+                "jsonschema",
+                "jsonschema-rs",
+                "orjson",
+                "pendulum",
+                "click",
+                "chinesecalendar",
+            )
+        },
     }

@@ -14,6 +14,7 @@ due-time heap, which is what the runtime itself holds per open case (a database 
 
 Run alone: ``python -m bench.footprint CASES`` prints the result as JSON.
 """
+
 from __future__ import annotations
 
 import gc
@@ -66,7 +67,7 @@ def _traced(snapshot: Any, base: Any, n: int, top: int = 10) -> tuple[float, lis
         frame = d.traceback[0]
         where = Path(frame.filename)
         parts = where.parts
-        short = "/".join(parts[parts.index("engine"):]) if "engine" in parts else where.name
+        short = "/".join(parts[parts.index("engine") :]) if "engine" in parts else where.name
         sites.append({"site": f"{short}:{frame.lineno}", "bytes_per_case": d.size_diff / n})
     return total / n, sites
 
@@ -110,11 +111,21 @@ def measure(n: int, traced: int = 2_000) -> dict[str, Any]:
     gc.collect()
     state, state_sites = _traced(tracemalloc.take_snapshot(), base, n)
     tracemalloc.stop()
-    return {"cases": n, "rss_cases": rss_cases, "method": "tracemalloc live bytes after gc / open cases; RSS delta / open cases",
-            "started_bytes": started, "mid_flow_bytes": mid, "mid_flow_drained_bytes": drained,
-            "rss_started_bytes": rss_started, "rss_mid_flow_bytes": rss_mid,
-            "runtime_state_bytes": state, "events_mid_flow": events_mid_flow,
-            "top_sites_started": started_sites, "top_sites_mid_flow": mid_sites, "top_sites_state": state_sites}
+    return {
+        "cases": n,
+        "rss_cases": rss_cases,
+        "method": "tracemalloc live bytes after gc / open cases; RSS delta / open cases",
+        "started_bytes": started,
+        "mid_flow_bytes": mid,
+        "mid_flow_drained_bytes": drained,
+        "rss_started_bytes": rss_started,
+        "rss_mid_flow_bytes": rss_mid,
+        "runtime_state_bytes": state,
+        "events_mid_flow": events_mid_flow,
+        "top_sites_started": started_sites,
+        "top_sites_mid_flow": mid_sites,
+        "top_sites_state": state_sites,
+    }
 
 
 if __name__ == "__main__":

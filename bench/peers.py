@@ -5,13 +5,15 @@ harness times whole phases (all starts, then each step over all cases), so the p
 of the interface is the same tiny constant for every peer. ``finish`` checks afterwards that every
 case really ended closed, so no peer can look fast by doing nothing.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import workload as w
 
@@ -32,6 +34,7 @@ class Peer:
 
 
 # -- complaintflow ------------------------------------------------------------------------------
+
 
 class ComplaintflowPeer(Peer):
     """The real engine: Engine(store).start / .act, with roles, guards, deadlines, hash chain, outbox."""
@@ -67,11 +70,16 @@ def memory_peer() -> ComplaintflowPeer:
 def sqlite_peer(path: Path, synchronous: str) -> ComplaintflowPeer:
     from complaintflow.store.sqlite import SQLiteStore
 
-    return ComplaintflowPeer(f"cf_sqlite_{synchronous.lower()}", f"complaintflow, SQLite {synchronous}",
-                             lambda: SQLiteStore(path, synchronous=synchronous), synchronous)
+    return ComplaintflowPeer(
+        f"cf_sqlite_{synchronous.lower()}",
+        f"complaintflow, SQLite {synchronous}",
+        lambda: SQLiteStore(path, synchronous=synchronous),
+        synchronous,
+    )
 
 
 # -- pytransitions ------------------------------------------------------------------------------
+
 
 class _NaiveCase:
     """A case object as a naive pytransitions user writes it: the model, with its own Machine."""
@@ -99,8 +107,13 @@ class TransitionsNaivePeer(Peer):
 
     def start(self, n: int) -> None:
         case = _NaiveCase(w.START_DATA)
-        self.Machine(model=case, states=list(w.STATES), transitions=[dict(t) for t in w.TRANSITIONS],
-                     initial=w.INITIAL, auto_transitions=False)
+        self.Machine(
+            model=case,
+            states=list(w.STATES),
+            transitions=[dict(t) for t in w.TRANSITIONS],
+            initial=w.INITIAL,
+            auto_transitions=False,
+        )
         self.cases.append(case)
 
     def act(self, n: int, s: int) -> None:
@@ -131,8 +144,14 @@ class TransitionsSharedPeer(Peer):
     def __init__(self) -> None:
         from transitions import Machine
 
-        self.machine = Machine(model=None, states=list(w.STATES), initial=w.INITIAL, auto_transitions=False,
-                               send_event=True, ignore_invalid_triggers=False)
+        self.machine = Machine(
+            model=None,
+            states=list(w.STATES),
+            initial=w.INITIAL,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
         for t in w.TRANSITIONS:
             self.machine.add_transition(t["trigger"], t["source"], t["dest"])
         self.states: list[str] = []
@@ -150,6 +169,7 @@ class TransitionsSharedPeer(Peer):
 
 
 # -- SpiffWorkflow ---------------------------------------------------------------------------------
+
 
 class SpiffPeer(Peer):
     """bench/complaint.bpmn on SpiffWorkflow, in memory: one BpmnWorkflow per case."""
@@ -211,9 +231,18 @@ def sample_events() -> list[tuple[Any, ...]]:
     history = engine.history(case.id)
     rows = [e for e in history if e.kind in ("started", "acted")]
     assert len(rows) == 1 + w.ACTIONS_PER_CASE
-    return [(e.at, e.actor, e.role, e.kind,
-             json.dumps(e.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")), e.prev_hash, e.hash)
-            for e in rows]
+    return [
+        (
+            e.at,
+            e.actor,
+            e.role,
+            e.kind,
+            json.dumps(e.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+            e.prev_hash,
+            e.hash,
+        )
+        for e in rows
+    ]
 
 
 class RawSQLitePeer(Peer):

@@ -12,6 +12,7 @@ samples whose stack passes through the scenario's root function are kept, and ea
 share of them is printed: inclusive (it or anything it called was running) and self (it was the
 innermost frame). Multiply a share by the per-call time the child prints to get microseconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,11 +33,17 @@ if __package__ in (None, ""):
 
 from . import workload as w  # noqa: E402
 
-ROOTS = {"memory-act": "Engine.act", "sqlite-act": "Engine.act", "tick-fire": "Engine.tick",
-         "validate": "check_file", "start": "Engine.start"}
+ROOTS = {
+    "memory-act": "Engine.act",
+    "sqlite-act": "Engine.act",
+    "tick-fire": "Engine.tick",
+    "validate": "check_file",
+    "start": "Engine.start",
+}
 
 
 # -- the scenarios (run in the profiled child) ----------------------------------------------------
+
 
 def _cases(make_store: Callable[[], Any], k: int, steps: int) -> tuple[float, int]:
     from complaintflow import Actor, Engine
@@ -122,8 +130,10 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("state step (CompiledProcess.move)", ("CompiledProcess.move",)),
     ("dataclass construction / replace", ("replace (dataclasses", "__create_fn__")),
     ("fold", ("fold (engine",)),
-    ("clocks, timers, calendar", ("start_clock", "desired_timers", "earliest_due",
-                                  "BusinessCalendar", "resume (", "pause (")),
+    (
+        "clocks, timers, calendar",
+        ("start_clock", "desired_timers", "earliest_due", "BusinessCalendar", "resume (", "pause ("),
+    ),
     ("MemoryStore", ("MemoryStore.",)),
     ("guard and input checks", ("Guard.", "check_values")),
     ("YAML loading (PyYAML with libyaml)", ("load_bytes", "yaml/")),
@@ -149,8 +159,10 @@ def components(raw: Path, root: str) -> str:
     total = 0
     for frames, count in _samples(raw, root):
         below = frames[1:]
-        name = next((label for label, marks in COMPONENTS if any(m in f for f in below for m in marks)),
-                    f"{root} itself and the rest")
+        name = next(
+            (label for label, marks in COMPONENTS if any(m in f for f in below for m in marks)),
+            f"{root} itself and the rest",
+        )
         counts[name] += count
         total += count
     lines = [" share  component (each sample counted once)"]
@@ -182,8 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=4000, help="cases (or validate rounds x 100)")
     p.add_argument("--rate", type=int, default=500, help="py-spy samples per second")
     p.add_argument("--top", type=int, default=40)
-    p.add_argument("--idle", action="store_true",
-                   help="keep samples blocked in system calls (fsync): needed to see waits on the disk")
+    p.add_argument(
+        "--idle",
+        action="store_true",
+        help="keep samples blocked in system calls (fsync): needed to see waits on the disk",
+    )
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.inner:
@@ -191,9 +206,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     raw = Path(tempfile.mkdtemp()) / "samples.txt"
-    cmd = [spy, "record", "-r", str(args.rate), "-f", "raw", "-o", str(raw), *(["--idle"] if args.idle else []),
-           "--", sys.executable,
-           str(Path(__file__).resolve()), args.scenario, "--inner", "--sync", args.sync, "--size", str(args.size)]
+    cmd = [
+        spy,
+        "record",
+        "-r",
+        str(args.rate),
+        "-f",
+        "raw",
+        "-o",
+        str(raw),
+        *(["--idle"] if args.idle else []),
+        "--",
+        sys.executable,
+        str(Path(__file__).resolve()),
+        args.scenario,
+        "--inner",
+        "--sync",
+        args.sync,
+        "--size",
+        str(args.size),
+    ]
     subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     print(aggregate(raw, ROOTS[args.scenario], args.top))
     print()

@@ -18,14 +18,16 @@ finds exactly slice ``r`` (1% of the open cases) and fires a breach plus escalat
 A breach arms the next escalation step 5 minutes later, beyond every slice, so repetitions do not
 overlap.
 """
+
 from __future__ import annotations
 
 import sqlite3
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import workload as w
 
@@ -69,9 +71,23 @@ def open_case(t: Templates, i: int, slices: int) -> Any:
         due = base.clocks[name]["due"] + i % 3600
         started = base.clocks[name]["started"]
     clocks = {name: {**base.clocks[name], "started": started, "due": due}}
-    case = CaseRecord(f"t{i:07d}", base.process_id, base.process_hash, base.state, {}, base.data,
-                      base.owner_role, clocks, 1, started, None, started, base.last_hash, base.last_seq,
-                      earliest_due(clocks))
+    case = CaseRecord(
+        f"t{i:07d}",
+        base.process_id,
+        base.process_hash,
+        base.state,
+        {},
+        base.data,
+        base.owner_role,
+        clocks,
+        1,
+        started,
+        None,
+        started,
+        base.last_hash,
+        base.last_seq,
+        earliest_due(clocks),
+    )
     assert case.next_due == due
     return case
 
@@ -109,9 +125,26 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
     db.execute("BEGIN")
     for i in range(n):
         c = open_case(t, i, slices)
-        case_rows.append((c.id, c.process_id, c.process_hash, c.state, "{}", data[id(c.data)], c.owner_role,
-                          dumps(c.clocks), c.revision, c.opened_at, c.closed_at, c.last_at, c.last_hash,
-                          c.last_seq, c.next_due, None))  # no events: last_pos is NULL
+        case_rows.append(
+            (
+                c.id,
+                c.process_id,
+                c.process_hash,
+                c.state,
+                "{}",
+                data[id(c.data)],
+                c.owner_role,
+                dumps(c.clocks),
+                c.revision,
+                c.opened_at,
+                c.closed_at,
+                c.last_at,
+                c.last_hash,
+                c.last_seq,
+                c.next_due,
+                None,
+            )
+        )  # no events: last_pos is NULL
         if len(case_rows) >= 50_000:
             flush()
     flush()
@@ -155,12 +188,11 @@ def measure(engines: dict[int, Any], first_slice: int, reps: int, idle_calls: in
     for m in out.values():
         m["idle_median_s"] = statistics.median(m["idle_s"])
         m["due_median_s"] = statistics.median(m["due_s"])
-        m["per_due_timer_s"] = statistics.median(d / n for d, n in zip(m["due_s"], m["due_timers"]))
+        m["per_due_timer_s"] = statistics.median(d / n for d, n in zip(m["due_s"], m["due_timers"], strict=False))
     return out
 
 
-def run(n: int, reps: int, durabilities: tuple[str, ...], workdir: Path,
-        log: Callable[[str], None]) -> dict[str, Any]:
+def run(n: int, reps: int, durabilities: tuple[str, ...], workdir: Path, log: Callable[[str], None]) -> dict[str, Any]:
     from complaintflow import Engine
     from complaintflow.store.sqlite import SQLiteStore
 
@@ -171,8 +203,14 @@ def run(n: int, reps: int, durabilities: tuple[str, ...], workdir: Path,
     assert slices <= PER_SLICE
     small = max(n // 100, 1000)
     sizes = (small, n)
-    out: dict[str, Any] = {"open_cases": n, "small_open_cases": small, "due_per_tick": n // PER_SLICE,
-                           "build": {}, "memory": {}, "sqlite": {}}
+    out: dict[str, Any] = {
+        "open_cases": n,
+        "small_open_cases": small,
+        "due_per_tick": n // PER_SLICE,
+        "build": {},
+        "memory": {},
+        "sqlite": {},
+    }
 
     engines = {}
     for size in sizes:

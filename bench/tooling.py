@@ -1,4 +1,5 @@
 """The author-facing costs: validating a process file, and starting the CLI."""
+
 from __future__ import annotations
 
 import shutil
@@ -28,9 +29,13 @@ def validation(reps: int) -> dict[str, Any]:
             times.append(time.perf_counter() - t)
         per_file[path.name] = statistics.median(times)
     slowest = max(per_file, key=per_file.__getitem__)
-    return {"per_file_s": per_file, "median_s": statistics.median(per_file.values()),
-            "max_s": per_file[slowest], "slowest": slowest,
-            "sizes": {p.name: p.stat().st_size for p in files}}
+    return {
+        "per_file_s": per_file,
+        "median_s": statistics.median(per_file.values()),
+        "max_s": per_file[slowest],
+        "slowest": slowest,
+        "sizes": {p.name: p.stat().st_size for p in files},
+    }
 
 
 def _wall(cmd: list[str], reps: int) -> dict[str, Any]:
@@ -50,8 +55,7 @@ def cli_start(reps: int) -> dict[str, Any]:
     if not script.exists():
         found = shutil.which("complaintflow")
         script = Path(found) if found else script
-    out = {"python_only": _wall([python, "-c", "pass"], reps),
-           "cli_py_help": _wall([python, "cli.py", "--help"], reps)}
+    out = {"python_only": _wall([python, "-c", "pass"], reps), "cli_py_help": _wall([python, "cli.py", "--help"], reps)}
     if script.exists():
         out["complaintflow_help"] = _wall([str(script), "--help"], reps)
     return out

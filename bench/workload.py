@@ -10,6 +10,7 @@
 Simulated time: every case starts at START_AT and step ``s`` happens at START_AT + 60 s * (s + 1),
 so the 3-minute dispatch deadline is met and no timer falls due while actions are measured.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,8 +57,12 @@ TRANSITIONS: tuple[dict[str, Any], ...] = (
     {"trigger": "callback_unsatisfied", "source": "handled", "dest": "dispatched", "conditions": "is_unsatisfied"},
     {"trigger": "callback_satisfied", "source": "handled", "dest": "closed", "conditions": "is_satisfied"},
 )
-ROLES_OF = {"dispatch": ("desk",), "handle": ("handler",), "callback_unsatisfied": ("desk",),
-            "callback_satisfied": ("desk",)}
+ROLES_OF = {
+    "dispatch": ("desk",),
+    "handle": ("handler",),
+    "callback_unsatisfied": ("desk",),
+    "callback_satisfied": ("desk",),
+}
 
 
 def step_at(step: int) -> int:

@@ -9,6 +9,7 @@ The public API, in the order a caller meets it::
 
 Names are imported on first use, so ``import complaintflow.language`` stays light.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -17,11 +18,19 @@ from typing import Any
 __version__ = "0.1.0"
 
 _HOMES = {
-    "check_bytes": "language.check", "check_file": "language.check", "load_process": "language.check",
-    "load_process_bytes": "language.check", "DefinitionError": "language.diagnostics",
-    "Diagnostic": "language.diagnostics", "Severity": "language.diagnostics",
-    "Actor": "runtime.engine", "Engine": "runtime.engine", "RefusedError": "runtime.errors",
-    "CaseQuery": "store.base", "ConflictError": "store.base", "StoreError": "store.base",
+    "check_bytes": "language.check",
+    "check_file": "language.check",
+    "load_process": "language.check",
+    "load_process_bytes": "language.check",
+    "DefinitionError": "language.diagnostics",
+    "Diagnostic": "language.diagnostics",
+    "Severity": "language.diagnostics",
+    "Actor": "runtime.engine",
+    "Engine": "runtime.engine",
+    "RefusedError": "runtime.errors",
+    "CaseQuery": "store.base",
+    "ConflictError": "store.base",
+    "StoreError": "store.base",
 }
 __all__ = sorted(_HOMES)
 

@@ -5,6 +5,7 @@ working-day ordinals, so deadline arithmetic is integer work plus a bisect.
 All instants are int epoch seconds (UTC); the calendar knows its IANA zone.
 This is the only module that imports pendulum and chinese_calendar.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from typing import ClassVar
 
 import pendulum
@@ -26,9 +27,7 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CN_HOLIDAYS = frozenset(_cn.holidays)
 _CN_WORKDAYS = frozenset(_cn.workdays)
 _CN_YEARS = range(min(_CN_HOLIDAYS).year, max(_CN_HOLIDAYS).year + 1)
-_LOCAL_RE = re.compile(
-    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
-)
+_LOCAL_RE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
 
 
 class CalendarError(Exception):
@@ -41,7 +40,7 @@ class DueTime:
     provisional: bool  # a year without a published statutory schedule was followed weekly
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> pendulum.Timezone:
     try:
         return pendulum.timezone(name)
@@ -63,7 +62,7 @@ class BusinessCalendar:
         if cal.statutory not in ("china", "none"):
             raise CalendarError(f"calendar '{cal.id}': unknown statutory {cal.statutory!r}")
         hours = tuple(sorted(cal.hours))
-        for (s, e), nxt in zip(hours, hours[1:] + ((1440, 1440),)):
+        for (s, e), nxt in zip(hours, hours[1:] + ((1440, 1440),), strict=False):
             if not 0 <= s < e <= nxt[0]:
                 raise CalendarError(f"calendar '{cal.id}': bad or overlapping working span {s}-{e}")
         if not hours or not (cal.weekdays or cal.workdays):
@@ -96,8 +95,7 @@ class BusinessCalendar:
 
     def _refuse_year(self, year: int) -> CalendarError:
         return CalendarError(
-            f"no published statutory schedule for {year} "
-            f"(calendar '{self.id}' refuses unpublished years)"
+            f"no published statutory schedule for {year} (calendar '{self.id}' refuses unpublished years)"
         )
 
     def _day_works(self, o: int, d: date, unpublished: bool) -> bool:
@@ -120,10 +118,7 @@ class BusinessCalendar:
             if unpublished and self._refuse:
                 raise self._refuse_year(year)
             first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
-            days = [
-                o for o in range(first, last + 1)
-                if self._day_works(o, date.fromordinal(o), unpublished)
-            ]
+            days = [o for o in range(first, last + 1) if self._day_works(o, date.fromordinal(o), unpublished)]
             table = self._years[year] = (days, unpublished)
         return table
 
@@ -138,20 +133,16 @@ class BusinessCalendar:
             if i + n <= len(days):
                 return days[i + n - 1], provisional
             n -= len(days) - i
-        raise CalendarError(
-            f"calendar '{self.id}' has no working day within {_HORIZON_YEARS} years"
-        )
+        raise CalendarError(f"calendar '{self.id}' has no working day within {_HORIZON_YEARS} years")
 
     def _days_from(self, o: int) -> Iterator[tuple[int, bool]]:
         """Working-day ordinals >= ``o`` in order, each with its year's provisional flag."""
         start = date.fromordinal(o).year
         for year in range(start, start + _HORIZON_YEARS + 1):
             days, prov = self._year(year)
-            for d in days[bisect_left(days, o):]:
+            for d in days[bisect_left(days, o) :]:
                 yield d, prov
-        raise CalendarError(
-            f"calendar '{self.id}' has no working time within {_HORIZON_YEARS} years"
-        )
+        raise CalendarError(f"calendar '{self.id}' has no working time within {_HORIZON_YEARS} years")
 
     def _works(self, o: int) -> tuple[bool, bool]:
         days, prov = self._year(date.fromordinal(o).year)

@@ -10,6 +10,7 @@ output equals ``json.dumps(v, ensure_ascii=False, sort_keys=True,
 separators=(",", ":"))`` except for the exponent form of very large or small
 floats, which the chain never re-derives.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,14 +29,16 @@ def loads(text: str | bytes) -> Any:
     return orjson.loads(text)
 
 
-def hash_body(case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload_json: str | bytes,
-              prev_hash: str) -> bytes:
+def hash_body(
+    case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload_json: str | bytes, prev_hash: str
+) -> bytes:
     """The bytes an event's hash covers: a JSON array of its fields around the stored payload text."""
     return orjson.dumps([case_id, seq, at, actor, role, kind, orjson.Fragment(payload_json), prev_hash])
 
 
-def encode_event(case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload: Any,
-                 prev_hash: str) -> tuple[str, str]:
+def encode_event(
+    case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload: Any, prev_hash: str
+) -> tuple[str, str]:
     """A new event's payload text and hash, in one step (this runs once or twice per action)."""
     text = orjson.dumps(payload, option=_SORTED)
     body = hash_body(case_id, seq, at, actor, role, kind, text, prev_hash)

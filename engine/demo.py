@@ -7,6 +7,7 @@ a scripted delay, some quick and some slow, so the timeline shows deadlines
 met, deadlines breached and escalation chains climbing level by level. After
 the day ends the clock jumps ahead to show what falls due over the holiday.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -115,8 +116,9 @@ def run_demo(engine: Engine, process_files: list[Path], stats: DemoStats) -> Ite
     stats.closed = sum(engine.case(cid).closed_at is not None for cid in by_case)
 
 
-def _take_next_action(engine: Engine, spec: Process, case_id: str, at: int, taken: set[str],
-                      stats: DemoStats) -> list[Any] | None:
+def _take_next_action(
+    engine: Engine, spec: Process, case_id: str, at: int, taken: set[str], stats: DemoStats
+) -> list[Any] | None:
     everyone = Actor("demo", tuple(spec.roles))
     options = engine.available_actions(case_id, everyone)
     # Prefer moving on: an action not taken yet, and one that leaves the current state.

@@ -3,6 +3,7 @@
 An installed wheel carries them inside the package (``engine/_data``); an
 editable install or a plain checkout finds them at the repository root.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -17,8 +18,9 @@ def data_dir(name: str) -> Path:
     checkout = Path(__file__).resolve().parent.parent / name
     if checkout.is_dir():
         return checkout
-    raise FileNotFoundError(f"cannot find the {name!r} directory shipped with complaintflow "
-                            f"(looked in {bundled} and {checkout})")
+    raise FileNotFoundError(
+        f"cannot find the {name!r} directory shipped with complaintflow (looked in {bundled} and {checkout})"
+    )
 
 
 def schema_path() -> Path:

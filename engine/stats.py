@@ -3,6 +3,7 @@
 The simulation (time in state, time to close) and the management report (handling
 time) both call ``percentile`` here, so the same numbers give the same p50 and p90.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Shared fixtures: paths of the bundled processes and a fresh engine on a temporary store."""
+
 from __future__ import annotations
 
 import sys

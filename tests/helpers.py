@@ -1,4 +1,5 @@
 """A small process used by the runtime tests, and shortcuts for times and actors."""
+
 from __future__ import annotations
 
 from complaintflow.calendar import parse_local

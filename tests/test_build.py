@@ -1,16 +1,16 @@
 """The schema and the builder accept the same keys, and the builder turns a full document into a spec."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from test_schema_file import FULL_EXAMPLE
 
 from complaintflow.language.build import build_process
 from complaintflow.language.check import check_bytes
 from complaintflow.language.loader import load_bytes
 from complaintflow.language.schema import schema
-
-from test_schema_file import FULL_EXAMPLE
 
 
 class _Recording(dict):
@@ -89,4 +89,5 @@ def test_the_builder_reads_every_key_of_a_schema_valid_document():
 def test_a_key_the_builder_does_not_know_is_refused_by_the_schema(key):
     _, problems = check_bytes(FULL_EXAMPLE.encode() + f"{key}: 1\n".encode(), "full.yaml")
     assert [(p.rule, p.message) for p in problems if p.severity.value == "error"] == [
-        ("schema", f"unknown key {key!r}")]
+        ("schema", f"unknown key {key!r}")
+    ]

@@ -1,6 +1,7 @@
 """Tests for complaintflow.calendar. Expected instants are worked out by hand from the
 official 2025 schedule (National Day + Mid-Autumn 10-01..10-08, make-up workdays
 Sun 09-28 and Sat 10-11; Spring Festival 01-28..02-04, make-up Sun 01-26, Sat 02-08)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -41,8 +42,14 @@ def cal(
     tz: str = TZ,
 ) -> BusinessCalendar:
     spec_cal = Calendar(
-        id=id, title=None, weekdays=weekdays, hours=hours, statutory=statutory,
-        holidays=holidays, workdays=workdays, unpublished_year=unpublished,
+        id=id,
+        title=None,
+        weekdays=weekdays,
+        hours=hours,
+        statutory=statutory,
+        holidays=holidays,
+        workdays=workdays,
+        unpublished_year=unpublished,
     )
     return BusinessCalendar.compile(spec_cal, tz)
 
@@ -281,9 +288,7 @@ def test_parse_and_format_local() -> None:
     assert parse_local(format_local(expected + 5, TZ), TZ) == expected + 5
 
 
-@pytest.mark.parametrize(
-    "text", ["", "tomorrow", "2025-02-30 10:00", "2025-09-30 25:00", "2025-09-30"]
-)
+@pytest.mark.parametrize("text", ["", "tomorrow", "2025-02-30 10:00", "2025-09-30 25:00", "2025-09-30"])
 def test_parse_local_rejects_bad_text(text: str) -> None:
     with pytest.raises(ValueError, match="cannot read"):
         parse_local(text, TZ)

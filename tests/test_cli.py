@@ -1,4 +1,5 @@
 """The command line: exit codes, messages, and the runtime commands over one store."""
+
 from __future__ import annotations
 
 import json
@@ -63,20 +64,42 @@ def test_diff_names_a_loosened_deadline(tmp_path):
 def test_runtime_commands_over_one_store(tmp_path):
     db = str(tmp_path / "cf.db")
     common = ["--db", db]
-    code, out, err = run("start", "shopping_mall", *common, "--as", "wang", "--role", "cs_centre",
-                         "--now", "2025-11-03 10:00", "--data", "customer_name=张三", "--data", "phone=138",
-                         "--data", "channel=phone_call", "--data", "content=x", "--data", "category=tenant",
-                         "--data", "severity=general")
+    code, out, err = run(
+        "start",
+        "shopping_mall",
+        *common,
+        "--as",
+        "wang",
+        "--role",
+        "cs_centre",
+        "--now",
+        "2025-11-03 10:00",
+        "--data",
+        "customer_name=张三",
+        "--data",
+        "phone=138",
+        "--data",
+        "channel=phone_call",
+        "--data",
+        "content=x",
+        "--data",
+        "category=tenant",
+        "--data",
+        "severity=general",
+    )
     assert code == 0, err
     case_id = out.strip()
-    code, out, err = run("act", case_id, "pass_to_floor", *common, "--as", "wang", "--role", "cs_centre",
-                         "--now", "2025-11-03 10:02")
+    code, out, err = run(
+        "act", case_id, "pass_to_floor", *common, "--as", "wang", "--role", "cs_centre", "--now", "2025-11-03 10:02"
+    )
     assert (code, out.strip()) == (0, f"{case_id} received -> floor_handling")
-    code, _, err = run("act", case_id, "submit_result", *common, "--as", "li", "--role", "cs_centre",
-                       "--now", "2025-11-03 10:03")
+    code, _, err = run(
+        "act", case_id, "submit_result", *common, "--as", "li", "--role", "cs_centre", "--now", "2025-11-03 10:03"
+    )
     assert code == 1 and "may not take action 'submit_result'" in err
-    code, _, err = run("act", case_id, "submit_result", *common, "--as", "li", "--role", "floor_supervisor",
-                       "--now", "yesterday")
+    code, _, err = run(
+        "act", case_id, "submit_result", *common, "--as", "li", "--role", "floor_supervisor", "--now", "yesterday"
+    )
     assert code == 2 and "--now" in err
     code, out, _ = run("tick", *common, "--now", "2025-11-03 17:30")
     assert code == 0 and "BREACHED" in out and "营运经理" in out
@@ -125,15 +148,27 @@ def test_simulate_is_deterministic_and_compare_shows_a_loosened_deadline(tmp_pat
     again = run("simulate", "shopping_mall", "--cases", "60", "--seed", "7", "--format", "json")
     assert first[0] == 0 and first[1] == again[1]
     loose = tmp_path / "mall48.yaml"
-    loose.write_text((ROOT / "processes" / "shopping_mall.yaml").read_text(encoding="utf-8")
-                     .replace("within: 24h", "within: 48h"), encoding="utf-8")
-    code, out, _ = run("simulate", "--compare", str(ROOT / "processes" / "shopping_mall.yaml"), str(loose),
-                       "--cases", "100", "--format", "json")
+    loose.write_text(
+        (ROOT / "processes" / "shopping_mall.yaml").read_text(encoding="utf-8").replace("within: 24h", "within: 48h"),
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        "simulate",
+        "--compare",
+        str(ROOT / "processes" / "shopping_mall.yaml"),
+        str(loose),
+        "--cases",
+        "100",
+        "--format",
+        "json",
+    )
     assert code == 0
     rows = {row["id"]: row for row in json.loads(out)["changes"]["deadlines"]}
     assert rows["reply_24h"]["new_breaches"] < rows["reply_24h"]["old_breaches"]
     assert rows["results_by_17"]["breach_change"] == 0  # the same cases: only the loosened rule moved
-    code, out, _ = run("simulate", "shopping_mall", "--cases", "20", "--format", "html", "--out", str(tmp_path / "r.html"))
+    code, out, _ = run(
+        "simulate", "shopping_mall", "--cases", "20", "--format", "html", "--out", str(tmp_path / "r.html")
+    )
     assert code == 0 and "<svg" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
@@ -146,8 +181,9 @@ def test_simulate_refuses_bad_input(tmp_path):
     assert code == 1 and f"{bad}:3:1: error: unknown key 'deadlines'" in err
 
 
-@pytest.mark.parametrize("command", [["verify"], ["cases"], ["tick", "--now", "2025-11-03 10:00"],
-                                     ["history", "c1"], ["case", "c1"]])
+@pytest.mark.parametrize(
+    "command", [["verify"], ["cases"], ["tick", "--now", "2025-11-03 10:00"], ["history", "c1"], ["case", "c1"]]
+)
 def test_commands_that_read_a_store_refuse_a_missing_one_and_create_nothing(tmp_path, command):
     missing = tmp_path / "typo.db"
     code, out, err = run(*command, "--db", str(missing))

@@ -3,6 +3,7 @@
 Each case edits the YAML of a small process and loads both versions through the
 real pipeline, then checks the exact changes reported.
 """
+
 from __future__ import annotations
 
 import json
@@ -96,8 +97,16 @@ def test_diff_with_itself_is_empty() -> None:
 
 def test_callback_loosened_from_2wd_to_5wd() -> None:
     changes = diff(load(BASE), edited(("within: 2wd", "within: 5wd")))
-    assert changes == [Change("loosened", "deadline", "callback",
-                              "within 2wd -> within 5wd (完成后2个工作日内回访客户)", "within 2wd", "within 5wd")]
+    assert changes == [
+        Change(
+            "loosened",
+            "deadline",
+            "callback",
+            "within 2wd -> within 5wd (完成后2个工作日内回访客户)",
+            "within 2wd",
+            "within 5wd",
+        )
+    ]
     assert str(changes[0]) == "loosened  deadline callback: within 2wd -> within 5wd (完成后2个工作日内回访客户)"
 
 
@@ -109,10 +118,10 @@ def test_first_response_tightened_from_24h_to_12h() -> None:
 
 
 def test_different_units_compare_by_approximate_length() -> None:
-    assert summary(diff(load(BASE), edited(("within: 24h", "within: 2d")))) == \
-        [("loosened", "deadline", "first_response")]
-    assert summary(diff(load(BASE), edited(("within: 2wd", "within: 8wh")))) == \
-        [("tightened", "deadline", "callback")]
+    assert summary(diff(load(BASE), edited(("within: 24h", "within: 2d")))) == [
+        ("loosened", "deadline", "first_response")
+    ]
+    assert summary(diff(load(BASE), edited(("within: 2wd", "within: 8wh")))) == [("tightened", "deadline", "callback")]
 
 
 def test_within_to_by_is_changed() -> None:
@@ -132,12 +141,17 @@ def test_earlier_clock_time_is_tightened() -> None:
 
 def test_added_state() -> None:
     state = "  reopened: {title: {zh: 重新处理}, owner: after_sales}\n"
-    actions = ("  reopen: {title: {zh: 重新处理}, from: completed, to: reopened, roles: [front_desk]}\n"
-               "  finish_again: {title: {zh: 再次完成}, from: reopened, to: archived, roles: [after_sales]}\n")
+    actions = (
+        "  reopen: {title: {zh: 重新处理}, from: completed, to: reopened, roles: [front_desk]}\n"
+        "  finish_again: {title: {zh: 再次完成}, from: reopened, to: archived, roles: [after_sales]}\n"
+    )
     new = edited(("  archived: {title", state + "  archived: {title"), (REJECT, actions + REJECT))
     changes = diff(load(BASE), new)
-    assert summary(changes) == [("added", "state", "reopened"), ("added", "action", "finish_again"),
-                                ("added", "action", "reopen")]
+    assert summary(changes) == [
+        ("added", "state", "reopened"),
+        ("added", "action", "finish_again"),
+        ("added", "action", "reopen"),
+    ]
     assert str(changes[0]) == "added     state reopened: 重新处理"
     assert changes[0].old is None and isinstance(changes[0].new, dict) and changes[0].new["owner"] == "after_sales"
     assert changes[2].detail == "重新处理 (completed -> reopened)"
@@ -152,28 +166,40 @@ def test_removed_action() -> None:
 
 def test_guard_changed_shows_both_texts() -> None:
     changes = diff(load(BASE), edited(("guard: \"severity != 'major'\"", "guard: \"severity == 'general'\"")))
-    assert changes == [Change("changed", "action", "dispatch",
-                              "guard \"severity != 'major'\" -> \"severity == 'general'\"",
-                              "severity != 'major'", "severity == 'general'")]
+    assert changes == [
+        Change(
+            "changed",
+            "action",
+            "dispatch",
+            "guard \"severity != 'major'\" -> \"severity == 'general'\"",
+            "severity != 'major'",
+            "severity == 'general'",
+        )
+    ]
 
 
 def test_role_added_to_action() -> None:
-    changes = diff(load(BASE), edited(("roles: [front_desk]\n    guard", "roles: [front_desk, office_head]\n    guard")))
-    assert changes == [Change("changed", "action", "dispatch", "roles: added office_head",
-                              ["front_desk"], ["front_desk", "office_head"])]
+    changes = diff(
+        load(BASE), edited(("roles: [front_desk]\n    guard", "roles: [front_desk, office_head]\n    guard"))
+    )
+    assert changes == [
+        Change(
+            "changed", "action", "dispatch", "roles: added office_head", ["front_desk"], ["front_desk", "office_head"]
+        )
+    ]
 
 
 def test_escalation_step_within_changed() -> None:
     changes = diff(load(BASE), edited(("do: notify, within: 5m", "do: notify, within: 15m")))
-    assert changes == [Change("loosened", "escalation", "major_case.step1", "within 5m -> 15m (office_head)",
-                              "5m", "15m")]
+    assert changes == [
+        Change("loosened", "escalation", "major_case.step1", "within 5m -> 15m (office_head)", "5m", "15m")
+    ]
     changes = diff(load(BASE), edited(("do: notify, within: 5m", "do: notify, within: 2m")))
     assert summary(changes) == [("tightened", "escalation", "major_case.step1")]
 
 
 def test_escalation_step_added_and_role_changed() -> None:
-    steps = ("      - {role: front_desk, do: reassign, within: 1h}\n"
-             "      - {role: after_sales, do: notify}\n")
+    steps = "      - {role: front_desk, do: reassign, within: 1h}\n      - {role: after_sales, do: notify}\n"
     changes = diff(load(BASE), edited(("      - {role: after_sales, do: reassign}\n", steps)))
     assert [str(c) for c in changes] == [
         "changed   escalation major_case.step2: role after_sales -> front_desk",
@@ -183,11 +209,13 @@ def test_escalation_step_added_and_role_changed() -> None:
 
 
 def test_field_state_calendar_and_header_changes_in_stable_order() -> None:
-    new = edited(("version: 1", "version: 2"),
-                 ("statutory: china}", "statutory: china, weekdays: [mon, tue, wed, thu, fri, sat]}"),
-                 ("values: [general, major]", "values: [general, important, major], pii: true"),
-                 ("{title: {zh: 处理中}, owner: after_sales}", "{title: {zh: 处理中}, owner: office_head, pause: true}"),
-                 ("    start: completed\n", "    start: completed\n    role: front_desk\n"))
+    new = edited(
+        ("version: 1", "version: 2"),
+        ("statutory: china}", "statutory: china, weekdays: [mon, tue, wed, thu, fri, sat]}"),
+        ("values: [general, major]", "values: [general, important, major], pii: true"),
+        ("{title: {zh: 处理中}, owner: after_sales}", "{title: {zh: 处理中}, owner: office_head, pause: true}"),
+        ("    start: completed\n", "    start: completed\n    role: front_desk\n"),
+    )
     assert [str(c) for c in diff(load(BASE), new)] == [
         "changed   process diffy: version 1 -> 2",
         "changed   calendar office: weekdays: added sat",
@@ -200,12 +228,19 @@ def test_field_state_calendar_and_header_changes_in_stable_order() -> None:
 
 
 def test_changes_are_json() -> None:
-    new = edited(("within: 2wd", "within: 5wd"), ("version: 1", "version: 7"),
-                 ("statutory: china}", "statutory: none}"))
+    new = edited(
+        ("within: 2wd", "within: 5wd"), ("version: 1", "version: 7"), ("statutory: china}", "statutory: none}")
+    )
     data = [c.to_json() for c in diff(load(BASE), new)]
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
-    assert data[0] == {"kind": "changed", "what": "process", "id": "diffy", "detail": "version 1 -> 7",
-                       "old": 1, "new": 7}
+    assert data[0] == {
+        "kind": "changed",
+        "what": "process",
+        "id": "diffy",
+        "detail": "version 1 -> 7",
+        "old": 1,
+        "new": 7,
+    }
     removed = diff(load(BASE), edited((REJECT, "")))[0].to_json()
     json.dumps(removed)  # a whole removed item is JSON too
 

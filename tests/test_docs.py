@@ -1,4 +1,5 @@
 """The documentation's examples run as written."""
+
 from __future__ import annotations
 
 import re

@@ -1,15 +1,15 @@
 """Engine behaviour on a small process: roles, guards, inputs, deadlines, escalation, pause, replay."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from helpers import MINI, at, ids
 
 from complaintflow import Actor, ConflictError, Engine, RefusedError
 from complaintflow.language.check import load_process_bytes
 from complaintflow.store.memory import MemoryStore
-
-from helpers import MINI, at, ids
 
 DESK = Actor("wang", ("desk",))
 HEAD = Actor("li", ("head",))
@@ -52,7 +52,10 @@ def test_refusals_change_nothing(engine, spec):
     before = engine.case(case.id)
     history = engine.history(case.id)
     attempts = [
-        (lambda: engine.act(case.id, "finish", DESK, {"result": "ok"}, at=at("2025-11-03 10:02")), "needs one of: head"),
+        (
+            lambda: engine.act(case.id, "finish", DESK, {"result": "ok"}, at=at("2025-11-03 10:02")),
+            "needs one of: head",
+        ),
         (lambda: engine.act(case.id, "finish", HEAD, at=at("2025-11-03 10:02")), "needs input.*result"),
         (lambda: engine.act(case.id, "finish", HEAD, {"result": 5}, at=at("2025-11-03 10:02")), "expected text"),
         (lambda: engine.act(case.id, "callback", DESK, at=at("2025-11-03 10:02")), "cannot be taken in 'handling'"),
@@ -179,7 +182,11 @@ def test_survives_reopening_the_store(tmp_path, spec, engine):
     case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
     engine.close()
     again = Engine(tmp_path / "t.db")
-    assert [e.kind for e in again.tick(at("2025-11-03 10:04"))] == ["deadline_warning", "deadline_breached", "escalated"]
+    assert [e.kind for e in again.tick(at("2025-11-03 10:04"))] == [
+        "deadline_warning",
+        "deadline_breached",
+        "escalated",
+    ]
     again.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:05"))
     assert again.verify() == []
     again.close()
@@ -224,8 +231,9 @@ def test_outbox_pages_in_commit_order_and_survives_out_of_order_acks(engine, spe
     assert [m.id for m in engine.store.outbox(None, 100)] == [f"{first.id}:4", f"{first.id}:5"]
 
 
-@pytest.mark.parametrize("value, words", [(2**63, "fit in 64 bits"), (float("nan"), "finite"),
-                                           (float("inf"), "finite")])
+@pytest.mark.parametrize(
+    "value, words", [(2**63, "fit in 64 bits"), (float("nan"), "finite"), (float("inf"), "finite")]
+)
 def test_numbers_that_json_cannot_carry_exactly_are_refused(engine, spec, value, words):
     case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
     engine.act(case.id, "dispatch", DESK, at=at("2025-11-03 10:01"))

@@ -1,4 +1,5 @@
 """The hash chain's bytes and the compiled step table: fast paths that must say exactly what the slow ones do."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,17 +18,32 @@ from complaintflow.runtime.machine import compile_process
 ROOT = Path(__file__).resolve().parent.parent
 
 # The values an event payload can hold: what the engine accepts from users and computes itself.
-_scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.text()
-            | st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: "e" not in repr(x)))
-_payloads = st.dictionaries(st.text(), st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3)
-                                                    | st.dictionaries(st.text(), inner, max_size=3), max_leaves=12),
-                            max_size=6)
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: "e" not in repr(x))
+)
+_payloads = st.dictionaries(
+    st.text(),
+    st.recursive(
+        _scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=12,
+    ),
+    max_size=6,
+)
 
 
 def _stdlib_hash(case_id, seq, at, actor, role, kind, payload, prev_hash) -> str:
     """The chain as format 1 defined it, with the standard library's json: stores written then must verify."""
-    body = json.dumps([case_id, seq, at, actor, role, kind, payload, prev_hash], ensure_ascii=False,
-                      sort_keys=True, separators=(",", ":"))
+    body = json.dumps(
+        [case_id, seq, at, actor, role, kind, payload, prev_hash],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -48,8 +64,9 @@ def test_floats_in_exponent_form_keep_their_value_and_verify_from_the_stored_tex
 
 def test_the_hash_covers_the_stored_text_itself():
     text = canonical.dumps({"a": 1})
-    assert event_hash("c1", 1, 5, "x", "r", "k", text, GENESIS) != event_hash("c1", 1, 5, "x", "r", "k",
-                                                                               text.replace("1", "2"), GENESIS)
+    assert event_hash("c1", 1, 5, "x", "r", "k", text, GENESIS) != event_hash(
+        "c1", 1, 5, "x", "r", "k", text.replace("1", "2"), GENESIS
+    )
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "processes").glob("*.yaml")), ids=lambda p: p.stem)

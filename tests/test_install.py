@@ -1,4 +1,5 @@
 """What an install carries: the command runs cli.py, and a wheel holds the bundled processes and schemas."""
+
 from __future__ import annotations
 
 import json
@@ -62,18 +63,23 @@ def test_a_built_wheel_imports_as_complaintflow_beside_a_file_named_engine_py(tm
     # (the editable install's import hook among them) are not run for a directory named in a .pth.
     deps = Path(_site_packages(python)) / "deps.pth"
     deps.write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    "--no-index", wheel], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index", wheel],
+        check=True,
+    )
     work = tmp_path / "project"
     work.mkdir()
     (work / "engine.py").write_text("raise SystemExit('the user engine.py was imported')\n", encoding="utf-8")
-    probe = ("import complaintflow, importlib.util, sys; from complaintflow import Engine, load_process; "
-             "print(complaintflow.__file__); "
-             "print(importlib.util.find_spec('engine').origin)")
+    probe = (
+        "import complaintflow, importlib.util, sys; from complaintflow import Engine, load_process; "
+        "print(complaintflow.__file__); "
+        "print(importlib.util.find_spec('engine').origin)"
+    )
     out = subprocess.run([str(python), "-c", probe], cwd=work, check=True, capture_output=True, text=True).stdout
     package_file, engine_origin = out.split()
     assert Path(package_file).is_relative_to(venv_dir)
     assert Path(engine_origin) == work / "engine.py"  # the only "engine" is the user's own file
-    shown = subprocess.run([str(venv_dir / "bin" / "complaintflow"), "show", "shopping_mall"], cwd=work,
-                           capture_output=True, text=True)
+    shown = subprocess.run(
+        [str(venv_dir / "bin" / "complaintflow"), "show", "shopping_mall"], cwd=work, capture_output=True, text=True
+    )
     assert shown.returncode == 0 and "shopping_mall" in shown.stdout, shown.stderr

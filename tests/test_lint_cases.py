@@ -8,6 +8,7 @@ To add a case: write the .yaml, run ``.venv/bin/python cli.py validate tests/lin
 > tests/lint_cases/err/X.out`` from the repository root, then read the .out and check that every
 line:col points at the right token before committing it.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,14 +34,31 @@ OK_CASES = sorted((ROOT / CASES / "ok").glob("*.yaml"))
 RULES_MD = ROOT / "docs" / "rules.md"
 
 RULE_IDS = [rule.id for rule in RULES]
-LOADER_RULE_IDS = ["file-too-large", "encoding", "yaml-syntax", "yaml-alias", "yaml-key", "duplicate-key",
-                   "yaml-tag", "unquoted-time"]
+LOADER_RULE_IDS = [
+    "file-too-large",
+    "encoding",
+    "yaml-syntax",
+    "yaml-alias",
+    "yaml-key",
+    "duplicate-key",
+    "yaml-tag",
+    "unquoted-time",
+]
 BUILD_RULE_IDS = ["bad-duration", "bad-time", "calendar-extends-cycle"]
 ALL_RULE_IDS = RULE_IDS + LOADER_RULE_IDS + ["schema"] + BUILD_RULE_IDS
 # Checks outside RULES that must also have a golden case (file-too-large and encoding are covered
 # in test_loader.py; bad-duration cannot be reached past the schema, which checks durations first).
-GOLDEN_EXTRA = ["bad-time", "calendar-extends-cycle", "duplicate-key", "yaml-alias", "yaml-key", "yaml-syntax",
-                "yaml-tag", "unquoted-time", "schema"]
+GOLDEN_EXTRA = [
+    "bad-time",
+    "calendar-extends-cycle",
+    "duplicate-key",
+    "yaml-alias",
+    "yaml-key",
+    "yaml-syntax",
+    "yaml-tag",
+    "unquoted-time",
+    "schema",
+]
 
 # Cases whose .out holds what the checker SHOULD print; today it prints something wrong.
 # strict=True: once the checker is fixed the case passes, and the marker must be removed.
@@ -147,24 +165,39 @@ def test_every_rule_is_documented() -> None:
 def test_every_documented_rule_section_has_fail_and_pass_examples() -> None:
     text = RULES_MD.read_text(encoding="utf-8")
     sections = re.split(r"^## ", text, flags=re.M)[1:]
-    thin = [s.split("\n", 1)[0] for s in sections
-            if s.split("\n", 1)[0].strip() in ALL_RULE_IDS and s.count("```yaml") < 2]
+    thin = [
+        s.split("\n", 1)[0] for s in sections if s.split("\n", 1)[0].strip() in ALL_RULE_IDS and s.count("```yaml") < 2
+    ]
     assert thin == [], f"sections without a FAIL and a PASS yaml example: {thin}"
 
 
 # --------------------------------------------------------------------------- JSON output
 
 JSON_CASES = {
-    "undefined-state": [{
-        "file": "tests/lint_cases/err/undefined-state.yaml", "line": 16, "col": 9, "severity": "error",
-        "message": "undefined state 'closd'", "rule": "undefined-state", "path": "$.actions.reject.to",
-        "hint": "did you mean 'closed'?",
-    }],
-    "pii-unmarked": [{
-        "file": "tests/lint_cases/err/pii-unmarked.yaml", "line": 10, "col": 18, "severity": "warning",
-        "message": "field 'contact_phone' looks like personal data but is not marked pii", "rule": "pii-unmarked",
-        "path": "$.fields.contact_phone", "hint": "add 'pii: true' so exports and reports mask it",
-    }],
+    "undefined-state": [
+        {
+            "file": "tests/lint_cases/err/undefined-state.yaml",
+            "line": 16,
+            "col": 9,
+            "severity": "error",
+            "message": "undefined state 'closd'",
+            "rule": "undefined-state",
+            "path": "$.actions.reject.to",
+            "hint": "did you mean 'closed'?",
+        }
+    ],
+    "pii-unmarked": [
+        {
+            "file": "tests/lint_cases/err/pii-unmarked.yaml",
+            "line": 10,
+            "col": 18,
+            "severity": "warning",
+            "message": "field 'contact_phone' looks like personal data but is not marked pii",
+            "rule": "pii-unmarked",
+            "path": "$.fields.contact_phone",
+            "hint": "add 'pii: true' so exports and reports mask it",
+        }
+    ],
 }
 
 

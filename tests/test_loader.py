@@ -3,6 +3,7 @@
 Every bad input must come back as a positioned diagnostic (never a traceback), at the line of
 the mistake, with a message and hint a process owner can act on.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -70,14 +71,22 @@ def test_minimal_process_is_clean() -> None:
 def test_duplicate_key_cites_the_first_definition() -> None:
     text = MINIMAL.replace("actions:\n", "  received: {title: {zh: 重新受理}, owner: clerk}\nactions:\n")
     first, second = where(text, "received:"), where(text, "received:", 2)
-    assert check(text) == [(*second, "error", f"duplicate key 'received' (previously defined at {first[0]}:{first[1]})",
-                            "duplicate-key", "remove one of them or rename it")]
+    assert check(text) == [
+        (
+            *second,
+            "error",
+            f"duplicate key 'received' (previously defined at {first[0]}:{first[1]})",
+            "duplicate-key",
+            "remove one of them or rename it",
+        )
+    ]
 
 
 def test_unknown_target_state_at_the_to_line() -> None:
     text = MINIMAL + "  reject: {title: {zh: 不予受理}, from: received, to: closd, roles: [clerk]}\n"
-    assert check(text) == [(*where(text, "closd"), "error", "undefined state 'closd'", "undefined-state",
-                            "did you mean 'closed'?")]
+    assert check(text) == [
+        (*where(text, "closd"), "error", "undefined state 'closd'", "undefined-state", "did you mean 'closed'?")
+    ]
     assert where(text, "closd")[0] == where(text, "to: closd")[0]
 
 
@@ -93,15 +102,16 @@ def test_on_used_as_a_key_is_an_unknown_key_not_a_boolean() -> None:
 
 def test_unquoted_clock_time() -> None:
     text = MINIMAL.replace("roles:\n", "calendar: office\ncalendars:\n  office: {statutory: china}\nroles:\n") + (
-        "deadlines:\n"
-        "  results_daily:\n"
-        "    title: {zh: 每天交处理结果}\n"
-        "    start: received\n"
-        "    by: 17:00\n")
+        "deadlines:\n  results_daily:\n    title: {zh: 每天交处理结果}\n    start: received\n    by: 17:00\n"
+    )
     [problem] = check(text)
     line, col, severity, message, rule, hint = problem
-    assert (line, col, severity, message, rule) == (*where(text, "17:00"), "error", "unquoted clock time 17:00",
-                                                    "unquoted-time")
+    assert (line, col, severity, message, rule) == (
+        *where(text, "17:00"),
+        "error",
+        "unquoted clock time 17:00",
+        "unquoted-time",
+    )
     assert "quotes" in str(hint) and '"17:00"' in str(hint) and "1020" in str(hint)
 
 
@@ -116,8 +126,16 @@ def test_alias_bomb_is_refused_at_the_first_anchor_without_expanding() -> None:
     text = _billion_laughs()
     doc = load_bytes(text.encode("utf-8"), "bomb.yaml")
     assert doc.data is None  # nothing was built, let alone expanded
-    assert seen(doc.diagnostics) == [(1, 7, "error", "anchor '&lol0' is not allowed", "yaml-alias",
-                                      "write the value out in full; anchors and aliases are refused")]
+    assert seen(doc.diagnostics) == [
+        (
+            1,
+            7,
+            "error",
+            "anchor '&lol0' is not allowed",
+            "yaml-alias",
+            "write the value out in full; anchors and aliases are refused",
+        )
+    ]
     assert check(text) == seen(doc.diagnostics)
 
 
@@ -135,7 +153,11 @@ def test_gbk_encoded_file() -> None:
     line = raw.count(b"\n", 0, first_non_ascii) + 1
     col = first_non_ascii - (raw.rfind(b"\n", 0, first_non_ascii) + 1) + 1
     assert (problem.line, problem.col, problem.rule, problem.message) == (
-        line, col, "encoding", "file is not UTF-8 (it looks like GBK/GB18030)")
+        line,
+        col,
+        "encoding",
+        "file is not UTF-8 (it looks like GBK/GB18030)",
+    )
     assert (line, col) == (3, 13)  # the 最 of the title
     assert re.search(r"\bsave\b.*\bas UTF-8\b", problem.hint)
 
@@ -167,33 +189,54 @@ def test_huge_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(pathlib.Path, "read_text", refuse)
     process, problems = check_file(path)
     assert process is None
-    assert seen(problems) == [(1, 1, "error", f"file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit",
-                               "file-too-large", "a process file is a few kilobytes; is this the right file?")]
+    assert seen(problems) == [
+        (
+            1,
+            1,
+            "error",
+            f"file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit",
+            "file-too-large",
+            "a process file is a few kilobytes; is this the right file?",
+        )
+    ]
     assert problems[0].file == str(path)
 
 
 # --------------------------------------------------------------------------- YAML 1.2, not 1.1
 
 SCALARS = [
-    ("on", "on"), ("off", "off"), ("yes", "yes"), ("NO", "NO"),
-    ("012", "012"), ("09", "09"), ("1.5", 1.5), ("1e3", 1000.0),
-    ("2025-10-01", "2025-10-01"), ("true", True), ("false", False), ("12", 12),
+    ("on", "on"),
+    ("off", "off"),
+    ("yes", "yes"),
+    ("NO", "NO"),
+    ("012", "012"),
+    ("09", "09"),
+    ("1.5", 1.5),
+    ("1e3", 1000.0),
+    ("2025-10-01", "2025-10-01"),
+    ("true", True),
+    ("false", False),
+    ("12", 12),
 ]
 
 
 @pytest.mark.parametrize(("plain", "expected"), SCALARS)
 def test_yaml_1_2_resolution(plain: str, expected: object) -> None:
-    doc = load_bytes(f"value: {plain}\n".encode("utf-8"))
+    doc = load_bytes(f"value: {plain}\n".encode())
     assert doc.diagnostics == []
     value = doc.data["value"]
     assert (value, type(value)) == (expected, type(expected))
 
 
-@pytest.mark.parametrize("text", [
-    "value: !!python/object:builtins.str clerk\n",
-    "value: !!python/object:collections.OrderedDict {zh: x}\n",
-    'value: !!python/object/apply:os.system ["echo pwned"]\n',
-], ids=["scalar", "mapping", "sequence"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "value: !!python/object:builtins.str clerk\n",
+        "value: !!python/object:collections.OrderedDict {zh: x}\n",
+        'value: !!python/object/apply:os.system ["echo pwned"]\n',
+    ],
+    ids=["scalar", "mapping", "sequence"],
+)
 def test_python_object_tag_is_refused(text: str) -> None:
     doc = load_bytes(text.encode("utf-8"))
     assert [(d.line, d.col, d.rule) for d in doc.diagnostics] == [(1, 8, "yaml-tag")]
@@ -204,9 +247,11 @@ def test_merge_key_is_refused() -> None:
     text = MINIMAL.replace(
         "  close: {title: {zh: 结案}, from: received, to: closed, roles: [clerk]}\n",
         "  close:\n    <<: {roles: [clerk]}\n    title: {zh: 结案}\n    from: received\n    to: closed\n"
-        "    roles: [clerk]\n")
-    assert check(text) == [(*where(text, "<<"), "error", "merge key '<<' is not allowed", "yaml-alias",
-                            "write the keys out in full")]
+        "    roles: [clerk]\n",
+    )
+    assert check(text) == [
+        (*where(text, "<<"), "error", "merge key '<<' is not allowed", "yaml-alias", "write the keys out in full")
+    ]
 
 
 # --------------------------------------------------------------------------- plain data stays intact
@@ -231,10 +276,13 @@ def test_plain_string_mappings_load_back_equal(data: dict[str, str]) -> None:
     assert all(type(k) is str and type(v) is str for k, v in doc.data.items())
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param({"a": "09"}, id="leading-zero-value"),
-    pytest.param({"<<": "x"}, id="quoted-merge-key"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({"a": "09"}, id="leading-zero-value"),
+        pytest.param({"<<": "x"}, id="quoted-merge-key"),
+    ],
+)
 def test_known_round_trip_failures(data: dict[str, str]) -> None:
     doc = load_bytes(yaml.safe_dump(data, allow_unicode=True).encode("utf-8"))
     assert doc.diagnostics == []
@@ -260,15 +308,16 @@ def _consistent(raw: bytes) -> None:
     assert all(d.line >= 0 and d.col >= 0 and d.rule for d in problems)
 
 
-_EXAMPLES = [MINIMAL] + [p.read_text(encoding="utf-8")
-                         for p in sorted((ROOT / "tests" / "lint_cases" / "ok").glob("*.yaml"))]
+_EXAMPLES = [MINIMAL] + [
+    p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests" / "lint_cases" / "ok").glob("*.yaml"))
+]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(_EXAMPLES), st.integers(min_value=0), st.integers(0, 40), st.text(max_size=5))
 def test_damaged_files_give_diagnostics_not_tracebacks(source: str, start: int, length: int, insert: str) -> None:
     start %= len(source)
-    _consistent((source[:start] + insert + source[start + length:]).encode("utf-8"))
+    _consistent((source[:start] + insert + source[start + length :]).encode("utf-8"))
 
 
 @settings(max_examples=300, deadline=None)

@@ -5,6 +5,7 @@ refusal, and the loader lets libyaml compose files in which no anchor or alias c
 only worth having if nothing changes: the verdict must equal jsonschema's, and every anchor and
 alias must still be refused where it stands.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,17 +15,15 @@ from typing import Any
 
 import pytest
 import yaml
+from test_loader import MINIMAL
 
 from complaintflow.language.check import check_bytes
 from complaintflow.language.loader import load_bytes
 from complaintflow.language.schema import _quick, _validator
 
-from test_loader import MINIMAL
-
 ROOT = Path(__file__).resolve().parents[1]
 PROCESS_FILES = sorted((ROOT / "processes").glob("*.yaml")) + [ROOT / "bench" / "complaint.yaml"]
 LINT_CASES = sorted((ROOT / "tests" / "lint_cases").glob("*/*.yaml"))
-
 
 
 def _verdicts(data: Any, name: str = "process.schema.json") -> tuple[bool, bool]:
@@ -38,8 +37,29 @@ def test_quick_verdict_matches_jsonschema_on_files(path: Path) -> None:
     assert fast == slow
 
 
-_ODD_VALUES: list[Any] = [None, True, False, 0, 1, 1.0, 2.5, "", "x", "Bad Name", "9:00", "2wd", "end_of_day", "enum",
-                          [], ["a"], ["a", "a"], ["a", 1], {}, {"zh": "x"}, {"zh": "x", "en": "y", "fr": "z"}]
+_ODD_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    1.0,
+    2.5,
+    "",
+    "x",
+    "Bad Name",
+    "9:00",
+    "2wd",
+    "end_of_day",
+    "enum",
+    [],
+    ["a"],
+    ["a", "a"],
+    ["a", 1],
+    {},
+    {"zh": "x"},
+    {"zh": "x", "en": "y", "fr": "z"},
+]
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -85,17 +105,21 @@ def test_quick_verdict_matches_jsonschema_on_damaged_documents() -> None:
 
 # --------------------------------------------------------------------------- anchors and aliases
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("roles: [clerk]", "roles: [*c]", "alias '*c' is not allowed"),
-    ("roles: [clerk]", "roles: [clerk,*c]", "alias '*c' is not allowed"),
-    ("to: closed", "to: *c", "alias '*c' is not allowed"),
-    ("to: closed", "to:\t*c", "alias '*c' is not allowed"),
-    ("{title: {zh: 结案归档}", "{title: &c {zh: 结案归档}", "anchor '&c' is not allowed"),
-    ("{zh: 结案归档}", "{zh: &c 结案归档}", "anchor '&c' is not allowed"),
-    ("process: minimal", "&c process: minimal", "anchor '&c' is not allowed"),
-    ("roles:\n", "roles: &c\n", "anchor '&c' is not allowed"),
-    ("  clerk: {", "  &c clerk: {", "anchor '&c' is not allowed"),
-])
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("roles: [clerk]", "roles: [*c]", "alias '*c' is not allowed"),
+        ("roles: [clerk]", "roles: [clerk,*c]", "alias '*c' is not allowed"),
+        ("to: closed", "to: *c", "alias '*c' is not allowed"),
+        ("to: closed", "to:\t*c", "alias '*c' is not allowed"),
+        ("{title: {zh: 结案归档}", "{title: &c {zh: 结案归档}", "anchor '&c' is not allowed"),
+        ("{zh: 结案归档}", "{zh: &c 结案归档}", "anchor '&c' is not allowed"),
+        ("process: minimal", "&c process: minimal", "anchor '&c' is not allowed"),
+        ("roles:\n", "roles: &c\n", "anchor '&c' is not allowed"),
+        ("  clerk: {", "  &c clerk: {", "anchor '&c' is not allowed"),
+    ],
+)
 def test_anchors_and_aliases_are_refused_where_they_start(old: str, new: str, message: str) -> None:
     text = MINIMAL.replace(old, new)
     needle = message.split("'")[1]
@@ -109,5 +133,7 @@ def test_ampersand_and_star_inside_text_are_text() -> None:
     text = MINIMAL.replace("{zh: 结案归档}", "{zh: 赔付金额在***元以上, en: R&D x*y}")
     process, problems = check_bytes(text.encode("utf-8"), "p.yaml")
     assert problems == [] and process is not None
-    assert load_bytes(text.encode("utf-8")).data["states"]["closed"]["title"] == {"zh": "赔付金额在***元以上",
-                                                                               "en": "R&D x*y"}
+    assert load_bytes(text.encode("utf-8")).data["states"]["closed"]["title"] == {
+        "zh": "赔付金额在***元以上",
+        "en": "R&D x*y",
+    }

@@ -5,6 +5,7 @@ a parallel state, a pause state, a state whose id (``end``) is a Mermaid keyword
 deadlines on a top-level state and inside a branch, and text with characters that
 would break Mermaid (colon, semicolon, quotes, angle brackets).
 """
+
 from __future__ import annotations
 
 import re
@@ -85,6 +86,7 @@ def lines_of(text: str) -> list[str]:
 
 # --- Mermaid ------------------------------------------------------------------------------------
 
+
 def test_mermaid_header_and_initial_arrow(small: Process) -> None:
     out = mermaid.render(small)
     assert out.startswith("stateDiagram-v2\n")
@@ -113,8 +115,8 @@ def test_mermaid_reserved_word_id_is_prefixed(small: Process) -> None:
 
 def test_mermaid_parallel_state_is_composite_with_regions(small: Process) -> None:
     out = mermaid.render(small)
-    block = out[out.index("    state handling {\n"):]
-    block = block[:block.index("\n    }\n") + 7]
+    block = out[out.index("    state handling {\n") :]
+    block = block[: block.index("\n    }\n") + 7]
     inner = lines_of(block)
     assert inner[0] == "state handling {" and inner[-1] == "}"
     assert inner.count("--") == 1
@@ -129,7 +131,7 @@ def test_mermaid_parallel_state_is_composite_with_regions(small: Process) -> Non
 def test_mermaid_deadline_notes(small: Process) -> None:
     got = lines_of(mermaid.render(small))
     i = got.index("note right of received")
-    assert got[i + 1:i + 3] == ["⏱ 3m 接报后3分钟内知会相关部门 → escalation desk_chain", "end note"]
+    assert got[i + 1 : i + 3] == ["⏱ 3m 接报后3分钟内知会相关部门 → escalation desk_chain", "end note"]
     j = got.index("note right of handling")
     assert got[j + 1] == "⏱ by 17：00 每天17：00前交处理结果"  # a colon in a note would end its text
     assert "note right of onsite_visit" in got
@@ -137,7 +139,7 @@ def test_mermaid_deadline_notes(small: Process) -> None:
 
 def test_mermaid_note_inside_branch_stays_in_its_region(small: Process) -> None:
     out = mermaid.render(small)
-    region = out[out.index("state handling {"):out.index("\n        --\n")]
+    region = out[out.index("state handling {") : out.index("\n        --\n")]
     assert "note right of onsite_visit\n            ⏱ 24h 24小时内上门\n        end note" in region
 
 
@@ -164,6 +166,7 @@ def test_state_ids_avoid_clashes() -> None:
 
 # --- DOT ----------------------------------------------------------------------------------------
 
+
 def test_dot_has_cluster_per_parallel_state_and_branch(small: Process) -> None:
     got = lines_of(dot.render(small))
     assert got[0] == 'digraph "small" {'
@@ -186,6 +189,7 @@ def test_dot_quote_escapes() -> None:
 
 
 # --- tables -------------------------------------------------------------------------------------
+
 
 def test_display_width_counts_wide_characters_twice() -> None:
     assert display_width("abc") == 3
@@ -210,8 +214,7 @@ def sections(text: str) -> dict[str, list[str]]:
 
 def test_table_lines_align_by_display_width(small: Process) -> None:
     found = sections(table.render(small))
-    assert set(found) == {"Process", "Roles", "Fields", "States", "Actions", "Deadlines", "Escalations",
-                          "Calendars"}
+    assert set(found) == {"Process", "Roles", "Fields", "States", "Actions", "Deadlines", "Escalations", "Calendars"}
     for name, rows in found.items():
         widths = {display_width(row) for row in rows}
         assert len(widths) == 1, f"{name}: {widths}"
@@ -226,10 +229,14 @@ def test_table_content(small: Process) -> None:
     assert "| received      | 受理登记            | front_desk  | initial                  | 2         |" in out
     assert "| waiting       | 等待客户确认        | front_desk  | pause                    |           |" in out
     assert "| handling      | 处理中              | after_sales | parallel: onsite, remedy |           |" in out
-    assert "| dispatch      | 派单         | received -> handling          | front_desk              | " \
-           "severity != 'major' |        |" in out
-    assert "| close         | 结案         | handling -> end               | after_sales, front_desk | " \
-           "                    |        |" in out
+    assert (
+        "| dispatch      | 派单         | received -> handling          | front_desk              | "
+        "severity != 'major' |        |" in out
+    )
+    assert (
+        "| close         | 结案         | handling -> end               | after_sales, front_desk | "
+        "                    |        |" in out
+    )
     assert "within 3m" in out and "by 17:00" in out and "office (default)" in out
     assert "| desk_chain | 逐级上报 | 1    | front_desk  | notify   | 5m     |" in out
     assert "|            |          | 2    | after_sales | reassign |        |" in out

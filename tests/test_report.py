@@ -1,4 +1,5 @@
 """Management reports over the demo store, checked against counts taken straight from the histories."""
+
 from __future__ import annotations
 
 import csv
@@ -54,8 +55,21 @@ def test_periods_are_local_half_open_bounds():
     assert parse_period("2026-W53", TZ).first_day.isoformat() == "2026-12-28"  # 2026 has 53 ISO weeks
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2025-W53", "2026-W00", "2025-10-10..2025-09-29",
-                                  "2026-02-30..2026-03-01", "2026-11-01", "last month", "", "2026/11"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-13",
+        "2026-00",
+        "2025-W53",
+        "2026-W00",
+        "2025-10-10..2025-09-29",
+        "2026-02-30..2026-03-01",
+        "2026-11-01",
+        "last month",
+        "",
+        "2026/11",
+    ],
+)
 def test_bad_periods_are_refused_with_a_reason(text):
     with pytest.raises(ValueError, match="period") as info:
         parse_period(text, TZ)
@@ -108,7 +122,9 @@ def test_on_time_counts_match_the_histories(demo, text):
         for e in history:
             if e.at <= NOW and period.contains(e.at):
                 if e.kind == "deadline_met":
-                    expected[(case.process_id, e.payload["deadline"], "on_time" if e.payload["on_time"] else "late")] += 1
+                    expected[
+                        (case.process_id, e.payload["deadline"], "on_time" if e.payload["on_time"] else "late")
+                    ] += 1
                 elif e.kind == "deadline_breached":
                     expected[(case.process_id, e.payload["deadline"], "breached")] += 1
     report = _report(demo, text)
@@ -124,8 +140,12 @@ def test_on_time_counts_match_the_histories(demo, text):
 
 def test_escalations_and_handling_time(demo):
     report = _report(demo, "2025-09")
-    steps = Counter((c.process_id, e.payload["escalation"], e.payload["step"], e.payload["role"])
-                    for c, h in _all(demo) for e in h if e.kind == "escalated")
+    steps = Counter(
+        (c.process_id, e.payload["escalation"], e.payload["step"], e.payload["role"])
+        for c, h in _all(demo)
+        for e in h
+        if e.kind == "escalated"
+    )
     assert {(r.process, r.chain, r.step, r.role): r.count for r in report.escalations} == dict(steps)
     hours = sorted((c.closed_at - c.opened_at) / 3600 for c, _ in _all(demo) if c.closed_at is not None)
     overall = report.handling[-1]
@@ -139,7 +159,8 @@ def _expected_valid(engine: Engine) -> int:
     invalid = 0
     for case, history in _all(engine):
         closed_marked = case.closed_at is not None and any(
-            m in e.payload["action"] or m in e.payload["to"] for e in history if e.kind == "acted" for m in MARKERS)
+            m in e.payload["action"] or m in e.payload["to"] for e in history if e.kind == "acted" for m in MARKERS
+        )
         invalid += closed_marked or any(v is False for k, v in case.data.items() if k.endswith("valid"))
     return len(_all(engine)) - invalid
 
@@ -165,15 +186,18 @@ def _acted(action: str, to: str) -> list[EventRecord]:
     return [EventRecord("c1", 1, 50, "a", "r", "acted", {"action": action, "from": "a", "to": to}, "", "")]
 
 
-@pytest.mark.parametrize("data, closed, action, to, invalid", [
-    ({}, True, "classify_unreasonable", "explaining", True),
-    ({}, True, "close", "closed_not_valid", True),
-    ({}, True, "reject_invalid", "closed", True),
-    ({}, False, "classify_unreasonable", "explaining", False),  # not closed yet: still counted
-    ({"valid": False}, False, "dispatch", "handling", True),
-    ({"complaint_valid": False}, True, "close", "closed", True),
-    ({"valid": True}, True, "close", "closed", False),
-])
+@pytest.mark.parametrize(
+    "data, closed, action, to, invalid",
+    [
+        ({}, True, "classify_unreasonable", "explaining", True),
+        ({}, True, "close", "closed_not_valid", True),
+        ({}, True, "reject_invalid", "closed", True),
+        ({}, False, "classify_unreasonable", "explaining", False),  # not closed yet: still counted
+        ({"valid": False}, False, "dispatch", "handling", True),
+        ({"complaint_valid": False}, True, "close", "closed", True),
+        ({"valid": True}, True, "close", "closed", False),
+    ],
+)
 def test_the_valid_complaint_rule(data, closed, action, to, invalid):
     assert is_invalid(_case(data, closed), _acted(action, to), now=1000) is invalid
 
@@ -214,11 +238,22 @@ def test_csv_is_named_blocks_and_json_is_the_whole_report(demo):
     report = _report(demo, "2025-09")
     blocks = render(report, "csv").split("\n\n")
     names = [b.splitlines()[0] for b in blocks]
-    assert names == ["# summary", "# by_process", "# by_category", "# by_severity", "# by_state", "# deadlines",
-                     "# escalations", "# handling", "# complaint_rate", "# review"]
+    assert names == [
+        "# summary",
+        "# by_process",
+        "# by_category",
+        "# by_severity",
+        "# by_state",
+        "# deadlines",
+        "# escalations",
+        "# handling",
+        "# complaint_rate",
+        "# review",
+    ]
     deadlines = list(csv.DictReader(io.StringIO(blocks[5].split("\n", 1)[1])))
-    assert [(r["deadline"], int(r["on_time"])) for r in deadlines] == [(d.deadline, d.on_time)
-                                                                       for d in report.deadlines]
+    assert [(r["deadline"], int(r["on_time"])) for r in deadlines] == [
+        (d.deadline, d.on_time) for d in report.deadlines
+    ]
     data = json.loads(render(report, "json"))
     assert data["cases"] == report.cases and len(data["review"]) == len(report.review)
     assert data["complaint_rate"]["households"] == 200

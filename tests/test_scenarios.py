@@ -7,6 +7,7 @@ and carries on, and ends with ``engine.verify() == []``.
 The source rules are in /work/shared/seeds/README.md; where a process file encodes a rule in its own way
 the test follows the file and says so in a comment.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -36,8 +37,17 @@ def brief(event) -> tuple:
         out = ("breached", p["deadline"], p["due"], event.at)
         return out + ((p["missed"], p["next_due"]) if "missed" in p else ())
     if event.kind == "escalated":
-        return ("escalated", p["deadline"], p["escalation"], p["step"], p["of"], p["role"], p["do"],
-                p["step_due"], event.at)
+        return (
+            "escalated",
+            p["deadline"],
+            p["escalation"],
+            p["step"],
+            p["of"],
+            p["role"],
+            p["do"],
+            p["step_due"],
+            event.at,
+        )
     if event.kind == "deadline_met":
         return ("met", p["deadline"], p["on_time"])
     if event.kind == "deadline_warning":
@@ -88,8 +98,11 @@ class Flow:
         return self.engine.history(case_id)
 
     def briefs(self, case_id: str, kind: str | None = None, deadline: str | None = None) -> list[tuple]:
-        return [brief(e) for e in self.history(case_id)
-                if (kind is None or e.kind == kind) and (deadline is None or e.payload.get("deadline") == deadline)]
+        return [
+            brief(e)
+            for e in self.history(case_id)
+            if (kind is None or e.kind == kind) and (deadline is None or e.payload.get("deadline") == deadline)
+        ]
 
     def clock(self, case_id: str, deadline: str) -> dict[str, Any]:
         return self.case(case_id).clocks[deadline]
@@ -134,9 +147,17 @@ def needs_roles(*roles: str) -> str:
 # 000 B property_management
 # ---------------------------------------------------------------------------------------------------------
 
+
 def pm_start(f: Flow, when: int) -> str:
-    return f.start("receiver", when, customer_name="陈女士", subject="楼道灯不亮", channel="phone_call",
-                   phone="13800000000", address="3栋1201")
+    return f.start(
+        "receiver",
+        when,
+        customer_name="陈女士",
+        subject="楼道灯不亮",
+        channel="phone_call",
+        phone="13800000000",
+        address="3栋1201",
+    )
 
 
 def test_property_not_forwarded_in_3_minutes_walks_the_front_desk_chain(flow):
@@ -210,8 +231,17 @@ def test_property_major_case_office_head_5_minutes_then_leader_15_minutes(flow):
     f.ticks_nothing(t1 + 5 * MIN - 1, cid)
     assert f.tick(t1 + 5 * MIN) == [
         ("breached", "report_up_5m", t1 + 5 * MIN, t1 + 5 * MIN),
-        ("escalated", "report_up_5m", "office_head_chain", 1, 2, "company_leader", "reassign",
-         t1 + 20 * MIN, t1 + 5 * MIN),
+        (
+            "escalated",
+            "report_up_5m",
+            "office_head_chain",
+            1,
+            2,
+            "company_leader",
+            "reassign",
+            t1 + 20 * MIN,
+            t1 + 5 * MIN,
+        ),
     ]
     assert f.case(cid).owner_role == "company_leader"
 
@@ -223,8 +253,11 @@ def test_property_major_case_office_head_5_minutes_then_leader_15_minutes(flow):
     assert set(case.clocks) == {"written_report_24h", "phone_head_office_15m"}
     assert f.clock(cid, "written_report_24h")["due"] == t1 + 24 * HOUR  # still counted from receipt
     assert f.clock(cid, "phone_head_office_15m")["due"] == t2 + 15 * MIN
-    assert f.briefs(cid, "deadline_met") == [("met", "notify_3m", True), ("met", "feedback_24h", True),
-                                             ("met", "report_up_5m", False)]
+    assert f.briefs(cid, "deadline_met") == [
+        ("met", "notify_3m", True),
+        ("met", "feedback_24h", True),
+        ("met", "report_up_5m", False),
+    ]
 
     f.reload()
     # Step 2 of the office head's chain (due t1+20m) was cancelled when the clock was met.
@@ -233,12 +266,18 @@ def test_property_major_case_office_head_5_minutes_then_leader_15_minutes(flow):
         ("breached", "phone_head_office_15m", t2 + 15 * MIN, t2 + 15 * MIN),
         ("escalated", "phone_head_office_15m", "leader_chain", 1, 1, "board_office", "notify", None, t2 + 15 * MIN),
     ]
-    f.refused(cid, "finish_escalation", "company_leader", t2 + 16 * MIN,
-              r"waiting for branch\(es\) leader_track, report_track to finish")
+    f.refused(
+        cid,
+        "finish_escalation",
+        "company_leader",
+        t2 + 16 * MIN,
+        r"waiting for branch\(es\) leader_track, report_track to finish",
+    )
     f.act(cid, "phone_head_office", "company_leader", t2 + 17 * MIN)
     f.act(cid, "head_office_resolves", "board_office", t2 + 40 * MIN)
-    f.refused(cid, "finish_escalation", "company_leader", t2 + 41 * MIN,
-              r"waiting for branch\(es\) report_track to finish")
+    f.refused(
+        cid, "finish_escalation", "company_leader", t2 + 41 * MIN, r"waiting for branch\(es\) report_track to finish"
+    )
     f.act(cid, "submit_written_report", "office_head", t2 + 50 * MIN)
     t3 = t2 + 60 * MIN
     f.act(cid, "finish_escalation", "company_leader", t3)
@@ -249,8 +288,11 @@ def test_property_major_case_office_head_5_minutes_then_leader_15_minutes(flow):
     f.act(cid, "call_back", "customer_centre", t4 + HOUR)
     assert f.case(cid).state == "closed" and f.case(cid).closed_at == t4 + HOUR
     assert f.briefs(cid, "deadline_met")[3:] == [
-        ("met", "phone_head_office_15m", False), ("met", "written_report_24h", True),
-        ("met", "joint_verify_8h", True), ("met", "callback_2wd", True)]
+        ("met", "phone_head_office_15m", False),
+        ("met", "written_report_24h", True),
+        ("met", "joint_verify_8h", True),
+        ("met", "callback_2wd", True),
+    ]
     assert f.engine.verify() == []
 
 
@@ -294,11 +336,14 @@ def test_property_callback_two_working_days_across_national_day(flow):
     assert f.engine.verify() == []
 
 
-@pytest.mark.parametrize("done, due", [
-    ("2025-09-26 18:00", "2025-09-29 18:00"),  # Fri; Sun 09-28 is a 调休 make-up workday, then Mon 09-29
-    ("2025-10-10 18:00", "2025-10-13 18:00"),  # Fri; Sat 10-11 is a 调休 make-up workday, then Mon 10-13
-    ("2025-10-13 10:00", "2025-10-15 18:00"),  # Mon morning: Tue, Wed
-])
+@pytest.mark.parametrize(
+    "done, due",
+    [
+        ("2025-09-26 18:00", "2025-09-29 18:00"),  # Fri; Sun 09-28 is a 调休 make-up workday, then Mon 09-29
+        ("2025-10-10 18:00", "2025-10-13 18:00"),  # Fri; Sat 10-11 is a 调休 make-up workday, then Mon 10-13
+        ("2025-10-13 10:00", "2025-10-15 18:00"),  # Mon morning: Tue, Wed
+    ],
+)
 def test_property_callback_due_follows_make_up_workdays(flow, done, due):
     f = flow("property_management")
     cid = pm_routine_to_completed(f, at(done))
@@ -314,9 +359,17 @@ def test_property_callback_due_follows_make_up_workdays(flow, done, due):
 # 000 E shopping_mall (calendar "mall": every day of the week, 10:00-22:00, no statutory holidays)
 # ---------------------------------------------------------------------------------------------------------
 
+
 def mall_start(f: Flow, when: int, category: str = "cashier", severity: str = "general") -> str:
-    return f.start("cs_centre", when, customer_name="李先生", content="收银台多收费", category=category,
-                   severity=severity, channel="in_person")
+    return f.start(
+        "cs_centre",
+        when,
+        customer_name="李先生",
+        content="收银台多收费",
+        category=category,
+        severity=severity,
+        channel="in_person",
+    )
 
 
 def test_mall_results_by_17_same_day_and_chain_reassigns_up_to_the_store_manager(flow):
@@ -361,11 +414,14 @@ def test_mall_results_by_17_same_day_and_chain_reassigns_up_to_the_store_manager
     assert f.engine.verify() == []
 
 
-@pytest.mark.parametrize("dispatched, due", [
-    ("2025-10-14 10:00", "2025-10-14 17:00"),  # before 17:00: the same day
-    ("2025-10-14 17:30", "2025-10-15 17:00"),  # after 17:00: the next day
-    ("2025-10-04 17:30", "2025-10-05 17:00"),  # Sat in the National Day week: the mall is open, so Sunday
-])
+@pytest.mark.parametrize(
+    "dispatched, due",
+    [
+        ("2025-10-14 10:00", "2025-10-14 17:00"),  # before 17:00: the same day
+        ("2025-10-14 17:30", "2025-10-15 17:00"),  # after 17:00: the next day
+        ("2025-10-04 17:30", "2025-10-05 17:00"),  # Sat in the National Day week: the mall is open, so Sunday
+    ],
+)
 def test_mall_results_by_17_next_opening_day(flow, dispatched, due):
     f = flow("shopping_mall")
     cid = mall_start(f, at(dispatched) - 10 * MIN, category="other_department")
@@ -382,13 +438,17 @@ def test_mall_results_by_17_next_opening_day(flow, dispatched, due):
 def test_mall_manual_escalation_unsatisfied_loop_and_major_report(flow):
     f = flow("shopping_mall")
     cid = mall_start(f, at("2025-10-14 11:00"), category="tenant", severity="major")
-    f.refused(cid, "pass_to_department", "cs_centre", at("2025-10-14 11:05"),
-              re.escape("its condition \"category == 'other_department'\" is false"))
+    f.refused(
+        cid,
+        "pass_to_department",
+        "cs_centre",
+        at("2025-10-14 11:05"),
+        re.escape("its condition \"category == 'other_department'\" is false"),
+    )
     f.act(cid, "pass_to_floor", "cs_centre", at("2025-10-14 11:05"))
     f.act(cid, "escalate_to_ops_manager", "floor_supervisor", at("2025-10-14 11:30"))
     assert f.case(cid).owner_role == "ops_manager"
-    f.refused(cid, "escalate_to_store_manager", "floor_supervisor", at("2025-10-14 11:40"),
-              needs_roles("ops_manager"))
+    f.refused(cid, "escalate_to_store_manager", "floor_supervisor", at("2025-10-14 11:40"), needs_roles("ops_manager"))
     f.act(cid, "escalate_to_store_manager", "ops_manager", at("2025-10-14 12:00"))
     assert (f.case(cid).state, f.case(cid).owner_role) == ("store_manager_handling", "store_manager")
     f.act(cid, "submit_result", "store_manager", at("2025-10-14 14:00"), result="商户退货")
@@ -407,8 +467,13 @@ def test_mall_manual_escalation_unsatisfied_loop_and_major_report(flow):
     f.act(cid, "submit_result", "floor_supervisor", at("2025-10-14 16:30"), result="按方案赔偿")
     f.act(cid, "ops_manager_signs", "ops_manager", at("2025-10-14 16:40"))
     f.act(cid, "gm_reviews", "store_gm", at("2025-10-14 16:50"))
-    f.refused(cid, "customer_satisfied", "cs_centre", at("2025-10-14 17:10"),
-              re.escape("its condition \"severity != 'major'\" is false"))
+    f.refused(
+        cid,
+        "customer_satisfied",
+        "cs_centre",
+        at("2025-10-14 17:10"),
+        re.escape("its condition \"severity != 'major'\" is false"),
+    )
     f.act(cid, "customer_satisfied_major", "cs_centre", at("2025-10-14 17:10"))
     assert (f.case(cid).state, f.case(cid).owner_role) == ("major_report", "group_gm")
     f.act(cid, "group_gm_informed", "group_gm", at("2025-10-15 09:00"))
@@ -420,6 +485,7 @@ def test_mall_manual_escalation_unsatisfied_loop_and_major_report(flow):
 # ---------------------------------------------------------------------------------------------------------
 # 000 C general_affairs_dispatch
 # ---------------------------------------------------------------------------------------------------------
+
 
 def ga_start(f: Flow, when: int) -> str:
     return f.start("general_affairs", when, customer_name="王先生", content="送货延误", phone="13900000000")
@@ -436,8 +502,10 @@ def test_dispatch_pass_on_within_10_minutes(flow):
     assert f.engine.overdue(t0 + 10 * MIN - 1) == []
     # Passed on at the due instant itself ("within 10 minutes" includes the 10th minute): on time.
     f.act(tie, "pass_to_sales_manager", "general_affairs", t0 + 10 * MIN, record_no="TS-002")
-    assert f.briefs(tie)[1:] == [("acted", "pass_to_sales_manager", "with_sales_manager"),
-                                 ("met", "transmit_10m", True)]
+    assert f.briefs(tie)[1:] == [
+        ("acted", "pass_to_sales_manager", "with_sales_manager"),
+        ("met", "transmit_10m", True),
+    ]
     assert f.tick(t0 + 10 * MIN) == [("breached", "transmit_10m", t0 + 10 * MIN, t0 + 10 * MIN)]
     assert [c.id for c in f.engine.overdue(t0 + 10 * MIN)] == [ticked]
 
@@ -446,9 +514,11 @@ def test_dispatch_pass_on_within_10_minutes(flow):
     assert f.spec.content_hash == old_hash
     f.act(ticked, "pass_to_sales_manager", "general_affairs", t0 + 12 * MIN, record_no="TS-003")
     assert f.briefs(on_time, "deadline_met") == [("met", "transmit_10m", True)]
-    assert f.briefs(ticked)[1:] == [("breached", "transmit_10m", t0 + 10 * MIN, t0 + 10 * MIN),
-                                    ("acted", "pass_to_sales_manager", "with_sales_manager"),
-                                    ("met", "transmit_10m", False)]
+    assert f.briefs(ticked)[1:] == [
+        ("breached", "transmit_10m", t0 + 10 * MIN, t0 + 10 * MIN),
+        ("acted", "pass_to_sales_manager", "with_sales_manager"),
+        ("met", "transmit_10m", False),
+    ]
     assert f.engine.overdue(t0 + 1 * HOUR) == []
     assert f.engine.verify() == []
 
@@ -498,7 +568,9 @@ def test_dispatch_progress_every_30_minutes_redispatch_loops_and_same_day_result
         f.act(cid, "assign_regional_head", "sales_manager", t + 15 * MIN)
         assert f.clock(cid, "progress_30m")["due"] == t + 45 * MIN
         t += 40 * MIN
-    assert [b for b in f.briefs(cid, "acted") if b[1] == "redispatch"] == [("acted", "redispatch", "with_sales_manager")] * 2
+    assert [b for b in f.briefs(cid, "acted") if b[1] == "redispatch"] == [
+        ("acted", "redispatch", "with_sales_manager")
+    ] * 2
 
     satisfied = at("2025-10-13 15:00")
     f.act(cid, "customer_satisfied", "general_affairs", satisfied)
@@ -513,11 +585,14 @@ def test_dispatch_progress_every_30_minutes_redispatch_loops_and_same_day_result
     assert f.engine.verify() == []
 
 
-@pytest.mark.parametrize("satisfied, due", [
-    ("2025-10-13 15:00", "2025-10-13 18:00"),  # Monday afternoon: that day's close
-    ("2025-10-13 19:00", "2025-10-14 18:00"),  # after close: the next working day
-    ("2025-09-30 19:00", "2025-10-09 18:00"),  # after close before National Day: first working day after it
-])
+@pytest.mark.parametrize(
+    "satisfied, due",
+    [
+        ("2025-10-13 15:00", "2025-10-13 18:00"),  # Monday afternoon: that day's close
+        ("2025-10-13 19:00", "2025-10-14 18:00"),  # after close: the next working day
+        ("2025-09-30 19:00", "2025-10-09 18:00"),  # after close before National Day: first working day after it
+    ],
+)
 def test_dispatch_same_day_result_report(flow, satisfied, due):
     f = flow("general_affairs_dispatch")
     s = at(satisfied)
@@ -539,16 +614,32 @@ def test_dispatch_same_day_result_report(flow, satisfied, due):
 # 004 service_desk (calendar "office": Mon-Fri 09:00-12:00 and 13:00-18:00, statutory china)
 # ---------------------------------------------------------------------------------------------------------
 
+
 def sd_start(f: Flow, when: int, case_type: str, urgency: str = "normal") -> str:
-    return f.start("receptionist", when, contact_name="赵经理", content="空调不制冷", case_type=case_type,
-                   urgency=urgency, address="A座301")
+    return f.start(
+        "receptionist",
+        when,
+        contact_name="赵经理",
+        content="空调不制冷",
+        case_type=case_type,
+        urgency=urgency,
+        address="A座301",
+    )
 
 
 def test_service_desk_follow_ups_after_dispatch_and_close_only_on_the_signed_work_order(flow):
     f = flow("service_desk")
     cid = sd_start(f, at("2025-10-13 09:50"), "complaint")
-    f.act(cid, "open_complaint", "receptionist", at("2025-10-13 09:55"), needs_case=True,
-          opened_at="2025-10-13 09:55", nature="valid", subject="equipment")
+    f.act(
+        cid,
+        "open_complaint",
+        "receptionist",
+        at("2025-10-13 09:55"),
+        needs_case=True,
+        opened_at="2025-10-13 09:55",
+        nature="valid",
+        subject="equipment",
+    )
     dispatched = at("2025-10-13 10:00")
     f.act(cid, "dispatch", "receptionist", dispatched)
     assert f.clock(cid, "first_follow_up_2h")["due"] == dispatched + 2 * HOUR
@@ -558,12 +649,18 @@ def test_service_desk_follow_ups_after_dispatch_and_close_only_on_the_signed_wor
     # Closing (销项) is only possible on the customer-signed work order. The file encodes "signed" as a state,
     # not a field: the order is back at the desk (work_order_returned, reached by implementer_done or, for
     # repairs, customer_signs), and close_case is taken only from there.
-    f.refused(cid, "close_case", "receptionist", dispatched + 30 * MIN,
-              re.escape("action 'close_case' cannot be taken in 'dispatched' (it applies in work_order_returned)"),
-              close_result="已修好")
+    f.refused(
+        cid,
+        "close_case",
+        "receptionist",
+        dispatched + 30 * MIN,
+        re.escape("action 'close_case' cannot be taken in 'dispatched' (it applies in work_order_returned)"),
+        close_result="已修好",
+    )
 
     assert f.tick(dispatched + 2 * HOUR) == [
-        ("breached", "first_follow_up_2h", dispatched + 2 * HOUR, dispatched + 2 * HOUR)]
+        ("breached", "first_follow_up_2h", dispatched + 2 * HOUR, dispatched + 2 * HOUR)
+    ]
     # Still not handled at the end of the day: the CS supervisor, then (a working day on) the project manager.
     next_eod = at("2025-10-14 18:00")
     assert f.tick(eod) == [
@@ -578,12 +675,18 @@ def test_service_desk_follow_ups_after_dispatch_and_close_only_on_the_signed_wor
 
     returned = at("2025-10-15 10:00")
     f.act(cid, "implementer_done", "implementer", returned)
-    assert f.briefs(cid, "deadline_met")[-2:] == [("met", "first_follow_up_2h", False),
-                                                  ("met", "second_follow_up_eod", False)]
-    f.refused(cid, "close_case", "receptionist", returned + 5 * MIN,
-              re.escape("action 'close_case' needs input(s): close_result"))
-    f.refused(cid, "close_case", "implementer", returned + 5 * MIN, needs_roles("receptionist"),
-              close_result="已修好")
+    assert f.briefs(cid, "deadline_met")[-2:] == [
+        ("met", "first_follow_up_2h", False),
+        ("met", "second_follow_up_eod", False),
+    ]
+    f.refused(
+        cid,
+        "close_case",
+        "receptionist",
+        returned + 5 * MIN,
+        re.escape("action 'close_case' needs input(s): close_result"),
+    )
+    f.refused(cid, "close_case", "implementer", returned + 5 * MIN, needs_roles("receptionist"), close_result="已修好")
     closed = returned + 10 * MIN
     f.act(cid, "close_case", "receptionist", closed, close_result="已修好，业户签名")
     assert f.case(cid).state == "case_closed"
@@ -594,16 +697,27 @@ def test_service_desk_follow_ups_after_dispatch_and_close_only_on_the_signed_wor
     assert f.engine.verify() == []
 
 
-@pytest.mark.parametrize("dispatched, eod", [
-    ("2025-10-13 17:00", "2025-10-13 18:00"),
-    ("2025-10-13 18:30", "2025-10-14 18:00"),  # after close: the next working day's close
-    ("2025-09-30 18:30", "2025-10-09 18:00"),  # National Day in between
-])
+@pytest.mark.parametrize(
+    "dispatched, eod",
+    [
+        ("2025-10-13 17:00", "2025-10-13 18:00"),
+        ("2025-10-13 18:30", "2025-10-14 18:00"),  # after close: the next working day's close
+        ("2025-09-30 18:30", "2025-10-09 18:00"),  # National Day in between
+    ],
+)
 def test_service_desk_second_follow_up_before_the_end_of_the_working_day(flow, dispatched, eod):
     f = flow("service_desk")
     cid = sd_start(f, at(dispatched) - 10 * MIN, "complaint")
-    f.act(cid, "open_complaint", "receptionist", at(dispatched) - 5 * MIN, needs_case=True, nature="valid",
-          subject="service_quality", opened_at=dispatched)
+    f.act(
+        cid,
+        "open_complaint",
+        "receptionist",
+        at(dispatched) - 5 * MIN,
+        needs_case=True,
+        nature="valid",
+        subject="service_quality",
+        opened_at=dispatched,
+    )
     f.act(cid, "dispatch", "receptionist", at(dispatched))
     assert f.clock(cid, "first_follow_up_2h")["due"] == at(dispatched) + 2 * HOUR  # wall clock
     assert f.clock(cid, "second_follow_up_eod")["due"] == at(eod)
@@ -641,8 +755,14 @@ def test_service_desk_repair_minute_clocks(flow):
     f.act(cid, "callback_ok", "receptionist", t0 + 1 * DAY)
     assert f.case(cid).state == "archived"
     assert {b[1]: b[2] for b in f.briefs(cid, "deadline_met")} == {
-        "work_order_3m": True, "notify_engineering_2m": False, "onsite_10m": False, "first_follow_up_2h": True,
-        "second_follow_up_eod": True, "callback_2d": True, "callback_1w": True}
+        "work_order_3m": True,
+        "notify_engineering_2m": False,
+        "onsite_10m": False,
+        "first_follow_up_2h": True,
+        "second_follow_up_eod": True,
+        "callback_2d": True,
+        "callback_1w": True,
+    }
 
     # A repair left unwritten: the 3-minute work order breaches at exactly start + 3m.
     f.reload(load_process=True)
@@ -673,9 +793,14 @@ def test_service_desk_fee_approval_pause_pushes_follow_ups_by_the_time_paused(fl
 
     f.reload()
     resumed = at("2025-10-14 10:30")
-    f.refused(cid, "fee_accepted_now", "engineering_supervisor", resumed,
-              re.escape("its condition 'fee_accepted == true and appointment_at == null' is false"),
-              fee_accepted=False)
+    f.refused(
+        cid,
+        "fee_accepted_now",
+        "engineering_supervisor",
+        resumed,
+        re.escape("its condition 'fee_accepted == true and appointment_at == null' is false"),
+        fee_accepted=False,
+    )
     f.act(cid, "fee_accepted_now", "engineering_supervisor", resumed, fee_accepted=True)
     # 2h wall clock: 1h30 were left at 10:30, so 12:00 the next day. End of day: 6h30 of working time were
     # left (10:30-12:00, 13:00-18:00), counted on from Tue 10:30: Tue 18:00.
@@ -686,7 +811,8 @@ def test_service_desk_fee_approval_pause_pushes_follow_ups_by_the_time_paused(fl
     f.act(cid, "arrive", "technician", resumed + 8 * MIN)
     f.ticks_nothing(at("2025-10-14 12:00") - 1, cid)
     assert f.tick(at("2025-10-14 12:00")) == [
-        ("breached", "first_follow_up_2h", at("2025-10-14 12:00"), at("2025-10-14 12:00"))]
+        ("breached", "first_follow_up_2h", at("2025-10-14 12:00"), at("2025-10-14 12:00"))
+    ]
     assert f.engine.verify() == []
 
 
@@ -712,8 +838,16 @@ def test_service_desk_fee_refused_after_a_pause_meets_the_follow_ups_on_time(flo
 def test_service_desk_unsolvable_weekly_monday_review_rolls_past_national_day(flow):
     f = flow("service_desk")
     cid = sd_start(f, at("2025-09-30 09:00"), "complaint")
-    f.act(cid, "open_complaint", "receptionist", at("2025-09-30 09:05"), needs_case=True, nature="valid",
-          subject="equipment", opened_at="2025-09-30 09:05")
+    f.act(
+        cid,
+        "open_complaint",
+        "receptionist",
+        at("2025-09-30 09:05"),
+        needs_case=True,
+        nature="valid",
+        subject="equipment",
+        opened_at="2025-09-30 09:05",
+    )
     f.act(cid, "dispatch", "receptionist", at("2025-09-30 09:10"))
     f.act(cid, "cannot_handle", "implementer", at("2025-09-30 10:00"))
     # Monday 10-06 is a holiday: the review rolls to the next working day, Thu 10-09 09:00.
@@ -732,6 +866,7 @@ def test_service_desk_unsolvable_weekly_monday_review_rolls_past_national_day(fl
 # 001 furniture_mall
 # ---------------------------------------------------------------------------------------------------------
 
+
 def fm_start(f: Flow, when: int) -> str:
     return f.start("service_centre", when, customer_name="刘女士", content="沙发开裂", phone="13700000000")
 
@@ -747,15 +882,33 @@ def test_furniture_unresolved_after_3_days_goes_to_senior_management(flow):
     # The file gives each level the same 3 days (the source gives none).
     assert f.tick(three_days) == [
         ("breached", "three_days", three_days, three_days),
-        ("escalated", "three_days", "level_by_level", 1, 2, "mall_senior_mgmt", "notify",
-         at("2025-10-19 11:00"), three_days),
+        (
+            "escalated",
+            "three_days",
+            "level_by_level",
+            1,
+            2,
+            "mall_senior_mgmt",
+            "notify",
+            at("2025-10-19 11:00"),
+            three_days,
+        ),
     ]
     f.reload()
     f.act(cid, "cannot_agree", "service_centre", three_days + 1 * HOUR)
     assert (f.case(cid).state, f.case(cid).owner_role) == ("senior_handling", "mall_senior_mgmt")
     assert f.tick(at("2025-10-19 11:00")) == [
-        ("escalated", "three_days", "level_by_level", 2, 2, "company_senior_mgmt", "notify", None,
-         at("2025-10-19 11:00")),
+        (
+            "escalated",
+            "three_days",
+            "level_by_level",
+            2,
+            2,
+            "company_senior_mgmt",
+            "notify",
+            None,
+            at("2025-10-19 11:00"),
+        ),
     ]
     f.act(cid, "escalate_level", "mall_senior_mgmt", at("2025-10-19 12:00"))
     f.act(cid, "resolve", "company_senior_mgmt", at("2025-10-20 12:00"))
@@ -771,8 +924,14 @@ def test_furniture_injury_checklist_and_treatment_pauses_the_3_day_clock(flow):
 
     t0 = at("2025-10-13 11:00")
     cid = fm_start(f, t0)
-    f.refused(cid, "escort_to_hospital", "duty_manager", t0 + 1 * MIN,
-              re.escape("cannot be taken in 'received'"), escort_and_advance=True)
+    f.refused(
+        cid,
+        "escort_to_hospital",
+        "duty_manager",
+        t0 + 1 * MIN,
+        re.escape("cannot be taken in 'received'"),
+        escort_and_advance=True,
+    )
     f.act(cid, "report_injury", "service_centre", t0 + 5 * MIN, injury=True, serious_injury=True, dispute=False)
     assert (f.case(cid).state, f.case(cid).owner_role) == ("injury_response", "duty_manager")
     due = t0 + 3 * DAY
@@ -800,13 +959,23 @@ def test_furniture_injury_checklist_and_treatment_pauses_the_3_day_clock(flow):
 # 000 A building_materials_after_sales
 # ---------------------------------------------------------------------------------------------------------
 
+
 def bm_start(f: Flow, when: int) -> str:
     return f.start("customer_mgmt", when, customer_name="周先生", phone="13600000000")
 
 
 def bm_record(f: Flow, cid: str, when: int) -> None:
-    f.act(cid, "record_complaint", "sales_staff", when, product="防水涂料", quantity=20, specification="20kg/桶",
-          area_applied=150, phenomena="起泡脱落")
+    f.act(
+        cid,
+        "record_complaint",
+        "sales_staff",
+        when,
+        product="防水涂料",
+        quantity=20,
+        specification="20kg/桶",
+        area_applied=150,
+        phenomena="起泡脱落",
+    )
 
 
 def test_building_materials_parallel_onsite_and_remedy_join_before_close(flow):
@@ -822,8 +991,9 @@ def test_building_materials_parallel_onsite_and_remedy_join_before_close(flow):
     assert case.branches == {"onsite": "onsite_planning", "remedy": "remedy_talks"}
     assert f.briefs(cid, "deadline_met") == [("met", "react_24h", True)]
 
-    text = f.refused(cid, "close_and_archive", "after_sales_supervisor", t0 + 2 * HOUR + 5 * MIN,
-                     r"waiting for branch\(es\)")
+    text = f.refused(
+        cid, "close_and_archive", "after_sales_supervisor", t0 + 2 * HOUR + 5 * MIN, r"waiting for branch\(es\)"
+    )
     assert "onsite" in text and "remedy" in text
     # Side by side: a step in each branch, in either order.
     f.act(cid, "agree_remedy", "after_sales_supervisor", t0 + 3 * HOUR)
@@ -831,8 +1001,9 @@ def test_building_materials_parallel_onsite_and_remedy_join_before_close(flow):
     assert f.case(cid).branches == {"onsite": "onsite_visit", "remedy": "notify_agent"}
     assert f.case(cid).state == "handling"
     f.act(cid, "finish_onsite", "after_sales", t0 + 6 * HOUR)
-    text = f.refused(cid, "close_and_archive", "after_sales_supervisor", t0 + 6 * HOUR,
-                     r"waiting for branch\(es\) remedy to finish")
+    text = f.refused(
+        cid, "close_and_archive", "after_sales_supervisor", t0 + 6 * HOUR, r"waiting for branch\(es\) remedy to finish"
+    )
     assert "onsite," not in text
     supervisor = f.actor("after_sales_supervisor")
     assert "close_and_archive" not in [a.id for a in f.engine.available_actions(cid, supervisor)]
@@ -878,12 +1049,12 @@ def test_building_materials_president_approval_lifts_the_48h_and_sample_result_s
     f.act(cid, "react", "after_sales", t0 + 1 * HOUR, analysis="cause_unknown")
     f.act(cid, "send_sample_inspection", "after_sales", at("2025-10-13 14:00"))
     assert f.clock(cid, "sample_result_same_day")["due"] == at("2025-10-13 18:00")
-    f.act(cid, "refer_to_president", "after_sales_supervisor", at("2025-10-13 15:00"),
-          needs_president_approval=True)
+    f.act(cid, "refer_to_president", "after_sales_supervisor", at("2025-10-13 15:00"), needs_president_approval=True)
     # "除需通过总裁批准外": the file ends the 48h clock on entering president_approval.
     assert "close_48h" not in f.case(cid).clocks
     assert f.tick(at("2025-10-13 18:00")) == [
-        ("breached", "sample_result_same_day", at("2025-10-13 18:00"), at("2025-10-13 18:00"))]
+        ("breached", "sample_result_same_day", at("2025-10-13 18:00"), at("2025-10-13 18:00"))
+    ]
     f.reload()
     f.ticks_nothing(t0 + 60 * HOUR, cid)
     f.act(cid, "report_inspection", "engineering_dept", t0 + 60 * HOUR)
@@ -900,6 +1071,7 @@ def test_building_materials_president_approval_lifts_the_48h_and_sample_result_s
 # 000 G property_developer
 # ---------------------------------------------------------------------------------------------------------
 
+
 def pd_to_appraisal(f: Flow, t0: int) -> str:
     cid = f.start("property_branch", t0, customer_name="黄女士", content="外墙渗水")
     f.act(cid, "record_and_classify", "property_branch", t0 + 10 * MIN, severity="general", content="外墙渗水")
@@ -912,18 +1084,28 @@ def pd_to_appraisal(f: Flow, t0: int) -> str:
     return cid
 
 
-@pytest.mark.parametrize("amount, takes, lands, refused, condition", [
-    (2999, "amount_below_review", "awaiting_acceptance", "amount_needs_review", "compensation_amount >= 3000"),
-    (3000, "amount_needs_review", "settlement_review", "amount_below_review", "compensation_amount < 3000"),
-    (3001, "amount_needs_review", "settlement_review", "amount_below_review", "compensation_amount < 3000"),
-])
+@pytest.mark.parametrize(
+    "amount, takes, lands, refused, condition",
+    [
+        (2999, "amount_below_review", "awaiting_acceptance", "amount_needs_review", "compensation_amount >= 3000"),
+        (3000, "amount_needs_review", "settlement_review", "amount_below_review", "compensation_amount < 3000"),
+        (3001, "amount_needs_review", "settlement_review", "amount_below_review", "compensation_amount < 3000"),
+    ],
+)
 def test_developer_compensation_review_from_3000_yuan(flow, amount, takes, lands, refused, condition):
     f = flow("property_developer")
     t0 = at("2025-10-13 09:00")
     cid = pd_to_appraisal(f, t0)
     t = t0 + 2 * DAY
-    message = f.refused(cid, refused, "project_mgmt", t, re.escape(f"its condition {condition!r} is false"),
-                        compensation_amount=amount, third_party_appraisal=False)
+    message = f.refused(
+        cid,
+        refused,
+        "project_mgmt",
+        t,
+        re.escape(f"its condition {condition!r} is false"),
+        compensation_amount=amount,
+        third_party_appraisal=False,
+    )
     assert refused in message
     assert "compensation_amount" not in f.case(cid).data
     # Before the amount is on the case, both guards read an input not given yet: both actions are offered,
@@ -956,8 +1138,13 @@ def test_developer_unresolved_within_a_month_reports_to_the_leader(flow):
     classified = t0 + 5 * MIN
     f.act(cid, "record_and_classify", "sales_branch", classified, severity="important", content="交房延误")
     f.act(cid, "report_to_leader", "sales_branch", classified + 5 * MIN)
-    f.refused(cid, "hand_over_after_review", "property_branch", classified + 6 * MIN,
-              needs_roles("supervisor", "company_leader"))
+    f.refused(
+        cid,
+        "hand_over_after_review",
+        "property_branch",
+        classified + 6 * MIN,
+        needs_roles("supervisor", "company_leader"),
+    )
     # 一个月: the file uses 30 calendar days.
     due = at("2025-11-12 09:05")
     assert due == classified + 30 * DAY
@@ -974,18 +1161,48 @@ def test_developer_unresolved_within_a_month_reports_to_the_leader(flow):
 # Processes without clocks in the source: a happy path to a final state and a wrong-role refusal each.
 # ---------------------------------------------------------------------------------------------------------
 
+
 def test_taobao_operations_happy_path_with_renegotiation(flow):
     f = flow("taobao_operations")
     t0 = at("2025-10-13 09:00")
-    data = dict(complaint_no="TB-20251013-01", complaint_date="2025-10-13 08:55", customer_name="吴女士",
-                contact="wangwang:wu", content="收到的商品破损")
+    data = dict(
+        complaint_no="TB-20251013-01",
+        complaint_date="2025-10-13 08:55",
+        customer_name="吴女士",
+        contact="wangwang:wu",
+        content="收到的商品破损",
+    )
     cid = f.start("receiver", t0, **data)
-    f.refused(cid, "record", "handler", t0 + 1 * MIN, needs_roles("receiver"),
-              customer_name="吴女士", contact="wangwang:wu", complaint_date="2025-10-13 08:55", content="破损")
-    f.act(cid, "record", "receiver", t0 + 2 * MIN, customer_name="吴女士", contact="wangwang:wu",
-          complaint_date="2025-10-13 08:55", content="收到的商品破损")
-    f.act(cid, "classify_and_assign", "receiver", t0 + 5 * MIN, category="logistics", priority="important",
-          handler_name="小张")
+    f.refused(
+        cid,
+        "record",
+        "handler",
+        t0 + 1 * MIN,
+        needs_roles("receiver"),
+        customer_name="吴女士",
+        contact="wangwang:wu",
+        complaint_date="2025-10-13 08:55",
+        content="破损",
+    )
+    f.act(
+        cid,
+        "record",
+        "receiver",
+        t0 + 2 * MIN,
+        customer_name="吴女士",
+        contact="wangwang:wu",
+        complaint_date="2025-10-13 08:55",
+        content="收到的商品破损",
+    )
+    f.act(
+        cid,
+        "classify_and_assign",
+        "receiver",
+        t0 + 5 * MIN,
+        category="logistics",
+        priority="important",
+        handler_name="小张",
+    )
     f.act(cid, "analyse", "handler", t0 + 1 * HOUR, root_cause="快递包装不足")
     f.act(cid, "make_plan", "handler", t0 + 2 * HOUR, solution="补发新品", time_limit="2025-10-15 18:00")
     f.act(cid, "contact_customer", "handler", t0 + 3 * HOUR, expected_resolution="2025-10-15 12:00")
@@ -994,8 +1211,14 @@ def test_taobao_operations_happy_path_with_renegotiation(flow):
     f.act(cid, "log_follow_up", "handler", t0 + 1 * DAY + 2 * HOUR)
     f.act(cid, "solve", "related_dept", t0 + 2 * DAY, result="已补发", handled_date="2025-10-15 09:00")
     f.act(cid, "give_feedback", "handler", t0 + 2 * DAY + HOUR)
-    f.refused(cid, "confirm_satisfied", "handler", t0 + 3 * DAY,
-              re.escape("its condition 'customer_satisfied == true' is false"), customer_satisfied=False)
+    f.refused(
+        cid,
+        "confirm_satisfied",
+        "handler",
+        t0 + 3 * DAY,
+        re.escape("its condition 'customer_satisfied == true' is false"),
+        customer_satisfied=False,
+    )
     f.act(cid, "renegotiate", "handler", t0 + 3 * DAY, customer_satisfied=False)
     assert f.case(cid).state == "planning"
     f.act(cid, "make_plan", "handler", t0 + 3 * DAY + HOUR, solution="补发并补偿优惠券", time_limit="2025-10-17 18:00")
@@ -1014,8 +1237,18 @@ def test_equipment_after_sales_happy_path_with_parallel_preparation(flow):
     f = flow("equipment_after_sales")
     t0 = at("2025-10-13 09:00")
     cid = f.start("sales", t0, customer_name="某机械厂", defect="主轴异响（附照片）")
-    f.act(cid, "confirm_details", "sales", t0 + 1 * HOUR, defect="主轴异响（附照片）", location="车间2", quantity=1,
-          ship_date="2025-08-01 10:00", return_or_exchange=False, onsite_service=True)
+    f.act(
+        cid,
+        "confirm_details",
+        "sales",
+        t0 + 1 * HOUR,
+        defect="主轴异响（附照片）",
+        location="车间2",
+        quantity=1,
+        ship_date="2025-08-01 10:00",
+        return_or_exchange=False,
+        onsite_service=True,
+    )
     f.act(cid, "request_onsite_service", "sales", t0 + 2 * HOUR)
     f.refused(cid, "send_plan", "sales", t0 + 3 * HOUR, needs_roles("engineering_dept"))
     f.act(cid, "send_plan", "engineering_dept", t0 + 3 * HOUR)
@@ -1026,7 +1259,14 @@ def test_equipment_after_sales_happy_path_with_parallel_preparation(flow):
     f.refused(cid, "go_service", "after_sales_lead", t0 + 5 * HOUR, r"waiting for branch\(es\) lead_prep")
     f.act(cid, "lead_prepared", "after_sales_lead", t0 + 1 * DAY, lead_found_solution=True)
     f.act(cid, "go_service", "after_sales_lead", t0 + 1 * DAY + HOUR)
-    f.act(cid, "service_done", "after_sales_lead", t0 + 2 * DAY, root_cause="轴承润滑不足", corrective_action="改进装配工艺")
+    f.act(
+        cid,
+        "service_done",
+        "after_sales_lead",
+        t0 + 2 * DAY,
+        root_cause="轴承润滑不足",
+        corrective_action="改进装配工艺",
+    )
     f.act(cid, "verify_and_archive", "production_qc", t0 + 3 * DAY)
     assert f.case(cid).state == "archived"
     assert f.engine.verify() == []
@@ -1036,8 +1276,16 @@ def test_eight_step_happy_path_with_leader_sending_the_remedy_back(flow):
     f = flow("eight_step")
     t0 = at("2025-10-13 09:00")
     cid = f.start("clerk", t0, complainant="郑先生", record_no="NO-186-01")
-    f.act(cid, "record", "clerk", t0 + 5 * MIN, complainant="郑先生", complained_at="2025-10-13 08:50",
-          target="客房空调", demand="换房")
+    f.act(
+        cid,
+        "record",
+        "clerk",
+        t0 + 5 * MIN,
+        complainant="郑先生",
+        complained_at="2025-10-13 08:50",
+        target="客房空调",
+        demand="换房",
+    )
     f.act(cid, "judge_valid", "clerk", t0 + 10 * MIN, complaint_valid=True)
     f.act(cid, "to_quality", "clerk", t0 + 15 * MIN, problem_type="quality")
     assert f.case(cid).owner_role == "quality_dept"
@@ -1091,8 +1339,7 @@ def test_renovation_approval_happy_path_half_working_day_clocks(flow):
     f = flow("renovation_approval")
     t0 = at("2025-10-13 09:30")
     cid = f.start("cs_dept", t0, applicant_name="何先生", notice_days=10, address="B座1502")
-    f.refused(cid, "return_late_application", "cs_dept", t0, re.escape("'notice_days < 7' is false"),
-              notice_days=10)
+    f.refused(cid, "return_late_application", "cs_dept", t0, re.escape("'notice_days < 7' is false"), notice_days=10)
     accepted = at("2025-10-13 10:00")
     f.act(cid, "accept_application", "cs_dept", accepted, notice_days=10, is_tenant=False)
     # Half a working day = 4 working hours on 09:00-12:00 + 13:00-18:00: 10:00-12:00 and 13:00-15:00.
@@ -1101,7 +1348,8 @@ def test_renovation_approval_happy_path_half_working_day_clocks(flow):
     f.act(cid, "agree", "cs_supervisor", at("2025-10-13 16:00"), design_ok=True)
     # Breached at 15:00: the action at 16:00 records the breach first, at its due.
     assert f.briefs(cid, "deadline_breached") == [
-        ("breached", "review_half_day", at("2025-10-13 15:00"), at("2025-10-13 15:00"))]
+        ("breached", "review_half_day", at("2025-10-13 15:00"), at("2025-10-13 15:00"))
+    ]
     # 16:00-18:00 and 09:00-11:00 the next day.
     assert f.clock(cid, "approval_half_day")["due"] == at("2025-10-14 11:00")
     f.reload()
@@ -1113,6 +1361,9 @@ def test_renovation_approval_happy_path_half_working_day_clocks(flow):
     f.act(cid, "refund_deposit", "cashier", at("2025-11-20 17:00"), lost_passes=0)
     assert f.case(cid).state == "closed"
     assert f.briefs(cid, "deadline_met") == [
-        ("met", "review_half_day", False), ("met", "approval_half_day", True),
-        ("met", "acceptance_same_day", True), ("met", "clear_site_same_day", True)]
+        ("met", "review_half_day", False),
+        ("met", "approval_half_day", True),
+        ("met", "acceptance_same_day", True),
+        ("met", "clear_site_same_day", True),
+    ]
     assert f.engine.verify() == []

@@ -4,6 +4,7 @@ The schema must be a valid Draft 2020-12 schema, describe every key bilingually 
 then English), accept every construct of docs/language.md and nothing else, and point its errors
 at the offending key.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -42,19 +43,28 @@ class Yaml12Loader(yaml.SafeLoader):
 
 
 Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers
-            if tag not in {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-                           "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag
+        not in {
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+            "tag:yaml.org,2002:timestamp",
+        }
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^-?(?:0|[1-9][0-9]*)$"), list("-0123456789"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^-?(?:0|[1-9][0-9]*)$"), list("-0123456789"))
 Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"),
-    list("-0123456789."))
+    list("-0123456789."),
+)
 
 
 def load12(text: str):
@@ -213,13 +223,30 @@ def test_schema_is_valid_draft_2020_12():
 
 def test_schema_header():
     assert SCHEMA["$id"] == (
-        "https://raw.githubusercontent.com/complaintflow/complaintflow/main/schemas/process.schema.json")
+        "https://raw.githubusercontent.com/complaintflow/complaintflow/main/schemas/process.schema.json"
+    )
     assert SCHEMA["title"] and CJK.search(SCHEMA["title"]) and ENGLISH_WORD.search(SCHEMA["title"])
     assert SCHEMA["type"] == "object"
     assert SCHEMA["required"] == ["process", "version", "title", "states", "actions"]
-    for name in ("title", "identifier", "duration", "clock_time", "span", "iso_date", "weekday",
-                 "schedule", "source", "calendar", "role", "field", "state", "action", "deadline",
-                 "escalation", "escalation_step"):
+    for name in (
+        "title",
+        "identifier",
+        "duration",
+        "clock_time",
+        "span",
+        "iso_date",
+        "weekday",
+        "schedule",
+        "source",
+        "calendar",
+        "role",
+        "field",
+        "state",
+        "action",
+        "deadline",
+        "escalation",
+        "escalation_step",
+    ):
         assert name in SCHEMA["$defs"], name
 
 
@@ -255,10 +282,16 @@ DESCRIBED_NODES = [(p, s) for p, s, needs in ALL_NODES if needs]
 def test_walk_reaches_the_whole_schema():
     paths = {p for p, _ in DESCRIBED_NODES}
     assert len(DESCRIBED_NODES) > 100
-    for p in ("#/properties/deadlines/additionalProperties", "#/$defs/deadline/properties/within",
-              "#/$defs/deadline/properties/by/anyOf/1", "#/$defs/calendar/properties/hours/items",
-              "#/$defs/escalation/properties/steps/items", "#/$defs/title/properties/zh",
-              "#/$defs/field/then/properties/values", "#/$defs/deadline/oneOf/2"):
+    for p in (
+        "#/properties/deadlines/additionalProperties",
+        "#/$defs/deadline/properties/within",
+        "#/$defs/deadline/properties/by/anyOf/1",
+        "#/$defs/calendar/properties/hours/items",
+        "#/$defs/escalation/properties/steps/items",
+        "#/$defs/title/properties/zh",
+        "#/$defs/field/then/properties/values",
+        "#/$defs/deadline/oneOf/2",
+    ):
         assert p in paths, p
 
 
@@ -312,12 +345,12 @@ def _fill_snippet(value):
 
 
 def _def_validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": SCHEMA["$defs"]},
-                                format_checker=FormatChecker())
+    return Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": SCHEMA["$defs"]}, format_checker=FormatChecker())
 
 
-@pytest.mark.parametrize("name", ["state", "action", "deadline", "calendar", "escalation_step",
-                                  "field", "escalation", "role", "title"])
+@pytest.mark.parametrize(
+    "name", ["state", "action", "deadline", "calendar", "escalation_step", "field", "escalation", "role", "title"]
+)
 def test_default_snippets_are_valid(name):
     snippets = SCHEMA["$defs"][name]["defaultSnippets"]
     assert snippets
@@ -350,8 +383,13 @@ def _keys(node, out: set) -> set:
     return out
 
 
-BASE = {"process": "p", "version": 1, "title": {"zh": "流程"},
-        "states": {"s": {"title": {"zh": "状态"}, "initial": True}}, "actions": {}}
+BASE = {
+    "process": "p",
+    "version": 1,
+    "title": {"zh": "流程"},
+    "states": {"s": {"title": {"zh": "状态"}, "initial": True}},
+    "actions": {},
+}
 
 
 def test_every_language_md_example_validates():
@@ -368,13 +406,16 @@ def test_schema_keys_are_the_documented_keys():
     for block in _doc_blocks():
         _keys(block, documented)
     in_schema = set()
-    for path, node, _ in ALL_NODES:
+    for _path, node, _ in ALL_NODES:
         if isinstance(node, dict) and "additionalProperties" in node and "properties" in node:
             in_schema |= set(node["properties"])
     # map keys in the examples are ids (office, front_desk, received, ...), not language keys
-    ids = {k for block in _doc_blocks() for section in ("calendars", "roles", "fields", "states",
-                                                        "actions", "deadlines", "escalations")
-           for k in (block.get(section) or {})}
+    ids = {
+        k
+        for block in _doc_blocks()
+        for section in ("calendars", "roles", "fields", "states", "actions", "deadlines", "escalations")
+        for k in (block.get(section) or {})
+    }
     assert in_schema == documented - ids
 
 
@@ -409,8 +450,9 @@ def test_schema_matches_spec_dataclasses():
     assert props("state") == _names(spec.State, drop={"id"})
     assert props("action") == _names(spec.Action, drop={"id"}, rename={"sources": "from", "target": "to"})
     # Due(within, by, end_of_day, every): end_of_day is written as `by: end_of_day`
-    assert props("deadline") == _names(spec.Deadline, drop={"id"},
-                                       expand={"due": _names(spec.Due, drop={"end_of_day"})})
+    assert props("deadline") == _names(
+        spec.Deadline, drop={"id"}, expand={"due": _names(spec.Due, drop={"end_of_day"})}
+    )
     assert props("escalation_step") == _names(spec.EscalationStep)
     assert props("escalation") == _names(spec.Escalation, drop={"id"})
     assert set(SCHEMA["properties"]) == _names(spec.Process, drop={"content_hash"}, rename={"id": "process"})
@@ -425,7 +467,7 @@ def test_full_example_is_valid():
     assert describe(errors_of(doc)) == []
     # it really covers the constructs: every key of the language appears
     used = _keys(doc, set())
-    for p, node, _ in ALL_NODES:
+    for _p, node, _ in ALL_NODES:
         if isinstance(node, dict) and node.get("additionalProperties") is False:
             for key in node["properties"]:
                 assert key in used, key
@@ -447,71 +489,185 @@ _DELETE = object()
 
 INVALID = [
     # (id, [(dotted path, new value)], expected [(json path, validator)], message fragment)
-    ("unknown-key", [("states.received.colour", "red")],
-     [("$.states.received", "additionalProperties")], "'colour' was unexpected"),
-    ("unknown-top-level-key", [("owner", "front_desk")],
-     [("$", "additionalProperties")], "'owner' was unexpected"),
-    ("bad-duration", [("deadlines.notify_department.within", "3 minutes")],
-     [("$.deadlines.notify_department.within", "pattern")], "'3 minutes' does not match"),
-    ("zero-duration", [("deadlines.callback.within", "0wd")],
-     [("$.deadlines.callback.within", "pattern")], "'0wd' does not match"),
-    ("unquoted-time-read-as-int", [("deadlines.results_daily.by", 1020)],
-     [("$.deadlines.results_daily.by", "anyOf")], "1020 is not valid under any of the given schemas"),
-    ("bad-identifier-key", [("roles.Front-Desk", {"title": {"zh": "前台"}})],
-     [("$.roles", "pattern")], "'Front-Desk' does not match '^[a-z][a-z0-9_]*$'"),
-    ("bad-identifier-value", [("states.received.owner", "Front-Desk")],
-     [("$.states.received.owner", "pattern")], "'Front-Desk' does not match"),
-    ("missing-zh-title", [("roles.front_desk.title", {"en": "Front desk"})],
-     [("$.roles.front_desk.title", "required")], "'zh' is a required property"),
-    ("within-and-by", [("deadlines.notify_department.by", "17:00")],
-     [("$.deadlines.notify_department", "oneOf")], "is valid under each of"),
-    ("within-and-every", [("deadlines.callback.every", "daily 17:00")],
-     [("$.deadlines.callback", "oneOf")], "is valid under each of"),
-    ("no-due", [("deadlines.callback.within", _DELETE)],
-     [("$.deadlines.callback", "oneOf")], "is not valid under any of the given schemas"),
-    ("reset-by-without-every", [("deadlines.settle.reset_by", ["report_progress"])],
-     [("$.deadlines.settle", "required")], "'every' is a required property"),
-    ("bad-by-word", [("deadlines.same_day_report.by", "end of day")],
-     [("$.deadlines.same_day_report.by", "anyOf")], "'end of day' is not valid"),
-    ("by-24h", [("deadlines.results_daily.by", "24:00")],
-     [("$.deadlines.results_daily.by", "anyOf")], "'24:00' is not valid"),
-    ("bad-weekly", [("deadlines.weekly_meeting.every", "weekly monday 09:00")],
-     [("$.deadlines.weekly_meeting.every", "anyOf")], "'weekly monday 09:00' is not valid"),
-    ("bad-monthly", [("deadlines.monthly_review.every", "monthly 32 09:00")],
-     [("$.deadlines.monthly_review.every", "anyOf")], "'monthly 32 09:00' is not valid"),
-    ("missing-start", [("deadlines.callback.start", _DELETE)],
-     [("$.deadlines.callback", "required")], "'start' is a required property"),
-    ("empty-steps", [("escalations.major_case.steps", [])],
-     [("$.escalations.major_case.steps", "minItems")], "should be non-empty"),
-    ("bad-do", [("escalations.major_case.steps.0.do", "email")],
-     [("$.escalations.major_case.steps[0].do", "enum")], "'email' is not one of ['notify', 'reassign']"),
-    ("step-without-role", [("escalations.major_case.steps.2.role", _DELETE)],
-     [("$.escalations.major_case.steps[2]", "required")], "'role' is a required property"),
-    ("action-without-roles", [("actions.close.roles", _DELETE)],
-     [("$.actions.close", "required")], "'roles' is a required property"),
-    ("action-from-empty-list", [("actions.close.from", [])],
-     [("$.actions.close.from", "oneOf")], "is not valid under any of the given schemas"),
-    ("state-without-title", [("states.completed", {"final": True})],
-     [("$.states.completed", "required")], "'title' is a required property"),
-    ("yes-is-not-a-boolean", [("states.waiting_customer.pause", "yes")],
-     [("$.states.waiting_customer.pause", "type")], "'yes' is not of type 'boolean'"),
-    ("bad-field-type", [("fields.phone.type", "text")],
-     [("$.fields.phone.type", "enum")], "'text' is not one of"),
-    ("enum-without-values", [("fields.severity.values", _DELETE)],
-     [("$.fields.severity", "required")], "'values' is a required property"),
-    ("weekday-long-name", [("calendars.office.weekdays", ["monday"])],
-     [("$.calendars.office.weekdays[0]", "enum")], "'monday' is not one of"),
-    ("bad-span", [("calendars.office.hours", ["9:00-18:00"])],
-     [("$.calendars.office.hours[0]", "pattern")], "'9:00-18:00' does not match"),
-    ("bad-statutory", [("calendars.office.statutory", "cn")],
-     [("$.calendars.office.statutory", "enum")], "'cn' is not one of ['china', 'none']"),
-    ("bad-unpublished-year", [("calendars.office.unpublished_year", "guess")],
-     [("$.calendars.office.unpublished_year", "enum")], "'guess' is not one of ['refuse', 'weekly']"),
+    (
+        "unknown-key",
+        [("states.received.colour", "red")],
+        [("$.states.received", "additionalProperties")],
+        "'colour' was unexpected",
+    ),
+    ("unknown-top-level-key", [("owner", "front_desk")], [("$", "additionalProperties")], "'owner' was unexpected"),
+    (
+        "bad-duration",
+        [("deadlines.notify_department.within", "3 minutes")],
+        [("$.deadlines.notify_department.within", "pattern")],
+        "'3 minutes' does not match",
+    ),
+    (
+        "zero-duration",
+        [("deadlines.callback.within", "0wd")],
+        [("$.deadlines.callback.within", "pattern")],
+        "'0wd' does not match",
+    ),
+    (
+        "unquoted-time-read-as-int",
+        [("deadlines.results_daily.by", 1020)],
+        [("$.deadlines.results_daily.by", "anyOf")],
+        "1020 is not valid under any of the given schemas",
+    ),
+    (
+        "bad-identifier-key",
+        [("roles.Front-Desk", {"title": {"zh": "前台"}})],
+        [("$.roles", "pattern")],
+        "'Front-Desk' does not match '^[a-z][a-z0-9_]*$'",
+    ),
+    (
+        "bad-identifier-value",
+        [("states.received.owner", "Front-Desk")],
+        [("$.states.received.owner", "pattern")],
+        "'Front-Desk' does not match",
+    ),
+    (
+        "missing-zh-title",
+        [("roles.front_desk.title", {"en": "Front desk"})],
+        [("$.roles.front_desk.title", "required")],
+        "'zh' is a required property",
+    ),
+    (
+        "within-and-by",
+        [("deadlines.notify_department.by", "17:00")],
+        [("$.deadlines.notify_department", "oneOf")],
+        "is valid under each of",
+    ),
+    (
+        "within-and-every",
+        [("deadlines.callback.every", "daily 17:00")],
+        [("$.deadlines.callback", "oneOf")],
+        "is valid under each of",
+    ),
+    (
+        "no-due",
+        [("deadlines.callback.within", _DELETE)],
+        [("$.deadlines.callback", "oneOf")],
+        "is not valid under any of the given schemas",
+    ),
+    (
+        "reset-by-without-every",
+        [("deadlines.settle.reset_by", ["report_progress"])],
+        [("$.deadlines.settle", "required")],
+        "'every' is a required property",
+    ),
+    (
+        "bad-by-word",
+        [("deadlines.same_day_report.by", "end of day")],
+        [("$.deadlines.same_day_report.by", "anyOf")],
+        "'end of day' is not valid",
+    ),
+    (
+        "by-24h",
+        [("deadlines.results_daily.by", "24:00")],
+        [("$.deadlines.results_daily.by", "anyOf")],
+        "'24:00' is not valid",
+    ),
+    (
+        "bad-weekly",
+        [("deadlines.weekly_meeting.every", "weekly monday 09:00")],
+        [("$.deadlines.weekly_meeting.every", "anyOf")],
+        "'weekly monday 09:00' is not valid",
+    ),
+    (
+        "bad-monthly",
+        [("deadlines.monthly_review.every", "monthly 32 09:00")],
+        [("$.deadlines.monthly_review.every", "anyOf")],
+        "'monthly 32 09:00' is not valid",
+    ),
+    (
+        "missing-start",
+        [("deadlines.callback.start", _DELETE)],
+        [("$.deadlines.callback", "required")],
+        "'start' is a required property",
+    ),
+    (
+        "empty-steps",
+        [("escalations.major_case.steps", [])],
+        [("$.escalations.major_case.steps", "minItems")],
+        "should be non-empty",
+    ),
+    (
+        "bad-do",
+        [("escalations.major_case.steps.0.do", "email")],
+        [("$.escalations.major_case.steps[0].do", "enum")],
+        "'email' is not one of ['notify', 'reassign']",
+    ),
+    (
+        "step-without-role",
+        [("escalations.major_case.steps.2.role", _DELETE)],
+        [("$.escalations.major_case.steps[2]", "required")],
+        "'role' is a required property",
+    ),
+    (
+        "action-without-roles",
+        [("actions.close.roles", _DELETE)],
+        [("$.actions.close", "required")],
+        "'roles' is a required property",
+    ),
+    (
+        "action-from-empty-list",
+        [("actions.close.from", [])],
+        [("$.actions.close.from", "oneOf")],
+        "is not valid under any of the given schemas",
+    ),
+    (
+        "state-without-title",
+        [("states.completed", {"final": True})],
+        [("$.states.completed", "required")],
+        "'title' is a required property",
+    ),
+    (
+        "yes-is-not-a-boolean",
+        [("states.waiting_customer.pause", "yes")],
+        [("$.states.waiting_customer.pause", "type")],
+        "'yes' is not of type 'boolean'",
+    ),
+    ("bad-field-type", [("fields.phone.type", "text")], [("$.fields.phone.type", "enum")], "'text' is not one of"),
+    (
+        "enum-without-values",
+        [("fields.severity.values", _DELETE)],
+        [("$.fields.severity", "required")],
+        "'values' is a required property",
+    ),
+    (
+        "weekday-long-name",
+        [("calendars.office.weekdays", ["monday"])],
+        [("$.calendars.office.weekdays[0]", "enum")],
+        "'monday' is not one of",
+    ),
+    (
+        "bad-span",
+        [("calendars.office.hours", ["9:00-18:00"])],
+        [("$.calendars.office.hours[0]", "pattern")],
+        "'9:00-18:00' does not match",
+    ),
+    (
+        "bad-statutory",
+        [("calendars.office.statutory", "cn")],
+        [("$.calendars.office.statutory", "enum")],
+        "'cn' is not one of ['china', 'none']",
+    ),
+    (
+        "bad-unpublished-year",
+        [("calendars.office.unpublished_year", "guess")],
+        [("$.calendars.office.unpublished_year", "enum")],
+        "'guess' is not one of ['refuse', 'weekly']",
+    ),
     ("version-zero", [("version", 0)], [("$.version", "minimum")], "0 is less than the minimum of 1"),
     ("version-string", [("version", "1")], [("$.version", "type")], "'1' is not of type 'integer'"),
     ("missing-states", [("states", _DELETE)], [("$", "required")], "'states' is a required property"),
-    ("source-without-file", [("source", {"section": "B"})],
-     [("$.source", "required")], "'file' is a required property"),
+    (
+        "source-without-file",
+        [("source", {"section": "B"})],
+        [("$.source", "required")],
+        "'file' is a required property",
+    ),
 ]
 
 
@@ -555,14 +711,29 @@ def test_unquoted_clock_time_under_yaml_1_1_becomes_1020_and_is_rejected():
 # --------------------------------------------------------------------------- the small patterns
 PATTERNS = {
     "identifier": (["a", "front_desk", "x1_2"], ["Front-Desk", "1abc", "_a", "a-b", "", "frontDesk"]),
-    "duration": (["3m", "24h", "20d", "2wd", "4wh", "120m"],
-                 ["3 minutes", "0m", "03m", "3", "3M", "1.5h", "-1m", "3 m", "m", "2w"]),
+    "duration": (
+        ["3m", "24h", "20d", "2wd", "4wh", "120m"],
+        ["3 minutes", "0m", "03m", "3", "3M", "1.5h", "-1m", "3 m", "m", "2w"],
+    ),
     "clock_time": (["00:00", "09:00", "17:00", "23:59"], ["24:00", "7:00", "17:60", "1700", "17:00:00"]),
-    "span": (["09:00-12:00", "13:30-18:00", "00:00-23:59", "22:00-24:00"], ["9:00-12:00", "09:00 - 12:00", "09:00", "24:00-24:00", "09:00-24:30"]),
+    "span": (
+        ["09:00-12:00", "13:30-18:00", "00:00-23:59", "22:00-24:00"],
+        ["9:00-12:00", "09:00 - 12:00", "09:00", "24:00-24:00", "09:00-24:30"],
+    ),
     "iso_date": (["2026-12-31", "2026-01-01"], ["2026-12-1", "2026/12/31", "26-12-31", "2026-13-01"]),
-    "schedule": (["daily 17:00", "weekly mon 09:00", "weekly sun 23:59", "monthly 1 09:00", "monthly 31 09:00"],
-                 ["daily 7:00", "daily", "weekly monday 09:00", "weekly mon", "monthly 0 09:00",
-                  "monthly 32 09:00", "monthly 05 09:00", "every day 17:00"]),
+    "schedule": (
+        ["daily 17:00", "weekly mon 09:00", "weekly sun 23:59", "monthly 1 09:00", "monthly 31 09:00"],
+        [
+            "daily 7:00",
+            "daily",
+            "weekly monday 09:00",
+            "weekly mon",
+            "monthly 0 09:00",
+            "monthly 32 09:00",
+            "monthly 05 09:00",
+            "every day 17:00",
+        ],
+    ),
     "weekday": (["mon", "sun"], ["Mon", "monday", "mo"]),
 }
 
@@ -581,16 +752,22 @@ def test_patterns(name):
 AJV_DIR = Path(os.environ.get("COMPLAINTFLOW_AJV_DIR", "/tmp/checkers"))
 
 
-@pytest.mark.skipif(not (shutil.which("node") and (AJV_DIR / "ajv-check.mjs").exists()
-                         and (AJV_DIR / "node_modules" / "ajv").exists()),
-                    reason="ajv checker not set up (see /work/shared/checks/README.md; COMPLAINTFLOW_AJV_DIR)")
+@pytest.mark.skipif(
+    not (shutil.which("node") and (AJV_DIR / "ajv-check.mjs").exists() and (AJV_DIR / "node_modules" / "ajv").exists()),
+    reason="ajv checker not set up (see /work/shared/checks/README.md; COMPLAINTFLOW_AJV_DIR)",
+)
 def test_ajv_strict_accepts_schema_and_full_example(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text(FULL_EXAMPLE, encoding="utf-8")
     bad = tmp_path / "bad.yaml"
     bad.write_text(FULL_EXAMPLE.replace("within: 3m\n", "within: 3 minutes\n"), encoding="utf-8")
-    run = subprocess.run(["node", "ajv-check.mjs", str(SCHEMA_PATH), str(good), str(bad)],
-                         cwd=AJV_DIR, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        ["node", "ajv-check.mjs", str(SCHEMA_PATH), str(good), str(bad)],
+        cwd=AJV_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "SCHEMA-ERROR" not in run.stdout, run.stdout
     assert f"OK {good}" in run.stdout, run.stdout
     assert f"INVALID {bad}" in run.stdout and "/deadlines/notify_department/within" in run.stdout, run.stdout

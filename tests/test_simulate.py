@@ -2,6 +2,7 @@
 
 Everything runs on simulated time (no sleeping, no wall clock); runs are small so the file stays fast.
 """
+
 from __future__ import annotations
 
 import json
@@ -144,8 +145,13 @@ def test_loop_back_share_sends_unsatisfied_customers_back(tmp_path):
 
 
 def test_choice_weights_and_field_weights_steer_the_cases(tmp_path):
-    sc = load_scenario(write(tmp_path, "choices: {answer_at_once: 1, submit_result: 0, escalate_to_ops_manager: 0}\n"
-                                       "fields:\n  category: {tenant: 1}\n  severity: {major: 1}\n"))
+    sc = load_scenario(
+        write(
+            tmp_path,
+            "choices: {answer_at_once: 1, submit_result: 0, escalate_to_ops_manager: 0}\n"
+            "fields:\n  category: {tenant: 1}\n  severity: {major: 1}\n",
+        )
+    )
     r = simulate(MALL, sc, 40, seed=9)
     assert r.actions["pass_to_floor"] == 40 and "pass_to_department" not in r.actions
     assert r.actions["answer_at_once"] == 40 and r.outcome["closed"] == 40
@@ -192,16 +198,19 @@ def test_an_unknown_key_is_a_positioned_error(tmp_path):
     assert f"{path}:2:1: error: unknown key 'arivals'" in text and "did you mean 'arrivals'" in text
 
 
-@pytest.mark.parametrize("body, where, words", [
-    ("handling:\n  default: {lognormal: {median: 2h, p90: 1h}}\n", "2:12", "p90 must be above the median"),
-    ("handling:\n  default: {normal: {mean: 1h}}\n", "2:13", "unknown key 'normal'"),
-    ("handling:\n  actions:\n    close: {uniform: [2h, 1h]}\n", "3:12", "low is above high"),
-    ("handling:\n  default: 30 minutes\n", "2:12", "not in the expected form"),
-    ("arrivals:\n  hourly: [1, 2]\n", "2:11", "hourly"),
-    ("start: \"2025-02-30 08:00\"\n", "1:8", "not a real date"),
-    ("loop_back: 1.5\n", "1:12", "1.5"),
-    ("handling: {default: 1h}\nhandling: {default: 2h}\n", "2:1", "duplicate key"),
-])
+@pytest.mark.parametrize(
+    "body, where, words",
+    [
+        ("handling:\n  default: {lognormal: {median: 2h, p90: 1h}}\n", "2:12", "p90 must be above the median"),
+        ("handling:\n  default: {normal: {mean: 1h}}\n", "2:13", "unknown key 'normal'"),
+        ("handling:\n  actions:\n    close: {uniform: [2h, 1h]}\n", "3:12", "low is above high"),
+        ("handling:\n  default: 30 minutes\n", "2:12", "not in the expected form"),
+        ("arrivals:\n  hourly: [1, 2]\n", "2:11", "hourly"),
+        ('start: "2025-02-30 08:00"\n', "1:8", "not a real date"),
+        ("loop_back: 1.5\n", "1:12", "1.5"),
+        ("handling: {default: 1h}\nhandling: {default: 2h}\n", "2:1", "duplicate key"),
+    ],
+)
 def test_a_bad_scenario_is_a_positioned_error(tmp_path, body, where, words):
     path = write(tmp_path, body)
     with pytest.raises(ScenarioError) as err:
@@ -240,9 +249,14 @@ def test_distributions_match_their_parameters():
 def test_arrivals_follow_the_hourly_and_weekday_rates_and_bursts(tmp_path):
     hourly = [0] * 24
     hourly[10] = 6
-    sc = load_scenario(write(tmp_path, f"start: \"2025-11-03 00:00\"\narrivals:\n  hourly: {hourly}\n"
-                                       "  weekdays: {sat: 0, sun: 0}\n"
-                                       "  bursts: [{at: \"2025-11-05 03:00\", extra: 25, over: 30m}]\n"))
+    sc = load_scenario(
+        write(
+            tmp_path,
+            f'start: "2025-11-03 00:00"\narrivals:\n  hourly: {hourly}\n'
+            "  weekdays: {sat: 0, sun: 0}\n"
+            '  bursts: [{at: "2025-11-05 03:00", extra: 25, over: 30m}]\n',
+        )
+    )
     times, warnings = arrival_times(sc, TZ, 200, random.Random(1))
     assert len(times) == 200 and warnings == [] and times == sorted(times)
     local = [format_local(t, TZ) for t in times]
@@ -251,6 +265,7 @@ def test_arrivals_follow_the_hourly_and_weekday_rates_and_bursts(tmp_path):
     others = [t for t in local if t not in burst]
     assert all(t[11:13] == "10" for t in others)
     from datetime import date
+
     assert all(date.fromisoformat(t[:10]).weekday() < 5 for t in others)
     days = len({t[:10] for t in others})
     assert 25 <= days <= 40  # about six a day on five days a week: 175 arrivals take about 29 working days

@@ -1,4 +1,5 @@
 """One percentile definition (nearest rank) for the simulation and the management report."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """The SQLite store: refuses files that are not ours, detects tampering, keeps concurrent writers honest."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import MINI, at, ids
 
 from complaintflow import Actor, ConflictError, Engine, RefusedError, StoreError
 from complaintflow.store.base import CaseQuery
 from complaintflow.store.sqlite import SQLiteStore
-
-from helpers import MINI, at, ids
 
 ROOT = Path(__file__).resolve().parent.parent
 DESK = Actor("wang", ("desk",))
@@ -90,7 +90,9 @@ def test_verify_detects_a_deleted_row_first_middle_or_latest(tmp_path, seq):
 def test_verify_detects_an_edited_case_row(tmp_path):
     engine, case_id = _engine_with_case(tmp_path)
     _edit(tmp_path / "t.db", "UPDATE cases SET state='closed' WHERE id=?", (case_id,))
-    assert [str(p) for p in engine.verify(case_id)] == [f"case {case_id}: event 3: the stored case row does not match its history"]
+    assert [str(p) for p in engine.verify(case_id)] == [
+        f"case {case_id}: event 3: the stored case row does not match its history"
+    ]
 
 
 def _act_together(path: str, case_id: str, barrier, results) -> None:
@@ -108,8 +110,9 @@ def test_two_processes_on_one_case_one_wins_the_other_sees_its_result(tmp_path):
     engine.close()
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    workers = [ctx.Process(target=_act_together, args=(str(tmp_path / "t.db"), case_id, barrier, results))
-               for _ in range(2)]
+    workers = [
+        ctx.Process(target=_act_together, args=(str(tmp_path / "t.db"), case_id, barrier, results)) for _ in range(2)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -151,8 +154,9 @@ def test_two_processes_ticking_one_store_fire_each_deadline_once(tmp_path):
     assert sum(results.get(timeout=10) for _ in workers) == fired_alone
     together = Engine(tmp_path / "t.db")
     for case_id in opened:
-        assert ([(e.seq, e.kind, e.at, e.payload) for e in together.history(case_id)]
-                == [(e.seq, e.kind, e.at, e.payload) for e in alone.history(case_id)]), case_id
+        assert [(e.seq, e.kind, e.at, e.payload) for e in together.history(case_id)] == [
+            (e.seq, e.kind, e.at, e.payload) for e in alone.history(case_id)
+        ], case_id
     assert together.verify() == []
     assert together.tick(at("2025-11-03 18:00")) == []
 
@@ -162,8 +166,14 @@ def test_a_commit_built_on_a_row_another_connection_has_moved_on_is_refused(tmp_
     other = Engine(tmp_path / "t.db")
     stale = engine.case(case_id)
     other.act(case_id, "finish", Actor("li", ("head",)), {"result": "ok"}, at=at("2025-11-03 10:05"))
-    events = engine._decide(engine.compiled(stale.process_hash), stale, "finish", Actor("li", ("head",)),
-                            {"result": "late"}, at("2025-11-03 10:06"))
+    events = engine._decide(
+        engine.compiled(stale.process_hash),
+        stale,
+        "finish",
+        Actor("li", ("head",)),
+        {"result": "late"},
+        at("2025-11-03 10:06"),
+    )
     with pytest.raises(ConflictError, match="was changed by someone else"):
         engine._commit(stale, events)
     assert [e.kind for e in other.history(case_id)].count("acted") == 2
@@ -177,8 +187,7 @@ def test_a_refusal_inside_a_write_transaction_leaves_nothing_behind(tmp_path):
     cp = engine.compiled(before.process_hash)
 
     def finish() -> None:  # built on ``before`` each time, so the second one in a row is stale
-        events = engine._decide(cp, before, "finish", Actor("li", ("head",)), {"result": "ok"},
-                                at("2025-11-03 10:05"))
+        events = engine._decide(cp, before, "finish", Actor("li", ("head",)), {"result": "ok"}, at("2025-11-03 10:05"))
         engine._commit(before, events)
 
     with pytest.raises(ConflictError), store.writing():
@@ -217,8 +226,9 @@ for n in range(100000):
 
 def test_killing_the_writer_loses_no_acknowledged_action(tmp_path):
     (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
-    script = _STREAM.format(root=str(ROOT), tests=str(ROOT / "tests"), db=str(tmp_path / "t.db"),
-                            process=str(tmp_path / "mini.yaml"))
+    script = _STREAM.format(
+        root=str(ROOT), tests=str(ROOT / "tests"), db=str(tmp_path / "t.db"), process=str(tmp_path / "mini.yaml")
+    )
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     acked = []
     assert child.stdout is not None
@@ -247,23 +257,35 @@ def _as_format_1(source: Path, target: Path, pending: set[tuple[str, int]]) -> N
             new.execute(statement)
     new.executemany("INSERT INTO meta VALUES (?, ?)", [("format", "complaintflow-store"), ("format_version", "1")])
     new.executemany("INSERT INTO processes VALUES (?, ?, ?, ?)", old.execute("SELECT * FROM processes"))
-    cases = old.execute("SELECT id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, "
-                        "opened_at, closed_at, last_at, last_hash, last_seq FROM cases").fetchall()
+    cases = old.execute(
+        "SELECT id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, "
+        "opened_at, closed_at, last_at, last_hash, last_seq FROM cases"
+    ).fetchall()
     new.executemany("INSERT INTO cases VALUES (" + ", ".join("?" * 14) + ")", cases)
     for case in cases:
-        new.executemany("INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?)",
-                        [(t.case_id, t.deadline, t.kind, t.step, t.due_at, case[13])
-                         for t in desired_timers(case[0], json.loads(case[7]))])
-    rows = old.execute("SELECT e.case_id, seq, at, actor, role, kind, payload, prev_hash, hash, c.process_id "
-                       "FROM events e JOIN cases c ON c.id = e.case_id ORDER BY pos").fetchall()
+        new.executemany(
+            "INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (t.case_id, t.deadline, t.kind, t.step, t.due_at, case[13])
+                for t in desired_timers(case[0], json.loads(case[7]))
+            ],
+        )
+    rows = old.execute(
+        "SELECT e.case_id, seq, at, actor, role, kind, payload, prev_hash, hash, c.process_id "
+        "FROM events e JOIN cases c ON c.id = e.case_id ORDER BY pos"
+    ).fetchall()
     for case_id, seq, at_, actor, role, kind, payload, prev_hash, hash_, process_id in rows:
         text = json.dumps(json.loads(payload), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        new.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (case_id, seq, at_, actor, role, kind, text, prev_hash, hash_))
+        new.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (case_id, seq, at_, actor, role, kind, text, prev_hash, hash_),
+        )
         if (case_id, seq) in pending:
             message = {"kind": kind, "process": process_id, "actor": actor, "role": role, "payload": json.loads(text)}
-            new.execute("INSERT INTO outbox VALUES (?, ?, ?, ?)", (f"{case_id}:{seq}", case_id, at_,
-                                                                    json.dumps(message, ensure_ascii=False)))
+            new.execute(
+                "INSERT INTO outbox VALUES (?, ?, ?, ?)",
+                (f"{case_id}:{seq}", case_id, at_, json.dumps(message, ensure_ascii=False)),
+            )
     new.commit()
     old.close()
     new.close()

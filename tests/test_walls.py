@@ -1,4 +1,5 @@
 """Architecture walls: each third-party library in its one home, no wall clock below cli.py."""
+
 from __future__ import annotations
 
 import re

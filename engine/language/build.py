@@ -5,6 +5,7 @@ normalises "one or a list" values to tuples, merges calendars with the ones
 they extend, and parses the time words. Values it cannot parse become
 diagnostics, never exceptions.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,24 @@ from typing import Any
 from .diagnostics import Diagnostic
 from .durations import WEEKDAYS, parse_clock, parse_duration, parse_repeat, parse_span
 from .loader import Document
-from .spec import (Action, Calendar, Deadline, Due, Duration, Escalation, EscalationKind, EscalationStep,
-                   Field, FieldType, Process, Role, Source, State, Title, UnpublishedYear)
+from .spec import (
+    Action,
+    Calendar,
+    Deadline,
+    Due,
+    Duration,
+    Escalation,
+    EscalationKind,
+    EscalationStep,
+    Field,
+    FieldType,
+    Process,
+    Role,
+    Source,
+    State,
+    Title,
+    UnpublishedYear,
+)
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
@@ -49,9 +66,12 @@ class _Builder:
     def build(self, raw_bytes: bytes) -> Process:
         d = self.doc.data
         return Process(
-            id=d["process"], version=d["version"], title=title(d["title"]),
+            id=d["process"],
+            version=d["version"],
+            title=title(d["title"]),
             source=Source(d["source"]["file"], d["source"].get("section", "")) if "source" in d else Source(""),
-            timezone=d.get("timezone", DEFAULT_TIMEZONE), calendar=d.get("calendar"),
+            timezone=d.get("timezone", DEFAULT_TIMEZONE),
+            calendar=d.get("calendar"),
             calendars=self.calendars(d.get("calendars", {})),
             roles={k: Role(k, title(v["title"])) for k, v in d.get("roles", {}).items()},
             fields={k: self.field(k, v) for k, v in d.get("fields", {}).items()},
@@ -72,8 +92,11 @@ class _Builder:
             parent_id = own.get("extends")
             base: dict[str, Any] = {}
             if parent_id in chain:
-                self.bad(("calendars", cid, "extends"), "calendar-extends-cycle",
-                         f"calendar {cid!r} extends itself through {' -> '.join(chain + (parent_id,))}")
+                self.bad(
+                    ("calendars", cid, "extends"),
+                    "calendar-extends-cycle",
+                    f"calendar {cid!r} extends itself through {' -> '.join(chain + (parent_id,))}",
+                )
             elif parent_id in raw:
                 base = resolve(parent_id, chain + (parent_id,))
             # Each key read by name: what the file gives wins over what the parent gives.
@@ -90,26 +113,51 @@ class _Builder:
                 except ValueError as exc:
                     self.bad(("calendars", cid, "hours", i), "bad-time", str(exc))
             out[cid] = Calendar(
-                id=cid, title=title(m["title"]) if "title" in m else None,
+                id=cid,
+                title=title(m["title"]) if "title" in m else None,
                 weekdays=frozenset(WEEKDAYS.index(w) for w in m.get("weekdays", DEFAULT_WEEKDAYS)),
-                hours=tuple(sorted(hours)), statutory=m.get("statutory", "none"),
-                holidays=frozenset(m.get("holidays", [])), workdays=frozenset(m.get("workdays", [])),
+                hours=tuple(sorted(hours)),
+                statutory=m.get("statutory", "none"),
+                holidays=frozenset(m.get("holidays", [])),
+                workdays=frozenset(m.get("workdays", [])),
                 unpublished_year=UnpublishedYear(m.get("unpublished_year", "weekly")),
-                extends=raw[cid].get("extends"))
+                extends=raw[cid].get("extends"),
+            )
         return out
 
     def field(self, fid: str, v: dict[str, Any]) -> Field:
-        return Field(fid, FieldType(v["type"]), title(v["title"]) if "title" in v else None,
-                     v.get("required", False), v.get("pii", False), tuple(v.get("values", ())))
+        return Field(
+            fid,
+            FieldType(v["type"]),
+            title(v["title"]) if "title" in v else None,
+            v.get("required", False),
+            v.get("pii", False),
+            tuple(v.get("values", ())),
+        )
 
     def state(self, sid: str, v: dict[str, Any]) -> State:
-        return State(sid, title(v["title"]), v.get("initial", False), v.get("final", False), v.get("owner"),
-                     v.get("pause", False), tuple(title(c) for c in v.get("checklist", [])),
-                     tuple(v.get("branches", ())), v.get("branch"))
+        return State(
+            sid,
+            title(v["title"]),
+            v.get("initial", False),
+            v.get("final", False),
+            v.get("owner"),
+            v.get("pause", False),
+            tuple(title(c) for c in v.get("checklist", [])),
+            tuple(v.get("branches", ())),
+            v.get("branch"),
+        )
 
     def action(self, aid: str, v: dict[str, Any]) -> Action:
-        return Action(aid, title(v["title"]), as_tuple(v["from"]), v["to"], tuple(v["roles"]),
-                      v.get("guard"), tuple(v.get("inputs", ())))
+        return Action(
+            aid,
+            title(v["title"]),
+            as_tuple(v["from"]),
+            v["to"],
+            tuple(v["roles"]),
+            v.get("guard"),
+            tuple(v.get("inputs", ())),
+        )
 
     def deadline(self, did: str, v: dict[str, Any]) -> Deadline:
         path = ("deadlines", did)
@@ -125,14 +173,28 @@ class _Builder:
                 due = Due(every=parse_repeat(v["every"]))
             except ValueError as exc:
                 self.bad(path + ("every",), "bad-duration", str(exc))
-        return Deadline(did, title(v["title"]), as_tuple(v["start"]), as_tuple(v.get("stop", ())), due,
-                        v.get("calendar"), v.get("role"), self.duration(v.get("warn_before"), path + ("warn_before",)),
-                        v.get("escalation"), tuple(v.get("reset_by", ())))
+        return Deadline(
+            did,
+            title(v["title"]),
+            as_tuple(v["start"]),
+            as_tuple(v.get("stop", ())),
+            due,
+            v.get("calendar"),
+            v.get("role"),
+            self.duration(v.get("warn_before"), path + ("warn_before",)),
+            v.get("escalation"),
+            tuple(v.get("reset_by", ())),
+        )
 
     def escalation(self, eid: str, v: dict[str, Any]) -> Escalation:
-        steps = tuple(EscalationStep(s["role"], EscalationKind(s["do"]),
-                                     self.duration(s.get("within"), ("escalations", eid, "steps", i, "within")))
-                      for i, s in enumerate(v["steps"]))
+        steps = tuple(
+            EscalationStep(
+                s["role"],
+                EscalationKind(s["do"]),
+                self.duration(s.get("within"), ("escalations", eid, "steps", i, "within")),
+            )
+            for i, s in enumerate(v["steps"])
+        )
         return Escalation(eid, title(v["title"]), steps)
 
 

@@ -4,12 +4,13 @@
 and every problem found, sorted. ``load_process`` is the strict edge used by
 the runtime: it raises one ``DefinitionError`` carrying all errors.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from .build import build_process
-from .diagnostics import Diagnostic, DefinitionError, Severity, has_errors, sort_unique
+from .diagnostics import DefinitionError, Diagnostic, Severity, has_errors, sort_unique
 from .loader import MAX_BYTES, load_bytes
 from .rules import run_rules
 from .rules.context import Context
@@ -38,9 +39,18 @@ def check_file(path: str | Path) -> tuple[Process | None, list[Diagnostic]]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:  # refuse a huge file without reading it
-            return None, [Diagnostic(str(path), 1, 1, Severity.ERROR,
-                                     f"file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit", "file-too-large",
-                                     (), "a process file is a few kilobytes; is this the right file?")]
+            return None, [
+                Diagnostic(
+                    str(path),
+                    1,
+                    1,
+                    Severity.ERROR,
+                    f"file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit",
+                    "file-too-large",
+                    (),
+                    "a process file is a few kilobytes; is this the right file?",
+                )
+            ]
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Diagnostic(str(path), 0, 0, Severity.ERROR, f"cannot read file: {exc.strerror or exc}", "io")]

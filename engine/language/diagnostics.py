@@ -4,6 +4,7 @@ Every stage of checking yields ``Diagnostic`` objects instead of raising, so a
 process owner sees all of them at once, sorted by position. Only the API edge
 turns a non-empty list of errors into a single ``DefinitionError``.
 """
+
 from __future__ import annotations
 
 import difflib

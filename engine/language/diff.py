@@ -6,6 +6,7 @@ Time budgets that shrink are "tightened" and ones that grow "loosened", so a
 reviewer sees at once when a promise to customers got weaker. ``content_hash``
 is ignored: two files that build the same spec have no differences.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,8 +35,14 @@ class Change:
         return f"{self.kind:<9} {self.what} {self.id}: {self.detail}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "what": self.what, "id": self.id, "detail": self.detail,
-                "old": self.old, "new": self.new}
+        return {
+            "kind": self.kind,
+            "what": self.what,
+            "id": self.id,
+            "detail": self.detail,
+            "old": self.old,
+            "new": self.new,
+        }
 
 
 def to_jsonable(value: Any) -> Any:
@@ -45,10 +52,17 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Title):
         return {"zh": value.zh, "en": value.en}
     if isinstance(value, Calendar):
-        return {"id": value.id, "title": to_jsonable(value.title), "extends": value.extends,
-                "weekdays": _weekdays(value.weekdays), "hours": _hours(value.hours),
-                "statutory": value.statutory, "holidays": sorted(value.holidays),
-                "workdays": sorted(value.workdays), "unpublished_year": value.unpublished_year.value}
+        return {
+            "id": value.id,
+            "title": to_jsonable(value.title),
+            "extends": value.extends,
+            "weekdays": _weekdays(value.weekdays),
+            "hours": _hours(value.hours),
+            "statutory": value.statutory,
+            "holidays": sorted(value.holidays),
+            "workdays": sorted(value.workdays),
+            "unpublished_year": value.unpublished_year.value,
+        }
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (set, frozenset)):
@@ -152,8 +166,7 @@ def _attributes(what: str, item_id: str, old: Any, new: Any, specs: AttrSpec) ->
         if how == "set":
             added = sorted(str(v) for v in set(after) - set(before))
             removed = sorted(str(v) for v in set(before) - set(after))
-            parts = [f"{verb} {', '.join(names)}"
-                     for verb, names in (("added", added), ("removed", removed)) if names]
+            parts = [f"{verb} {', '.join(names)}" for verb, names in (("added", added), ("removed", removed)) if names]
             detail = f"{label}: {'; '.join(parts)}"
             before, after = _listed(before), _listed(after)
         elif how == "quoted":
@@ -183,8 +196,9 @@ def _summary(item: Any) -> str:
     return zh or item.id
 
 
-def _items(what: str, old: dict[str, Any], new: dict[str, Any],
-           compare: Callable[[Any, Any], Iterator[Change]]) -> Iterator[Change]:
+def _items(
+    what: str, old: dict[str, Any], new: dict[str, Any], compare: Callable[[Any, Any], Iterator[Change]]
+) -> Iterator[Change]:
     for item_id in sorted(set(old) | set(new)):
         if item_id not in new:
             yield Change("removed", what, item_id, _summary(old[item_id]), to_jsonable(old[item_id]), None)
@@ -214,9 +228,14 @@ def _escalation(old: Escalation, new: Escalation) -> Iterator[Change]:
         elif before is not None and after is not None:
             yield from _attributes("escalation", step_id, before, after, _STEP)
             if before.within != after.within:
-                yield Change(budget_kind(before.within, after.within), "escalation", step_id,
-                             f"within {_show(before.within)} -> {_show(after.within)} ({after.role})",
-                             to_jsonable(before.within), to_jsonable(after.within))
+                yield Change(
+                    budget_kind(before.within, after.within),
+                    "escalation",
+                    step_id,
+                    f"within {_show(before.within)} -> {_show(after.within)} ({after.role})",
+                    to_jsonable(before.within),
+                    to_jsonable(after.within),
+                )
 
 
 def _step(step: EscalationStep) -> str:

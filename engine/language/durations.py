@@ -3,6 +3,7 @@
 Each parser returns a spec value or raises ``ValueError`` whose text is the
 message a process owner sees ("expected a number and a unit, e.g. '3m'...").
 """
+
 from __future__ import annotations
 
 import re
@@ -74,8 +75,10 @@ def parse_repeat(text: object) -> Repeat:
         if not words[1].isdigit() or not 1 <= int(words[1]) <= 31:
             raise ValueError(f"bad day of month {words[1]!r} in {text!r}: use 1-31")
         return Repeat("monthly", day=int(words[1]), at=parse_clock(words[2]), text=text)
-    raise ValueError(f"bad schedule {text!r}: expected an interval such as '30m', "
-                     "or 'daily 17:00', 'weekly mon 09:00', 'monthly 5 09:00'")
+    raise ValueError(
+        f"bad schedule {text!r}: expected an interval such as '30m', "
+        "or 'daily 17:00', 'weekly mon 09:00', 'monthly 5 09:00'"
+    )
 
 
 def approx_minutes(d: Duration) -> float:

@@ -5,6 +5,7 @@ tree builder, then every node is checked against a short whitelist and turned
 into a tree of closures. Nothing is ever passed to ``eval``: a name can only
 read a field, and no call, attribute or subscript can be written.
 """
+
 from __future__ import annotations
 
 import ast
@@ -20,13 +21,20 @@ Evaluator = Callable[[Mapping[str, Any]], Any]
 LITERAL_NAMES = {"true": True, "false": False, "null": None}
 
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
     ast.In: lambda a, b: b is not None and a in b,
     ast.NotIn: lambda a, b: b is None or a not in b,
 }
 _ARITH: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
 }
 _SYMBOL = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
@@ -58,8 +66,11 @@ def parse_guard(text: str) -> Guard:
     except SyntaxError as exc:
         # Python gives offset 0 (or one past the text) when the expression ends too early.
         col = exc.offset if exc.offset and 0 < exc.offset <= len(source) else len(source.rstrip()) + 1
-        raise GuardError(f"guard syntax error: {exc.msg}", col,
-                         "compare with == != < <= > >=, join with and / or, quote text as 'text'") from None
+        raise GuardError(
+            f"guard syntax error: {exc.msg}",
+            col,
+            "compare with == != < <= > >=, join with and / or, quote text as 'text'",
+        ) from None
     names: set[str] = set()
     return Guard(text, tree, _compile(tree.body, names), frozenset(names))
 
@@ -69,8 +80,11 @@ def check_guard(guard: Guard, fields: Mapping[str, Field]) -> list[GuardError]:
     problems = []
     for node in ast.walk(guard.tree):
         if isinstance(node, ast.Name) and node.id not in LITERAL_NAMES and node.id not in fields:
-            problems.append(GuardError(f"guard reads undeclared field {node.id!r}", node.col_offset + 1,
-                                       did_you_mean(node.id, fields)))
+            problems.append(
+                GuardError(
+                    f"guard reads undeclared field {node.id!r}", node.col_offset + 1, did_you_mean(node.id, fields)
+                )
+            )
         if isinstance(node, ast.Compare):
             problems.extend(_check_enum_literals(node, fields))
     return problems
@@ -78,15 +92,22 @@ def check_guard(guard: Guard, fields: Mapping[str, Field]) -> list[GuardError]:
 
 def _check_enum_literals(node: ast.Compare, fields: Mapping[str, Field]) -> list[GuardError]:
     operands = [node.left, *node.comparators]
-    enum_fields = [fields[o.id] for o in operands
-                   if isinstance(o, ast.Name) and o.id in fields and fields[o.id].type is FieldType.ENUM]
+    enum_fields = [
+        fields[o.id]
+        for o in operands
+        if isinstance(o, ast.Name) and o.id in fields and fields[o.id].type is FieldType.ENUM
+    ]
     problems = []
     for spec in enum_fields:
         for literal in _string_literals(operands):
             if literal.value not in spec.values:
-                problems.append(GuardError(
-                    f"{literal.value!r} is not a value of enum field {spec.id!r} ({', '.join(spec.values)})",
-                    literal.col_offset + 1, did_you_mean(literal.value, spec.values)))
+                problems.append(
+                    GuardError(
+                        f"{literal.value!r} is not a value of enum field {spec.id!r} ({', '.join(spec.values)})",
+                        literal.col_offset + 1,
+                        did_you_mean(literal.value, spec.values),
+                    )
+                )
     return problems
 
 
@@ -99,8 +120,11 @@ def _string_literals(operands: list[ast.expr]) -> list[ast.Constant]:
 
 
 def _compile(node: ast.expr, names: set[str]) -> Evaluator:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float)) \
-            and not isinstance(node.value, bool):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (str, int, float))
+        and not isinstance(node.value, bool)
+    ):
         value = node.value
         return lambda data: value
     if isinstance(node, ast.Name):
@@ -108,8 +132,7 @@ def _compile(node: ast.expr, names: set[str]) -> Evaluator:
             literal = LITERAL_NAMES[node.id]
             return lambda data: literal
         if node.id in ("True", "False", "None"):
-            raise GuardError(f"write {node.id.lower().replace('none', 'null')!r}, not {node.id!r}",
-                             node.col_offset + 1)
+            raise GuardError(f"write {node.id.lower().replace('none', 'null')!r}, not {node.id!r}", node.col_offset + 1)
         names.add(node.id)
         key = node.id
         return lambda data: data.get(key)
@@ -131,21 +154,27 @@ def _compile(node: ast.expr, names: set[str]) -> Evaluator:
         return lambda data: _safe(fn, left(data), right(data))
     if isinstance(node, ast.Compare):
         return _compile_compare(node, names)
-    raise GuardError(f"{_describe(node)} is not allowed in a guard", getattr(node, "col_offset", 0) + 1,
-                     "use fields, literals, comparisons, in, and, or, not and + - * /")
+    raise GuardError(
+        f"{_describe(node)} is not allowed in a guard",
+        getattr(node, "col_offset", 0) + 1,
+        "use fields, literals, comparisons, in, and, or, not and + - * /",
+    )
 
 
 def _compile_compare(node: ast.Compare, names: set[str]) -> Evaluator:
     for op in node.ops:
         if type(op) not in _COMPARE:
-            raise GuardError(f"operator {type(op).__name__!r} is not allowed in a guard", node.col_offset + 1,
-                             "use == != < <= > >= in or not in")
+            raise GuardError(
+                f"operator {type(op).__name__!r} is not allowed in a guard",
+                node.col_offset + 1,
+                "use == != < <= > >= in or not in",
+            )
     operands = [_compile(o, names) for o in [node.left, *node.comparators]]
     tests = [_COMPARE[type(op)] for op in node.ops]
 
     def compare(data: Mapping[str, Any]) -> bool:
         values = [o(data) for o in operands]
-        return all(_safe(test, a, b) is True for test, a, b in zip(tests, values, values[1:]))
+        return all(_safe(test, a, b) is True for test, a, b in zip(tests, values, values[1:], strict=False))
 
     return compare
 
@@ -159,7 +188,14 @@ def _safe(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 def _describe(node: ast.AST) -> str:
-    kinds = {ast.Call: "a function call", ast.Attribute: "attribute access", ast.Subscript: "indexing",
-             ast.Lambda: "lambda", ast.IfExp: "an if-expression", ast.Dict: "a dict",
-             ast.JoinedStr: "an f-string", ast.NamedExpr: "assignment"}
+    kinds = {
+        ast.Call: "a function call",
+        ast.Attribute: "attribute access",
+        ast.Subscript: "indexing",
+        ast.Lambda: "lambda",
+        ast.IfExp: "an if-expression",
+        ast.Dict: "a dict",
+        ast.JoinedStr: "an f-string",
+        ast.NamedExpr: "assignment",
+    }
     return kinds.get(type(node), type(node).__name__)

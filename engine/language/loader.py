@@ -6,6 +6,7 @@ strings; duplicate keys, anchors, aliases and tags are refused with their
 position. Positions live in ``Document.positions`` keyed by path, never in the
 user's data. This module is the only home of ``yaml``.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,10 +39,13 @@ _CORE = (
     (_NULL, re.compile(r"^(?:~|null|Null|NULL)$")),
     (_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")),
     # A float needs a point or an exponent, and no leading zero before an exponent (09, 012 stay text).
-    (_FLOAT, re.compile(r"^[-+]?(?:(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+)$")),
+    (
+        _FLOAT,
+        re.compile(r"^[-+]?(?:(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+)$"),
+    ),
 )
 # Every first character a _CORE pattern can match: anything else is text.
-_CORE_FIRST = frozenset("tTfF" "~nN" "+-.0123456789")
+_CORE_FIRST = frozenset("tTfF~nN+-.0123456789")
 # A plain scalar that YAML 1.1 tools (PyYAML's safe_load among them) read as a base-60 number.
 _SEXAGESIMAL = re.compile(r"^[0-9]+(?::[0-5]?[0-9])+$")
 _DIGITS = frozenset("0123456789")
@@ -87,11 +91,19 @@ class _StrictComposer(Composer):
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
-            raise _Refused("yaml-alias", f"alias '*{event.anchor}' is not allowed", event.start_mark,
-                           "write the value out in full; anchors and aliases are refused")
+            raise _Refused(
+                "yaml-alias",
+                f"alias '*{event.anchor}' is not allowed",
+                event.start_mark,
+                "write the value out in full; anchors and aliases are refused",
+            )
         if getattr(event, "anchor", None):
-            raise _Refused("yaml-alias", f"anchor '&{event.anchor}' is not allowed", event.start_mark,
-                           "write the value out in full; anchors and aliases are refused")
+            raise _Refused(
+                "yaml-alias",
+                f"anchor '&{event.anchor}' is not allowed",
+                event.start_mark,
+                "write the value out in full; anchors and aliases are refused",
+            )
         return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
@@ -163,8 +175,16 @@ class Document:
             table = self.positions
         return self.positions.get((), (1, 1))
 
-    def problem(self, path: Path, rule: str, message: str, *, hint: str = "",
-                severity: Severity = Severity.ERROR, key: bool = False) -> Diagnostic:
+    def problem(
+        self,
+        path: Path,
+        rule: str,
+        message: str,
+        *,
+        hint: str = "",
+        severity: Severity = Severity.ERROR,
+        key: bool = False,
+    ) -> Diagnostic:
         line, col = self.at(path, key=key)
         return Diagnostic(self.file, line, col, severity, message, rule, path, hint)
 
@@ -173,9 +193,18 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
     """Read a process file's bytes. Never raises for bad input: problems go to ``diagnostics``."""
     doc = Document(file, None)
     if len(raw) > MAX_BYTES:
-        doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR,
-                                          f"file is {len(raw):,} bytes, over the {MAX_BYTES:,}-byte limit",
-                                          "file-too-large", (), "a process file is a few kilobytes; is this the right file?"))
+        doc.diagnostics.append(
+            Diagnostic(
+                file,
+                1,
+                1,
+                Severity.ERROR,
+                f"file is {len(raw):,} bytes, over the {MAX_BYTES:,}-byte limit",
+                "file-too-large",
+                (),
+                "a process file is a few kilobytes; is this the right file?",
+            )
+        )
         return doc
     text = _decode(raw, doc)
     if text is None:
@@ -199,8 +228,9 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
         message = (exc.problem or "invalid YAML").strip()
         if exc.context:
             message = f"{exc.context.strip()}: {message}"
-        doc.diagnostics.append(_at_mark(file, mark, "yaml-syntax", message,
-                                        "is the file complete and indented consistently?"))
+        doc.diagnostics.append(
+            _at_mark(file, mark, "yaml-syntax", message, "is the file complete and indented consistently?")
+        )
         return doc
     except yaml.YAMLError as exc:  # reader errors: control characters and the like
         doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, str(exc).strip(), "yaml-syntax"))
@@ -210,8 +240,18 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
         return doc
     doc.data = _plain(root, (), doc)
     if doc.data is None:  # "~", "null" or a lone tag: nothing to check, and nothing to run
-        doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, "file holds no process (its value is null)",
-                                          "yaml-syntax", (), "a process file is a mapping starting with 'process:'"))
+        doc.diagnostics.append(
+            Diagnostic(
+                file,
+                1,
+                1,
+                Severity.ERROR,
+                "file holds no process (its value is null)",
+                "yaml-syntax",
+                (),
+                "a process file is a mapping starting with 'process:'",
+            )
+        )
     return doc
 
 
@@ -226,9 +266,18 @@ def _decode(raw: bytes, doc: Document) -> str | None:
             guess = "it looks like GBK/GB18030"
         except UnicodeDecodeError:
             guess = "its encoding is unknown"
-        doc.diagnostics.append(Diagnostic(doc.file, line, col, Severity.ERROR,
-                                          f"file is not UTF-8 ({guess})", "encoding",
-                                          (), "save the file as UTF-8 (in most editors: Save with Encoding > UTF-8)"))
+        doc.diagnostics.append(
+            Diagnostic(
+                doc.file,
+                line,
+                col,
+                Severity.ERROR,
+                f"file is not UTF-8 ({guess})",
+                "encoding",
+                (),
+                "save the file as UTF-8 (in most editors: Save with Encoding > UTF-8)",
+            )
+        )
         return None
 
 
@@ -248,31 +297,64 @@ def _plain(node: Node, path: Path, doc: Document) -> Any:
     if isinstance(node, ScalarNode):  # most nodes: test it first
         return _scalar(node, path, doc)
     if node.tag not in (_MAP, _SEQ):
-        doc.diagnostics.append(doc.problem(path, "yaml-tag", f"tag {node.tag!r} is not allowed",
-                                           hint="remove the tag; values are plain mappings, lists and text"))
+        doc.diagnostics.append(
+            doc.problem(
+                path,
+                "yaml-tag",
+                f"tag {node.tag!r} is not allowed",
+                hint="remove the tag; values are plain mappings, lists and text",
+            )
+        )
         return None
     if isinstance(node, MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 line, col = _pos(key_node)
-                doc.diagnostics.append(Diagnostic(doc.file, line, col, Severity.ERROR,
-                                                  "a key must be a plain name, not a list or mapping", "yaml-key", path))
+                doc.diagnostics.append(
+                    Diagnostic(
+                        doc.file,
+                        line,
+                        col,
+                        Severity.ERROR,
+                        "a key must be a plain name, not a list or mapping",
+                        "yaml-key",
+                        path,
+                    )
+                )
                 continue
             key = str(key_node.value)
             if key == "<<" and not key_node.style:  # YAML 1.1 tools would merge here; quoted '<<' is just text
                 line, col = _pos(key_node)
-                doc.diagnostics.append(Diagnostic(doc.file, line, col, Severity.ERROR,
-                                                  "merge key '<<' is not allowed", "yaml-alias", path,
-                                                  "write the keys out in full"))
+                doc.diagnostics.append(
+                    Diagnostic(
+                        doc.file,
+                        line,
+                        col,
+                        Severity.ERROR,
+                        "merge key '<<' is not allowed",
+                        "yaml-alias",
+                        path,
+                        "write the keys out in full",
+                    )
+                )
                 continue
             child = path + (key,)
             if key in out:
                 line, col = _pos(key_node)
                 first = doc.key_positions[child]
-                doc.diagnostics.append(Diagnostic(doc.file, line, col, Severity.ERROR,
-                                                  f"duplicate key {key!r} (previously defined at {first[0]}:{first[1]})",
-                                                  "duplicate-key", child, "remove one of them or rename it"))
+                doc.diagnostics.append(
+                    Diagnostic(
+                        doc.file,
+                        line,
+                        col,
+                        Severity.ERROR,
+                        f"duplicate key {key!r} (previously defined at {first[0]}:{first[1]})",
+                        "duplicate-key",
+                        child,
+                        "remove one of them or rename it",
+                    )
+                )
                 continue
             doc.key_positions[child] = _pos(key_node)
             out[key] = _plain(value_node, child, doc)
@@ -284,14 +366,25 @@ def _scalar(node: Node, path: Path, doc: Document) -> Any:
     assert isinstance(node, ScalarNode)
     tag, text = node.tag, node.value
     if tag not in _CONVERT:
-        doc.diagnostics.append(doc.problem(path, "yaml-tag", f"tag {tag!r} is not allowed",
-                                           hint="remove the tag; values are plain strings, numbers and booleans"))
+        doc.diagnostics.append(
+            doc.problem(
+                path,
+                "yaml-tag",
+                f"tag {tag!r} is not allowed",
+                hint="remove the tag; values are plain strings, numbers and booleans",
+            )
+        )
         return text
     # Plain (PyYAML says style None, libyaml ""); the digit test only spares most values a regex call.
     if not node.style and text[:1] in _DIGITS and _SEXAGESIMAL.match(text):
-        doc.diagnostics.append(doc.problem(
-            path, "unquoted-time", f"unquoted clock time {text}",
-            hint=f'write "{text}" in quotes: YAML 1.1 tools read it as the number {_base60(text)}'))
+        doc.diagnostics.append(
+            doc.problem(
+                path,
+                "unquoted-time",
+                f"unquoted clock time {text}",
+                hint=f'write "{text}" in quotes: YAML 1.1 tools read it as the number {_base60(text)}',
+            )
+        )
         return text
     if tag == _STR:
         return text  # already a str: what _CONVERT would give, one call sooner

@@ -4,11 +4,12 @@ The schema is the single description of the keys (editors use it too); this
 module runs it with jsonschema and turns each error into a positioned
 diagnostic a process owner can act on. The only home of ``jsonschema``.
 """
+
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import jsonschema_rs
@@ -19,8 +20,15 @@ from ..resources import schema_path
 from .diagnostics import Diagnostic, did_you_mean
 from .loader import Document
 
-_TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
-               "object": "a mapping of keys", "array": "a list", "null": "nothing"}
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping of keys",
+    "array": "a list",
+    "null": "nothing",
+}
 
 
 @lru_cache(maxsize=4)
@@ -29,8 +37,19 @@ def schema(name: str = "process.schema.json") -> dict[str, Any]:
         return json.load(handle)  # type: ignore[no-any-return]
 
 
-_NOTES = frozenset({"description", "markdownDescription", "defaultSnippets", "default", "title", "examples",
-                    "enumDescriptions", "markdownEnumDescriptions", "$comment"})
+_NOTES = frozenset(
+    {
+        "description",
+        "markdownDescription",
+        "defaultSnippets",
+        "default",
+        "title",
+        "examples",
+        "enumDescriptions",
+        "markdownEnumDescriptions",
+        "$comment",
+    }
+)
 
 
 @lru_cache(maxsize=4)
@@ -79,31 +98,53 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
     if "propertyNames" in error.schema_path and isinstance(error.instance, str):
         kind = "propertyNames"  # jsonschema reports a bad map key by the keyword that failed inside
     if kind == "oneOf" and not error.context:  # valid under more than one branch: keys that exclude each other
-        return [doc.problem(path, "schema", f"{_show_path(path)}: give only one of these keys: "
-                            f"{', '.join(_keys_in(error.validator_value))}")]
+        return [
+            doc.problem(
+                path,
+                "schema",
+                f"{_show_path(path)}: give only one of these keys: {', '.join(_keys_in(error.validator_value))}",
+            )
+        ]
     if error.schema is False:  # a key the schema allows only in another case (e.g. values on a non-enum field)
         holder = _at(doc.data, path)
         if isinstance(holder, dict) and holder is not error.instance:  # jsonschema names the parent: find the key
             path += tuple(k for k, v in holder.items() if v is error.instance or v == error.instance)[:1]
-        return [doc.problem(path, "schema", f"{path[-1]!r} is not allowed here", key=True,
-                            hint=_condition_hint(path))]
+        return [doc.problem(path, "schema", f"{path[-1]!r} is not allowed here", key=True, hint=_condition_hint(path))]
     if kind in ("oneOf", "anyOf") and error.context and all(e.validator == "required" for e in error.context):
-        return [doc.problem(path, "schema", f"{_show_path(path)}: give one of these keys: "
-                            f"{', '.join(_keys_in(error.validator_value))}", key=True)]
+        return [
+            doc.problem(
+                path,
+                "schema",
+                f"{_show_path(path)}: give one of these keys: {', '.join(_keys_in(error.validator_value))}",
+                key=True,
+            )
+        ]
     if kind in ("oneOf", "anyOf") and error.context:
         # Report the branch that got furthest, unless the branches disagree on the kind of value.
         best = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
         if best.validator != "type" or len({e.validator for e in error.context}) == 1:
             return _explain(doc, best)
-        wanted = sorted({_TYPE_WORDS.get(str(e.validator_value), str(e.validator_value))
-                         for e in error.context if e.validator == "type"})
+        wanted = sorted(
+            {
+                _TYPE_WORDS.get(str(e.validator_value), str(e.validator_value))
+                for e in error.context
+                if e.validator == "type"
+            }
+        )
         return [doc.problem(path, "schema", f"expected {' or '.join(wanted)}, got {_show(error.instance)}")]
     if kind == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
         extras = [k for k in error.instance if k not in allowed]
-        return [doc.problem(path + (k,), "schema", f"unknown key {k!r}{_where(path)}", key=True,
-                            hint=did_you_mean(k, allowed) or f"allowed keys: {', '.join(allowed)}")
-                for k in extras]
+        return [
+            doc.problem(
+                path + (k,),
+                "schema",
+                f"unknown key {k!r}{_where(path)}",
+                key=True,
+                hint=did_you_mean(k, allowed) or f"allowed keys: {', '.join(allowed)}",
+            )
+            for k in extras
+        ]
     if kind == "unevaluatedProperties":
         return [doc.problem(path, "schema", error.message)]
     if kind == "required":
@@ -111,9 +152,15 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
         return [doc.problem(path, "schema", f"missing required key {missing!r}{_where(path)}", key=True)]
     if kind == "propertyNames":
         name = error.instance
-        return [doc.problem(path + (name,), "schema", f"bad name {name!r}: use lower-case letters, digits and "
-                            "underscores, starting with a letter", key=True,
-                            hint=f"for example {_slug(name)!r}")]
+        return [
+            doc.problem(
+                path + (name,),
+                "schema",
+                f"bad name {name!r}: use lower-case letters, digits and underscores, starting with a letter",
+                key=True,
+                hint=f"for example {_slug(name)!r}",
+            )
+        ]
     if kind == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         words = " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in wanted)
@@ -123,14 +170,31 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
         return [doc.problem(path, "schema", f"expected {words}, got {_show(error.instance)}", hint=hint)]
     if kind == "enum":
         choices = [str(c) for c in error.validator_value]
-        return [doc.problem(path, "schema", f"{_show(error.instance)} is not one of: {', '.join(choices)}",
-                            hint=did_you_mean(str(error.instance), choices))]
+        return [
+            doc.problem(
+                path,
+                "schema",
+                f"{_show(error.instance)} is not one of: {', '.join(choices)}",
+                hint=did_you_mean(str(error.instance), choices),
+            )
+        ]
     if kind == "pattern":
-        return [doc.problem(path, "schema", f"{_show(error.instance)} is not in the expected form",
-                            hint=_example(error.schema) or f"expected to match {error.validator_value}")]
+        return [
+            doc.problem(
+                path,
+                "schema",
+                f"{_show(error.instance)} is not in the expected form",
+                hint=_example(error.schema) or f"expected to match {error.validator_value}",
+            )
+        ]
     if kind == "not":
-        return [doc.problem(path, "schema", f"{_show_path(path)}: give only one of these keys: "
-                            f"{', '.join(_keys_in(error.validator_value))}")]
+        return [
+            doc.problem(
+                path,
+                "schema",
+                f"{_show_path(path)}: give only one of these keys: {', '.join(_keys_in(error.validator_value))}",
+            )
+        ]
     if kind in ("minItems", "minProperties"):
         return [doc.problem(path, "schema", f"{_show_path(path)} must not be empty")]
     return [doc.problem(path, "schema", str(error.message))]

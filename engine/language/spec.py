@@ -4,6 +4,7 @@ Everything here is plain, immutable data built once per process version by
 ``build.py`` and shared by every case that runs on it. Nothing at run time
 mutates a spec; running state lives only in the store's case rows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -4,6 +4,7 @@
 :class:`Report` (``formats.py`` renders it). Only ids, titles and ``category``/``severity`` values
 leave this module; other record data is never copied, and a field marked ``pii`` reads ``-``.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -112,8 +113,9 @@ def is_invalid(case: CaseRecord, history: list[EventRecord], now: int) -> bool:
         return True
     if case.closed_at is None or case.closed_at > now:
         return False
-    marked = [f"{e.payload.get('action', '')} {e.payload.get('to', '')}" for e in history
-              if e.kind == "acted" and e.at <= now]
+    marked = [
+        f"{e.payload.get('action', '')} {e.payload.get('to', '')}" for e in history if e.kind == "acted" and e.at <= now
+    ]
     return any(m in text for text in marked for m in INVALID_MARKERS)
 
 
@@ -160,12 +162,24 @@ def _deadlines(rd: _Reader, cases: list[CaseRecord], period: Period) -> list[Dea
                 c["on_time" if e.payload.get("on_time") else "late"] += 1
             else:
                 c["breached"] += 1
-                met_later = any(x.kind == "deadline_met" and x.payload.get("deadline") == key[1]
-                                for x in history[i + 1:])
+                met_later = any(
+                    x.kind == "deadline_met" and x.payload.get("deadline") == key[1] for x in history[i + 1 :]
+                )
                 c["unmet"] += 0 if met_later else 1
     judged = {k: c["on_time"] + c["late"] + c["unmet"] for k, c in tally.items()}
-    return [DeadlineRow(k[0], k[1], titles[k], c["on_time"], c["late"], c["breached"], c["unmet"],
-                        round(c["on_time"] / judged[k], 4) if judged[k] else None) for k, c in sorted(tally.items())]
+    return [
+        DeadlineRow(
+            k[0],
+            k[1],
+            titles[k],
+            c["on_time"],
+            c["late"],
+            c["breached"],
+            c["unmet"],
+            round(c["on_time"] / judged[k], 4) if judged[k] else None,
+        )
+        for k, c in sorted(tally.items())
+    ]
 
 
 def _escalations(rd: _Reader, cases: list[CaseRecord], period: Period) -> list[EscalationRow]:
@@ -185,9 +199,15 @@ def _handling(opened: list[CaseRecord], now: int) -> list[HandlingRow]:
     for name, group in [*groups.items(), ("(all)", opened)]:
         hours = [(c.closed_at - c.opened_at) / 3600 for c in group if c.closed_at is not None and c.closed_at <= now]
         p90 = percentile(hours, 90)  # None when none closed
-        rows.append(HandlingRow(name, len(hours), len(group) - len(hours),
-                                round(sum(hours) / len(hours), 2) if hours else None,
-                                None if p90 is None else round(p90, 2)))
+        rows.append(
+            HandlingRow(
+                name,
+                len(hours),
+                len(group) - len(hours),
+                round(sum(hours) / len(hours), 2) if hours else None,
+                None if p90 is None else round(p90, 2),
+            )
+        )
     return rows
 
 
@@ -197,12 +217,24 @@ def _review(rd: _Reader, cases: list[CaseRecord], now: int) -> list[ReviewRow]:
     for case in sorted(open_cases, key=lambda c: (c.opened_at, c.id)):
         spec = rd.spec(case)
         breached = {e.payload["deadline"] for e in rd.history(case) if e.kind == "deadline_breached"}
-        breached |= {d for d, k in case.clocks.items()
-                     if k["breached"] or k["misses"] or (k["paused_at"] is None and k["due"] <= now)}
+        breached |= {
+            d
+            for d, k in case.clocks.items()
+            if k["breached"] or k["misses"] or (k["paused_at"] is None and k["due"] <= now)
+        }
         state = spec.states.get(case.state)
-        rows.append(ReviewRow(case.id, case.process_id, case.state, state.title.zh if state else case.state,
-                              case.owner_role or "-", format_local(case.opened_at, spec.timezone),
-                              round((now - case.opened_at) / 3600, 1), tuple(sorted(breached))))
+        rows.append(
+            ReviewRow(
+                case.id,
+                case.process_id,
+                case.state,
+                state.title.zh if state else case.state,
+                case.owner_role or "-",
+                format_local(case.opened_at, spec.timezone),
+                round((now - case.opened_at) / 3600, 1),
+                tuple(sorted(breached)),
+            )
+        )
     return rows
 
 
@@ -212,11 +244,20 @@ def build_report(engine: Any, period: Period, *, households: int | None = None, 
         raise ValueError(f"households must be a positive number, got {households}")
     rd, tz = _Reader(engine, now), period.timezone
     everything = engine.cases(CaseQuery(limit=10**9))
-    opened = sorted((c for c in everything if period.contains(c.opened_at) and c.opened_at <= now),
-                    key=lambda c: (c.opened_at, c.id))
+    opened = sorted(
+        (c for c in everything if period.contains(c.opened_at) and c.opened_at <= now),
+        key=lambda c: (c.opened_at, c.id),
+    )
     active = [c for c in everything if c.opened_at < period.end and c.last_at >= period.start]
-    report = Report(period.label, tz, format_local(period.start, tz), format_local(period.end, tz),
-                    format_local(now, tz), due_note(period), len(opened))
+    report = Report(
+        period.label,
+        tz,
+        format_local(period.start, tz),
+        format_local(period.end, tz),
+        format_local(now, tz),
+        due_note(period),
+        len(opened),
+    )
     per: dict[str, Counter[tuple[str, str]]] = {k: Counter() for k in ("process", "category", "severity", "state")}
     titles: dict[tuple[str, str], str] = {}
     for case in opened:
@@ -237,7 +278,14 @@ def build_report(engine: Any, period: Period, *, households: int | None = None, 
     else:
         invalid = sum(is_invalid(c, rd.history(c), now) for c in opened)
         rate = (len(opened) - invalid) / households
-        report.complaint_rate = ComplaintRate(households, len(opened), invalid, len(opened) - invalid,
-                                              round(rate, 6), TARGET_RATE, "PASS" if rate < TARGET_RATE else "MISS")
+        report.complaint_rate = ComplaintRate(
+            households,
+            len(opened),
+            invalid,
+            len(opened) - invalid,
+            round(rate, 6),
+            TARGET_RATE,
+            "PASS" if rate < TARGET_RATE else "MISS",
+        )
     report.review = _review(rd, everything, now)
     return report

@@ -4,6 +4,7 @@ Markdown, CSV and HTML share one list of named tables (:func:`tables`); JSON is
 the whole report structure. CSV is several blocks, each a ``# <table>`` line,
 a header row and the data rows, separated by one blank line.
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,44 +46,99 @@ def rate_line(report: Report) -> str:
     r = report.complaint_rate
     if r is None:
         return report.complaint_rate_note
-    return (f"complaint rate = valid complaints / households = {r.valid} / {r.households} = {r.rate * 100:.2f}% "
-            f"(target below {r.target * 100:.0f}%): {r.verdict}")
+    return (
+        f"complaint rate = valid complaints / households = {r.valid} / {r.households} = {r.rate * 100:.2f}% "
+        f"(target below {r.target * 100:.0f}%): {r.verdict}"
+    )
 
 
 def tables(report: Report) -> list[Table]:
     """Every table of the report, in reading order."""
     r = report.complaint_rate
-    summary = [("period", report.period), ("timezone", report.timezone), ("start", report.start),
-               ("end", report.end), ("as of", report.now), ("schedule", report.due),
-               ("cases opened", report.cases), ("complaint rate", rate_line(report))]
+    summary = [
+        ("period", report.period),
+        ("timezone", report.timezone),
+        ("start", report.start),
+        ("end", report.end),
+        ("as of", report.now),
+        ("schedule", report.due),
+        ("cases opened", report.cases),
+        ("complaint rate", rate_line(report)),
+    ]
     return [
         Table("summary", "Summary", ("item", "value"), summary),
-        Table("by_process", "Cases by process", ("process", "title", "cases"),
-              [(c.process, c.value, c.cases) for c in report.by_process]),
-        Table("by_category", "Cases by category", ("process", "category", "cases"),
-              [(c.process, c.value, c.cases) for c in report.by_category]),
-        Table("by_severity", "Cases by severity", ("process", "severity", "cases"),
-              [(c.process, c.value, c.cases) for c in report.by_severity]),
-        Table("by_state", "Cases by current state", ("process", "state", "title", "cases"),
-              [(c.process, c.value, c.title, c.cases) for c in report.by_state]),
-        Table("deadlines", "On-time rate per deadline",
-              ("process", "deadline", "title", "on_time", "late", "breached", "unmet", "on_time_rate"),
-              [(d.process, d.deadline, d.title, d.on_time, d.late, d.breached, d.unmet, _pct(d.rate))
-               for d in report.deadlines]),
-        Table("escalations", "Escalations per chain, step and role",
-              ("process", "chain", "step", "of", "role", "do", "count"),
-              [(e.process, e.chain, e.step, e.of, e.role, e.do, e.count) for e in report.escalations]),
-        Table("handling", "Handling time, opened to closed (hours)",
-              ("process", "closed", "still_open", "mean_hours", "p90_hours"),
-              [(h.process, h.closed, h.still_open, _num(h.mean_hours), _num(h.p90_hours)) for h in report.handling]),
-        Table("complaint_rate", "Complaint rate",
-              ("households", "cases", "invalid", "valid", "rate", "target", "verdict"),
-              [(r.households, r.cases, r.invalid, r.valid, f"{r.rate * 100:.2f}%", f"{r.target * 100:.0f}%",
-                r.verdict)] if r else []),
-        Table("review", "Review list: unresolved cases, oldest first",
-              ("case", "process", "state", "state_title", "holder", "opened", "age_hours", "age", "breached"),
-              [(v.case_id, v.process, v.state, v.state_title, v.holder, v.opened, f"{v.age_hours:.1f}",
-                _age(v.age_hours), " ".join(v.breached) or "-") for v in report.review]),
+        Table(
+            "by_process",
+            "Cases by process",
+            ("process", "title", "cases"),
+            [(c.process, c.value, c.cases) for c in report.by_process],
+        ),
+        Table(
+            "by_category",
+            "Cases by category",
+            ("process", "category", "cases"),
+            [(c.process, c.value, c.cases) for c in report.by_category],
+        ),
+        Table(
+            "by_severity",
+            "Cases by severity",
+            ("process", "severity", "cases"),
+            [(c.process, c.value, c.cases) for c in report.by_severity],
+        ),
+        Table(
+            "by_state",
+            "Cases by current state",
+            ("process", "state", "title", "cases"),
+            [(c.process, c.value, c.title, c.cases) for c in report.by_state],
+        ),
+        Table(
+            "deadlines",
+            "On-time rate per deadline",
+            ("process", "deadline", "title", "on_time", "late", "breached", "unmet", "on_time_rate"),
+            [
+                (d.process, d.deadline, d.title, d.on_time, d.late, d.breached, d.unmet, _pct(d.rate))
+                for d in report.deadlines
+            ],
+        ),
+        Table(
+            "escalations",
+            "Escalations per chain, step and role",
+            ("process", "chain", "step", "of", "role", "do", "count"),
+            [(e.process, e.chain, e.step, e.of, e.role, e.do, e.count) for e in report.escalations],
+        ),
+        Table(
+            "handling",
+            "Handling time, opened to closed (hours)",
+            ("process", "closed", "still_open", "mean_hours", "p90_hours"),
+            [(h.process, h.closed, h.still_open, _num(h.mean_hours), _num(h.p90_hours)) for h in report.handling],
+        ),
+        Table(
+            "complaint_rate",
+            "Complaint rate",
+            ("households", "cases", "invalid", "valid", "rate", "target", "verdict"),
+            [(r.households, r.cases, r.invalid, r.valid, f"{r.rate * 100:.2f}%", f"{r.target * 100:.0f}%", r.verdict)]
+            if r
+            else [],
+        ),
+        Table(
+            "review",
+            "Review list: unresolved cases, oldest first",
+            ("case", "process", "state", "state_title", "holder", "opened", "age_hours", "age", "breached"),
+            [
+                (
+                    v.case_id,
+                    v.process,
+                    v.state,
+                    v.state_title,
+                    v.holder,
+                    v.opened,
+                    f"{v.age_hours:.1f}",
+                    _age(v.age_hours),
+                    " ".join(v.breached) or "-",
+                )
+                for v in report.review
+            ],
+        ),
     ]
 
 
@@ -91,9 +147,14 @@ def _md_cell(value: Any) -> str:
 
 
 def to_markdown(report: Report) -> str:
-    out = [f"# Complaint report {report.period}", "",
-           f"- period: {report.start} to {report.end} ({report.timezone}), as of {report.now}",
-           f"- {report.due}", f"- cases opened: {report.cases}", f"- {rate_line(report)}"]
+    out = [
+        f"# Complaint report {report.period}",
+        "",
+        f"- period: {report.start} to {report.end} ({report.timezone}), as of {report.now}",
+        f"- {report.due}",
+        f"- cases opened: {report.cases}",
+        f"- {rate_line(report)}",
+    ]
     for t in tables(report)[1:]:
         out += ["", f"## {t.title}", ""]
         if not t.rows:
@@ -134,27 +195,34 @@ def _svg_chart(report: Report) -> str:
     if not rows:
         return "<p><em>no deadline outcomes in this period</em></p>"
     label_w, bar_w, h = 320, 300, 22
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 60}" height="{h * len(rows) + 4}" '
-             'role="img" aria-label="on-time rate per deadline">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 60}" height="{h * len(rows) + 4}" '
+        'role="img" aria-label="on-time rate per deadline">'
+    ]
     for i, d in enumerate(rows):
         y, w = i * h + 2, round(bar_w * (d.rate or 0))
         colour = "#2e7d32" if (d.rate or 0) >= 0.9 else "#f9a825" if (d.rate or 0) >= 0.5 else "#c62828"
-        parts += [f'<text x="0" y="{y + 15}">{html.escape(d.process + " / " + d.deadline)}</text>',
-                  f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="{h - 6}" fill="#eee"/>',
-                  f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{h - 6}" fill="{colour}"/>',
-                  f'<text x="{label_w + bar_w + 6}" y="{y + 15}">{_pct(d.rate)}</text>']
+        parts += [
+            f'<text x="0" y="{y + 15}">{html.escape(d.process + " / " + d.deadline)}</text>',
+            f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="{h - 6}" fill="#eee"/>',
+            f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{h - 6}" fill="{colour}"/>',
+            f'<text x="{label_w + bar_w + 6}" y="{y + 15}">{_pct(d.rate)}</text>',
+        ]
     return "\n".join(parts + ["</svg>"])
 
 
 def to_html(report: Report) -> str:
     e = html.escape
     verdict = report.complaint_rate.verdict if report.complaint_rate else ""
-    out = ['<!DOCTYPE html>', '<html lang="zh-CN"><head><meta charset="utf-8">',
-           f"<title>Complaint report {e(report.period)}</title><style>{_CSS}</style></head><body>",
-           f"<h1>Complaint report {e(report.period)}</h1>",
-           f"<p>{e(report.start)} to {e(report.end)} ({e(report.timezone)}), as of {e(report.now)}<br>"
-           f"{e(report.due)}<br>cases opened: {report.cases}<br>"
-           f'<span class="{verdict}">{e(rate_line(report))}</span></p>']
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>Complaint report {e(report.period)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Complaint report {e(report.period)}</h1>",
+        f"<p>{e(report.start)} to {e(report.end)} ({e(report.timezone)}), as of {e(report.now)}<br>"
+        f"{e(report.due)}<br>cases opened: {report.cases}<br>"
+        f'<span class="{verdict}">{e(rate_line(report))}</span></p>',
+    ]
     for t in tables(report)[1:]:
         out.append(f"<h2>{e(t.title)}</h2>")
         if t.name == "deadlines":

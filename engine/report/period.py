@@ -4,6 +4,7 @@
 into a :class:`Period` whose ``[start, end)`` bounds are local midnights in
 the given timezone (so a month in Asia/Shanghai starts at 00:00 +08:00).
 """
+
 from __future__ import annotations
 
 import re

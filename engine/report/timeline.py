@@ -3,6 +3,7 @@
 Used by the CLI's ``history``, ``tick``, ``case`` and ``cases`` and by the
 demo's timeline. Pure formatting: it reads specs and records, writes nothing.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,8 +29,13 @@ def _state(spec: Process, state: str) -> str:
 
 def _late(seconds: int) -> str:
     minutes = abs(seconds) // 60
-    text = f"{minutes // 1440}d {minutes % 1440 // 60}h" if minutes >= 1440 else \
-        f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+    text = (
+        f"{minutes // 1440}d {minutes % 1440 // 60}h"
+        if minutes >= 1440
+        else f"{minutes // 60}h{minutes % 60:02d}m"
+        if minutes >= 60
+        else f"{minutes}m"
+    )
     return text
 
 
@@ -73,8 +79,10 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
 def describe_case_line(engine: Any, case: CaseRecord) -> str:
     spec = _spec(engine, case.process_hash)
     status = "closed" if case.closed_at is not None else "open"
-    return (f"{case.id}  {spec.id} v{spec.version}  {status:6}  {_state(spec, case.state)} [{case.state}]  "
-            f"holder: {_role(spec, case.owner_role)}  opened {format_local(case.opened_at, spec.timezone)}")
+    return (
+        f"{case.id}  {spec.id} v{spec.version}  {status:6}  {_state(spec, case.state)} [{case.state}]  "
+        f"holder: {_role(spec, case.owner_role)}  opened {format_local(case.opened_at, spec.timezone)}"
+    )
 
 
 def describe_case(engine: Any, case: CaseRecord) -> str:
@@ -90,6 +98,8 @@ def describe_case(engine: Any, case: CaseRecord) -> str:
     for name, clock in case.clocks.items():
         d = spec.deadlines[name]
         status = "PAUSED" if clock["paused_at"] is not None else "BREACHED" if clock["breached"] else "running"
-        lines.append(f"  ⏱ {d.title.zh} [{name}] {d.due}: due {format_local(clock['due'], tz)} ({status}"
-                     f"{', escalation step ' + str(clock['step']) if clock['step'] else ''})")
+        lines.append(
+            f"  ⏱ {d.title.zh} [{name}] {d.due}: due {format_local(clock['due'], tz)} ({status}"
+            f"{', escalation step ' + str(clock['step']) if clock['step'] else ''})"
+        )
     return "\n".join(lines)

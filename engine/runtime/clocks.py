@@ -6,6 +6,7 @@ paused. The timers a case waits on are a pure function of its clocks
 (``desired_timers``), so they are never stored: a tick reads the clocks of the
 cases whose ``earliest_due`` has come, and can never fire a stale timer.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ class TimerRecord:
     kind: str  # "warn" | "breach" | "step"
     step: int  # escalation step (0 before any), or for a breach the misses counted so far
     due_at: int
+
+
 _WALL_UNITS = {"m": 60, "h": 3600, "d": 86400}
 
 
@@ -60,9 +63,18 @@ def start_clock(cp: CompiledProcess, deadline: Deadline, at: int) -> Clock:
     cal = cp.calendar_for(deadline)
     due = due_after(deadline, at, cal)
     warn = due.at - rough_seconds(deadline.warn_before) if deadline.warn_before else None
-    return {"started": at, "due": due.at, "provisional": due.provisional,
-            "warn": warn if warn is not None and warn > at else None, "warned": False, "breached": False,
-            "misses": 0, "step": 0, "step_due": None, "paused_at": None}
+    return {
+        "started": at,
+        "due": due.at,
+        "provisional": due.provisional,
+        "warn": warn if warn is not None and warn > at else None,
+        "warned": False,
+        "breached": False,
+        "misses": 0,
+        "step": 0,
+        "step_due": None,
+        "paused_at": None,
+    }
 
 
 def step_due(cp: CompiledProcess, deadline: Deadline, step: int, at: int) -> int | None:
@@ -89,8 +101,13 @@ def resume(cp: CompiledProcess, deadline: Deadline, clock: Clock, at: int) -> Cl
     def shift(instant: int | None) -> int | None:
         return None if instant is None else cal.shift_for_pause(instant, unit, paused_at, at).at
 
-    return {**clock, "paused_at": None, "due": shift(clock["due"]), "warn": shift(clock["warn"]),
-            "step_due": shift(clock["step_due"])}
+    return {
+        **clock,
+        "paused_at": None,
+        "due": shift(clock["due"]),
+        "warn": shift(clock["warn"]),
+        "step_due": shift(clock["step_due"]),
+    }
 
 
 def _wanted(clock: Clock) -> list[tuple[str, int, int]]:
@@ -109,8 +126,11 @@ def _wanted(clock: Clock) -> list[tuple[str, int, int]]:
 
 def desired_timers(case_id: str, clocks: dict[str, Clock]) -> list[TimerRecord]:
     """The timers a case's clocks call for, in the order of its clocks."""
-    return [TimerRecord(case_id, name, kind, step, due)
-            for name, clock in clocks.items() for kind, step, due in _wanted(clock)]
+    return [
+        TimerRecord(case_id, name, kind, step, due)
+        for name, clock in clocks.items()
+        for kind, step, due in _wanted(clock)
+    ]
 
 
 def earliest_due(clocks: dict[str, Clock]) -> int | None:

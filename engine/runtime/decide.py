@@ -4,6 +4,7 @@ Pure functions of (compiled process, case row, request, time): they check the
 request, refuse it with a clear reason, or compute every resulting value
 (states, branches, clocks, due times) into event payloads for ``fold``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,8 +23,9 @@ SYSTEM_ACTOR = "complaintflow"
 SYSTEM_ROLE = "system"
 
 
-def decide_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor: str, roles: tuple[str, ...],
-                 at: int) -> list[EventRecord]:
+def decide_start(
+    cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor: str, roles: tuple[str, ...], at: int
+) -> list[EventRecord]:
     spec = cp.spec
     role = next((r for r in roles if r in spec.roles), None)
     if role is None:
@@ -37,9 +39,16 @@ def decide_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], act
     clocks = _start_clocks(cp, {initial.id, *branches.values()}, {}, at)
     if any(spec.states[s].pause for s in (initial.id, *branches.values())):
         clocks = {k: pause(v, at) for k, v in clocks.items()}
-    payload = {"process_id": spec.id, "process_hash": spec.content_hash, "version": spec.version,
-               "state": initial.id, "branches": branches, "data": values, "owner_role": initial.owner,
-               "clocks": clocks}
+    payload = {
+        "process_id": spec.id,
+        "process_hash": spec.content_hash,
+        "version": spec.version,
+        "state": initial.id,
+        "branches": branches,
+        "data": values,
+        "owner_role": initial.owner,
+        "clocks": clocks,
+    }
     return [next_event(case_id, 0, GENESIS, at, actor, role, "started", payload)]
 
 
@@ -54,14 +63,22 @@ def source_of(cp: CompiledProcess, case: CaseRecord, action: Action) -> str | No
     return next((s for s in case.branches.values() if s in action.sources), None)
 
 
-def decide_action(cp: CompiledProcess, case: CaseRecord, action_id: str, actor: str, roles: tuple[str, ...],
-                  inputs: dict[str, Any], at: int) -> list[EventRecord]:
+def decide_action(
+    cp: CompiledProcess,
+    case: CaseRecord,
+    action_id: str,
+    actor: str,
+    roles: tuple[str, ...],
+    inputs: dict[str, Any],
+    at: int,
+) -> list[EventRecord]:
     spec = cp.spec
     action = spec.actions.get(action_id)
     if action is None:
         hint = did_you_mean(action_id, spec.actions)
-        raise RefusedError(f"case {case.id}: process {spec.id!r} has no action {action_id!r}"
-                           + (f"; {hint}" if hint else ""))
+        raise RefusedError(
+            f"case {case.id}: process {spec.id!r} has no action {action_id!r}" + (f"; {hint}" if hint else "")
+        )
     if case.closed_at is not None:
         raise RefusedError(f"case {case.id} is closed (in {case.state!r})")
     source = source_of(cp, case, action)
@@ -69,28 +86,42 @@ def decide_action(cp: CompiledProcess, case: CaseRecord, action_id: str, actor: 
         where = ", ".join([case.state, *case.branches.values()])
         waiting = [b for b, s in case.branches.items() if not spec.states[s].final]
         reason = f"; waiting for branch(es) {', '.join(waiting)} to finish" if case.state in action.sources else ""
-        raise RefusedError(f"case {case.id}: action {action_id!r} cannot be taken in {where!r} "
-                           f"(it applies in {', '.join(action.sources)}){reason}")
+        raise RefusedError(
+            f"case {case.id}: action {action_id!r} cannot be taken in {where!r} "
+            f"(it applies in {', '.join(action.sources)}){reason}"
+        )
     for role in action.roles:
         if role in roles:
             break
     else:
-        raise RefusedError(f"case {case.id}: {actor} ({', '.join(roles) or 'no role'}) may not take action "
-                           f"{action_id!r}; it needs one of: {', '.join(action.roles)}")
+        raise RefusedError(
+            f"case {case.id}: {actor} ({', '.join(roles) or 'no role'}) may not take action "
+            f"{action_id!r}; it needs one of: {', '.join(action.roles)}"
+        )
     values = check_values(spec.fields, inputs, spec.timezone) if inputs else {}
     missing = [f for f in action.inputs if f not in values] if action.inputs else None
     if missing:
         raise InputError(f"action {action_id!r} needs input(s): {', '.join(missing)}")
     guard = cp.guards.get(action_id)
     if guard is not None and not guard({**case.data, **values}):
-        raise RefusedError(f"case {case.id}: action {action_id!r} is not allowed: its condition "
-                           f"{guard.text!r} is false for this case")
+        raise RefusedError(
+            f"case {case.id}: action {action_id!r} is not allowed: its condition {guard.text!r} is false for this case"
+        )
     target = cp.move(action_id, source)
     return _move(cp, case, action_id, source, target, values, actor, role, at)
 
 
-def _move(cp: CompiledProcess, case: CaseRecord, action_id: str, source: str, target: str,
-          values: dict[str, Any], actor: str, role: str, at: int) -> list[EventRecord]:
+def _move(
+    cp: CompiledProcess,
+    case: CaseRecord,
+    action_id: str,
+    source: str,
+    target: str,
+    values: dict[str, Any],
+    actor: str,
+    role: str,
+    at: int,
+) -> list[EventRecord]:
     spec = cp.spec
     branch = spec.states[source].branch
     if branch is not None:
@@ -111,8 +142,11 @@ def _move(cp: CompiledProcess, case: CaseRecord, action_id: str, source: str, ta
     ended: list[str] = []
     for name in current:
         d = spec.deadlines[name]
-        if (final or action_id in d.reset_by
-                or (not entered.isdisjoint(d.stop) if d.stop else now_in.isdisjoint(d.start))):
+        if (
+            final
+            or action_id in d.reset_by
+            or (not entered.isdisjoint(d.stop) if d.stop else now_in.isdisjoint(d.start))
+        ):
             ended.append(name)
     kept = {k: v for k, v in current.items() if k not in ended} if ended else current
     started = {} if final else _start_clocks(cp, entered, kept, at)
@@ -126,9 +160,18 @@ def _move(cp: CompiledProcess, case: CaseRecord, action_id: str, source: str, ta
     old_clocks = case.clocks
     changed = {k: v for k, v in clocks.items() if (old := old_clocks.get(k)) is not v and old != v}
     owner = spec.states[state].owner if branch is None else case.owner_role
-    payload = {"action": action_id, "from": source, "to": target, "inputs": values, "state": state,
-               "branches": branches, "owner_role": owner or case.owner_role, "ended": ended, "clocks": changed,
-               "final": final}
+    payload = {
+        "action": action_id,
+        "from": source,
+        "to": target,
+        "inputs": values,
+        "state": state,
+        "branches": branches,
+        "owner_role": owner or case.owner_role,
+        "ended": ended,
+        "clocks": changed,
+        "final": final,
+    }
     events = [next_event(case.id, case.last_seq, case.last_hash, at, actor, role, "acted", payload)]
     for name in ended:
         clock = current[name]
@@ -186,5 +229,15 @@ def _escalate(cp: CompiledProcess, deadline_id: str, step: int, at: int, add: An
     if step > len(chain.steps):
         return
     s = chain.steps[step - 1]
-    add("escalated", {"deadline": d.id, "escalation": chain.id, "step": step, "of": len(chain.steps),
-                      "role": s.role, "do": s.do.value, "step_due": step_due(cp, d, step, at)})
+    add(
+        "escalated",
+        {
+            "deadline": d.id,
+            "escalation": chain.id,
+            "step": step,
+            "of": len(chain.steps),
+            "role": s.role,
+            "do": s.do.value,
+            "step_due": step_due(cp, d, step, at),
+        },
+    )

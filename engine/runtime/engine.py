@@ -5,6 +5,7 @@ before writing; then it decides the events, folds them into the new case
 row and hands the whole change to the store as one transaction. Time is
 always an argument (epoch seconds).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -15,7 +16,16 @@ from typing import Any
 
 from ..language.check import load_process_bytes
 from ..language.spec import Action, Process
-from ..store.base import CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, Store, StoredProcess, UnknownCaseError
+from ..store.base import (
+    CaseQuery,
+    CaseRecord,
+    Commit,
+    ConflictError,
+    EventRecord,
+    Store,
+    StoredProcess,
+    UnknownCaseError,
+)
 from .clocks import TimerRecord, desired_timers
 from .decide import SYSTEM_ACTOR, SYSTEM_ROLE, decide_action, decide_start, decide_timer, source_of
 from .errors import RefusedError
@@ -32,8 +42,7 @@ class Actor:
 
 
 class Engine:
-    def __init__(self, store: Store | str | Path = "complaintflow.db", *,
-                 new_case_id: Callable[[], str] | None = None):
+    def __init__(self, store: Store | str | Path = "complaintflow.db", *, new_case_id: Callable[[], str] | None = None):
         if isinstance(store, (str, Path)):
             from ..store.sqlite import SQLiteStore
 
@@ -48,9 +57,15 @@ class Engine:
         raw = source if isinstance(source, bytes) else Path(source).read_bytes()
         spec = load_process_bytes(raw, file or (str(source) if not isinstance(source, bytes) else "<bytes>"))
         for known in self.store.processes():
-            if known.process_id == spec.id and known.version == spec.version and known.content_hash != spec.content_hash:
-                raise RefusedError(f"process {spec.id!r} version {spec.version} is already in this store with "
-                                   "different content; raise 'version:' in the file when you change the rules")
+            if (
+                known.process_id == spec.id
+                and known.version == spec.version
+                and known.content_hash != spec.content_hash
+            ):
+                raise RefusedError(
+                    f"process {spec.id!r} version {spec.version} is already in this store with "
+                    "different content; raise 'version:' in the file when you change the rules"
+                )
         self.store.save_process(StoredProcess(spec.content_hash, spec.id, spec.version, raw))
         self._compiled[spec.content_hash] = compile_process(spec)
         return spec
@@ -74,8 +89,9 @@ class Engine:
             raise RefusedError(str(exc)) from None
         return self._commit(None, events)
 
-    def act(self, case_id: str, action: str, actor: Actor, inputs: Mapping[str, Any] | None = None, *,
-            at: int) -> CaseRecord:
+    def act(
+        self, case_id: str, action: str, actor: Actor, inputs: Mapping[str, Any] | None = None, *, at: int
+    ) -> CaseRecord:
         with self.store.writing():  # what is read here cannot change before the commit
             case = self._case_or_refuse(case_id)
             if at < case.last_at:
@@ -91,8 +107,15 @@ class Engine:
             events = self._decide(cp, case, action, actor, inputs, at)
             return self._commit(case, events)
 
-    def _decide(self, cp: CompiledProcess, case: CaseRecord, action: str, actor: Actor,
-                inputs: Mapping[str, Any] | None, at: int) -> list[EventRecord]:
+    def _decide(
+        self,
+        cp: CompiledProcess,
+        case: CaseRecord,
+        action: str,
+        actor: Actor,
+        inputs: Mapping[str, Any] | None,
+        at: int,
+    ) -> list[EventRecord]:
         try:
             return decide_action(cp, case, action, actor.id, actor.roles, dict(inputs or {}), at)
         except InputError as exc:
@@ -116,8 +139,12 @@ class Engine:
         """Fire every warning, breach and escalation step due at or before ``now``; one transaction each."""
         fired: list[EventRecord] = []
         while True:
-            due = [timer for case in self.store.due_cases(now, batch)
-                   for timer in desired_timers(case.id, case.clocks) if timer.due_at <= now]
+            due = [
+                timer
+                for case in self.store.due_cases(now, batch)
+                for timer in desired_timers(case.id, case.clocks)
+                if timer.due_at <= now
+            ]
             due.sort(key=lambda t: (t.due_at, t.case_id))
             progressed = False
             for timer in due:
@@ -140,16 +167,20 @@ class Engine:
         self._case_or_refuse(case_id)
         return self.store.events(case_id)
 
-    def cases(self, query: CaseQuery = CaseQuery()) -> list[CaseRecord]:
-        return self.store.cases(query)
+    def cases(self, query: CaseQuery | None = None) -> list[CaseRecord]:
+        return self.store.cases(query if query is not None else CaseQuery())
 
     def overdue(self, now: int, process_id: str | None = None) -> list[CaseRecord]:
         """Open cases with a deadline breached, or due and not yet met, at ``now``."""
+
         def late(clock: dict[str, Any]) -> bool:
             return bool(clock["breached"] or clock["misses"] or (clock["paused_at"] is None and clock["due"] <= now))
 
-        return [c for c in self.store.cases(CaseQuery(process_id=process_id, open_only=True, limit=10**9))
-                if any(late(k) for k in c.clocks.values())]
+        return [
+            c
+            for c in self.store.cases(CaseQuery(process_id=process_id, open_only=True, limit=10**9))
+            if any(late(k) for k in c.clocks.values())
+        ]
 
     def verify(self, case_id: str | None = None) -> list[ChainProblem]:
         """Check hash chains and that replaying each history rebuilds the stored row."""

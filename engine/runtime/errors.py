@@ -1,4 +1,5 @@
 """Errors the runtime raises to its callers."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ previous event's hash, so editing or deleting any stored row breaks every hash
 after it. ``verify_chain`` recomputes the chain from the stored text and names
 the first event that does not match.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,14 +19,16 @@ from ..store.base import CaseRecord, EventRecord
 GENESIS = "0" * 64
 
 
-def event_hash(case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload_json: str,
-               prev_hash: str) -> str:
+def event_hash(
+    case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload_json: str, prev_hash: str
+) -> str:
     body = canonical.hash_body(case_id, seq, at, actor, role, kind, payload_json, prev_hash)
     return hashlib.sha256(body).hexdigest()
 
 
-def next_event(case_id: str, prev_seq: int, prev_hash: str, at: int, actor: str, role: str, kind: str,
-               payload: dict[str, Any]) -> EventRecord:
+def next_event(
+    case_id: str, prev_seq: int, prev_hash: str, at: int, actor: str, role: str, kind: str, payload: dict[str, Any]
+) -> EventRecord:
     seq = prev_seq + 1
     # Encoded once: the hash, the store and the outbox all use this text.
     text, digest = canonical.encode_event(case_id, seq, at, actor, role, kind, payload, prev_hash)
@@ -51,17 +54,27 @@ def verify_chain(case: CaseRecord, events: Sequence[EventRecord]) -> list[ChainP
             problems.append(ChainProblem(case.id, expected_seq, f"missing (found event {event.seq} next)"))
             break
         if event.prev_hash != prev_hash:
-            problems.append(ChainProblem(case.id, event.seq, "does not follow the event before it (deleted or reordered?)"))
+            problems.append(
+                ChainProblem(case.id, event.seq, "does not follow the event before it (deleted or reordered?)")
+            )
             break
         text = event.payload_json or canonical.dumps(event.payload)
-        recomputed = event_hash(event.case_id, event.seq, event.at, event.actor, event.role, event.kind, text,
-                                event.prev_hash)
+        recomputed = event_hash(
+            event.case_id, event.seq, event.at, event.actor, event.role, event.kind, text, event.prev_hash
+        )
         if recomputed != event.hash or event.case_id != case.id:
-            problems.append(ChainProblem(case.id, event.seq, f"{event.kind} at {event.at} was altered after it was written"))
+            problems.append(
+                ChainProblem(case.id, event.seq, f"{event.kind} at {event.at} was altered after it was written")
+            )
             break
         prev_hash, expected_seq = event.hash, expected_seq + 1
     else:
         if case.last_seq != len(events) or case.last_hash != prev_hash:
-            problems.append(ChainProblem(case.id, case.last_seq,
-                                         f"the case row expects {case.last_seq} events but the history has {len(events)}"))
+            problems.append(
+                ChainProblem(
+                    case.id,
+                    case.last_seq,
+                    f"the case row expects {case.last_seq} events but the history has {len(events)}",
+                )
+            )
     return problems

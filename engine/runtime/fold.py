@@ -9,6 +9,7 @@ Rows and payloads are never changed in place, so the new row shares every
 dict an event did not touch instead of copying it, and it is built once per
 commit however many events the commit holds.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -65,8 +66,23 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
             last_at = event.at
     last = events[-1] if events else first
     next_due = case.next_due if case is not None and clocks is case.clocks else earliest_due(clocks)
-    return CaseRecord(case_id, process_id, process_hash, state, branches, data, owner, clocks, revision, opened_at,
-                      closed_at, last_at, last.hash, last.seq, next_due)
+    return CaseRecord(
+        case_id,
+        process_id,
+        process_hash,
+        state,
+        branches,
+        data,
+        owner,
+        clocks,
+        revision,
+        opened_at,
+        closed_at,
+        last_at,
+        last.hash,
+        last.seq,
+        next_due,
+    )
 
 
 def _with(clocks: dict[str, Any], name: str, **changes: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ machine on a throw-away token gives the same answer (tests check both on every
 bundled process) but costs about 11 µs a step in logging and event plumbing
 for callbacks the engine does not use; the lookup costs well under 1 µs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,8 +22,9 @@ from ..language.expr import Guard, parse_guard
 from ..language.spec import Calendar, Deadline, Process, UnpublishedYear
 
 # Deadlines counted purely on the wall clock still need a timezone for calendar days.
-_ALWAYS = Calendar("_wall_clock", None, frozenset(range(7)), ((0, 24 * 60),), "none", frozenset(), frozenset(),
-                   UnpublishedYear.WEEKLY)
+_ALWAYS = Calendar(
+    "_wall_clock", None, frozenset(range(7)), ((0, 24 * 60),), "none", frozenset(), frozenset(), UnpublishedYear.WEEKLY
+)
 
 
 class _Token:
@@ -69,18 +71,29 @@ class CompiledProcess:
 
 
 def compile_process(spec: Process) -> CompiledProcess:
-    machine = Machine(model=None, states=list(spec.states), initial=spec.initial_state, auto_transitions=False,
-                      send_event=True, ignore_invalid_triggers=False)
+    machine = Machine(
+        model=None,
+        states=list(spec.states),
+        initial=spec.initial_state,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
     for action in spec.actions.values():
         machine.add_transition(action.id, list(action.sources), action.target)
     starts_in: dict[str, list[Deadline]] = {}
     for deadline in spec.deadlines.values():
         for state in deadline.start:
             starts_in.setdefault(state, []).append(deadline)
-    steps = {(name, source): transitions[0].dest
-             for name, event in machine.events.items() for source, transitions in event.transitions.items()}
+    steps = {
+        (name, source): transitions[0].dest
+        for name, event in machine.events.items()
+        for source, transitions in event.transitions.items()
+    }
     return CompiledProcess(
-        spec=spec, machine=machine, steps=steps,
+        spec=spec,
+        machine=machine,
+        steps=steps,
         pausing=frozenset(s.id for s in spec.states.values() if s.pause),
         final=frozenset(s.id for s in spec.states.values() if s.final),
         guards={a.id: parse_guard(a.guard) for a in spec.actions.values() if a.guard},
@@ -89,4 +102,3 @@ def compile_process(spec: Process) -> CompiledProcess:
         starts_in={k: tuple(v) for k, v in starts_in.items()},
         branch_initial={s.branch: s.id for s in spec.states.values() if s.branch and s.initial},
     )
-

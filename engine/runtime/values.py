@@ -4,6 +4,7 @@ The API takes typed values (``check_value``); the CLI passes text, which
 ``coerce_text`` turns into the declared type first. Both explain a refusal
 in words a process owner understands.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,7 +45,9 @@ def check_value(field: Field, value: Any, timezone: str) -> Any:
         if value in field.values:
             return value
         hint = did_you_mean(value, field.values)
-        raise InputError(f"{field.id}: {value!r} is not one of {', '.join(field.values)}" + (f"; {hint}" if hint else ""))
+        raise InputError(
+            f"{field.id}: {value!r} is not one of {', '.join(field.values)}" + (f"; {hint}" if hint else "")
+        )
     if kind is FieldType.DATETIME and isinstance(value, str):
         try:
             parse_local(value, timezone)
@@ -62,8 +65,13 @@ def _is_valid_text(text: str) -> bool:
     return True
 
 
-_WORDS = {FieldType.STRING: "text", FieldType.NUMBER: "a number", FieldType.BOOL: "true or false",
-          FieldType.ENUM: "one of the listed values", FieldType.DATETIME: "a date and time such as '2025-09-30 18:00'"}
+_WORDS = {
+    FieldType.STRING: "text",
+    FieldType.NUMBER: "a number",
+    FieldType.BOOL: "true or false",
+    FieldType.ENUM: "one of the listed values",
+    FieldType.DATETIME: "a date and time such as '2025-09-30 18:00'",
+}
 
 
 def check_values(fields: Mapping[str, Field], values: Mapping[str, Any], timezone: str) -> dict[str, Any]:

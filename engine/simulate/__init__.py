@@ -4,6 +4,7 @@
 runs it against one process file, ``compare`` sets two runs side by side.
 Results render as text, JSON-ready dicts or a self-contained HTML report.
 """
+
 from __future__ import annotations
 
 from .compare import Comparison, compare
@@ -11,5 +12,13 @@ from .run import simulate, simulate_compare
 from .scenario import Scenario, ScenarioError, load_scenario
 from .stats import SimulationResult
 
-__all__ = ["Comparison", "Scenario", "ScenarioError", "SimulationResult", "compare", "load_scenario", "simulate",
-           "simulate_compare"]
+__all__ = [
+    "Comparison",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "compare",
+    "load_scenario",
+    "simulate",
+    "simulate_compare",
+]

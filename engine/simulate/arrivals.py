@@ -1,4 +1,5 @@
 """When complaints arrive: a Poisson stream whose rate changes by hour of day and weekday, plus bursts."""
+
 from __future__ import annotations
 
 import random

@@ -12,6 +12,7 @@ value meaning ``fixed``)::
 Time amounts carry a unit (``s``, ``m``, ``h``, ``d`` = 24 h); field numbers
 are plain numbers. Parsing returns the distribution or an error message.
 """
+
 from __future__ import annotations
 
 import math
@@ -63,6 +64,7 @@ def seconds(text: Any) -> float | None:
 
 def parse_dist(value: Any, time: bool) -> Dist | str:
     """A checked distribution, or a message saying what is wrong with ``value``."""
+
     def amount(v: Any) -> float | None:
         if time:
             return seconds(v)
@@ -86,7 +88,11 @@ def parse_dist(value: Any, time: bool) -> Dist | str:
         return Dist("uniform", lo, hi) if lo <= hi else "uniform: low is above high"
     if kind == "exponential":
         mean = amount(arg.get("mean")) if isinstance(arg, dict) else None
-        return Dist("exponential", mean) if mean is not None and mean > 0 else f"exponential: expected {{mean: {unit}}} above 0"
+        return (
+            Dist("exponential", mean)
+            if mean is not None and mean > 0
+            else f"exponential: expected {{mean: {unit}}} above 0"
+        )
     median = amount(arg.get("median")) if isinstance(arg, dict) else None
     p90 = amount(arg.get("p90")) if isinstance(arg, dict) else None
     if median is None or p90 is None or median <= 0:

@@ -8,6 +8,7 @@ and escalation steps fire in time order on ``Engine(MemoryStore())``. All
 randomness comes from ``random.Random(seed)``: one draw per case seeds that
 case's own generator, so two versions of a process see the same cases.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -141,17 +142,26 @@ class _Run:
         self.finished += 1
 
 
-def simulate(process_path: Path, scenario: Scenario, cases: int, seed: int,
-             progress: Progress | None = None) -> SimulationResult:
+def simulate(
+    process_path: Path, scenario: Scenario, cases: int, seed: int, progress: Progress | None = None
+) -> SimulationResult:
     """Run ``cases`` simulated complaints through the process file; same seed, same result."""
     if cases < 1:
         raise ValueError("cases must be at least 1")
     run = _Run(process_path, scenario, seed)
     first, last, warnings = run.run(cases, progress)
     outcomes = {c.id: c.outcome for c in run.cases.values()}
-    return collect(run.engine, run.spec, scenario, outcomes, seed=seed, start=first, end=last,
-                   process_file=Path(process_path).name,
-                   warnings=run.world.warnings + warnings + _refusals(run.refused))
+    return collect(
+        run.engine,
+        run.spec,
+        scenario,
+        outcomes,
+        seed=seed,
+        start=first,
+        end=last,
+        process_file=Path(process_path).name,
+        warnings=run.world.warnings + warnings + _refusals(run.refused),
+    )
 
 
 def _refusals(refused: list[str]) -> list[str]:
@@ -160,9 +170,11 @@ def _refusals(refused: list[str]) -> list[str]:
     return [f"the engine refused {len(refused)} simulated action(s); the first: {refused[0]}"]
 
 
-def simulate_compare(old_path: Path, new_path: Path, scenario: Scenario, cases: int, seed: int,
-                     progress: Progress | None = None) -> Comparison:
+def simulate_compare(
+    old_path: Path, new_path: Path, scenario: Scenario, cases: int, seed: int, progress: Progress | None = None
+) -> Comparison:
     """The same scenario and seed against two versions of a process; progress runs 0..2*cases."""
+
     def second(done: int, total: int) -> None:
         if progress:
             progress(total + done, 2 * total)

@@ -5,6 +5,7 @@ checked against ``schemas/scenario.schema.json`` through the language's
 generic schema runner, then checked for meaning (distributions, dates). Every
 problem is a positioned diagnostic; together they raise ``ScenarioError``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -86,8 +87,9 @@ def load_scenario(path: str | Path | None) -> Scenario:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise ScenarioError([Diagnostic(name, 0, 0, Severity.ERROR, f"cannot read the scenario: {exc.strerror}",
-                                        "io")]) from None
+        raise ScenarioError(
+            [Diagnostic(name, 0, 0, Severity.ERROR, f"cannot read the scenario: {exc.strerror}", "io")]
+        ) from None
     doc = load_bytes(raw, name)
     if not doc.diagnostics:
         if not isinstance(doc.data, dict):
@@ -113,7 +115,7 @@ def _build(doc: Document) -> Scenario:
     start = data.get("start", DEFAULT["start"])
     arrivals = data.get("arrivals", DEFAULT["arrivals"])
     bursts = []
-    for i, b in enumerate(arrivals.get("bursts", [])):
+    for _i, b in enumerate(arrivals.get("bursts", [])):
         over = seconds(b.get("over", "1h")) or 0.0
         bursts.append(Burst(b["at"], int(b["extra"]), over))
     for path, text in [(("start",), start)] + [(("arrivals", "bursts", i, "at"), b.at) for i, b in enumerate(bursts)]:
@@ -121,8 +123,14 @@ def _build(doc: Document) -> Scenario:
             problems.append(doc.problem(path, "scenario", f"{text!r} is not a real date and time"))
     hourly = tuple(float(x) for x in arrivals["hourly"])
     if not any(hourly) and not bursts:
-        problems.append(doc.problem(("arrivals", "hourly"), "scenario", "no complaint would ever arrive",
-                                    hint="give at least one hour a rate above 0, or add bursts"))
+        problems.append(
+            doc.problem(
+                ("arrivals", "hourly"),
+                "scenario",
+                "no complaint would ever arrive",
+                hint="give at least one hour a rate above 0, or add bursts",
+            )
+        )
     factors = arrivals.get("weekdays", {})
     handling = data.get("handling", DEFAULT["handling"])
     scenario = Scenario(

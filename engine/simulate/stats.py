@@ -7,6 +7,7 @@ breaches it was responsible for, escalation steps it received (per level) and
 actions it took. Per state: time spent, p50 and p90 in hours (nearest rank,
 ``complaintflow.stats.percentile``, as in the management report).
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -62,8 +63,18 @@ class SimulationResult:
         return sum(int(d["breaches"]) for d in self.deadlines)
 
 
-def collect(engine: Engine, spec: Process, scenario: Scenario, outcomes: dict[str, str], *, seed: int, start: int,
-            end: int, process_file: str, warnings: list[str]) -> SimulationResult:
+def collect(
+    engine: Engine,
+    spec: Process,
+    scenario: Scenario,
+    outcomes: dict[str, str],
+    *,
+    seed: int,
+    start: int,
+    end: int,
+    process_file: str,
+    warnings: list[str],
+) -> SimulationResult:
     """Fold every simulated case's history into the metrics."""
     per: dict[str, Counter[str]] = {d: Counter() for d in spec.deadlines}
     by_role_breach: Counter[str] = Counter()
@@ -115,21 +126,37 @@ def collect(engine: Engine, spec: Process, scenario: Scenario, outcomes: dict[st
     return SimulationResult(
         process={"id": spec.id, "version": spec.version, "title": str(spec.title), "file": process_file},
         scenario={"id": scenario.id, "title": scenario.title, "file": scenario.file},
-        cases=len(outcomes), seed=seed,
+        cases=len(outcomes),
+        seed=seed,
         period={"first_arrival": format_local(start, tz), "end": format_local(end, tz), "timezone": tz},
-        outcome={"closed": count["closed"], "open": len(outcomes) - count["closed"], "capped": count["capped"],
-                 "stuck": count["stuck"], "close_p50_h": hours(percentile(to_close, 50)),
-                 "close_p90_h": hours(percentile(to_close, 90)), "open_in": _ranked(open_in)},
+        outcome={
+            "closed": count["closed"],
+            "open": len(outcomes) - count["closed"],
+            "capped": count["capped"],
+            "stuck": count["stuck"],
+            "close_p50_h": hours(percentile(to_close, 50)),
+            "close_p90_h": hours(percentile(to_close, 90)),
+            "open_in": _ranked(open_in),
+        },
         deadlines=[_deadline_row(spec, d, per[d]) for d in spec.deadlines],
         breaches_by_role=_ranked(by_role_breach),
         escalations_by_level=dict(sorted(levels.items(), key=lambda kv: int(kv[0]))),
-        escalations_by_role={r: dict(sorted(c.items())) for r, c in
-                             sorted(esc.items(), key=lambda kv: (-kv[1]["total"], kv[0]))},
+        escalations_by_role={
+            r: dict(sorted(c.items())) for r, c in sorted(esc.items(), key=lambda kv: (-kv[1]["total"], kv[0]))
+        },
         actions_by_role=_ranked(acts),
         actions=_ranked(by_action),
-        states=[{"id": s, "title": str(spec.states[s].title), "visits": len(spent[s]),
-                 "p50_h": hours(percentile(spent[s], 50)), "p90_h": hours(percentile(spent[s], 90))}
-                for s in spec.states if spent.get(s)],
+        states=[
+            {
+                "id": s,
+                "title": str(spec.states[s].title),
+                "visits": len(spent[s]),
+                "p50_h": hours(percentile(spent[s], 50)),
+                "p90_h": hours(percentile(spent[s], 90)),
+            }
+            for s in spec.states
+            if spent.get(s)
+        ],
         roles={r.id: str(r.title) for r in spec.roles.values()},
         warnings=list(warnings),
     )
@@ -138,9 +165,18 @@ def collect(engine: Engine, spec: Process, scenario: Scenario, outcomes: dict[st
 def _deadline_row(spec: Process, name: str, c: Counter[str]) -> dict[str, Any]:
     decided = c["on_time"] + c["late"] + c["overdue_open"]
     d = spec.deadlines[name]
-    return {"id": name, "title": str(d.title), "rule": str(d.due), "started": c["started"], "on_time": c["on_time"],
-            "late": c["late"], "overdue_open": c["overdue_open"], "running": c["running"], "breaches": c["breaches"],
-            "on_time_rate": round(c["on_time"] / decided, 4) if decided else None}
+    return {
+        "id": name,
+        "title": str(d.title),
+        "rule": str(d.due),
+        "started": c["started"],
+        "on_time": c["on_time"],
+        "late": c["late"],
+        "overdue_open": c["overdue_open"],
+        "running": c["running"],
+        "breaches": c["breaches"],
+        "on_time_rate": round(c["on_time"] / decided, 4) if decided else None,
+    }
 
 
 def _ranked(counter: Counter[str]) -> dict[str, int]:

@@ -5,6 +5,7 @@ field values once (the facts of the case), offers the actions whose state
 matches and whose guard passes with those values, and chooses among them by
 the scenario's weights, or its loop-back share, or uniformly.
 """
+
 from __future__ import annotations
 
 import random
@@ -37,8 +38,9 @@ class World:
         self.depth, self.reach = _graph(self.spec, cp)
         self._check_names()
         cal = self.spec.calendar
-        self.calendar: BusinessCalendar | None = (cp.calendars[cal] if cal and scenario.handling_clock == "business"
-                                                  else None)
+        self.calendar: BusinessCalendar | None = (
+            cp.calendars[cal] if cal and scenario.handling_clock == "business" else None
+        )
 
     # -- case values ------------------------------------------------------------------------
     def draw_values(self, rng: random.Random, arrived: str) -> dict[str, Any]:
@@ -71,8 +73,9 @@ class World:
                     out.setdefault(pos, []).append(action)
         return out
 
-    def decide(self, case: CaseRecord, pos: str, actions: list[Action], rng: random.Random,
-               now: str) -> tuple[Action, dict[str, Any]] | None:
+    def decide(
+        self, case: CaseRecord, pos: str, actions: list[Action], rng: random.Random, now: str
+    ) -> tuple[Action, dict[str, Any]] | None:
         """The action a handler takes at ``pos`` and its inputs, or None when no guard can pass.
 
         Inputs not fixed at the start are judged afresh (one draw per decision). With a back and a
@@ -115,7 +118,7 @@ class World:
         free = [f for f in action.inputs if f not in self._fixed]
         domains = [_domain(self.spec.fields[f], draw.get(f)) for f in free]
         for combo in islice(product(*domains), 512):
-            inputs = {**base, **dict(zip(free, combo))}
+            inputs = {**base, **dict(zip(free, combo, strict=False))}
             if guard is None or guard({**case.data, **inputs}):
                 return inputs
         return None
@@ -123,8 +126,11 @@ class World:
     def is_back(self, action: Action, pos: str) -> bool:
         """Leads to a state nearer the start than ``pos`` from which ``pos`` can be reached again."""
         far = len(self.spec.states)
-        return (action.target != pos and self.depth.get(action.target, far) < self.depth.get(pos, far)
-                and pos in self.reach[action.target])
+        return (
+            action.target != pos
+            and self.depth.get(action.target, far) < self.depth.get(pos, far)
+            and pos in self.reach[action.target]
+        )
 
     def role(self, action: Action, case: CaseRecord, pos: str) -> str:
         """The holder after any reassignment, else the state's owner, else the action's first role."""
@@ -146,8 +152,12 @@ class World:
     # -- checks ---------------------------------------------------------------------------------
     def _check_names(self) -> None:
         spec, sc = self.spec, self.sc
-        for kind, names, known in (("state", sc.handling_states, spec.states), ("action", sc.handling_actions, spec.actions),
-                                   ("action", sc.choices, spec.actions), ("field", sc.fields, spec.fields)):
+        for kind, names, known in (
+            ("state", sc.handling_states, spec.states),
+            ("action", sc.handling_actions, spec.actions),
+            ("action", sc.choices, spec.actions),
+            ("field", sc.fields, spec.fields),
+        ):
             for name in names:
                 if name not in known:
                     self.warnings.append(f"scenario names {kind} {name!r}, which process {spec.id!r} does not have")
@@ -165,8 +175,9 @@ def _check_field(sc: Scenario, f: Field, given: Any) -> None:
             raise sc.error(path, f"field {f.id!r} is a {f.type.value}; weights by value fit only enum and bool fields")
         for value in given:
             if value not in allowed:
-                raise sc.error(path + (value,), f"{value!r} is not a value of field {f.id!r}",
-                               hint=f"values: {', '.join(allowed)}")
+                raise sc.error(
+                    path + (value,), f"{value!r} is not a value of field {f.id!r}", hint=f"values: {', '.join(allowed)}"
+                )
         if sum(given.values()) <= 0:
             raise sc.error(path, f"the weights of field {f.id!r} add up to 0")
     elif isinstance(given, Dist) and f.type is not FieldType.NUMBER:

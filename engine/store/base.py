@@ -9,6 +9,7 @@ is also an outbox message: a store keeps it pending until ``ack_outbox`` and
 builds the message from the event when asked. A PostgreSQL store is one more
 class implementing ``Store``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -81,9 +82,12 @@ class OutboxMessage:
 
 
 def outbox_message(event: EventRecord, process_id: str) -> OutboxMessage:
-    return OutboxMessage(f"{event.case_id}:{event.seq}", event.case_id, event.at,
-                         {"kind": event.kind, "process": process_id, "actor": event.actor, "role": event.role,
-                          "payload": event.payload})
+    return OutboxMessage(
+        f"{event.case_id}:{event.seq}",
+        event.case_id,
+        event.at,
+        {"kind": event.kind, "process": process_id, "actor": event.actor, "role": event.role, "payload": event.payload},
+    )
 
 
 def split_message_id(message_id: str) -> tuple[str, int] | None:
@@ -131,12 +135,15 @@ class Store(Protocol):
         """A write transaction around reads and the one commit they lead to (the runtime reads a case
         and commits its change inside one); nested uses join it, and any exception rolls it back."""
         ...
+
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
         """Up to ``limit`` cases whose ``next_due`` is at or before ``now``, earliest first."""
         ...
+
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
         """Unacknowledged messages in commit order; with ``after`` (the id of a message not yet acknowledged,
         typically the last of the previous page), only those that come after it."""
         ...
+
     def ack_outbox(self, ids: Sequence[str]) -> None: ...
     def close(self) -> None: ...

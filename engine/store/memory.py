@@ -11,6 +11,7 @@ collector, which would otherwise walk every payload dict of every case on each
 full collection, soon stops looking at them (tuples of scalars are untracked).
 ``events`` decodes a history when someone reads it.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -18,8 +19,19 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 from .. import canonical
-from .base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, StoredProcess,
-                   StoreError, UnknownCaseError, outbox_message, split_message_id)
+from .base import (
+    CaseQuery,
+    CaseRecord,
+    Commit,
+    ConflictError,
+    EventRecord,
+    OutboxMessage,
+    StoredProcess,
+    StoreError,
+    UnknownCaseError,
+    outbox_message,
+    split_message_id,
+)
 
 # seq, at, actor, role, kind, payload text (UTF-8), hash and previous hash (raw; the same object as the row
 # before's hash, so it costs a pointer)
@@ -61,11 +73,14 @@ class MemoryStore:
             raise UnknownCaseError(case_id) from None
 
     def cases(self, query: CaseQuery) -> list[CaseRecord]:
-        out = [c for c in self._cases.values()
-               if (query.process_id is None or c.process_id == query.process_id)
-               and (query.state is None or c.state == query.state)
-               and (query.owner_role is None or c.owner_role == query.owner_role)
-               and (not query.open_only or c.closed_at is None)]
+        out = [
+            c
+            for c in self._cases.values()
+            if (query.process_id is None or c.process_id == query.process_id)
+            and (query.state is None or c.state == query.state)
+            and (query.owner_role is None or c.owner_role == query.owner_role)
+            and (not query.open_only or c.closed_at is None)
+        ]
         return sorted(out, key=lambda c: (c.opened_at, c.id))[: query.limit]
 
     def events(self, case_id: str) -> list[EventRecord]:
@@ -112,20 +127,20 @@ class MemoryStore:
         return out
 
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
-        pending = [key for key in self._log[self._cursor:] if key not in self._acked]
+        pending = [key for key in self._log[self._cursor :] if key not in self._acked]
         start = split_message_id(after) if after else None
         if start in pending:
-            pending = pending[pending.index(start) + 1:]
+            pending = pending[pending.index(start) + 1 :]
         return [outbox_message(self._event(c, seq), self._cases[c].process_id) for c, seq in pending[:limit]]
 
     def ack_outbox(self, ids: Sequence[str]) -> None:
-        pending = set(self._log[self._cursor:])
+        pending = set(self._log[self._cursor :])
         self._acked |= {key for key in map(split_message_id, ids) if key in pending}
         while self._cursor < len(self._log) and self._log[self._cursor] in self._acked:
             self._acked.discard(self._log[self._cursor])
             self._cursor += 1
         if self._cursor * 2 > len(self._log):  # forget the acknowledged prefix (at most twice the work of acks)
-            del self._log[:self._cursor]
+            del self._log[: self._cursor]
             self._cursor = 0
         if not self._acked:
             self._acked = set()  # a set keeps its largest table after discards
@@ -136,5 +151,6 @@ class MemoryStore:
 
 def _record(case_id: str, row: Row) -> EventRecord:
     seq, at, actor, role, kind, text, digest, prev = row
-    return EventRecord(case_id, seq, at, actor, role, kind, canonical.loads(text), prev.hex(), digest.hex(),
-                       text.decode())
+    return EventRecord(
+        case_id, seq, at, actor, role, kind, canonical.loads(text), prev.hex(), digest.hex(), text.decode()
+    )

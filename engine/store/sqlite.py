@@ -19,6 +19,7 @@ acknowledgements that came out of order. The case table is ``WITHOUT ROWID``
 (one B-tree instead of a table plus its key index), and no index on it holds
 a column that changes on every action. JSON is the canonical text made once.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -28,8 +29,19 @@ from pathlib import Path
 from typing import Any
 
 from .. import canonical
-from .base import (CaseQuery, CaseRecord, Commit, ConflictError, EventRecord, OutboxMessage, StoredProcess,
-                   StoreError, UnknownCaseError, outbox_message, split_message_id)
+from .base import (
+    CaseQuery,
+    CaseRecord,
+    Commit,
+    ConflictError,
+    EventRecord,
+    OutboxMessage,
+    StoredProcess,
+    StoreError,
+    UnknownCaseError,
+    outbox_message,
+    split_message_id,
+)
 
 FORMAT_NAME = "complaintflow-store"
 FORMAT_VERSION = 3
@@ -88,13 +100,17 @@ CREATE TABLE events (
   kind TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 """
 
-_SCHEMA_V3 = """
+_SCHEMA_V3 = (
+    """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE processes (hash TEXT PRIMARY KEY, id TEXT NOT NULL, version INTEGER NOT NULL, source BLOB NOT NULL);
-""" + _CASES_EVENTS_V3 + """
+"""
+    + _CASES_EVENTS_V3
+    + """
 CREATE TABLE outbox_acked (pos INTEGER PRIMARY KEY);
 INSERT INTO meta VALUES ('outbox_cursor', '0');
 """
+)
 
 # Upgrade steps: UPGRADES[n] turns a format-n store into format n+1, inside one transaction.
 UPGRADES: dict[int, str] = {
@@ -106,7 +122,9 @@ ALTER TABLE timers RENAME TO timers_v1;
 ALTER TABLE outbox RENAME TO outbox_v1;
 DROP INDEX cases_process_state;
 DROP INDEX timers_due;
-""" + _TABLES_V2 + """
+"""
+    + _TABLES_V2
+    + """
 INSERT INTO cases SELECT * FROM cases_v1;
 INSERT INTO events SELECT rowid, * FROM events_v1 ORDER BY rowid;
 INSERT INTO timers SELECT * FROM timers_v1;
@@ -129,7 +147,9 @@ DROP TABLE outbox_v1;
 ALTER TABLE cases RENAME TO cases_v2;
 ALTER TABLE events RENAME TO events_v2;
 DROP INDEX cases_process_open;
-""" + _CASES_EVENTS_V3 + """
+"""
+    + _CASES_EVENTS_V3
+    + """
 INSERT INTO events SELECT e.pos,
   (SELECT p.pos FROM events_v2 p WHERE p.case_id = e.case_id AND p.seq = e.seq - 1),
   e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload, e.prev_hash, e.hash
@@ -144,21 +164,32 @@ DROP TABLE timers;
 
 # A commit's events in one statement: the first follows the case's latest (none for a new case), each
 # other one the event inserted just before it, which is the newest row (the writer holds the file).
-_INSERT_EVENT = ("INSERT INTO events (prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
-                 "VALUES (CASE WHEN ? THEN (SELECT max(pos) FROM events) ELSE (SELECT last_pos FROM cases WHERE id=?) "
-                 "END, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_EVENT = (
+    "INSERT INTO events (prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
+    "VALUES (CASE WHEN ? THEN (SELECT max(pos) FROM events) ELSE (SELECT last_pos FROM cases WHERE id=?) "
+    "END, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _NEWEST_EVENT = "(SELECT max(pos) FROM events)"
 _EVENT_COLUMNS = "case_id, seq, at, actor, role, kind, payload, prev_hash, hash"
 # A case's history, walked back from its row through prev_pos.
-_CHAIN = ("WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE id=? "
-          "UNION ALL SELECT e.prev_pos FROM events e JOIN chain ON e.pos = chain.pos WHERE e.prev_pos IS NOT NULL) ")
-_CASE_COLUMNS = ("id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
-                 "closed_at, last_at, last_hash, last_seq, next_due")
+_CHAIN = (
+    "WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE id=? "
+    "UNION ALL SELECT e.prev_pos FROM events e JOIN chain ON e.pos = chain.pos WHERE e.prev_pos IS NOT NULL) "
+)
+_CASE_COLUMNS = (
+    "id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
+    "closed_at, last_at, last_hash, last_seq, next_due"
+)
 
 
 class SQLiteStore:
-    def __init__(self, path: str | Path = "complaintflow.db", *, synchronous: str = "FULL",
-                 background_checkpoint: bool | None = None):
+    def __init__(
+        self,
+        path: str | Path = "complaintflow.db",
+        *,
+        synchronous: str = "FULL",
+        background_checkpoint: bool | None = None,
+    ):
         self.path = str(path)
         synchronous = synchronous.upper() if isinstance(synchronous, str) else synchronous
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
@@ -189,8 +220,9 @@ class SQLiteStore:
         if not tables:
             with self.writing():
                 self._run_script(_SCHEMA_V3)
-                self.db.executemany("INSERT INTO meta VALUES (?, ?)",
-                                    [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))])
+                self.db.executemany(
+                    "INSERT INTO meta VALUES (?, ?)", [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))]
+                )
             return
         if "meta" not in tables:
             raise StoreError(f"{self.path} is an SQLite file but not a complaintflow store")
@@ -199,8 +231,10 @@ class SQLiteStore:
             raise StoreError(f"{self.path} is an SQLite file but not a complaintflow store")
         version = int(meta.get("format_version", "0"))
         if version > FORMAT_VERSION:
-            raise StoreError(f"{self.path} has store format {version}, newer than this complaintflow "
-                             f"understands ({FORMAT_VERSION}); upgrade complaintflow")
+            raise StoreError(
+                f"{self.path} has store format {version}, newer than this complaintflow "
+                f"understands ({FORMAT_VERSION}); upgrade complaintflow"
+            )
         while version < FORMAT_VERSION:
             with self.writing():
                 self._run_script(UPGRADES[version])
@@ -222,11 +256,15 @@ class SQLiteStore:
     # -- processes -----------------------------------------------------------------
     def save_process(self, process: StoredProcess) -> None:
         with self.writing():
-            self.db.execute("INSERT OR IGNORE INTO processes VALUES (?, ?, ?, ?)",
-                            (process.content_hash, process.process_id, process.version, process.source))
+            self.db.execute(
+                "INSERT OR IGNORE INTO processes VALUES (?, ?, ?, ?)",
+                (process.content_hash, process.process_id, process.version, process.source),
+            )
 
     def process(self, content_hash: str) -> StoredProcess:
-        row = self.db.execute("SELECT hash, id, version, source FROM processes WHERE hash=?", (content_hash,)).fetchone()
+        row = self.db.execute(
+            "SELECT hash, id, version, source FROM processes WHERE hash=?", (content_hash,)
+        ).fetchone()
         if row is None:
             raise StoreError(f"process version {content_hash[:12]} is not in this store")
         return StoredProcess(row[0], row[1], row[2], bytes(row[3]))
@@ -244,8 +282,11 @@ class SQLiteStore:
 
     def cases(self, query: CaseQuery) -> list[CaseRecord]:
         where, args = [], []
-        for column, value in (("process_id", query.process_id), ("state", query.state),
-                              ("owner_role", query.owner_role)):
+        for column, value in (
+            ("process_id", query.process_id),
+            ("state", query.state),
+            ("owner_role", query.owner_role),
+        ):
             if value is not None:
                 where.append(f"{column}=?")
                 args.append(value)
@@ -258,21 +299,25 @@ class SQLiteStore:
         return [_case(r) for r in self.db.execute(sql, (*args, query.limit))]
 
     def events(self, case_id: str) -> list[EventRecord]:
-        rows = self.db.execute(_CHAIN + f"SELECT {_EVENT_COLUMNS} FROM events WHERE pos IN chain ORDER BY pos",
-                               (case_id,)).fetchall()
+        rows = self.db.execute(
+            _CHAIN + f"SELECT {_EVENT_COLUMNS} FROM events WHERE pos IN chain ORDER BY pos", (case_id,)
+        ).fetchall()
         broken = any(r[1] != n for n, r in enumerate(rows, 1)) or (
-            not rows and self.db.execute("SELECT 1 FROM cases WHERE id=?", (case_id,)).fetchone() is not None)
+            not rows and self.db.execute("SELECT 1 FROM cases WHERE id=?", (case_id,)).fetchone() is not None
+        )
         if broken:
             # The chain is broken: someone removed or edited events. Show every event still filed under the
             # case (a scan of the whole table), so verify can name what is missing.
-            rows = self.db.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE case_id=? ORDER BY pos",
-                                   (case_id,)).fetchall()
+            rows = self.db.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE case_id=? ORDER BY pos", (case_id,)
+            ).fetchall()
         return [EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], canonical.loads(r[6]), r[7], r[8], r[6]) for r in rows]
 
     def _pos_of(self, case_id: str, seq: int) -> int | None:
         """Where event ``seq`` of a case is, walking its history back from the latest."""
-        row = self.db.execute("SELECT e.pos, e.seq, e.prev_pos FROM cases c JOIN events e ON e.pos = c.last_pos "
-                              "WHERE c.id=?", (case_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT e.pos, e.seq, e.prev_pos FROM cases c JOIN events e ON e.pos = c.last_pos WHERE c.id=?", (case_id,)
+        ).fetchone()
         while row is not None and row[1] > seq and row[2] is not None:
             row = self.db.execute("SELECT pos, seq, prev_pos FROM events WHERE pos=?", (row[2],)).fetchone()
         return row[0] if row is not None and row[1] == seq else None
@@ -282,13 +327,32 @@ class SQLiteStore:
         with self.writing():
             events = change.events
             if events:
-                db.executemany(_INSERT_EVENT, [(n, case.id, e.case_id, e.seq, e.at, e.actor, e.role, e.kind,
-                                                e.payload_json or canonical.dumps(e.payload), e.prev_hash, e.hash)
-                                               for n, e in enumerate(events)])
+                db.executemany(
+                    _INSERT_EVENT,
+                    [
+                        (
+                            n,
+                            case.id,
+                            e.case_id,
+                            e.seq,
+                            e.at,
+                            e.actor,
+                            e.role,
+                            e.kind,
+                            e.payload_json or canonical.dumps(e.payload),
+                            e.prev_hash,
+                            e.hash,
+                        )
+                        for n, e in enumerate(events)
+                    ],
+                )
             if case.revision == 1:
                 try:
-                    db.execute(f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 15)}, "
-                               f"{_NEWEST_EVENT if events else 'NULL'})", _row(case))
+                    db.execute(
+                        f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 15)}, "
+                        f"{_NEWEST_EVENT if events else 'NULL'})",
+                        _row(case),
+                    )
                 except sqlite3.IntegrityError:
                     raise ConflictError(f"case {case.id!r} already exists") from None
                 return
@@ -306,16 +370,29 @@ class SQLiteStore:
             updated = db.execute(
                 "UPDATE cases SET state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, last_at=?, "
                 f"last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
-                (case.state, _json(case.branches), _json(case.data), case.owner_role, _json(case.clocks),
-                 case.revision, case.last_at, case.last_hash, case.last_seq, *args, case.id,
-                 case.revision - 1)).rowcount
+                (
+                    case.state,
+                    _json(case.branches),
+                    _json(case.data),
+                    case.owner_role,
+                    _json(case.clocks),
+                    case.revision,
+                    case.last_at,
+                    case.last_hash,
+                    case.last_seq,
+                    *args,
+                    case.id,
+                    case.revision - 1,
+                ),
+            ).rowcount
             if updated == 0:
                 raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
 
     # -- due cases and outbox -------------------------------------------------------------
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
-        rows = self.db.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE next_due <= ? ORDER BY next_due, id LIMIT ?",
-                               (now, limit)).fetchall()
+        rows = self.db.execute(
+            f"SELECT {_CASE_COLUMNS} FROM cases WHERE next_due <= ? ORDER BY next_due, id LIMIT ?", (now, limit)
+        ).fetchall()
         return [_case(r) for r in rows]
 
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
@@ -329,7 +406,8 @@ class SQLiteStore:
             "SELECT e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload, e.prev_hash, e.hash, c.process_id "
             "FROM events e JOIN cases c ON c.id = e.case_id WHERE e.pos > ? "
             "AND NOT EXISTS (SELECT 1 FROM outbox_acked a WHERE a.pos = e.pos) ORDER BY e.pos LIMIT ?",
-            (start, limit)).fetchall()
+            (start, limit),
+        ).fetchall()
         return [outbox_message(EventRecord(*r[:6], canonical.loads(r[6]), r[7], r[8], r[6]), r[9]) for r in rows]
 
     def ack_outbox(self, ids: Sequence[str]) -> None:
@@ -457,12 +535,41 @@ _json = canonical.dumps
 
 
 def _row(case: CaseRecord) -> tuple[Any, ...]:
-    return (case.id, case.process_id, case.process_hash, case.state, _json(case.branches), _json(case.data),
-            case.owner_role, _json(case.clocks), case.revision, case.opened_at, case.closed_at, case.last_at,
-            case.last_hash, case.last_seq, case.next_due)
+    return (
+        case.id,
+        case.process_id,
+        case.process_hash,
+        case.state,
+        _json(case.branches),
+        _json(case.data),
+        case.owner_role,
+        _json(case.clocks),
+        case.revision,
+        case.opened_at,
+        case.closed_at,
+        case.last_at,
+        case.last_hash,
+        case.last_seq,
+        case.next_due,
+    )
 
 
 def _case(row: Sequence[Any]) -> CaseRecord:
     loads = canonical.loads
-    return CaseRecord(row[0], row[1], row[2], row[3], loads(row[4]), loads(row[5]), row[6], loads(row[7]), row[8],
-                      row[9], row[10], row[11], row[12], row[13], row[14])
+    return CaseRecord(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        loads(row[4]),
+        loads(row[5]),
+        row[6],
+        loads(row[7]),
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+    )

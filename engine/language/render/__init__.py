@@ -4,6 +4,7 @@
 Graphviz DOT); ``table`` prints the plain-text tables of the CLI ``show`` command.
 Each module has ``render(process) -> str``; import the one you need.
 """
+
 from __future__ import annotations
 
 __all__ = ["dot", "mermaid", "table"]

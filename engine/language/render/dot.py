@@ -5,6 +5,7 @@ that start there; final states get a double border. A parallel state becomes a
 cluster holding one dashed sub-cluster per branch, and a small node of its own
 that transitions enter and leave (clipped to the cluster's border).
 """
+
 from __future__ import annotations
 
 from ..spec import Process, State
@@ -96,8 +97,11 @@ def render(process: Process) -> str:
     """The process as a UTF-8 Graphviz ``digraph``, ending with a newline."""
     w = _Writer(process)
     w.emit(0, f"digraph {quote(process.id)} {{")
-    w.emit(1, f"graph [rankdir=LR, compound=true, charset=\"UTF-8\", fontname={quote(FONT)}, labelloc=t, "
-              f"label={quote(f'{process.id} v{process.version} {process.title.zh}')}];")
+    w.emit(
+        1,
+        f'graph [rankdir=LR, compound=true, charset="UTF-8", fontname={quote(FONT)}, labelloc=t, '
+        f"label={quote(f'{process.id} v{process.version} {process.title.zh}')}];",
+    )
     w.emit(1, f"node [shape=box, style=rounded, fontname={quote(FONT)}];")
     w.emit(1, f"edge [fontname={quote(FONT)}, fontsize=10];")
     w.scope(None, 1)

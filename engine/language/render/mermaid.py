@@ -5,25 +5,75 @@ statements or turn into HTML, and a state mentioned inside a composite block is
 moved there. So every state, transition and note is written in the block
 (top level or parallel region) where the state lives, and all text is sanitised.
 """
+
 from __future__ import annotations
 
 from ..spec import Deadline, Due, Process, State
 
 # Words Mermaid's state grammar treats as keywords (matched case-insensitively), plus
 # a few more that other Mermaid renderers stumble on; a state with such an id gets a prefix.
-RESERVED = frozenset({
-    "end", "state", "note", "direction", "class", "classdef", "default", "style", "click", "href",
-    "call", "callback", "statediagram", "hide", "empty", "as", "left", "right", "of", "over",
-    "accdescr", "acctitle", "linkstyle", "interpolate", "fork", "join", "choice", "concurrent",
-    "root", "graph", "subgraph", "flowchart", "title", "description", "tb", "bt", "lr", "rl", "td",
-})
+RESERVED = frozenset(
+    {
+        "end",
+        "state",
+        "note",
+        "direction",
+        "class",
+        "classdef",
+        "default",
+        "style",
+        "click",
+        "href",
+        "call",
+        "callback",
+        "statediagram",
+        "hide",
+        "empty",
+        "as",
+        "left",
+        "right",
+        "of",
+        "over",
+        "accdescr",
+        "acctitle",
+        "linkstyle",
+        "interpolate",
+        "fork",
+        "join",
+        "choice",
+        "concurrent",
+        "root",
+        "graph",
+        "subgraph",
+        "flowchart",
+        "title",
+        "description",
+        "tb",
+        "bt",
+        "lr",
+        "rl",
+        "td",
+    }
+)
 
 # Characters that end a statement (;), start an entity (# &), open HTML (< >), close a label
 # (" and :) or a block ({ }) are swapped for harmless look-alikes.
-_SAFE = str.maketrans({
-    '"': "'", ":": "：", ";": "；", "#": "＃", "&": "＆", "{": "(", "}": ")",
-    "<": "‹", ">": "›", "`": "'", "\\": "/", "|": "¦",
-})
+_SAFE = str.maketrans(
+    {
+        '"': "'",
+        ":": "：",
+        ";": "；",
+        "#": "＃",
+        "&": "＆",
+        "{": "(",
+        "}": ")",
+        "<": "‹",
+        ">": "›",
+        "`": "'",
+        "\\": "/",
+        "|": "¦",
+    }
+)
 
 PAUSE_MARK = "⏸"
 CLOCK_MARK = "⏱"
@@ -99,8 +149,11 @@ class _Writer:
         for action in self.p.actions.values():
             for source in action.sources:
                 if source in inside:
-                    self.emit(depth, f"{self.id(source)} --> {self.id(action.target)} : "
-                                     f"{self.action_label(action.title.zh, action.roles)}")
+                    self.emit(
+                        depth,
+                        f"{self.id(source)} --> {self.id(action.target)} : "
+                        f"{self.action_label(action.title.zh, action.roles)}",
+                    )
         for state in members:
             if state.final:
                 self.emit(depth, f"{self.id(state.id)} --> [*]")

@@ -4,6 +4,7 @@ Tables are Markdown-style pipe grids so they also paste into an issue or a
 wiki. Chinese characters take two terminal columns, so cells are padded by
 display width (``unicodedata.east_asian_width``), not by ``len``.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -39,7 +40,7 @@ def grid(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
 
     def line(row: list[str]) -> str:
-        return "| " + " | ".join(pad(c, w) for c, w in zip(row, widths)) + " |"
+        return "| " + " | ".join(pad(c, w) for c, w in zip(row, widths, strict=False)) + " |"
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return [line(cells[0]), rule, *(line(row) for row in cells[1:])]
@@ -69,8 +70,9 @@ def hours_text(cal: Calendar) -> str:
     return ", ".join(f"{_clock(a)}-{_clock(b)}" for a, b in cal.hours)
 
 
-def _section(name: str, headers: Sequence[str], rows: Sequence[Sequence[object]],
-             count: int | None = None) -> list[str]:
+def _section(
+    name: str, headers: Sequence[str], rows: Sequence[Sequence[object]], count: int | None = None
+) -> list[str]:
     shown = len(rows) if count is None else count
     return [f"{name} ({shown})", *(grid(headers, rows) if rows else ["(none)"]), ""]
 
@@ -80,35 +82,105 @@ def render(process: Process) -> str:
     p = process
     source = p.source.file + (f" § {p.source.section}" if p.source.section else "")
     out = [f"{p.id} v{p.version}  {p.title.zh}" + (f" ({p.title.en})" if p.title.en else ""), ""]
-    out += ["Process", *grid(("key", "value"), [
-        ("id", p.id), ("version", p.version), ("title", p.title.zh), ("title (en)", p.title.en),
-        ("source", source), ("timezone", p.timezone), ("calendar", p.calendar or "(none)")]), ""]
-    out += _section("Roles", ("id", "title", "title (en)"),
-                    [(r.id, r.title.zh, r.title.en) for r in p.roles.values()])
-    out += _section("Fields", ("id", "title", "type", "required", "pii", "values"),
-                    [(f.id, _title(f.title), f.type.value, _yes(f.required), _yes(f.pii), ", ".join(f.values))
-                     for f in p.fields.values()])
-    out += _section("States", ("id", "title", "owner", "kind", "checklist"),
-                    [(s.id, s.title.zh, s.owner or "", _kind(s.initial, s.final, s.pause, s.branches, s.branch),
-                      len(s.checklist) or "") for s in p.states.values()])
-    out += _section("Actions", ("id", "title", "from -> to", "roles", "guard", "inputs"),
-                    [(a.id, a.title.zh, f"{', '.join(a.sources)} -> {a.target}", ", ".join(a.roles),
-                      a.guard or "", ", ".join(a.inputs)) for a in p.actions.values()])
-    out += _section("Deadlines", ("id", "title", "start -> stop", "due", "calendar", "role", "warn", "escalation"),
-                    [(d.id, d.title.zh,
-                      f"{', '.join(d.start)} -> {', '.join(d.stop) or '(leaving start)'}",
-                      str(d.due) + (f" (reset by {', '.join(d.reset_by)})" if d.reset_by else ""),
-                      d.calendar or (f"{p.calendar} (default)" if p.calendar else ""),
-                      d.role or "", d.warn_before or "", d.escalation or "") for d in p.deadlines.values()])
-    out += _section("Escalations", ("id", "title", "step", "role", "do", "within"),
-                    [(e.id if i == 0 else "", e.title.zh if i == 0 else "", i + 1, s.role, s.do.value,
-                      s.within or "") for e in p.escalations.values() for i, s in enumerate(e.steps)],
-                    count=len(p.escalations))
-    out += _section("Calendars", ("id", "title", "extends", "weekdays", "hours", "statutory", "holidays",
-                                  "workdays", "unpublished year"),
-                    [(c.id, _title(c.title), c.extends or "", weekdays_text(c.weekdays), hours_text(c), c.statutory,
-                      ", ".join(sorted(c.holidays)), ", ".join(sorted(c.workdays)), c.unpublished_year.value)
-                     for c in p.calendars.values()])
+    out += [
+        "Process",
+        *grid(
+            ("key", "value"),
+            [
+                ("id", p.id),
+                ("version", p.version),
+                ("title", p.title.zh),
+                ("title (en)", p.title.en),
+                ("source", source),
+                ("timezone", p.timezone),
+                ("calendar", p.calendar or "(none)"),
+            ],
+        ),
+        "",
+    ]
+    out += _section("Roles", ("id", "title", "title (en)"), [(r.id, r.title.zh, r.title.en) for r in p.roles.values()])
+    out += _section(
+        "Fields",
+        ("id", "title", "type", "required", "pii", "values"),
+        [
+            (f.id, _title(f.title), f.type.value, _yes(f.required), _yes(f.pii), ", ".join(f.values))
+            for f in p.fields.values()
+        ],
+    )
+    out += _section(
+        "States",
+        ("id", "title", "owner", "kind", "checklist"),
+        [
+            (
+                s.id,
+                s.title.zh,
+                s.owner or "",
+                _kind(s.initial, s.final, s.pause, s.branches, s.branch),
+                len(s.checklist) or "",
+            )
+            for s in p.states.values()
+        ],
+    )
+    out += _section(
+        "Actions",
+        ("id", "title", "from -> to", "roles", "guard", "inputs"),
+        [
+            (
+                a.id,
+                a.title.zh,
+                f"{', '.join(a.sources)} -> {a.target}",
+                ", ".join(a.roles),
+                a.guard or "",
+                ", ".join(a.inputs),
+            )
+            for a in p.actions.values()
+        ],
+    )
+    out += _section(
+        "Deadlines",
+        ("id", "title", "start -> stop", "due", "calendar", "role", "warn", "escalation"),
+        [
+            (
+                d.id,
+                d.title.zh,
+                f"{', '.join(d.start)} -> {', '.join(d.stop) or '(leaving start)'}",
+                str(d.due) + (f" (reset by {', '.join(d.reset_by)})" if d.reset_by else ""),
+                d.calendar or (f"{p.calendar} (default)" if p.calendar else ""),
+                d.role or "",
+                d.warn_before or "",
+                d.escalation or "",
+            )
+            for d in p.deadlines.values()
+        ],
+    )
+    out += _section(
+        "Escalations",
+        ("id", "title", "step", "role", "do", "within"),
+        [
+            (e.id if i == 0 else "", e.title.zh if i == 0 else "", i + 1, s.role, s.do.value, s.within or "")
+            for e in p.escalations.values()
+            for i, s in enumerate(e.steps)
+        ],
+        count=len(p.escalations),
+    )
+    out += _section(
+        "Calendars",
+        ("id", "title", "extends", "weekdays", "hours", "statutory", "holidays", "workdays", "unpublished year"),
+        [
+            (
+                c.id,
+                _title(c.title),
+                c.extends or "",
+                weekdays_text(c.weekdays),
+                hours_text(c),
+                c.statutory,
+                ", ".join(sorted(c.holidays)),
+                ", ".join(sorted(c.workdays)),
+                c.unpublished_year.value,
+            )
+            for c in p.calendars.values()
+        ],
+    )
     return "\n".join(out).rstrip("\n") + "\n"
 
 

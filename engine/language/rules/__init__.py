@@ -4,6 +4,7 @@ A rule receives a ``Context`` (the document with its positions and the built
 process) and yields diagnostics. ``RULES`` is the one registry; the docs in
 ``docs/rules.md`` and the golden cases in ``tests/lint_cases`` follow its ids.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

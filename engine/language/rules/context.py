@@ -1,4 +1,5 @@
 """What every rule sees: the built process and the document that knows positions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,9 @@ class Context:
     def warning(self, rule: str, path: tuple[Any, ...], message: str, hint: str = "") -> Diagnostic:
         return self.doc.problem(path, rule, message, hint=hint, severity=Severity.WARNING)
 
-    def at_key(self, rule: str, path: tuple[Any, ...], message: str, hint: str = "",
-               severity: Severity = Severity.ERROR) -> Diagnostic:
+    def at_key(
+        self, rule: str, path: tuple[Any, ...], message: str, hint: str = "", severity: Severity = Severity.ERROR
+    ) -> Diagnostic:
         return self.doc.problem(path, rule, message, hint=hint, severity=severity, key=True)
 
     def list_path(self, base: tuple[Any, ...], key: str, value: str) -> tuple[Any, ...]:

@@ -1,4 +1,5 @@
 """The shape of the state graph: one start, everything reachable, every state can finish."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -52,12 +53,19 @@ def check_initial_state(ctx: Context) -> Iterator[Diagnostic]:
         where = "the process" if scope is None else f"branch {scope!r}"
         if not initials and (scope is None or members):
             path = ("states",) if scope is None else ("states", members[0], "branch")
-            yield ctx.at_key("initial-state", path, f"{where} has no initial state",
-                             "mark the state where a case starts with 'initial: true'")
+            yield ctx.at_key(
+                "initial-state",
+                path,
+                f"{where} has no initial state",
+                "mark the state where a case starts with 'initial: true'",
+            )
         for extra in initials[1:]:
             first = ctx.doc.at(("states", initials[0], "initial"))
-            yield ctx.error("initial-state", ("states", extra, "initial"),
-                            f"{where} has more than one initial state ({initials[0]!r} at {first[0]}:{first[1]})")
+            yield ctx.error(
+                "initial-state",
+                ("states", extra, "initial"),
+                f"{where} has more than one initial state ({initials[0]!r} at {first[0]}:{first[1]})",
+            )
 
 
 def check_unreachable_state(ctx: Context) -> Iterator[Diagnostic]:
@@ -67,14 +75,18 @@ def check_unreachable_state(ctx: Context) -> Iterator[Diagnostic]:
     seen = reachable_states(ctx.process)
     for sid in ctx.process.states:
         if sid not in seen:
-            yield ctx.at_key("unreachable-state", ("states", sid), f"state {sid!r} cannot be reached from the initial state",
-                             "add an action whose 'to' is this state, or remove it")
+            yield ctx.at_key(
+                "unreachable-state",
+                ("states", sid),
+                f"state {sid!r} cannot be reached from the initial state",
+                "add an action whose 'to' is this state, or remove it",
+            )
 
 
 def check_no_path_to_final(ctx: Context) -> Iterator[Diagnostic]:
     """From this state no sequence of actions reaches a final state (a case would be stuck)."""
     edges = _edges(ctx.process)
-    for scope, members in scopes(ctx.process).items():
+    for _scope, members in scopes(ctx.process).items():
         finals = {sid for sid in members if ctx.process.states[sid].final}
         if not finals:
             continue  # reported by initial/final rules
@@ -88,8 +100,12 @@ def check_no_path_to_final(ctx: Context) -> Iterator[Diagnostic]:
                     changed = True
         for sid in members:
             if sid not in done:
-                yield ctx.at_key("no-path-to-final", ("states", sid), f"state {sid!r} has no path to a final state",
-                                 "add an action leading on from it, or mark it 'final: true'")
+                yield ctx.at_key(
+                    "no-path-to-final",
+                    ("states", sid),
+                    f"state {sid!r} has no path to a final state",
+                    "add an action leading on from it, or mark it 'final: true'",
+                )
 
 
 def check_final_state_exit(ctx: Context) -> Iterator[Diagnostic]:
@@ -98,9 +114,12 @@ def check_final_state_exit(ctx: Context) -> Iterator[Diagnostic]:
         for source in action.sources:
             state = ctx.process.states.get(source)
             if state is not None and state.final:
-                yield ctx.error("final-state-exit", ctx.list_path(("actions", action.id), "from", source),
-                                f"action {action.id!r} leaves final state {source!r}",
-                                "remove 'final: true' from the state or the state from 'from'")
+                yield ctx.error(
+                    "final-state-exit",
+                    ctx.list_path(("actions", action.id), "from", source),
+                    f"action {action.id!r} leaves final state {source!r}",
+                    "remove 'final: true' from the state or the state from 'from'",
+                )
 
 
 def check_duplicate_action(ctx: Context) -> Iterator[Diagnostic]:
@@ -111,12 +130,20 @@ def check_duplicate_action(ctx: Context) -> Iterator[Diagnostic]:
             key = (source, action.target, action.guard)
             if key in seen and seen[key] != action.id:
                 line, col = ctx.doc.at(("actions", seen[key]), key=True)
-                yield ctx.at_key("duplicate-action", ("actions", action.id),
-                                 f"action {action.id!r} repeats {seen[key]!r} (defined at {line}:{col}): "
-                                 f"both move {source!r} to {action.target!r}",
-                                 "merge their roles into one action, or give them different guards")
+                yield ctx.at_key(
+                    "duplicate-action",
+                    ("actions", action.id),
+                    f"action {action.id!r} repeats {seen[key]!r} (defined at {line}:{col}): "
+                    f"both move {source!r} to {action.target!r}",
+                    "merge their roles into one action, or give them different guards",
+                )
             seen.setdefault(key, action.id)
 
 
-CHECKS = (check_initial_state, check_unreachable_state, check_no_path_to_final, check_final_state_exit,
-          check_duplicate_action)
+CHECKS = (
+    check_initial_state,
+    check_unreachable_state,
+    check_no_path_to_final,
+    check_final_state_exit,
+    check_duplicate_action,
+)

@@ -1,4 +1,5 @@
 """Guards must parse and read only declared fields with values they can have."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -22,8 +23,7 @@ def _at_column(ctx: Context, rule: str, action_id: str, error: GuardError) -> Di
     raw = ctx.raw(path)
     if isinstance(raw, str) and "\n" not in raw:
         col += error.col - 1 + (1 if quoted else 0)
-    return Diagnostic(ctx.doc.file, line, col, Severity.ERROR, error.message, rule,
-                      path, error.hint)
+    return Diagnostic(ctx.doc.file, line, col, Severity.ERROR, error.message, rule, path, error.hint)
 
 
 def check_guard_syntax(ctx: Context) -> Iterator[Diagnostic]:

@@ -1,4 +1,5 @@
 """The process header: settings that apply to the whole file."""
+
 from __future__ import annotations
 
 import zoneinfo
@@ -18,8 +19,12 @@ def check_unknown_timezone(ctx: Context) -> Iterator[Diagnostic]:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         from ..diagnostics import did_you_mean
 
-        yield ctx.error("unknown-timezone", ("timezone",), f"unknown timezone {name!r}",
-                        did_you_mean(name, _COMMON) or "use an IANA name such as 'Asia/Shanghai'")
+        yield ctx.error(
+            "unknown-timezone",
+            ("timezone",),
+            f"unknown timezone {name!r}",
+            did_you_mean(name, _COMMON) or "use an IANA name such as 'Asia/Shanghai'",
+        )
 
 
 CHECKS = (check_unknown_timezone,)

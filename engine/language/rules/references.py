@@ -1,4 +1,5 @@
 """Every name a process uses must be declared: states, roles, fields, calendars, chains, actions."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,7 +15,9 @@ def check_undefined_state(ctx: Context) -> Iterator[Diagnostic]:
         base = ("actions", action.id)
         for source in action.sources:
             if source not in states:
-                yield ctx.error("undefined-state", ctx.list_path(base, "from", source), *unknown("state", source, states))
+                yield ctx.error(
+                    "undefined-state", ctx.list_path(base, "from", source), *unknown("state", source, states)
+                )
         if action.target not in states:
             yield ctx.error("undefined-state", base + ("to",), *unknown("state", action.target, states))
     for deadline in ctx.process.deadlines.values():
@@ -37,12 +40,15 @@ def check_undefined_role(ctx: Context) -> Iterator[Diagnostic]:
                 yield ctx.error("undefined-role", ("actions", action.id, "roles", i), *unknown("role", role, roles))
     for deadline in ctx.process.deadlines.values():
         if deadline.role is not None and deadline.role not in roles:
-            yield ctx.error("undefined-role", ("deadlines", deadline.id, "role"), *unknown("role", deadline.role, roles))
+            yield ctx.error(
+                "undefined-role", ("deadlines", deadline.id, "role"), *unknown("role", deadline.role, roles)
+            )
     for chain in ctx.process.escalations.values():
         for i, step in enumerate(chain.steps):
             if step.role not in roles:
-                yield ctx.error("undefined-role", ("escalations", chain.id, "steps", i, "role"),
-                                *unknown("role", step.role, roles))
+                yield ctx.error(
+                    "undefined-role", ("escalations", chain.id, "steps", i, "role"), *unknown("role", step.role, roles)
+                )
 
 
 def check_undefined_field(ctx: Context) -> Iterator[Diagnostic]:
@@ -61,12 +67,18 @@ def check_undefined_calendar(ctx: Context) -> Iterator[Diagnostic]:
         yield ctx.error("undefined-calendar", ("calendar",), *unknown("calendar", ctx.process.calendar, calendars))
     for deadline in ctx.process.deadlines.values():
         if deadline.calendar is not None and deadline.calendar not in calendars:
-            yield ctx.error("undefined-calendar", ("deadlines", deadline.id, "calendar"),
-                            *unknown("calendar", deadline.calendar, calendars))
+            yield ctx.error(
+                "undefined-calendar",
+                ("deadlines", deadline.id, "calendar"),
+                *unknown("calendar", deadline.calendar, calendars),
+            )
     for calendar in calendars.values():
         if calendar.extends is not None and calendar.extends not in calendars:
-            yield ctx.error("undefined-calendar", ("calendars", calendar.id, "extends"),
-                            *unknown("calendar", calendar.extends, calendars))
+            yield ctx.error(
+                "undefined-calendar",
+                ("calendars", calendar.id, "extends"),
+                *unknown("calendar", calendar.extends, calendars),
+            )
 
 
 def check_undefined_escalation(ctx: Context) -> Iterator[Diagnostic]:
@@ -74,8 +86,11 @@ def check_undefined_escalation(ctx: Context) -> Iterator[Diagnostic]:
     chains = ctx.process.escalations
     for deadline in ctx.process.deadlines.values():
         if deadline.escalation is not None and deadline.escalation not in chains:
-            yield ctx.error("undefined-escalation", ("deadlines", deadline.id, "escalation"),
-                            *unknown("escalation", deadline.escalation, chains))
+            yield ctx.error(
+                "undefined-escalation",
+                ("deadlines", deadline.id, "escalation"),
+                *unknown("escalation", deadline.escalation, chains),
+            )
 
 
 def check_undefined_action(ctx: Context) -> Iterator[Diagnostic]:
@@ -84,8 +99,9 @@ def check_undefined_action(ctx: Context) -> Iterator[Diagnostic]:
     for deadline in ctx.process.deadlines.values():
         for i, name in enumerate(deadline.reset_by):
             if name not in actions:
-                yield ctx.error("undefined-action", ("deadlines", deadline.id, "reset_by", i),
-                                *unknown("action", name, actions))
+                yield ctx.error(
+                    "undefined-action", ("deadlines", deadline.id, "reset_by", i), *unknown("action", name, actions)
+                )
 
 
 def check_unused_role(ctx: Context) -> Iterator[Diagnostic]:
@@ -95,10 +111,21 @@ def check_unused_role(ctx: Context) -> Iterator[Diagnostic]:
     used |= {d.role for d in p.deadlines.values()} | {s.role for e in p.escalations.values() for s in e.steps}
     for role in p.roles:
         if role not in used:
-            yield ctx.at_key("unused-role", ("roles", role), f"role {role!r} is declared but never used",
-                             "give it an action, a state to own or an escalation step, or remove it",
-                             severity=Severity.WARNING)
+            yield ctx.at_key(
+                "unused-role",
+                ("roles", role),
+                f"role {role!r} is declared but never used",
+                "give it an action, a state to own or an escalation step, or remove it",
+                severity=Severity.WARNING,
+            )
 
 
-CHECKS = (check_undefined_state, check_undefined_role, check_undefined_field, check_undefined_calendar,
-          check_undefined_escalation, check_undefined_action, check_unused_role)
+CHECKS = (
+    check_undefined_state,
+    check_undefined_role,
+    check_undefined_field,
+    check_undefined_calendar,
+    check_undefined_escalation,
+    check_undefined_action,
+    check_unused_role,
+)

@@ -546,5 +546,92 @@ def demo(db: str | None) -> None:
     )
 
 
+# -- the service ------------------------------------------------------------------------------
+
+
+def _service_clock(clock_file: str | None) -> Any:
+    """The service's clock: the wall clock, or (for tests and rehearsals) the local time written in a file,
+    read on every call, so a test moves the running service's time by rewriting the file."""
+    if clock_file is None:
+        import time
+
+        return time.time
+    from complaintflow.calendar import parse_local
+
+    last = [0.0]
+
+    def read() -> float:
+        try:
+            last[0] = float(parse_local(Path(clock_file).read_text(encoding="utf-8").strip(), "Asia/Shanghai"))
+        except (OSError, ValueError):
+            pass  # half-written or missing: keep the last good time
+        return last[0]
+
+    if read() == 0.0:
+        _fail(f"--clock-file {clock_file}: no readable local time in it (e.g. 2025-11-03 10:00)", 2)
+    return read
+
+
+@main.command()
+@click.option("--db", default=None, help="SQLite store file  [default: complaintflow.db]")
+@click.option(
+    "--processes",
+    "processes_path",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of process files (default: the bundled ones).",
+)
+@click.option("--config", "config_path", default=None, help="Service configuration YAML (schemas/serve.schema.json).")
+@click.option("--host", default=None, help="Address to listen on  [default: 127.0.0.1]")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port  [default: 8080; 0 picks a free one]")
+@click.option("--demo", is_flag=True, help="Seed the scripted demo day into an empty store and add a demo user.")
+@click.option("--clock-file", default=None, hidden=True, help="Read the time from this file (tests, rehearsals).")
+def serve(
+    db: str | None,
+    processes_path: str | None,
+    config_path: str | None,
+    host: str | None,
+    port: int | None,
+    demo: bool,
+    clock_file: str | None,
+) -> None:
+    """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process."""
+    import logging
+
+    from complaintflow.resources import processes_dir
+    from complaintflow.service.build import build_service, first_run, seed_demo_day
+    from complaintflow.service.config import ConfigError, load_config
+    from complaintflow.service.runner import ServeError
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        _fail("the service configuration has errors", 2)
+    config.db = db or config.db or "complaintflow.db"
+    config.host = host or config.host
+    config.port = config.port if port is None else port
+    folder = Path(processes_path or config.processes or processes_dir())
+    if not folder.is_dir():
+        _fail(f"--processes: no folder {str(folder)!r}", 2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    clock = _service_clock(clock_file)
+    with _Refusals():
+        service = build_service(config, clock, folder)
+        secrets = first_run(service.desk, demo=demo)
+        if demo:
+            click.echo(seed_demo_day(service.desk, folder), err=True)
+    click.echo(f"complaintflow serve: {len(service.desk.latest)} processes, store {config.db}", err=True)
+    if secrets.admin_token:
+        click.echo(f"admin token (shown once, keep it): {secrets.admin_token}", err=True)
+    if secrets.demo_token:
+        click.echo(f"demo user token (holds every role): {secrets.demo_token}", err=True)
+    try:
+        code = service.serve(lambda line: click.echo(line, err=True))
+    except ServeError as exc:
+        _fail(str(exc), 2)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
     main()

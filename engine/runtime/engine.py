@@ -79,12 +79,16 @@ class Engine:
         return cp
 
     # -- cases ---------------------------------------------------------------------------
-    def start(self, process: Process, data: Mapping[str, Any], actor: Actor, at: int) -> CaseRecord:
+    def start(
+        self, process: Process, data: Mapping[str, Any], actor: Actor, at: int, *, case_id: str | None = None
+    ) -> CaseRecord:
+        """Open a case; ``case_id`` chooses its id (an idempotent caller derives it from its key), and a
+        store that already has that id refuses with ``ConflictError``."""
         cp = self._compiled.get(process.content_hash)
         if cp is None:
             raise RefusedError(f"process {process.id!r} was not loaded by this engine; call load_process first")
         try:
-            events = decide_start(cp, self._new_case_id(), data, actor.id, actor.roles, at)
+            events = decide_start(cp, case_id or self._new_case_id(), data, actor.id, actor.roles, at)
         except InputError as exc:
             raise RefusedError(str(exc)) from None
         return self._commit(None, events)
@@ -135,10 +139,12 @@ class Engine:
                 out.append(action)
         return out
 
-    def tick(self, now: int, *, batch: int = 256) -> list[EventRecord]:
-        """Fire every warning, breach and escalation step due at or before ``now``; one transaction each."""
+    def tick(self, now: int, *, batch: int = 256, rounds: int | None = None) -> list[EventRecord]:
+        """Fire every warning, breach and escalation step due at or before ``now``; one transaction each.
+        ``rounds`` bounds the work of one call to that many batches (a service interleaves requests)."""
         fired: list[EventRecord] = []
-        while True:
+        while rounds is None or rounds > 0:
+            rounds = None if rounds is None else rounds - 1
             due = [
                 timer
                 for case in self.store.due_cases(now, batch)
@@ -154,6 +160,7 @@ class Engine:
                     progressed = True
             if not progressed:  # nothing left, or only cases another worker moved on first
                 return fired
+        return fired
 
     def timers(self, case_id: str) -> list[TimerRecord]:
         """What the case waits for: each warning, breach and escalation step its clocks call for, soonest first."""

@@ -1,0 +1,370 @@
+"""HTTP API v1: each route checks who calls, makes one desk call and shapes its answer.
+
+The only home of FastAPI (a maintained ASGI framework whose route types give the OpenAPI 3.1 document
+for free). Errors leave as RFC 9457 problem documents (``problems.py``). Business logic lives in the desk.
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..store.base import StoreError
+from ..store.directory import User
+from . import auth
+from .desk import Desk, DeskError, case_json, event_json
+from .metrics import Metrics
+from .problems import problem
+
+MAX_BODY = 1_000_000  # bytes; a process file is refused above 1 MB too
+
+
+class StartCase(BaseModel):
+    process: str = Field(description="process id, e.g. shopping_mall")
+    role: str = Field(description="the role the caller acts in; one the caller holds")
+    data: dict[str, Any] = Field(default_factory=dict, description="the process's fields")
+
+
+class Act(BaseModel):
+    role: str
+    inputs: dict[str, Any] = Field(default_factory=dict)
+
+
+class NewUser(BaseModel):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    roles: list[str] = Field(default_factory=list, description='"role" for every process or "process:role"')
+    contacts: dict[str, str] = Field(default_factory=dict)
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    admin: bool = False
+
+
+class NewToken(BaseModel):
+    user: str
+    label: str = ""
+    roles: list[str] | None = None
+
+
+class Login(BaseModel):
+    user: str
+    password: str
+
+
+def create_app(desk: Desk, metrics: Metrics, *, ready: Callable[[], bool] = lambda: True) -> FastAPI:
+    app = FastAPI(
+        title="complaintflow",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        description="The complaint desk: processes, cases, actions, deadlines and people.",
+    )
+
+    @app.exception_handler(DeskError)
+    async def _desk_error(request: Request, exc: DeskError) -> JSONResponse:
+        return problem_response(exc.status, exc.kind, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"where": "body", "message": "invalid"}
+        return problem_response(
+            422, "invalid-request", f"{first['where']}: {first['message']}", request.url.path, errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(exc.status_code, "http-error")
+        return problem_response(exc.status_code, kind, str(exc.detail), request.url.path)
+
+    @app.middleware("http")
+    async def _limits(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return problem_response(413, "too-large", f"the body is over {MAX_BODY} bytes", request.url.path)
+        with metrics.request_timer(request.method, request.scope.get("route") and request.url.path or "?"):
+            response: Response = await call_next(request)
+        return response
+
+    def caller(
+        authorization: Annotated[str | None, Header()] = None,
+        cf_session: Annotated[str | None, Header(alias="cookie")] = None,
+    ) -> auth.Caller:
+        token = None
+        if authorization and authorization.lower().startswith("bearer "):
+            token = authorization[7:].strip()
+        elif cf_session:
+            for part in cf_session.split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == "cf_session":
+                    token = value
+        if token is None:
+            raise DeskError(401, "unauthenticated", "send 'Authorization: Bearer <token>' (or log in)")
+        try:
+            return desk.run(lambda: auth.authenticate(desk.directory, token, desk.now()))
+        except auth.AuthError as exc:
+            raise DeskError(401, "unauthenticated", str(exc)) from None
+
+    def admin(who: Annotated[auth.Caller, Depends(caller)]) -> auth.Caller:
+        if not who.user.admin:
+            raise DeskError(403, "admin-only", "this needs the admin role")
+        return who
+
+    Caller = Annotated[auth.Caller, Depends(caller)]
+    Admin = Annotated[auth.Caller, Depends(admin)]
+
+    # -- operations ------------------------------------------------------------------------
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        ok = ready()
+        return JSONResponse({"status": "ready" if ok else "starting"}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics_page() -> Response:
+        body, content_type = metrics.exposition(desk)
+        return Response(body, media_type=content_type)
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs_page() -> HTMLResponse:
+        from .docs_page import render_docs
+
+        return HTMLResponse(render_docs(app.openapi()))
+
+    # -- sessions -------------------------------------------------------------------------
+    @app.post("/v1/sessions", tags=["people"], status_code=201)
+    def log_in(body: Login, response: Response) -> dict[str, Any]:
+        try:
+            secret, credential = desk.run(lambda: auth.login(desk.directory, body.user, body.password, desk.now()))
+        except auth.AuthError as exc:
+            raise DeskError(401, "unauthenticated", str(exc)) from None
+        response.set_cookie("cf_session", secret, httponly=True, samesite="strict", max_age=auth.SESSION_SECONDS)
+        return {"token": secret, "user": credential.user_id, "expires_at": credential.expires_at}
+
+    @app.get("/v1/me", tags=["people"])
+    def me(who: Caller) -> dict[str, Any]:
+        return user_json(who.user) | {"token_roles": who.credential.roles}
+
+    # -- processes ------------------------------------------------------------------------
+    @app.get("/v1/processes", tags=["processes"])
+    def list_processes(who: Caller) -> list[dict[str, Any]]:
+        return [
+            {"id": p.id, "version": p.version, "title": p.title.zh, "title_en": p.title.en, "hash": p.content_hash}
+            for p in sorted(desk.latest.values(), key=lambda p: p.id)
+        ]
+
+    @app.get("/v1/processes/{process_id}", tags=["processes"])
+    def get_process(process_id: str, who: Caller) -> dict[str, Any]:
+        spec = desk.process(process_id)
+        return {
+            "id": spec.id,
+            "version": spec.version,
+            "hash": spec.content_hash,
+            "title": spec.title.zh,
+            "title_en": spec.title.en,
+            "source": desk.run(lambda: desk.engine.store.process(spec.content_hash)).source.decode("utf-8"),
+            "roles": {r.id: r.title.zh for r in spec.roles.values()},
+            "states": {
+                s.id: {"title": s.title.zh, "initial": s.initial, "final": s.final} for s in spec.states.values()
+            },
+            "actions": {
+                a.id: {
+                    "title": a.title.zh,
+                    "from": list(a.sources),
+                    "to": a.target,
+                    "roles": list(a.roles),
+                    "inputs": list(a.inputs),
+                }
+                for a in spec.actions.values()
+            },
+            "fields": {
+                f.id: {"type": f.type.value, "required": f.required, "pii": f.pii} for f in spec.fields.values()
+            },
+            "mermaid": desk.mermaid(spec),
+        }
+
+    @app.post("/v1/validate", tags=["processes"])
+    def validate(
+        source: Annotated[str, Body(media_type="application/yaml")], who: Caller, file: str = "<request>"
+    ) -> dict[str, Any]:
+        problems = desk.validate(source.encode("utf-8", "surrogatepass"), file)
+        return {"valid": not any(p["severity"] == "error" for p in problems), "problems": problems}
+
+    @app.post("/v1/processes", tags=["processes"], status_code=201)
+    def deploy(
+        source: Annotated[str, Body(media_type="application/yaml")], who: Admin, file: str = "<request>"
+    ) -> dict[str, Any]:
+        spec = desk.run(lambda: desk.deploy(source.encode("utf-8", "surrogatepass"), file))
+        return {"id": spec.id, "version": spec.version, "hash": spec.content_hash}
+
+    # -- cases --------------------------------------------------------------------------
+    @app.post("/v1/cases", tags=["cases"], status_code=201)
+    def start_case(
+        body: StartCase,
+        who: Caller,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        status, reply = desk.run(lambda: desk.start(who, body.process, body.role, body.data, idempotency_key))
+        metrics.actions.labels(kind="start").inc()
+        response.status_code = status
+        response.headers["ETag"] = f'"{reply["revision"]}"'
+        response.headers["Location"] = f"/v1/cases/{reply['id']}"
+        return reply
+
+    @app.get("/v1/cases", tags=["cases"])
+    def list_cases(
+        who: Caller,
+        process: str | None = None,
+        state: str | None = None,
+        owner_role: str | None = None,
+        open: bool = False,
+        overdue: bool = False,
+        opened_from: int | None = Query(default=None, description="epoch seconds, inclusive"),
+        opened_to: int | None = Query(default=None, description="epoch seconds, exclusive"),
+        phone: str | None = None,
+        limit: int = Query(default=50, ge=1, le=500),
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        page = desk.run(
+            lambda: desk.cases(
+                process=process,
+                state=state,
+                owner_role=owner_role,
+                open_only=open,
+                overdue=overdue,
+                opened_from=opened_from,
+                opened_to=opened_to,
+                phone=phone,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+        return {"items": [case_json(c, desk.process_of(c)) for c in page.items], "next_cursor": page.next_cursor}
+
+    @app.get("/v1/cases/{case_id}", tags=["cases"])
+    def get_case(case_id: str, who: Caller, response: Response) -> dict[str, Any]:
+        case = desk.run(lambda: desk.case(case_id))
+        response.headers["ETag"] = f'"{case.revision}"'
+        return case_json(case, desk.process_of(case))
+
+    @app.get("/v1/cases/{case_id}/actions", tags=["cases"])
+    def case_actions(case_id: str, who: Caller) -> list[dict[str, Any]]:
+        return desk.run(lambda: desk.available(who, case_id))
+
+    @app.post("/v1/cases/{case_id}/actions/{action}", tags=["cases"])
+    def act(
+        case_id: str,
+        action: str,
+        body: Act,
+        who: Caller,
+        response: Response,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        case = desk.run(lambda: desk.act(who, case_id, action, body.role, body.inputs, if_match))
+        metrics.actions.labels(kind="act").inc()
+        response.headers["ETag"] = f'"{case.revision}"'
+        return case_json(case, desk.process_of(case))
+
+    @app.get("/v1/cases/{case_id}/history", tags=["cases"])
+    def history(case_id: str, who: Caller) -> list[dict[str, Any]]:
+        return [event_json(e) for e in desk.run(lambda: desk.history(case_id))]
+
+    @app.get("/v1/cases/{case_id}/timers", tags=["cases"])
+    def timers(case_id: str, who: Caller) -> list[dict[str, Any]]:
+        return desk.run(lambda: desk.timers(case_id))
+
+    @app.get("/v1/cases/{case_id}/verify", tags=["cases"])
+    def verify(case_id: str, who: Caller) -> dict[str, Any]:
+        problems = desk.run(lambda: desk.verify(case_id))
+        return {"intact": not problems, "problems": problems}
+
+    # -- people and tokens (admin) ---------------------------------------------------------
+    @app.get("/v1/users", tags=["people"])
+    def list_users(who: Admin) -> list[dict[str, Any]]:
+        return [user_json(u) for u in desk.run(desk.directory.users)]
+
+    @app.post("/v1/users", tags=["people"], status_code=201)
+    def add_user(body: NewUser, who: Admin) -> dict[str, Any]:
+        user = User(
+            body.id,
+            body.name,
+            tuple(body.roles),
+            body.contacts,
+            body.admin,
+            auth.hash_password(body.password) if body.password else None,
+        )
+        try:
+            desk.run(lambda: desk.add_user(user))
+        except StoreError as exc:  # the id is taken
+            raise DeskError(409, "user-exists", str(exc)) from None
+        return user_json(user)
+
+    @app.post("/v1/tokens", tags=["people"], status_code=201)
+    def new_token(body: NewToken, who: Admin) -> dict[str, Any]:
+        if desk.run(lambda: desk.directory.user(body.user)) is None:
+            raise DeskError(404, "not-found", f"no user {body.user!r}")
+        roles = tuple(body.roles) if body.roles is not None else None
+        secret, c = desk.run(
+            lambda: auth.issue(desk.directory, body.user, "token", desk.now(), label=body.label, roles=roles)
+        )
+        return {
+            "token": secret,
+            "id": c.id,
+            "user": c.user_id,
+            "roles": c.roles,
+            "note": "shown once: store it now; only its hash is kept",
+        }
+
+    @app.delete("/v1/tokens/{token_id}", tags=["people"], status_code=204)
+    def revoke(token_id: str, who: Admin) -> Response:
+        if not desk.run(lambda: desk.directory.revoke(token_id, desk.now())):
+            raise DeskError(404, "not-found", f"no live token {token_id!r}")
+        return Response(status_code=204)
+
+    # -- deliveries ----------------------------------------------------------------------
+    @app.get("/v1/deliveries", tags=["notifications"])
+    def deliveries(
+        who: Admin,
+        status: str | None = Query(default=None, pattern="^(pending|delivered|dead)$"),
+        limit: int = Query(default=100, ge=1, le=1000),
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": d.id,
+                "message_id": d.message_id,
+                "channel": d.channel,
+                "status": d.status,
+                "attempts": d.attempts,
+                "next_at": d.next_at,
+                "last_error": d.last_error,
+            }
+            for d in desk.run(lambda: desk.directory.deliveries(status, limit))
+        ]
+
+    @app.post("/v1/deliveries/{delivery_id}/redrive", tags=["notifications"])
+    def redrive(delivery_id: str, who: Admin) -> dict[str, str]:
+        if not desk.run(lambda: desk.directory.redrive(delivery_id, desk.now())):
+            raise DeskError(409, "not-dead", f"delivery {delivery_id!r} is not dead (or does not exist)")
+        return {"id": delivery_id, "status": "pending"}
+
+    return app
+
+
+def problem_response(status: int, kind: str, detail: str, instance: str | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        problem(status, kind, detail, instance, **extra), status_code=status, media_type="application/problem+json"
+    )
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "name": user.name, "roles": list(user.roles), "contacts": user.contacts, "admin": user.admin}

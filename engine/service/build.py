@@ -1,0 +1,73 @@
+"""Assembles a service from its configuration: store, directory, processes, first admin, demo day.
+
+Kept apart from ``runner.py`` so tests can build a desk without starting a web server. The clock is
+passed in; nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..runtime.engine import Engine
+from ..store.directory import Directory, User
+from . import auth
+from .config import ServeConfig
+from .desk import Desk
+from .metrics import Metrics
+from .runner import Service
+from .scheduler import Scheduler
+
+log = logging.getLogger("complaintflow.serve")
+
+
+@dataclass(frozen=True, slots=True)
+class FirstRun:
+    """Secrets made on a new store, shown once."""
+
+    admin_token: str | None
+    demo_token: str | None
+
+
+def build_desk(db: str, processes: Path, clock: Callable[[], float]) -> Desk:
+    desk = Desk(lambda: Engine(db), lambda: Directory(db), clock)
+    desk.run(lambda: desk.load_directory(processes))
+    return desk
+
+
+def first_run(desk: Desk, *, demo: bool) -> FirstRun:
+    """An admin (and, with ``demo``, a user holding every role) when the store has none yet."""
+    directory, now = desk.directory, desk.now()
+    admin_token = demo_token = None
+    if directory.count_admins() == 0:
+        directory.add_user(User("admin", "管理员 Administrator", (), {}, True), now)
+        admin_token, _ = auth.issue(directory, "admin", "token", now, label="first admin token")
+    if demo and directory.user("demo") is None:
+        roles = tuple(sorted({role for spec in desk.latest.values() for role in spec.roles}))
+        directory.add_user(User("demo", "演示用户 Demo user", roles, {}, False), now)
+        demo_token, _ = auth.issue(directory, "demo", "token", now, label="demo token")
+    return FirstRun(admin_token, demo_token)
+
+
+def seed_demo_day(desk: Desk, processes: Path) -> str:
+    """The scripted demo day (Monday 2025-09-29) into an empty store; its summary line."""
+    from ..demo import DemoStats, run_demo
+
+    def seed() -> str:
+        if desk.engine.cases():
+            return "the store already holds cases: no demo day added"
+        stats = DemoStats()
+        for _line in run_demo(desk.engine, sorted(processes.glob("*.yaml")), stats):
+            pass
+        return f"demo day seeded: {stats.cases} cases, {stats.actions} actions, {stats.breaches} breaches"
+
+    return desk.run(seed)
+
+
+def build_service(config: ServeConfig, clock: Callable[[], float], processes: Path) -> Service:
+    desk = build_desk(config.db or "complaintflow.db", processes, clock)
+    metrics = Metrics()
+    scheduler = Scheduler(desk, metrics, batch=config.batch, poll=config.poll_seconds)
+    return Service(desk, metrics, scheduler, None, config.host, config.port)

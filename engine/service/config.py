@@ -1,0 +1,69 @@
+"""The serve configuration file: YAML, checked like a process file, every problem at its line and column.
+
+Command-line options override the file. Secrets are named (an environment variable or a file), never
+written in the file and never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..language.diagnostics import Diagnostic, Severity
+from ..language.loader import load_bytes
+from ..language.schema import check_schema
+
+SCHEMA = "serve.schema.json"
+
+
+class ConfigError(Exception):
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("\n".join(str(d) for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+@dataclass
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str | None = None
+    db: str | None = None
+    processes: str | None = None
+    batch: int = 256
+    poll_seconds: float = 1.0
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def load_config(path: str | Path | None) -> ServeConfig:
+    if path is None:
+        return ServeConfig()
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            [Diagnostic(name, 0, 0, Severity.ERROR, f"cannot read the config: {exc.strerror}", "io")]
+        ) from None
+    doc = load_bytes(raw, name)
+    if not doc.diagnostics:
+        if doc.data is None:
+            doc.data = {}
+        if not isinstance(doc.data, dict):
+            doc.diagnostics.append(doc.problem((), "schema", "a serve config is a mapping of keys"))
+        else:
+            doc.diagnostics += check_schema(doc, SCHEMA)
+    if any(d.severity is Severity.ERROR for d in doc.diagnostics):
+        raise ConfigError(doc.diagnostics)
+    data: dict[str, Any] = doc.data
+    sched = data.get("scheduler", {})
+    return ServeConfig(
+        host=data.get("host", "127.0.0.1"),
+        port=data.get("port", 8080),
+        base_url=data.get("base_url"),
+        db=data.get("db"),
+        processes=data.get("processes"),
+        batch=sched.get("batch", 256),
+        poll_seconds=float(sched.get("poll_seconds", 1.0)),
+        channels=data.get("channels", {}),
+    )

@@ -1,0 +1,317 @@
+"""The complaint desk: what the service does, in plain calls that the HTTP layer only translates.
+
+One ``Desk`` owns the engine and the directory. Every call runs on the desk's own worker thread
+(``Desk.run``), one at a time, so a check and the change it guards (an ``If-Match`` revision, a role,
+an idempotency key) cannot be interleaved with another request's change. The clock is passed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..language.check import check_bytes
+from ..language.diagnostics import DefinitionError, Severity
+from ..language.render import mermaid
+from ..language.spec import Process
+from ..runtime.engine import Actor, Engine
+from ..runtime.errors import RefusedError
+from ..store.base import CaseQuery, CaseRecord, ConflictError, EventRecord, UnknownCaseError
+from ..store.directory import Directory, User
+from .auth import Caller
+
+T = TypeVar("T")
+
+
+class DeskError(Exception):
+    """A refusal with its HTTP meaning: ``kind`` names the problem type, ``status`` its code."""
+
+    def __init__(self, status: int, kind: str, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.status, self.kind, self.detail, self.extra = status, kind, detail, extra
+
+
+def not_found(detail: str) -> DeskError:
+    return DeskError(404, "not-found", detail)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[CaseRecord]
+    next_cursor: str | None
+
+
+class Desk:
+    def __init__(
+        self, open_engine: Callable[[], Engine], open_directory: Callable[[], Directory], clock: Callable[[], float]
+    ):
+        self.clock = clock
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk")
+        # Made on the worker thread: a SQLite connection is used on the thread that opened it. The engine
+        # first, so a new file becomes a complaintflow store before the service adds its tables.
+        self.engine: Engine = self.run(open_engine)
+        self.directory = open_directory()
+        self.latest: dict[str, Process] = {}  # process id -> the version new cases start on
+        self.by_hash: dict[str, Process] = {}
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        return self._worker.submit(fn)
+
+    def run(self, fn: Callable[[], T]) -> T:
+        return self._worker.submit(fn).result()
+
+    def close(self) -> None:
+        """Finish queued calls, close the engine on its own thread, then the directory."""
+        self.run(self.engine.close)
+        self._worker.shutdown(wait=True)
+        self.directory.close()
+
+    # -- processes ---------------------------------------------------------------------
+    def deploy(self, raw: bytes, file: str) -> Process:
+        try:
+            spec = self.engine.load_process(raw, file)
+        except DefinitionError as exc:
+            raise DeskError(
+                422, "invalid-process", f"{file}: the process has errors", problems=_problems(exc)
+            ) from None
+        except RefusedError as exc:
+            raise DeskError(409, "refused", str(exc)) from None
+        self.by_hash[spec.content_hash] = spec
+        known = self.latest.get(spec.id)
+        if known is None or spec.version >= known.version:
+            self.latest[spec.id] = spec
+        return spec
+
+    def load_directory(self, folder: Path) -> list[Process]:
+        return [self.deploy(path.read_bytes(), str(path)) for path in sorted(folder.glob("*.yaml"))]
+
+    def process(self, process_id: str) -> Process:
+        spec = self.latest.get(process_id)
+        if spec is None:
+            raise not_found(f"no process {process_id!r}; GET /v1/processes lists them")
+        return spec
+
+    def process_of(self, case: CaseRecord) -> Process:
+        spec = self.by_hash.get(case.process_hash)
+        return spec if spec is not None else self.engine.compiled(case.process_hash).spec
+
+    @staticmethod
+    def validate(raw: bytes, file: str) -> list[dict[str, object]]:
+        _, diagnostics = check_bytes(raw, file)
+        return [d.to_json() for d in diagnostics]
+
+    @staticmethod
+    def mermaid(spec: Process) -> str:
+        return mermaid.render(spec)
+
+    # -- cases ---------------------------------------------------------------------------
+    def case(self, case_id: str) -> CaseRecord:
+        try:
+            return self.engine.store.case(case_id)
+        except UnknownCaseError:
+            raise not_found(f"no case {case_id!r}") from None
+
+    def _actor(self, caller: Caller, process_id: str, role: str) -> Actor:
+        if not caller.may_use(process_id, role):
+            held = ", ".join(caller.roles_in(process_id)) or "none"
+            raise DeskError(
+                403,
+                "role-not-held",
+                f"{caller.user.id!r} does not hold role {role!r} in process {process_id!r} (roles held there: {held})",
+            )
+        return Actor(caller.user.id, (role,))
+
+    def start(
+        self, caller: Caller, process_id: str, role: str, data: Mapping[str, Any], idempotency_key: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        spec = self.process(process_id)
+        actor = self._actor(caller, process_id, role)
+        body = hashlib.sha256(json.dumps([process_id, role, data], sort_keys=True, default=str).encode()).hexdigest()
+        case_id = None
+        if idempotency_key is not None:
+            seen = self.directory.idempotent_reply(caller.user.id, idempotency_key)
+            if seen is not None:
+                if seen[0] != body:
+                    raise DeskError(
+                        422,
+                        "idempotency-key-reused",
+                        f"Idempotency-Key {idempotency_key!r} was "
+                        "used before with a different body; use a new key for a new request",
+                    )
+                return seen[1], seen[2]
+            # The case id follows from the key, so a repeat after a crash between the two commits finds it.
+            case_id = hashlib.sha256(f"{caller.user.id}\0{idempotency_key}".encode()).hexdigest()[:12]
+        try:
+            case = self.engine.start(spec, data, actor, self.now(), case_id=case_id)
+        except RefusedError as exc:
+            raise DeskError(422, "refused", str(exc)) from None
+        except ConflictError:
+            case = self.case(case_id or "")
+        reply = case_json(case, spec)
+        if idempotency_key is not None:
+            self.directory.remember_reply(caller.user.id, idempotency_key, body, 201, reply, self.now())
+        return 201, reply
+
+    def act(
+        self, caller: Caller, case_id: str, action: str, role: str, inputs: Mapping[str, Any], if_match: str | None
+    ) -> CaseRecord:
+        case = self.case(case_id)
+        if if_match is None:
+            raise DeskError(
+                428,
+                "if-match-required",
+                "send If-Match with the case's ETag (its revision), so an "
+                "action is never taken on a case that changed since you read it",
+            )
+        if if_match.strip().strip('"').removeprefix("W/").strip('"') != str(case.revision):
+            raise DeskError(
+                412,
+                "stale-revision",
+                f"case {case_id} is at revision {case.revision}, not {if_match}; reload it and decide again",
+                revision=case.revision,
+            )
+        spec = self.process_of(case)
+        if action not in spec.actions:
+            raise not_found(f"process {spec.id!r} has no action {action!r}")
+        actor = self._actor(caller, spec.id, role)
+        try:
+            return self.engine.act(case_id, action, actor, inputs, at=self.now())
+        except RefusedError as exc:
+            raise DeskError(409, "refused", str(exc)) from None
+        except ConflictError as exc:
+            raise DeskError(412, "stale-revision", str(exc)) from None
+
+    def available(self, caller: Caller, case_id: str) -> list[dict[str, Any]]:
+        case = self.case(case_id)
+        spec = self.process_of(case)
+        out = []
+        for role in caller.roles_in(spec.id):
+            for action in self.engine.available_actions(case_id, Actor(caller.user.id, (role,))):
+                out.append(
+                    {
+                        "action": action.id,
+                        "title": action.title.zh,
+                        "title_en": action.title.en,
+                        "role": role,
+                        "to": action.target,
+                        "inputs": [field_json(spec, name) for name in action.inputs],
+                    }
+                )
+        return out
+
+    def cases(
+        self,
+        *,
+        process: str | None,
+        state: str | None,
+        owner_role: str | None,
+        open_only: bool,
+        overdue: bool,
+        opened_from: int | None,
+        opened_to: int | None,
+        phone: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        if overdue:
+            rows = self.engine.overdue(self.now(), process)
+        else:
+            rows = self.engine.cases(
+                CaseQuery(process_id=process, state=state, owner_role=owner_role, open_only=open_only, limit=10**9)
+            )
+        rows = [
+            c
+            for c in rows
+            if (state is None or c.state == state)
+            and (owner_role is None or c.owner_role == owner_role)
+            and (opened_from is None or c.opened_at >= opened_from)
+            and (opened_to is None or c.opened_at < opened_to)
+            and (phone is None or phone in {str(v) for v in c.data.values()})
+        ]
+        rows.sort(key=lambda c: (c.opened_at, c.id))
+        if cursor is not None:
+            rows = [c for c in rows if f"{c.opened_at}:{c.id}" > cursor]
+        page = rows[:limit]
+        more = len(rows) > limit
+        return Page(page, f"{page[-1].opened_at}:{page[-1].id}" if more and page else None)
+
+    def history(self, case_id: str) -> list[EventRecord]:
+        self.case(case_id)
+        return self.engine.history(case_id)
+
+    def timers(self, case_id: str) -> list[dict[str, Any]]:
+        self.case(case_id)
+        return [
+            {"deadline": t.deadline, "kind": str(t.kind), "due_at": t.due_at, "step": t.step}
+            for t in self.engine.timers(case_id)
+        ]
+
+    def verify(self, case_id: str) -> list[str]:
+        self.case(case_id)
+        return [str(p) for p in self.engine.verify(case_id)]
+
+    # -- people ------------------------------------------------------------------------
+    def add_user(self, user: User) -> None:
+        self.directory.add_user(user, self.now())
+
+
+def _problems(exc: DefinitionError) -> list[dict[str, object]]:
+    return [d.to_json() for d in exc.diagnostics if d.severity is Severity.ERROR] or [
+        d.to_json() for d in exc.diagnostics
+    ]
+
+
+def field_json(spec: Process, name: str) -> dict[str, Any]:
+    f = spec.fields.get(name)
+    if f is None:
+        return {"name": name}
+    return {
+        "name": name,
+        "type": str(f.type.value if hasattr(f.type, "value") else f.type),
+        "required": f.required,
+        "pii": f.pii,
+        "values": list(f.values),
+        "title": f.title.zh if f.title else None,
+    }
+
+
+def case_json(case: CaseRecord, spec: Process) -> dict[str, Any]:
+    state = spec.states.get(case.state)
+    return {
+        "id": case.id,
+        "process": case.process_id,
+        "process_version": spec.version,
+        "process_hash": case.process_hash,
+        "state": case.state,
+        "state_title": state.title.zh if state else case.state,
+        "branches": case.branches,
+        "data": case.data,
+        "owner_role": case.owner_role,
+        "revision": case.revision,
+        "opened_at": case.opened_at,
+        "closed_at": case.closed_at,
+        "last_at": case.last_at,
+        "next_due": case.next_due,
+        "clocks": case.clocks,
+    }
+
+
+def event_json(event: EventRecord) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": event.at,
+        "actor": event.actor,
+        "role": event.role,
+        "kind": event.kind,
+        "payload": event.payload,
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
+    }

@@ -1,0 +1,134 @@
+"""The notifier: turns outbox messages into deliveries, one per channel, and delivers them.
+
+Draining and delivering are two steps. Draining reads the engine's outbox after the notifier's own
+cursor, renders each message that needs one (addressed to the people who hold the role the event names)
+and queues a delivery per channel, moving the cursor in the same transaction as the queued rows. Delivering
+claims each due row under a short lease (of several services on one store, one sends it), sends it
+outside any transaction, and records the outcome: delivered, retry later with back-off, or dead after
+too many attempts. A crash after a send and before its record sends again after the lease: delivery is
+at least once, and every message carries its delivery id so a receiver can drop the repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..store.base import OutboxMessage
+from ..store.directory import Delivery
+from .desk import Desk
+from .metrics import Metrics
+
+log = logging.getLogger("complaintflow.notifier")
+CURSOR = "notifier"
+LEASE_SECONDS = 60
+
+
+class Sender(Protocol):
+    def send(self, notification: Any) -> Any: ...
+
+
+@dataclass
+class Route:
+    """One configured channel: how to send, how fast, how often to try."""
+
+    name: str
+    sender: Sender
+    allow: Callable[[float], float]  # seconds to wait before the next send may go (0: now)
+    max_attempts: int = 8
+    roles: frozenset[str] | None = None  # only messages for these roles; None: all
+
+
+@dataclass
+class Notifier:
+    desk: Desk
+    metrics: Metrics
+    routes: Mapping[str, Route]
+    render: Callable[..., Any]  # (message, case, process, recipients, *, base_url, at) -> Notification | None
+    to_dict: Callable[[Any], dict[str, Any]]
+    from_dict: Callable[[dict[str, Any]], Any]
+    classify: Callable[[Any], tuple[str, float | None, str | None]]  # outcome -> (delivered|retry|dead, after, why)
+    retry_delay: Callable[[int, random.Random], float]
+    base_url: str = "http://127.0.0.1:8080"
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    batch: int = 200
+
+    def drain(self) -> int:
+        """Queue deliveries for new outbox messages; how many messages were read."""
+        desk = self.desk
+
+        def read() -> tuple[list[OutboxMessage], list[Delivery]]:
+            messages = desk.engine.store.outbox(desk.directory.cursor(CURSOR), self.batch)
+            return messages, [d for m in messages for d in self._deliveries(m)]
+
+        messages, deliveries = desk.run(read)
+        if messages:
+            desk.directory.enqueue(CURSOR, messages[-1].id, deliveries, desk.now())
+        return len(messages)
+
+    def _deliveries(self, message: OutboxMessage) -> list[Delivery]:
+        desk = self.desk
+        role = message.message.get("payload", {}).get("role")
+        if not self.routes or not role:
+            return []
+        case = desk.engine.store.case(message.case_id)
+        process = desk.process_of(case)
+        recipients = [self._recipient(u) for u in desk.directory.users_holding(process.id, role)]
+        notification = self.render(message, case, process, tuple(recipients), base_url=self.base_url, at=desk.now())
+        if notification is None:
+            return []
+        body = self.to_dict(notification)
+        return [
+            Delivery(f"{message.id}/{route.name}", message.id, route.name, body, "pending", 0, desk.now(), None)
+            for route in self.routes.values()
+            if route.roles is None or role in route.roles
+        ]
+
+    def _recipient(self, user: Any) -> Any:
+        from .notify.message import Recipient
+
+        return Recipient(user.id, user.name, dict(user.contacts))
+
+    def deliver(self) -> int:
+        """Send what is due; how many attempts were made."""
+        desk, directory = self.desk, self.desk.directory
+        now = desk.now()
+        attempts = 0
+        for delivery in directory.due_deliveries(now, self.batch):
+            route = self.routes.get(delivery.channel)
+            if route is None:
+                directory.record_attempt(delivery.id, "dead", now, "channel no longer configured", now)
+                continue
+            if route.allow(now) > 0:
+                continue  # over the channel's rate: it stays due and goes on a later step
+            if not directory.claim(delivery.id, now, LEASE_SECONDS):
+                continue  # another notifier took it
+            outcome = route.sender.send(self.from_dict(delivery.notification))
+            verdict, after, why = self.classify(outcome)
+            attempts += 1
+            self.metrics.delivery_attempts.labels(channel=route.name, outcome=verdict).inc()
+            if verdict == "delivered":
+                directory.record_attempt(delivery.id, "delivered", now, None, now)
+            elif verdict == "retry" and delivery.attempts + 1 < route.max_attempts:
+                wait = after if after is not None else self.retry_delay(delivery.attempts + 1, self.rng)
+                directory.record_attempt(delivery.id, "pending", now + max(1, int(wait + 0.999)), why, now)
+            else:
+                log.warning("delivery %s is dead after %d attempt(s): %s", delivery.id, delivery.attempts + 1, why)
+                directory.record_attempt(delivery.id, "dead", now, why, now)
+        return attempts
+
+    def step(self) -> int:
+        return self.drain() + self.deliver()
+
+    def run(self, stopped: Callable[[], bool], wait: Callable[[float], object], poll: float = 1.0) -> None:
+        while not stopped():
+            try:
+                busy = self.step() > 0
+            except Exception:
+                log.exception("notifier step failed")
+                busy = False
+            if not busy:
+                wait(poll)

@@ -1,0 +1,100 @@
+"""Runs the service: the HTTP API on uvicorn, the scheduler and the notifier, in one process.
+
+The only home of uvicorn. SIGTERM or SIGINT: uvicorn stops accepting and finishes the requests in
+flight, then the scheduler and notifier are stopped between steps and the store is closed; exit 0.
+The clock is passed in by cli.py; the web server only starts after the scheduler and notifier run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from .app import create_app
+from .desk import Desk
+from .metrics import Metrics
+from .notifier import Notifier
+from .scheduler import Scheduler
+
+log = logging.getLogger("complaintflow.serve")
+
+
+@dataclass
+class Service:
+    desk: Desk
+    metrics: Metrics
+    scheduler: Scheduler
+    notifier: Notifier | None
+    host: str
+    port: int
+
+    def serve(self, announce: Callable[[str], None]) -> int:
+        stop = threading.Event()
+        loops: list[threading.Thread] = [
+            threading.Thread(target=self.scheduler.run, args=(stop.is_set, stop.wait), name="scheduler", daemon=True)
+        ]
+        if self.notifier is not None:
+            loops.append(
+                threading.Thread(target=self.notifier.run, args=(stop.is_set, stop.wait), name="notifier", daemon=True)
+            )
+        app = create_app(self.desk, self.metrics, ready=lambda: all(t.is_alive() for t in loops))
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=10,
+            limit_concurrency=200,
+        )
+        server = _Server(config)
+        # The socket is bound here, so the address printed is the one listening (port 0 picks a free one).
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise ServeError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+        host, port = sock.getsockname()[:2]
+        for t in loops:
+            t.start()
+        announce(f"complaintflow serve: listening on http://{host}:{port}")
+        try:
+            server.run(sockets=[sock])
+        finally:
+            stop.set()
+            for t in loops:
+                t.join(timeout=15)
+            self.desk.close()
+            sock.close()
+            announce("complaintflow serve: stopped")
+        return 0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that a SIGTERM or SIGINT it handled is not raised again once it has
+    shut down: a stop asked for is a clean exit (0), which is what systemd and a supervisor expect."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+class ServeError(Exception):
+    """The service cannot start (the address is taken, the store cannot be opened)."""

@@ -1,0 +1,1 @@
+"""Tests of complaintflow serve, run as a real subprocess."""

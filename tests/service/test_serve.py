@@ -1,0 +1,192 @@
+"""`complaintflow serve` met as a user meets it: a real subprocess on a free port, spoken to over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+
+import pytest
+
+from .serving import Served, eventually, serving
+
+CASE = {
+    "process": "property_management",
+    "role": "receiver",
+    "data": {"customer_name": "李雷", "phone": "13900000000", "subject": "电梯故障", "channel": "phone_call"},
+}
+
+
+def _user(served: Served, user_id: str, roles: list[str]) -> str:
+    with served.client(served.admin_token) as admin:
+        made = admin.post("/v1/users", json={"id": user_id, "name": user_id, "roles": roles})
+        assert made.status_code == 201, made.text
+        token = admin.post("/v1/tokens", json={"user": user_id}).json()["token"]
+    return str(token)
+
+
+def _digest(path) -> str:
+    """The store's bytes: the database file and its write-ahead log (the -shm index changes on reads)."""
+    parts = [path, path.with_name(path.name + "-wal")]
+    return hashlib.sha256(b"".join(p.read_bytes() for p in parts if p.exists())).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    with serving(tmp_path_factory.mktemp("serve"), config="scheduler: {poll_seconds: 0.05}\n") as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def clerk(desk):
+    return _user(desk, "clerk", ["receiver"])
+
+
+def test_a_new_store_prints_an_admin_token_once_and_the_address(desk):
+    assert desk.admin_token.startswith("cft_")
+    assert sum("admin token" in line for line in desk.lines) == 1
+    with desk.client() as anonymous:
+        assert anonymous.get("/healthz").json() == {"status": "ok"}
+        refused = anonymous.get("/v1/processes")
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("/unauthenticated")
+
+
+def test_a_case_opened_over_http_breaches_when_the_clock_passes_its_deadline(desk):
+    token = _user(desk, "wang", ["receiver", "front_desk"])
+    desk.set_clock("2025-09-29 10:00")
+    with desk.client(token) as http:
+        opened = http.post("/v1/cases", json=CASE, headers={"Idempotency-Key": "call-1"})
+        assert opened.status_code == 201, opened.text
+        case = opened.json()
+        assert opened.headers["etag"] == '"1"' and case["state"] == "received"
+        assert set(case["clocks"]) >= {"notify_3m"}
+        desk.set_clock("2025-09-29 10:04")  # the 3-minute notice ran out at 10:03
+
+        def breached():
+            events = http.get(f"/v1/cases/{case['id']}/history").json()
+            return [e for e in events if e["kind"] == "deadline_breached"]
+
+        (breach,) = eventually(breached, "the 3-minute breach")
+        assert breach["payload"]["deadline"] == "notify_3m"
+        # The event keeps its true due time, not the moment the scheduler saw it.
+        assert breach["at"] == case["opened_at"] + 180
+        kinds = [e["kind"] for e in http.get(f"/v1/cases/{case['id']}/history").json()]
+        assert "escalated" in kinds
+        assert http.get(f"/v1/cases/{case['id']}/verify").json() == {"intact": True, "problems": []}
+    metrics = desk.client().get("/metrics").text
+    assert 'complaintflow_timer_events_total{kind="deadline_breached"}' in metrics
+
+
+def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_body(desk):
+    token = _user(desk, "li", ["receiver"])
+    with desk.client(token) as http:
+        first = http.post("/v1/cases", json=CASE, headers={"Idempotency-Key": "form-7"})
+        again = http.post("/v1/cases", json=CASE, headers={"Idempotency-Key": "form-7"})
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json()
+        other = dict(CASE, data=dict(CASE["data"], subject="漏水"))
+        refused = http.post("/v1/cases", json=other, headers={"Idempotency-Key": "form-7"})
+        assert refused.status_code == 422
+        assert refused.json()["type"].endswith("/idempotency-key-reused")
+        opened = http.get("/v1/cases", params={"phone": "13900000000", "limit": 500}).json()["items"]
+        assert sum(c["id"] == first.json()["id"] for c in opened) == 1
+
+
+def test_acting_needs_the_current_revision_and_a_role_the_user_holds(desk):
+    token = _user(desk, "zhao", ["receiver"])
+    outsider = _user(desk, "qian", ["dept_head"])
+    with desk.client(token) as http:
+        case = http.post("/v1/cases", json=CASE).json()
+        url = f"/v1/cases/{case['id']}/actions/notify_department"
+        offered = {a["action"] for a in http.get(f"/v1/cases/{case['id']}/actions").json()}
+        assert "notify_department" in offered
+        missing = http.post(url, json={"role": "receiver"})
+        assert missing.status_code == 428
+        stale = http.post(url, json={"role": "receiver"}, headers={"If-Match": '"7"'})
+        assert stale.status_code == 412 and stale.json()["revision"] == 1
+        with desk.client(outsider) as other:
+            forbidden = other.post(url, json={"role": "receiver"}, headers={"If-Match": '"1"'})
+        assert forbidden.status_code == 403 and forbidden.json()["type"].endswith("/role-not-held")
+        done = http.post(url, json={"role": "receiver"}, headers={"If-Match": '"1"'})
+        assert done.status_code == 200, done.text
+        assert done.json()["state"] == "department_notified" and done.headers["etag"] == '"2"'
+        history = http.get(f"/v1/cases/{case['id']}/history").json()
+        assert history[-1]["actor"] == "zhao" if history[-1]["kind"] == "acted" else True
+        assert any(e["kind"] == "acted" and e["actor"] == "zhao" for e in history)
+        again = http.post(url, json={"role": "receiver"}, headers={"If-Match": '"2"'})
+        assert again.status_code == 409 and again.json()["type"].endswith("/refused")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "kind"),
+    [
+        (
+            "post",
+            "/v1/cases",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            422,
+            "invalid-request",
+        ),
+        ("post", "/v1/cases", {"json": {"process": 5, "role": []}}, 422, "invalid-request"),
+        ("post", "/v1/cases", {"json": dict(CASE, process="no_such")}, 404, "not-found"),
+        ("post", "/v1/cases", {"json": dict(CASE, role="customer_centre")}, 403, "role-not-held"),
+        ("post", "/v1/cases", {"json": dict(CASE, data={"subject": "缺姓名"})}, 422, "refused"),
+        ("get", "/v1/cases/nope", {}, 404, "not-found"),
+        (
+            "post",
+            "/v1/cases/nope/actions/x",
+            {"json": {"role": "receiver"}, "headers": {"If-Match": '"1"'}},
+            404,
+            "not-found",
+        ),
+        (
+            "post",
+            "/v1/cases",
+            {"content": b"x" * 10_000_001, "headers": {"content-type": "application/json"}},
+            413,
+            "too-large",
+        ),
+        ("get", "/v1/users", {}, 403, "admin-only"),
+    ],
+)
+def test_bad_input_gets_a_problem_document_and_changes_nothing(desk, clerk, method, path, kwargs, status, kind):
+    token = clerk
+    before = _digest(desk.db)
+    with desk.client(token) as http:
+        answer = getattr(http, method)(path, **kwargs)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    body = answer.json()
+    assert body["type"].endswith("/" + kind) and body["status"] == status and body["detail"]
+    assert _digest(desk.db) == before
+
+
+def test_a_bad_or_revoked_token_is_refused(desk):
+    token = _user(desk, "sun", ["receiver"])
+    with desk.client(token[:-1] + ("A" if token[-1] != "A" else "B")) as typo:
+        assert typo.get("/v1/processes").json()["detail"].startswith("the token is malformed")
+    with desk.client(desk.admin_token) as admin:
+        tokens_id = token[4:12]
+        assert admin.delete(f"/v1/tokens/{tokens_id}").status_code == 204
+    with desk.client(token) as http:
+        refused = http.get("/v1/processes")
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+
+
+def test_validate_returns_the_positioned_problems_the_cli_prints(desk):
+    with desk.client(desk.admin_token) as http:
+        bad = "process: x\nversion: 1\nstates: {a: {title: {zh: 甲}, initial: true}}\nbogus: 1\n"
+        answer = http.post("/v1/validate", content=bad.encode(), headers={"content-type": "application/yaml"})
+    body = answer.json()
+    assert answer.status_code == 200 and body["valid"] is False
+    assert body["problems"] and all({"file", "line", "col", "rule", "hint"} <= set(p) for p in body["problems"])
+    assert any(p["line"] == 4 for p in body["problems"])
+
+
+def test_sigterm_stops_the_service_cleanly(tmp_path):
+    with serving(tmp_path) as served:
+        with served.client(served.admin_token) as http:
+            assert http.get("/readyz").status_code == 200
+        assert served.stop(signal.SIGTERM) == 0
+    assert any("stopped" in line for line in served.lines)

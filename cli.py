@@ -633,5 +633,138 @@ def serve(
     sys.exit(code)
 
 
+def _directory(db: str) -> Any:
+    """The service tables of an existing store (users, tokens, deliveries)."""
+    from complaintflow.store.directory import Directory
+
+    if not Path(db).is_file():
+        _fail(f"no store at {db!r} (run 'complaintflow serve --db {db}' once to make one)", 2)
+    _engine(db).close()  # refuses a file that is not a complaintflow store, and upgrades an old one
+    with _Refusals():
+        return Directory(db)
+
+
+@main.group()
+def users() -> None:
+    """The people of the complaint desk: who they are, which roles they hold, how to reach them."""
+
+
+@users.command("add")
+@click.argument("user_id")
+@click.option("--name", required=True, help="Display name, e.g. 王芳.")
+@click.option("--role", "roles", multiple=True, help="A role for every process, or PROCESS:ROLE (may repeat).")
+@click.option(
+    "--contact",
+    "contacts",
+    multiple=True,
+    metavar="CHANNEL=ADDRESS",
+    help="e.g. mobile=13800000000, email=a@b.cn, wecom_userid=WangFang (may repeat).",
+)
+@click.option("--admin", is_flag=True, help="May manage users, tokens and processes.")
+@click.option("--password-stdin", is_flag=True, help="Read a login password from standard input.")
+@DB_OPTION
+def users_add(
+    user_id: str,
+    name: str,
+    roles: tuple[str, ...],
+    contacts: tuple[str, ...],
+    admin: bool,
+    password_stdin: bool,
+    db: str,
+) -> None:
+    """Add a user to the store's directory."""
+    from complaintflow.store.directory import User
+
+    directory = _directory(db)
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if len(password) < 8:
+            _fail("a password needs at least 8 characters", 2)
+    from complaintflow.service.auth import hash_password
+
+    user = User(
+        user_id, name, tuple(roles), _pairs(contacts, "--contact"), admin, hash_password(password) if password else None
+    )
+    with _Refusals():
+        directory.add_user(user, _now(None))
+    click.echo(f"added {user_id} ({name}): roles {', '.join(roles) or 'none'}")
+
+
+@users.command("list")
+@DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def users_list(db: str, fmt: str) -> None:
+    """List the users and the roles they hold."""
+    from complaintflow.service.app import user_json
+
+    people = [user_json(u) for u in _directory(db).users()]
+    rows = ["\t".join([u["id"], u["name"], ",".join(u["roles"])] + (["admin"] if u["admin"] else [])) for u in people]
+    text = "\n".join(rows)
+    _emit(fmt, people, text or "no users")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for integrations (the hotline system, the mini-program): shown once, hashed at rest."""
+
+
+@tokens.command("create")
+@click.argument("user_id")
+@click.option("--label", default="", help="What the token is for.")
+@click.option("--role", "roles", multiple=True, help="Limit the token to these of the user's roles.")
+@DB_OPTION
+def tokens_create(user_id: str, label: str, roles: tuple[str, ...], db: str) -> None:
+    """Make a token for USER_ID and print it once."""
+    from complaintflow.service.auth import issue
+
+    directory = _directory(db)
+    if directory.user(user_id) is None:
+        _fail(f"no user {user_id!r} (complaintflow users add {user_id} --name ...)")
+    secret, credential = issue(directory, user_id, "token", _now(None), label=label, roles=tuple(roles) or None)
+    click.echo(secret)
+    click.echo(f"token {credential.id} for {user_id}: shown once, only its hash is kept", err=True)
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@DB_OPTION
+def tokens_revoke(token_id: str, db: str) -> None:
+    """Revoke a token by its id (the 8 characters after cft_)."""
+    if not _directory(db).revoke(token_id, _now(None)):
+        _fail(f"no live token {token_id!r}")
+    click.echo(f"revoked {token_id}")
+
+
+@main.group()
+def deliveries() -> None:
+    """Notification deliveries: list them, re-drive the dead ones."""
+
+
+@deliveries.command("list")
+@click.option("--status", type=click.Choice(["pending", "delivered", "dead"]), default=None)
+@DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def deliveries_list(status: str | None, db: str, fmt: str) -> None:
+    """List deliveries, newest last."""
+    rows = _directory(db).deliveries(status, 1000)
+    data = [
+        {"id": d.id, "channel": d.channel, "status": d.status, "attempts": d.attempts, "last_error": d.last_error}
+        for d in rows
+    ]
+    text = "\n".join(f"{d['id']}\t{d['status']}\t{d['attempts']}\t{d['last_error'] or ''}" for d in data)
+    _emit(fmt, data, text or "no deliveries")
+
+
+@deliveries.command("redrive")
+@click.argument("delivery_id")
+@DB_OPTION
+def deliveries_redrive(delivery_id: str, db: str) -> None:
+    """Send a dead delivery again (after fixing its channel)."""
+    if not _directory(db).redrive(delivery_id, _now(None)):
+        _fail(f"delivery {delivery_id!r} is not dead (or does not exist)")
+    click.echo(f"{delivery_id}: pending again")
+
+
 if __name__ == "__main__":
     main()

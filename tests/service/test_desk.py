@@ -1,0 +1,139 @@
+"""The desk, the scheduler and the API document, in process: a fake clock, no web server, no sleeping."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from complaintflow.calendar import parse_local
+from complaintflow.service.app import create_app
+from complaintflow.service.build import build_desk, first_run
+from complaintflow.service.config import ConfigError, load_config
+from complaintflow.service.metrics import Metrics
+from complaintflow.service.scheduler import Scheduler
+from complaintflow.store.directory import User
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+OPENAPI = ROOT / "docs" / "openapi.json"
+
+
+class FakeClock:
+    def __init__(self, local: str):
+        self.now = float(parse_local(local, "Asia/Shanghai"))
+
+    def __call__(self) -> float:
+        return self.now
+
+    def move_to(self, local: str) -> None:
+        self.now = float(parse_local(local, "Asia/Shanghai"))
+
+
+@pytest.fixture
+def desk(tmp_path):
+    clock = FakeClock("2025-09-29 10:00")
+    d = build_desk(str(tmp_path / "desk.db"), ROOT / "processes", clock)
+    d.directory.add_user(User("wang", "王芳", ("receiver",), {}, False), int(clock()))
+    yield d, clock
+    d.close()
+
+
+def _open(desk, n: int) -> list[str]:
+    from complaintflow.service.auth import Caller
+    from complaintflow.store.directory import Credential
+
+    caller = Caller(desk.directory.user("wang"), Credential("x", "token", "wang", None, "", 0, None, None))
+    data = {"customer_name": "李雷", "subject": "电梯故障", "channel": "phone_call"}
+    return [
+        desk.run(lambda: desk.start(caller, "property_management", "receiver", data, None))[1]["id"] for _ in range(n)
+    ]
+
+
+def test_after_downtime_the_scheduler_fires_what_was_missed_in_due_order_with_true_due_times(desk):
+    d, clock = desk
+    ids = _open(d, 3)
+    metrics = Metrics()
+    scheduler = Scheduler(d, metrics, batch=2, rounds=1)
+    clock.move_to("2025-09-29 12:00")  # two hours down: breaches and several escalation steps are overdue
+    fired = []
+    while step := scheduler.step():
+        fired += step
+    assert fired, "nothing fired"
+    assert [e.at for e in fired] == sorted(e.at for e in fired)  # each batch in due order
+    breaches = [e for e in fired if e.kind == "deadline_breached" and e.payload["deadline"] == "notify_3m"]
+    assert {e.case_id for e in breaches} == set(ids)
+    assert all(e.at == parse_local("2025-09-29 10:03", "Asia/Shanghai") for e in breaches)
+    assert scheduler.step() == []  # nothing fires twice
+    lateness = metrics.lateness.collect()[0]
+    count = next(s.value for s in lateness.samples if s.name.endswith("_count"))
+    assert count == sum(1 for e in fired if e.kind in ("deadline_warning", "deadline_breached", "escalated"))
+
+
+def test_a_bounded_step_leaves_the_rest_for_the_next(desk):
+    d, clock = desk
+    _open(d, 5)
+    clock.move_to("2025-09-29 10:04")
+    scheduler = Scheduler(d, Metrics(), batch=2, rounds=1)
+    first = scheduler.step()
+    assert 0 < len({e.case_id for e in first}) <= 2
+    rest = []
+    while step := scheduler.step():
+        rest += step
+    assert len({e.case_id for e in first + rest if e.kind == "deadline_breached"}) == 5
+
+
+def test_first_run_makes_one_admin_and_only_on_a_new_store(desk):
+    d, _ = desk
+    made = first_run(d, demo=False)
+    assert made.admin_token and made.admin_token.startswith("cft_")
+    assert first_run(d, demo=False).admin_token is None
+    assert d.directory.count_admins() == 1
+
+
+def test_the_committed_openapi_document_is_the_one_the_service_serves(desk):
+    # An API change must be deliberate: regenerate docs/openapi.json with
+    #   python -c "from tests.service.test_desk import write_openapi; write_openapi()"
+    d, _ = desk
+    served = create_app(d, Metrics()).openapi()
+    assert served["openapi"].startswith("3.1")
+    assert json.loads(OPENAPI.read_text(encoding="utf-8")) == json.loads(json.dumps(served)), (
+        "the API changed: run write_openapi() (see this test) and commit docs/openapi.json"
+    )
+
+
+def test_the_api_docs_page_loads_nothing_from_outside(desk):
+    from complaintflow.service.docs_page import render_docs
+
+    d, _ = desk
+    page = render_docs(create_app(d, Metrics()).openapi())
+    assert "/v1/cases/{case_id}/actions/{action}" in page
+    assert "<script" not in page and "<link" not in page and "https://" not in page and "http://" not in page
+
+
+def write_openapi() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = build_desk(str(Path(tmp) / "x.db"), ROOT / "processes", lambda: 0.0)
+        try:
+            document = create_app(d, Metrics()).openapi()
+        finally:
+            d.close()
+    OPENAPI.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def test_a_config_typo_is_reported_at_its_line_and_column(tmp_path):
+    path = tmp_path / "serve.yaml"
+    path.write_text("port: 8080\nschedular: {batch: 10}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    assert f"{path}:2:1" in text and "schedular" in text
+
+
+def test_a_config_is_read_into_settings(tmp_path):
+    path = tmp_path / "serve.yaml"
+    path.write_text("port: 9000\nscheduler: {batch: 10, poll_seconds: 0.5}\n", encoding="utf-8")
+    config = load_config(path)
+    assert (config.port, config.batch, config.poll_seconds) == (9000, 10, 0.5)

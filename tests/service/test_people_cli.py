@@ -1,0 +1,106 @@
+"""`complaintflow users`, `tokens` and `deliveries`: the directory managed from the command line."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+import cli
+from complaintflow.service import auth
+from complaintflow.store.directory import Delivery, Directory
+
+
+def run(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(cli.main, list(args), input=stdin)
+
+
+def _store(tmp_path) -> str:
+    db = str(tmp_path / "desk.db")
+    made = run(
+        "start",
+        "property_management",
+        "--db",
+        db,
+        "--as",
+        "x",
+        "--role",
+        "receiver",
+        "--now",
+        "2025-09-29 10:00",
+        "--data",
+        "customer_name=李雷",
+        "--data",
+        "subject=电梯",
+    )
+    assert made.exit_code == 0, made.output
+    return db
+
+
+def test_users_are_added_listed_and_a_token_authenticates_them(tmp_path):
+    db = _store(tmp_path)
+    added = run(
+        "users",
+        "add",
+        "wang",
+        "--name",
+        "王芳",
+        "--role",
+        "receiver",
+        "--role",
+        "shopping_mall:cs_centre",
+        "--contact",
+        "mobile=13800000000",
+        "--password-stdin",
+        "--db",
+        db,
+        stdin="s3cret-pass\n",
+    )
+    assert added.exit_code == 0, added.output
+    listed = json.loads(run("users", "list", "--format", "json", "--db", db).stdout)
+    assert listed == [
+        {
+            "id": "wang",
+            "name": "王芳",
+            "roles": ["receiver", "shopping_mall:cs_centre"],
+            "contacts": {"mobile": "13800000000"},
+            "admin": False,
+        }
+    ]
+    made = run("tokens", "create", "wang", "--db", db)
+    token = made.stdout.strip()
+    assert made.exit_code == 0 and auth.well_formed(token)
+    directory = Directory(db)
+    caller = auth.authenticate(directory, token, 0)
+    assert caller.roles_in("shopping_mall") == ("receiver", "cs_centre")
+    assert caller.roles_in("property_management") == ("receiver",)
+    assert auth.login(directory, "wang", "s3cret-pass", 0)[0].startswith("cfs_")
+    directory.close()
+    assert run("tokens", "revoke", token[4:12], "--db", db).exit_code == 0
+    assert run("tokens", "revoke", token[4:12], "--db", db).exit_code == 1
+
+
+def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path):
+    db = _store(tmp_path)
+    missing = run("users", "list", "--db", str(tmp_path / "typo.db"))
+    assert missing.exit_code == 2 and "no store" in missing.output and not (tmp_path / "typo.db").exists()
+    assert run("users", "add", "a", "--name", "A", "--contact", "nope", "--db", db).exit_code == 2
+    assert run("users", "add", "a", "--name", "A", "--db", db).exit_code == 0
+    twice = run("users", "add", "a", "--name", "A", "--db", db)
+    assert twice.exit_code == 1 and "already exists" in twice.output and "Traceback" not in twice.output
+    short = run("users", "add", "b", "--name", "B", "--password-stdin", "--db", db, stdin="short\n")
+    assert short.exit_code == 2
+    assert run("tokens", "create", "nobody", "--db", db).exit_code == 1
+
+
+def test_a_dead_delivery_is_listed_and_redriven(tmp_path):
+    db = _store(tmp_path)
+    directory = Directory(db)
+    directory.enqueue("notifier", "c:1", [Delivery("c:1/wecom", "c:1", "wecom", {"x": 1}, "pending", 0, 0, None)], 0)
+    directory.record_attempt("c:1/wecom", "dead", 0, "93000 invalid webhook key", 0)
+    directory.close()
+    dead = json.loads(run("deliveries", "list", "--status", "dead", "--format", "json", "--db", db).stdout)
+    assert [(d["id"], d["last_error"]) for d in dead] == [("c:1/wecom", "93000 invalid webhook key")]
+    assert run("deliveries", "redrive", "c:1/wecom", "--db", db).exit_code == 0
+    assert run("deliveries", "redrive", "c:1/wecom", "--db", db).exit_code == 1
+    assert json.loads(run("deliveries", "list", "--status", "pending", "--format", "json", "--db", db).stdout)

@@ -60,6 +60,7 @@ class Service:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))
+            sock.listen(config.backlog)  # connections wait in the backlog until uvicorn accepts them
         except OSError as exc:
             sock.close()
             raise ServeError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None

@@ -35,6 +35,10 @@ class Act(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict)
 
 
+class Assign(BaseModel):
+    user: str | None = Field(description="the person to hold the case; null gives it back to the role")
+
+
 class NewUser(BaseModel):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     name: str = Field(min_length=1, max_length=100)
@@ -253,9 +257,9 @@ def create_app(desk: Desk, metrics: Metrics, *, ready: Callable[[], bool] = lamb
 
     @app.get("/v1/cases/{case_id}", tags=["cases"])
     def get_case(case_id: str, who: Caller, response: Response) -> dict[str, Any]:
-        case = desk.run(lambda: desk.case(case_id))
+        case, holder = desk.run(lambda: (desk.case(case_id), desk.directory.assignee(case_id)))
         response.headers["ETag"] = f'"{case.revision}"'
-        return case_json(case, desk.process_of(case))
+        return case_json(case, desk.process_of(case)) | {"assignee": holder}
 
     @app.get("/v1/cases/{case_id}/actions", tags=["cases"])
     def case_actions(case_id: str, who: Caller) -> list[dict[str, Any]]:
@@ -274,6 +278,17 @@ def create_app(desk: Desk, metrics: Metrics, *, ready: Callable[[], bool] = lamb
         metrics.actions.labels(kind="act").inc()
         response.headers["ETag"] = f'"{case.revision}"'
         return case_json(case, desk.process_of(case))
+
+    @app.put("/v1/cases/{case_id}/assignee", tags=["cases"])
+    def assign(case_id: str, body: Assign, who: Caller) -> dict[str, Any]:
+        """Claim (your own id), assign or reassign a case to a person holding its owner role; null releases it."""
+        return desk.run(lambda: desk.assign(who, case_id, body.user))
+
+    @app.get("/v1/queue", tags=["cases"])
+    def queue(who: Caller, limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
+        """My queue: cases I hold, then my roles' open cases; overdue first."""
+        rows, held = desk.run(lambda: (desk.queue(who)[:limit], desk.directory.assignees()))
+        return [case_json(c, desk.process_of(c)) | {"assignee": held.get(c.id)} for c in rows]
 
     @app.get("/v1/cases/{case_id}/history", tags=["cases"])
     def history(case_id: str, who: Caller) -> list[dict[str, Any]]:

@@ -258,6 +258,44 @@ class Desk:
         self.case(case_id)
         return [str(p) for p in self.engine.verify(case_id)]
 
+    def assign(self, caller: Caller, case_id: str, user_id: str | None) -> dict[str, Any]:
+        """Claim (``user_id`` is the caller), assign, reassign or release a case inside its owner role."""
+        case = self.case(case_id)
+        if case.closed_at is not None:
+            raise DeskError(409, "refused", f"case {case_id} is closed; nobody can hold it now")
+        spec = self.process_of(case)
+        role = case.owner_role or ""
+        if not caller.user.admin and not caller.may_use(spec.id, role):
+            raise DeskError(
+                403,
+                "role-not-held",
+                f"only someone holding {role!r} (the case's owner role) or an admin may claim or assign it",
+            )
+        if user_id is not None:
+            target = self.directory.user(user_id)
+            if target is None:
+                raise not_found(f"no user {user_id!r}")
+            if not target.holds(spec.id, role):
+                raise DeskError(422, "refused", f"{user_id!r} does not hold {role!r}, the role that owns the case now")
+        self.directory.assign(case_id, user_id, caller.user.id, self.now())
+        return {"case": case_id, "owner_role": role, "assignee": user_id}
+
+    def queue(self, caller: Caller) -> list[CaseRecord]:
+        """The caller's work: cases they hold, then open cases owned by their roles; overdue first in each."""
+        mine = {c for c, u in self.directory.assignees().items() if u == caller.user.id}
+        now = self.now()
+        rows = []
+        for case in self.engine.cases(CaseQuery(open_only=True, limit=10**9)):
+            spec = self.process_of(case)
+            if case.id in mine or (case.owner_role and caller.may_use(spec.id, case.owner_role)):
+                rows.append(case)
+
+        def late(case: CaseRecord) -> bool:
+            return any(k["breached"] or (k["paused_at"] is None and k["due"] <= now) for k in case.clocks.values())
+
+        rows.sort(key=lambda c: (c.id not in mine, not late(c), c.next_due or 2**62, c.opened_at))
+        return rows
+
     # -- people ------------------------------------------------------------------------
     def add_user(self, user: User) -> None:
         self.directory.add_user(user, self.now())

@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS svc_deliveries (
     last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER);
 CREATE INDEX IF NOT EXISTS svc_deliveries_due ON svc_deliveries (next_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS svc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS svc_assignments (
+    case_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, by_user TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS svc_assignments_user ON svc_assignments (user_id);
+CREATE TABLE IF NOT EXISTS svc_assignment_log (
+    case_id TEXT NOT NULL, user_id TEXT, by_user TEXT NOT NULL, at INTEGER NOT NULL);
 """
 
 
@@ -217,6 +222,29 @@ class Directory:
                 "INSERT OR IGNORE INTO svc_idempotency VALUES (?, ?, ?, ?, ?, ?)",
                 (user_id, key, body_digest, status, json.dumps(response, ensure_ascii=False), at),
             )
+
+    # -- who holds a case inside its owner role ---------------------------------------------
+    def assign(self, case_id: str, user_id: str | None, by: str, at: int) -> None:
+        """Give the case to ``user_id`` (None: back to the role's shared queue); every change is logged."""
+        with self._writing() as db:
+            if user_id is None:
+                db.execute("DELETE FROM svc_assignments WHERE case_id=?", (case_id,))
+            else:
+                db.execute("INSERT OR REPLACE INTO svc_assignments VALUES (?, ?, ?, ?)", (case_id, user_id, by, at))
+            db.execute("INSERT INTO svc_assignment_log VALUES (?, ?, ?, ?)", (case_id, user_id, by, at))
+
+    def assignee(self, case_id: str) -> str | None:
+        rows = self._read("SELECT user_id FROM svc_assignments WHERE case_id=?", (case_id,))
+        return str(rows[0][0]) if rows else None
+
+    def assignees(self) -> dict[str, str]:
+        return {str(c): str(u) for c, u in self._read("SELECT case_id, user_id FROM svc_assignments")}
+
+    def assignment_log(self, case_id: str) -> list[tuple[str | None, str, int]]:
+        rows = self._read(
+            "SELECT user_id, by_user, at FROM svc_assignment_log WHERE case_id=? ORDER BY rowid", (case_id,)
+        )
+        return [(r[0], str(r[1]), int(r[2])) for r in rows]
 
     # -- the notifier's outbox cursor and deliveries --------------------------------------
     def cursor(self, name: str) -> str | None:

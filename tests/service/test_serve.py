@@ -190,3 +190,25 @@ def test_sigterm_stops_the_service_cleanly(tmp_path):
             assert http.get("/readyz").status_code == 200
         assert served.stop(signal.SIGTERM) == 0
     assert any("stopped" in line for line in served.lines)
+
+
+def test_a_case_is_claimed_and_reassigned_inside_its_owner_role_and_queues_follow(desk):
+    zhou = _user(desk, "zhou", ["receiver"])
+    wu = _user(desk, "wu", ["receiver"])
+    head = _user(desk, "zheng", ["dept_head"])
+    with desk.client(zhou) as http:
+        case = http.post("/v1/cases", json=CASE).json()
+        url = f"/v1/cases/{case['id']}/assignee"
+        assert http.put(url, json={"user": "zhou"}).json()["assignee"] == "zhou"
+        assert http.get(f"/v1/cases/{case['id']}").json()["assignee"] == "zhou"
+        queue = http.get("/v1/queue").json()
+        assert queue[0]["id"] == case["id"] and queue[0]["assignee"] == "zhou"  # what I hold comes first
+        refused = http.put(url, json={"user": "zheng"})
+        assert refused.status_code == 422 and "does not hold" in refused.json()["detail"]
+        assert http.put(url, json={"user": "wu"}).status_code == 200
+    with desk.client(head) as other:
+        assert other.put(url, json={"user": "zheng"}).status_code == 403
+        assert all(c["id"] != case["id"] for c in other.get("/v1/queue").json())
+    with desk.client(wu) as http:
+        assert http.get("/v1/queue").json()[0]["id"] == case["id"]
+        assert http.put(url, json={"user": None}).json()["assignee"] is None

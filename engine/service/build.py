@@ -69,5 +69,6 @@ def seed_demo_day(desk: Desk, processes: Path) -> str:
 def build_service(config: ServeConfig, clock: Callable[[], float], processes: Path) -> Service:
     desk = build_desk(config.db or "complaintflow.db", processes, clock)
     metrics = Metrics()
+    desk.timer = metrics.engine_timer
     scheduler = Scheduler(desk, metrics, batch=config.batch, poll=config.poll_seconds)
     return Service(desk, metrics, scheduler, None, config.host, config.port)

@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,6 +52,7 @@ class Desk:
         self, open_engine: Callable[[], Engine], open_directory: Callable[[], Directory], clock: Callable[[], float]
     ):
         self.clock = clock
+        self.timer: Callable[[], AbstractContextManager[object]] = nullcontext  # the metrics' engine timer
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk")
         # Made on the worker thread: a SQLite connection is used on the thread that opened it. The engine
         # first, so a new file becomes a complaintflow store before the service adds its tables.
@@ -66,7 +68,11 @@ class Desk:
         return self._worker.submit(fn)
 
     def run(self, fn: Callable[[], T]) -> T:
-        return self._worker.submit(fn).result()
+        def timed() -> T:
+            with self.timer():
+                return fn()
+
+        return self._worker.submit(timed).result()
 
     def close(self) -> None:
         """Finish queued calls, close the engine on its own thread, then the directory."""

@@ -42,6 +42,9 @@ class Metrics:
         self.delivery_attempts = Counter(
             "complaintflow_delivery_attempts_total", "delivery attempts by outcome", ["channel", "outcome"], registry=r
         )
+        self.engine_seconds = Histogram(
+            "complaintflow_engine_seconds", "time inside engine calls, per call", registry=r
+        )
         self.calendar_days_left = Gauge(
             "complaintflow_calendar_data_days_left", "days until the published holiday data ends", registry=r
         )
@@ -54,6 +57,14 @@ class Metrics:
             yield
         finally:
             self.requests.labels(method=method).observe(time.perf_counter() - started)
+
+    @contextmanager
+    def engine_timer(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.engine_seconds.observe(time.perf_counter() - started)
 
     def exposition(self, desk: Desk) -> tuple[bytes, str]:
         for (channel, status), n in desk.run(desk.directory.delivery_counts).items():

@@ -4,6 +4,7 @@ The only home of FastAPI (a maintained ASGI framework whose route types give the
 for free). Errors leave as RFC 9457 problem documents (``problems.py``). Business logic lives in the desk.
 """
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -87,14 +88,7 @@ def create_app(desk: Desk, metrics: Metrics, *, ready: Callable[[], bool] = lamb
         kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(exc.status_code, "http-error")
         return problem_response(exc.status_code, kind, str(exc.detail), request.url.path)
 
-    @app.middleware("http")
-    async def _limits(request: Request, call_next: Any) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return problem_response(413, "too-large", f"the body is over {MAX_BODY} bytes", request.url.path)
-        with metrics.request_timer(request.method, request.scope.get("route") and request.url.path or "?"):
-            response: Response = await call_next(request)
-        return response
+    app.add_middleware(_Limits, metrics=metrics)
 
     def caller(
         authorization: Annotated[str | None, Header()] = None,
@@ -373,6 +367,64 @@ def create_app(desk: Desk, metrics: Metrics, *, ready: Callable[[], bool] = lamb
         return {"id": delivery_id, "status": "pending"}
 
     return app
+
+
+class _Limits:
+    """Refuses a body over MAX_BODY (413), whether it says its length or is sent in chunks, before the
+    route reads it all; and times every request for the metrics."""
+
+    def __init__(self, app: Any, metrics: Metrics):
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length", b"").decode("latin-1")
+        path = scope.get("path", "")
+        if length and (not length.isdigit() or int(length) > MAX_BODY):
+            await _send_problem(send, 413, "too-large", f"the body is over {MAX_BODY} bytes", path)
+            return
+        seen, over, started = 0, False, False
+
+        async def counted_receive() -> Any:
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched_send(message: Any) -> None:
+            nonlocal started
+            if over and not started:
+                return  # the route's answer to a cut-off body is replaced by the 413 below
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with self.metrics.request_timer(scope.get("method", "?"), path):
+            try:
+                await self.app(scope, counted_receive, watched_send)
+            except Exception:
+                if not over:
+                    raise
+        if over and not started:
+            await _send_problem(send, 413, "too-large", f"the body is over {MAX_BODY} bytes", path)
+
+
+async def _send_problem(send: Any, status: int, kind: str, detail: str, path: str) -> None:
+    body = json.dumps(problem(status, kind, detail, path), ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def problem_response(status: int, kind: str, detail: str, instance: str | None = None, **extra: Any) -> JSONResponse:

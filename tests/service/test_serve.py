@@ -147,6 +147,13 @@ def test_acting_needs_the_current_revision_and_a_role_the_user_holds(desk):
             413,
             "too-large",
         ),
+        (
+            "post",
+            "/v1/cases",
+            {"content": (b"x" * 100_000 for _ in range(30)), "headers": {"content-type": "application/json"}},
+            413,
+            "too-large",
+        ),
         ("get", "/v1/users", {}, 403, "admin-only"),
     ],
 )

@@ -262,3 +262,23 @@ def test_the_memory_store_refuses_an_event_it_already_has_and_changes_nothing(tm
     with pytest.raises(ConflictError, match="already has event 1"):
         engine.store.commit(Commit(case=copy_with(case, revision=2), events=[again]))
     assert engine.case(case.id) == case and engine.history(case.id) == [event]
+
+
+def test_an_expected_revision_is_checked_inside_the_write(tmp_path):
+    from complaintflow import Actor, Engine
+    from complaintflow.runtime.errors import StaleRevisionError
+
+    engine = Engine(tmp_path / "s.db")
+    spec = engine.load_process(Path(__file__).resolve().parent.parent / "processes" / "property_management.yaml")
+    clerk = Actor("wang", ("receiver",))
+    case = engine.start(spec, {"customer_name": "李雷", "subject": "电梯"}, clerk, at=1_759_111_200)
+    try:
+        engine.act(case.id, "notify_department", clerk, at=1_759_111_260, expected_revision=2)
+    except StaleRevisionError as exc:
+        assert (exc.revision, exc.expected) == (1, 2)
+    else:
+        raise AssertionError("a stale revision was accepted")
+    assert engine.case(case.id).revision == 1  # nothing written
+    moved = engine.act(case.id, "notify_department", clerk, at=1_759_111_260, expected_revision=1)
+    assert moved.revision == 2
+    engine.close()

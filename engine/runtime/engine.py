@@ -28,7 +28,7 @@ from ..store.base import (
 )
 from .clocks import TimerRecord, desired_timers
 from .decide import SYSTEM_ACTOR, SYSTEM_ROLE, decide_action, decide_start, decide_timer, source_of
-from .errors import RefusedError
+from .errors import RefusedError, StaleRevisionError
 from .events import ChainProblem, verify_chain
 from .fold import fold, replay
 from .machine import CompiledProcess, compile_process
@@ -94,10 +94,21 @@ class Engine:
         return self._commit(None, events)
 
     def act(
-        self, case_id: str, action: str, actor: Actor, inputs: Mapping[str, Any] | None = None, *, at: int
+        self,
+        case_id: str,
+        action: str,
+        actor: Actor,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        at: int,
+        expected_revision: int | None = None,
     ) -> CaseRecord:
+        """Take an action. ``expected_revision`` (a caller's ``If-Match``) is checked inside the write, so no
+        change can land between the check and the action; a mismatch raises ``StaleRevisionError``."""
         with self.store.writing():  # what is read here cannot change before the commit
             case = self._case_or_refuse(case_id)
+            if expected_revision is not None and case.revision != expected_revision:
+                raise StaleRevisionError(case_id, case.revision, expected_revision)
             if at < case.last_at:
                 raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
             cp = self.compiled(case.process_hash)

@@ -5,3 +5,11 @@ from __future__ import annotations
 
 class RefusedError(Exception):
     """A call that was refused and changed nothing; ``str()`` says why and what to do."""
+
+
+class StaleRevisionError(Exception):
+    """The case changed since the caller read it: ``revision`` is where it is now."""
+
+    def __init__(self, case_id: str, revision: int, expected: int):
+        super().__init__(f"case {case_id} is at revision {revision}, not {expected}; reload it and decide again")
+        self.case_id, self.revision, self.expected = case_id, revision, expected

@@ -21,7 +21,7 @@ from ..language.diagnostics import DefinitionError, Severity
 from ..language.render import mermaid
 from ..language.spec import Process
 from ..runtime.engine import Actor, Engine
-from ..runtime.errors import RefusedError
+from ..runtime.errors import RefusedError, StaleRevisionError
 from ..store.base import CaseQuery, CaseRecord, ConflictError, EventRecord, UnknownCaseError
 from ..store.directory import Directory, User
 from .auth import Caller
@@ -177,11 +177,12 @@ class Desk:
                 "send If-Match with the case's ETag (its revision), so an "
                 "action is never taken on a case that changed since you read it",
             )
-        if if_match.strip().strip('"').removeprefix("W/").strip('"') != str(case.revision):
+        expected = if_match.strip().removeprefix("W/").strip('"')
+        if not expected.isdigit():
             raise DeskError(
                 412,
                 "stale-revision",
-                f"case {case_id} is at revision {case.revision}, not {if_match}; reload it and decide again",
+                f'If-Match {if_match!r} is not a revision of case {case_id} (send the ETag you were given, e.g. "3")',
                 revision=case.revision,
             )
         spec = self.process_of(case)
@@ -189,7 +190,9 @@ class Desk:
             raise not_found(f"process {spec.id!r} has no action {action!r}")
         actor = self._actor(caller, spec.id, role)
         try:
-            return self.engine.act(case_id, action, actor, inputs, at=self.now())
+            return self.engine.act(case_id, action, actor, inputs, at=self.now(), expected_revision=int(expected))
+        except StaleRevisionError as exc:
+            raise DeskError(412, "stale-revision", str(exc), revision=exc.revision) from None
         except RefusedError as exc:
             raise DeskError(409, "refused", str(exc)) from None
         except ConflictError as exc:

@@ -1,0 +1,172 @@
+"""Calendar upkeep: the estimate from the holiday law, official schedules in YAML (process file or
+data file), and their precedence. Real schedules come from chinesecalendar, the estimate from
+lunar-python: the test compares the two rather than trusting either's numbers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from chinese_calendar import constants as real
+from helpers import at
+
+from complaintflow import Actor, Engine
+from complaintflow.calendar import BusinessCalendar, CalendarError, format_local
+from complaintflow.calendar_data import ENV_VAR
+from complaintflow.holiday_law import statutory_days
+from complaintflow.language.check import check_bytes, load_process_bytes
+from complaintflow.language.diagnostics import format_text
+from complaintflow.store.memory import MemoryStore
+
+TZ = "Asia/Shanghai"
+
+PROCESS = """\
+process: office_flow
+version: 1
+title: {zh: 办公流程}
+calendar: office
+calendars:
+  office:
+    weekdays: [mon, tue, wed, thu, fri]
+    hours: ["09:00-12:00", "13:30-18:00"]
+    statutory: china
+POLICY
+roles:
+  desk: {title: {zh: 前台}}
+states:
+  received: {title: {zh: 受理}, initial: true, owner: desk}
+  closed: {title: {zh: 结案}, final: true}
+actions:
+  close: {title: {zh: 结案}, from: received, to: closed, roles: [desk]}
+deadlines:
+  answer:
+    title: {zh: 4工作小时内答复}
+    start: received
+    within: 4wh
+"""
+
+# An official 2027 schedule as a process owner would copy it from a notice (made up for the test:
+# 元旦 Fri 01-01 to Sun 01-03 and a make-up Saturday 01-09 is enough to tell it from the estimate).
+SCHEDULE_2027 = """\
+    schedules:
+      - year: 2027
+        holidays: ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"]
+        workdays: ["2027-01-09"]
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_data_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+
+
+def _process(policy: str = "", extra: str = ""):
+    return load_process_bytes(PROCESS.replace("POLICY\n", policy + extra).encode(), "office_flow.yaml")
+
+
+def _calendar(policy: str = "", extra: str = "") -> BusinessCalendar:
+    return BusinessCalendar.compile(_process(policy, extra).calendars["office"], TZ)
+
+
+def _due(cal: BusinessCalendar, start: str = "2026-12-31 17:00"):
+    return cal.add_working_seconds(at(start), 4 * 3600)
+
+
+# --------------------------------------------------------------------------- the estimate
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_estimate_holds_every_statutory_day_of_the_real_schedule(year: int) -> None:
+    estimate = set(statutory_days(year))
+    off = {d for d in real.holidays if d.year == year}
+    makeup = {d for d in real.workdays if d.year == year}
+    assert len(estimate) == 13  # 1 + 4 + 1 + 2 + 1 + 1 + 3, no festival on the same day those years
+    assert estimate <= off, sorted(estimate - off)
+    # What differs is the swaps: each extra weekday off is paid back by a make-up workday, or stands
+    # in for a statutory day that fell on a weekend.
+    extra_weekdays_off = [d for d in off - estimate if d.weekday() < 5]
+    statutory_on_weekends = [d for d in estimate if d.weekday() >= 5]
+    assert len(extra_weekdays_off) == len(makeup) + len(statutory_on_weekends)
+
+
+def test_estimate_names_spring_festival_from_the_eve() -> None:
+    days = statutory_days(2027)
+    spring = sorted(d for d, name in days.items() if name == "春节")
+    assert len(spring) == 4 and spring == [spring[0] + timedelta(days=i) for i in range(4)]
+    assert spring[1] == date(2027, 2, 6)  # 正月初一 of 2027 (丁未年)
+    assert days[date(2027, 1, 1)] == "元旦" and days[date(2027, 10, 3)] == "国庆节"
+
+
+def test_the_issue_example_falls_due_monday_and_is_provisional() -> None:
+    due = _due(_calendar())  # estimate is the default policy
+    assert format_local(due.at, TZ) == "2027-01-04 12:00"  # not on 元旦, not on the weekend after it
+    assert due.provisional
+
+
+def test_weekly_policy_still_works_on_new_year() -> None:
+    due = _due(_calendar("    unpublished_year: weekly\n"))
+    assert format_local(due.at, TZ) == "2027-01-01 12:00"
+    assert due.provisional
+
+
+def test_refuse_policy_names_the_missing_year() -> None:
+    with pytest.raises(CalendarError, match="2027"):
+        _due(_calendar("    unpublished_year: refuse\n"))
+
+
+def test_published_years_are_not_provisional() -> None:
+    due = _due(_calendar(), "2025-12-31 17:00")  # 2026 is in chinesecalendar: 01-01 and 01-02 are off
+    assert format_local(due.at, TZ) == "2026-01-04 12:00"  # Sunday 01-04 is a make-up workday
+    assert not due.provisional
+
+
+def test_engine_flags_the_clock_provisional() -> None:
+    engine = Engine(MemoryStore(), new_case_id=lambda: "c1")
+    process = engine.load_process(PROCESS.replace("POLICY\n", "").encode(), "office_flow.yaml")
+    case = engine.start(process, {}, Actor("wang", ("desk",)), at=at("2026-12-31 17:00"))
+    clock = case.clocks["answer"]
+    assert format_local(clock["due"], TZ) == "2027-01-04 12:00"
+    assert clock["provisional"] is True
+
+
+# --------------------------------------------------------------------------- official schedules
+
+
+def test_process_schedule_beats_the_estimate() -> None:
+    due = _due(_calendar("", SCHEDULE_2027))
+    assert format_local(due.at, TZ) == "2027-01-05 12:00"  # 01-04 is off in the official schedule
+    assert not due.provisional
+
+
+def test_data_file_beats_the_estimate_and_loses_to_the_process(tmp_path: Path, monkeypatch) -> None:
+    data = tmp_path / "cal.yaml"
+    data.write_text(
+        "schedules:\n  - year: 2027\n    holidays: ['2027-01-01', '2027-01-04', '2027-01-05']\n", encoding="utf-8"
+    )
+    monkeypatch.setenv(ENV_VAR, str(data))
+    assert format_local(_due(_calendar()).at, TZ) == "2027-01-06 12:00"
+    assert not _due(_calendar()).provisional
+    assert format_local(_due(_calendar("", SCHEDULE_2027)).at, TZ) == "2027-01-05 12:00"
+
+
+def test_a_bad_data_file_refuses_with_its_position(tmp_path: Path, monkeypatch) -> None:
+    data = tmp_path / "cal.yaml"
+    data.write_text("schedules:\n  - year: 2027\n    holidays: ['2027-02-30']\n", encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(data))
+    with pytest.raises(CalendarError, match=r"cal\.yaml:3:16: .*'2027-02-30' is not a calendar date"):
+        _calendar()
+
+
+@pytest.mark.parametrize(
+    ("extra", "where", "message"),
+    [
+        ('    holidays: ["2025-02-30"]\n', ":10:16:", "'2025-02-30' is not a calendar date"),
+        (SCHEDULE_2027.replace('"2027-01-04"', '"2026-01-04"'), ":12:62:", "2026-01-04 is not in 2027"),
+    ],
+)
+def test_bad_dates_are_positioned(extra: str, where: str, message: str) -> None:
+    process, problems = check_bytes(PROCESS.replace("POLICY\n", extra).encode(), "f.yaml")
+    text = format_text(problems)
+    assert process is None
+    assert f"f.yaml{where} error: {message} [bad-date]" in text, text

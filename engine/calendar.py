@@ -249,10 +249,6 @@ class BusinessCalendar:
 
     # -- public ---------------------------------------------------------------
 
-    @property
-    def needs_statutory_data(self) -> bool:
-        return self._china
-
     def published_until(self, day: date) -> date | None:
         """Last day of the unbroken run of official years from ``day``'s year; None if that year has none."""
         year = day.year
@@ -422,3 +418,8 @@ def weekday_name(i: int) -> str:
     if not 0 <= i <= 6:
         raise ValueError(f"weekday must be 0..6, got {i}")
     return _WEEKDAYS[i]
+
+
+def local_date(at: int, timezone: str) -> date:
+    """The local calendar date of epoch seconds ``at`` in ``timezone``."""
+    return datetime.fromtimestamp(at, _zone(timezone)).date()

@@ -170,3 +170,55 @@ def test_bad_dates_are_positioned(extra: str, where: str, message: str) -> None:
     text = format_text(problems)
     assert process is None
     assert f"f.yaml{where} error: {message} [bad-date]" in text, text
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def _cli(*args: str):
+    from click.testing import CliRunner
+
+    import cli
+
+    return CliRunner().invoke(cli.main, list(args))
+
+
+def test_calendars_lists_sources_years_company_days_and_policy(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    data = tmp_path / "cal.yaml"
+    data.write_text("schedules:\n  - year: 2027\n    holidays: ['2027-01-01']\n", encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(data))
+    path = tmp_path / "p.yaml"
+    path.write_text(PROCESS.replace("POLICY\n", '    holidays: ["2026-12-30"]\n' + SCHEDULE_2027), encoding="utf-8")
+    result = _cli("calendars", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    (item,) = json.loads(result.stdout)
+    assert item["calendar"] == "office" and item["unpublished_year"] == "estimate"
+    assert item["data_file"] == str(data) and item["holidays"] == ["2026-12-30"]
+    assert item["sources"][0].startswith("chinesecalendar 1.") and "lunar-python 1." in item["sources"][1]
+    assert item["years"][-1] == {"from": 2027, "to": 2027, "source": "process file"}  # the process beats the file
+    assert item["years"][-2]["to"] == 2026 and item["years"][-2]["source"].startswith("chinesecalendar")
+    text = _cli("calendars", str(path)).stdout
+    assert "2027 (process file)" in text and "unknown years: estimate" in text and "2026-12-30" in text
+
+
+def test_calendars_refuses_a_bad_data_file(tmp_path: Path, monkeypatch) -> None:
+    data = tmp_path / "cal.yaml"
+    data.write_text("schedules:\n  - year: 2027\n    holiday: ['2027-01-01']\n", encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(data))
+    result = _cli("calendars", "general_affairs_dispatch")
+    assert result.exit_code == 1
+    assert "cal.yaml:3:5: error: unknown key 'holiday'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("now", "horizon", "warned"), [("2090-11-17 09:00", "45", True), ("2090-11-17 09:00", "40", False)]
+)
+def test_validate_horizon_is_configurable(tmp_path: Path, now: str, horizon: str, warned: bool) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(PROCESS.replace("POLICY\n", SCHEDULE_2027.replace("2027", "2090")), encoding="utf-8")
+    result = _cli("validate", str(path), "--now", now, "--calendar-horizon", horizon)
+    assert result.exit_code == 0
+    assert ("[calendar-data-ending]" in result.output) == warned
+    assert "[calendar-data-ending]" not in _cli("validate", str(path)).output  # no --now, no check

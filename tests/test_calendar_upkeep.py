@@ -222,3 +222,40 @@ def test_validate_horizon_is_configurable(tmp_path: Path, now: str, horizon: str
     assert result.exit_code == 0
     assert ("[calendar-data-ending]" in result.output) == warned
     assert "[calendar-data-ending]" not in _cli("validate", str(path)).output  # no --now, no check
+
+
+def _started_case(tmp_path: Path) -> tuple[str, str]:
+    import json
+
+    path = tmp_path / "office_flow.yaml"
+    path.write_text(PROCESS.replace("POLICY\n", ""), encoding="utf-8")
+    db = str(tmp_path / "s.db")
+    result = _cli(
+        "start",
+        str(path),
+        "--as",
+        "wang",
+        "--role",
+        "desk",
+        "--now",
+        "2026-12-31 17:00",
+        "--db",
+        db,
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["id"], db
+
+
+def test_case_prints_provisional_beside_the_due_time(tmp_path: Path) -> None:
+    case_id, db = _started_case(tmp_path)
+    text = _cli("case", case_id, "--db", db).stdout
+    assert "due 2027-01-04 12:00 (provisional) (running" in text, text
+
+
+def test_history_prints_provisional_on_the_breach(tmp_path: Path) -> None:
+    case_id, db = _started_case(tmp_path)
+    assert _cli("tick", "--now", "2027-01-04 12:01", "--db", db).exit_code == 0
+    text = _cli("history", case_id, "--db", db).stdout
+    assert "BREACHED 4工作小时内答复 (due 2027-01-04 12:00 (provisional))" in text, text

@@ -177,6 +177,8 @@ def _move(
         clock = current[name]
         on_time = not clock["breached"] and not clock["misses"] and at <= clock["due"]
         met = {"deadline": name, "due": clock["due"], "on_time": on_time, "reason": "closed" if final else action_id}
+        if clock["provisional"]:  # only then, so events of published years keep their exact payload
+            met["provisional"] = True
         events.append(next_event(case.id, events[-1].seq, events[-1].hash, at, actor, role, "deadline_met", met))
     return events
 
@@ -205,7 +207,7 @@ def decide_timer(cp: CompiledProcess, case: CaseRecord, timer: TimerRecord, now:
         out.append(next_event(case.id, seq, prev, at, SYSTEM_ACTOR, SYSTEM_ROLE, kind, payload))
 
     if timer.kind == "warn":
-        add("deadline_warning", base)
+        add("deadline_warning", {**base, "provisional": True} if clock["provisional"] else base)
         return out
     if timer.kind == "breach":
         payload: dict[str, Any] = {**base, "provisional": clock["provisional"]}

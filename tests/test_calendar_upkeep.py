@@ -259,3 +259,13 @@ def test_history_prints_provisional_on_the_breach(tmp_path: Path) -> None:
     assert _cli("tick", "--now", "2027-01-04 12:01", "--db", db).exit_code == 0
     text = _cli("history", case_id, "--db", db).stdout
     assert "BREACHED 4工作小时内答复 (due 2027-01-04 12:00 (provisional))" in text, text
+
+
+def test_diff_names_an_added_schedule_and_a_moved_date() -> None:
+    from complaintflow.language.diff import diff
+
+    old, new = _process("", SCHEDULE_2027), _process("", SCHEDULE_2027.replace('"2027-01-04"', '"2027-01-05"'))
+    texts = [f"{c.detail} {c.old} {c.new}" for c in diff(_process(), old)]
+    assert any("2027 off 2027-01-01" in t for t in texts), texts
+    moved = [c for c in diff(old, new) if c.what == "calendar"]
+    assert len(moved) == 1 and "2027-01-05" in str(moved[0].to_json()), moved

@@ -101,6 +101,7 @@ class BusinessCalendar:
     def __init__(self, cal: spec.Calendar, timezone: str, data: calendar_data.CalendarData | None = None) -> None:
         self.id = cal.id
         self.spec = cal
+        self.timezone = timezone
         try:
             self._tz = _zone(timezone)
         except ValueError as exc:
@@ -141,6 +142,14 @@ class BusinessCalendar:
         found = cls._compiled.get(key)
         if found is None:
             found = cls._compiled[key] = cls(cal, timezone, data)
+        return found
+
+    def without_data_file(self) -> BusinessCalendar:
+        """The same calendar as if no calendar data file were set: what a deadline saw before one arrived."""
+        key = (self.spec, self.timezone, None)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = BusinessCalendar(self.spec, self.timezone, None)
         return found
 
     @staticmethod

@@ -269,3 +269,65 @@ def test_diff_names_an_added_schedule_and_a_moved_date() -> None:
     assert any("2027 off 2027-01-01" in t for t in texts), texts
     moved = [c for c in diff(old, new) if c.what == "calendar"]
     assert len(moved) == 1 and "2027-01-05" in str(moved[0].to_json()), moved
+
+
+# --------------------------------------------------------------------------- recompute on a new schedule
+
+DATA_2027 = "schedules:\n  - year: 2027\n    holidays: ['2027-01-01', '2027-01-02', '2027-01-03', '2027-01-04']\n"
+
+
+def test_the_next_tick_recomputes_a_provisional_deadline_when_the_schedule_arrives(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    case_id, db = _started_case(tmp_path)
+    assert "nothing due" in _cli("tick", "--now", "2027-01-01 09:00", "--db", db).output  # no data file yet
+    data = tmp_path / "cal.yaml"
+    data.write_text(DATA_2027, encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(data))
+    result = _cli("tick", "--now", "2027-01-01 10:00", "--db", db, "--format", "json")
+    assert result.exit_code == 0, result.output
+    (event,) = json.loads(result.stdout)
+    assert event["kind"] == "deadline_recomputed"
+    assert event["payload"]["reason"] == "2027 schedule now known" and event["payload"]["provisional"] is False
+    case = json.loads(_cli("case", case_id, "--db", db, "--format", "json").stdout)
+    clock = case["clocks"]["answer"]
+    assert format_local(clock["due"], TZ) == "2027-01-05 12:00" and clock["provisional"] is False
+    history = _cli("history", case_id, "--db", db).stdout
+    assert "deadline recomputed: 2027 schedule now known" in history and "→ 2027-01-05 12:00" in history
+    assert "nothing due" in _cli("tick", "--now", "2027-01-01 11:00", "--db", db).output  # recorded once
+    assert _cli("verify", "--db", db).exit_code == 0  # the new event replays to the stored row
+
+
+def test_a_clock_paused_since_is_not_recomputed(monkeypatch, tmp_path: Path) -> None:
+    from complaintflow.runtime.clocks import recomputed
+    from complaintflow.runtime.machine import compile_process
+
+    data = tmp_path / "cal.yaml"
+    data.write_text(DATA_2027, encoding="utf-8")
+    process = _process()
+    clock = {
+        **{"started": at("2026-12-31 17:00"), "due": at("2027-01-04 12:00"), "provisional": True, "warn": None},
+        **{"warned": False, "breached": False, "misses": 0, "step": 0, "step_due": None, "paused_at": None},
+    }
+    monkeypatch.setenv(ENV_VAR, str(data))
+    cp = compile_process(process)
+    deadline = process.deadlines["answer"]
+    new, years = recomputed(cp, deadline, clock)
+    assert format_local(new["due"], TZ) == "2027-01-05 12:00" and years == [2027]
+    shifted = {**clock, "due": at("2027-01-04 15:00")}  # what a pause would have left: not what the start gives
+    assert recomputed(cp, deadline, shifted) is None
+    assert recomputed(cp, deadline, {**clock, "paused_at": at("2027-01-01 09:00")}) is None
+
+
+def test_a_running_engine_picks_up_a_new_data_file(tmp_path: Path, monkeypatch) -> None:
+    engine = Engine(MemoryStore(), new_case_id=lambda: "c1")
+    process = engine.load_process(PROCESS.replace("POLICY\n", "").encode(), "office_flow.yaml")
+    engine.start(process, {}, Actor("wang", ("desk",)), at=at("2026-12-31 17:00"))
+    assert engine.tick(at("2027-01-01 09:00")) == []
+    data = tmp_path / "cal.yaml"
+    data.write_text(DATA_2027, encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(data))
+    (event,) = engine.tick(at("2027-01-01 10:00"))
+    assert event.kind == "deadline_recomputed"
+    assert format_local(engine.case("c1").clocks["answer"]["due"], TZ) == "2027-01-05 12:00"
+    assert engine.verify() == []

@@ -71,6 +71,9 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
     elif event.kind == "deadline_breached":
         extra = f", {p['missed']} occurrence(s) missed" if p.get("missed") else ""
         what = f"✗ BREACHED {p['title']} (due {_due(p, 'due', tz)}{extra})"
+    elif event.kind == "deadline_recomputed":
+        old = format_local(p["old_due"], tz)
+        what = f"↻ deadline recomputed: {p['reason']}: {p['title']} due {old} → {_due(p, 'due', tz)}"
     elif event.kind == "escalated":
         verb = "reassigned to" if p["do"] == "reassign" else "notified"
         what = f"↑ escalation {p['escalation']} step {p['step']}/{p['of']}: {verb} {_role(spec, p['role'])}"

@@ -128,7 +128,10 @@ class BusinessCalendar:
             self.official.update(_PACKAGED)
             if data is not None:
                 if data.errors:
-                    raise CalendarError(f"calendar data file: {data.error_text().splitlines()[0]}")
+                    first = data.errors[0]
+                    raise CalendarError(
+                        f"calendar data {first.file}:{first.line}:{first.col}: {first.message} [{first.rule}]"
+                    )
                 self.official.update(self._schedule_tables(data.schedules, f"data file {data.path}"))
             self.official.update(self._schedule_tables(cal.schedules, "process file"))
         self._years: dict[int, tuple[list[int], bool]] = {}

@@ -83,15 +83,25 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
+@click.option("--now", "now_text", help="Also warn when a calendar's published holiday data ends soon after this time.")
+@click.option(
+    "--calendar-horizon",
+    "horizon",
+    type=click.IntRange(min=0),
+    default=45,
+    show_default=True,
+    help="With --now: warn when the data ends fewer than this many days after it.",
+)
+def validate(paths: tuple[str, ...], fmt: str, strict: bool, now_text: str | None, horizon: int) -> None:
     """Check process files (or folders of them); print every problem as file:line:col."""
     from complaintflow.language.check import check_file
     from complaintflow.language.diagnostics import Severity, format_json, format_text, has_errors
 
     files = _process_files(paths)
+    now = _now(now_text) if now_text is not None else None  # without --now no calendar horizon is checked
     problems = []
     for path in files:
-        problems += check_file(path)[1]
+        problems += check_file(path, now=now, horizon_days=horizon)[1]
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = len(problems) - errors
     if fmt == "json":
@@ -100,6 +110,33 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
         click.echo(format_text(problems))
     click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
     sys.exit(1 if has_errors(problems) or (strict and problems) else 0)
+
+
+@main.command()
+@click.argument("processes", nargs=-1)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def calendars(processes: tuple[str, ...], fmt: str) -> None:
+    """List each calendar: sources and versions, years with published data, company days, unknown-year policy.
+
+    PROCESSES are files, folders or bundled process ids; without any, the bundled processes.
+    """
+    from complaintflow.calendar import CalendarError
+    from complaintflow.calendar_data import current
+    from complaintflow.calendar_status import describe, format_text
+    from complaintflow.resources import processes_dir
+
+    data = current()
+    if data is not None and data.errors:
+        _fail(f"calendar data file has errors:\n{data.error_text()}")
+    names = processes or (str(processes_dir()),)
+    paths = [f for n in names for f in (_process_files((n,)) if Path(n).is_dir() else [resolve_process_path(n)])]
+    items = []
+    for path in paths:
+        try:
+            items += describe(_load(str(path)), str(path))
+        except CalendarError as exc:
+            _fail(str(exc))
+    _emit(fmt, items, format_text(items) or "no calendars")
 
 
 @main.command()

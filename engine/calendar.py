@@ -3,6 +3,9 @@
 A :class:`spec.Calendar` is compiled once into lazily built per-year tables of
 working-day ordinals, so deadline arithmetic is integer work plus a bisect.
 All instants are int epoch seconds (UTC); the calendar knows its IANA zone.
+For ``statutory: china`` a year's schedule comes from the first source that has it: the process
+calendar's own ``schedules``, the calendar data file, chinesecalendar's tables; a year none of them
+covers follows the calendar's unpublished-year policy (estimate from the law, weekly pattern, or refuse).
 This is the only module that imports pendulum and chinese_calendar.
 """
 
@@ -14,11 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from importlib import metadata
 from typing import ClassVar
 
 import pendulum
 from chinese_calendar import constants as _cn
 
+from complaintflow import calendar_data, holiday_law
 from complaintflow.language import spec
 
 _HORIZON_YEARS = 20  # searches give up after this many years: no calendar loops forever
@@ -27,6 +32,46 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CN_HOLIDAYS = frozenset(_cn.holidays)
 _CN_WORKDAYS = frozenset(_cn.workdays)
 _CN_YEARS = range(min(_CN_HOLIDAYS).year, max(_CN_HOLIDAYS).year + 1)
+
+
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+CHINESECALENDAR = f"chinesecalendar {_package_version('chinesecalendar')}"
+ESTIMATE = f"estimate from {holiday_law.LAW} with lunar-python {holiday_law.library_version()}"
+
+
+@dataclass(frozen=True, slots=True)
+class YearTable:
+    """The statutory schedule of one year, as ordinals, and where it came from."""
+
+    holidays: frozenset[int]
+    workdays: frozenset[int]
+    source: str
+    provisional: bool
+
+
+def _ordinals(days: Iterator[date] | frozenset[date]) -> frozenset[int]:
+    return frozenset(d.toordinal() for d in days)
+
+
+def _packaged_years() -> dict[int, YearTable]:
+    return {
+        y: YearTable(
+            _ordinals(frozenset(d for d in _CN_HOLIDAYS if d.year == y)),
+            _ordinals(frozenset(d for d in _CN_WORKDAYS if d.year == y)),
+            CHINESECALENDAR,
+            False,
+        )
+        for y in _CN_YEARS
+    }
+
+
+_PACKAGED = _packaged_years()
 _LOCAL_RE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
 
 
@@ -51,10 +96,12 @@ def _zone(name: str) -> pendulum.Timezone:
 class BusinessCalendar:
     """A compiled calendar; build it with :meth:`compile` (which caches)."""
 
-    _compiled: ClassVar[dict[tuple[spec.Calendar, str], BusinessCalendar]] = {}
+    _compiled: ClassVar[dict[tuple[spec.Calendar, str, calendar_data.CalendarData | None], BusinessCalendar]] = {}
 
-    def __init__(self, cal: spec.Calendar, timezone: str) -> None:
+    def __init__(self, cal: spec.Calendar, timezone: str, data: calendar_data.CalendarData | None = None) -> None:
         self.id = cal.id
+        self.spec = cal
+        self.timezone = timezone
         try:
             self._tz = _zone(timezone)
         except ValueError as exc:
@@ -75,51 +122,91 @@ class BusinessCalendar:
         self._hours = hours
         self._weekdays = frozenset(cal.weekdays)
         self._china = cal.statutory == "china"
-        self._refuse = cal.unpublished_year == spec.UnpublishedYear.REFUSE
+        self.policy = cal.unpublished_year
+        self.official: dict[int, YearTable] = {}
+        if self._china:
+            self.official.update(_PACKAGED)
+            if data is not None:
+                if data.errors:
+                    first = data.errors[0]
+                    raise CalendarError(
+                        f"calendar data {first.file}:{first.line}:{first.col}: {first.message} [{first.rule}]"
+                    )
+                self.official.update(self._schedule_tables(data.schedules, f"data file {data.path}"))
+            self.official.update(self._schedule_tables(cal.schedules, "process file"))
         self._years: dict[int, tuple[list[int], bool]] = {}
         self._spans: dict[int, tuple[tuple[int, int], ...]] = {}
         self._epochs: dict[tuple[int, int], int] = {}
 
     @classmethod
     def compile(cls, cal: spec.Calendar, timezone: str) -> BusinessCalendar:
-        key = (cal, timezone)
+        data = calendar_data.current() if cal.statutory == "china" else None
+        key = (cal, timezone, data)
         found = cls._compiled.get(key)
         if found is None:
-            found = cls._compiled[key] = cls(cal, timezone)
+            found = cls._compiled[key] = cls(cal, timezone, data)
         return found
+
+    def without_data_file(self) -> BusinessCalendar:
+        """The same calendar as if no calendar data file were set: what a deadline saw before one arrived."""
+        key = (self.spec, self.timezone, None)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = BusinessCalendar(self.spec, self.timezone, None)
+        return found
+
+    @staticmethod
+    def _schedule_tables(schedules: tuple[spec.YearSchedule, ...], source: str) -> dict[int, YearTable]:
+        return {
+            s.year: YearTable(
+                _ordinals(frozenset(date.fromisoformat(d) for d in s.holidays)),
+                _ordinals(frozenset(date.fromisoformat(d) for d in s.workdays)),
+                source,
+                False,
+            )
+            for s in schedules
+        }
 
     # -- tables ---------------------------------------------------------------
 
-    def _unpublished(self, year: int) -> bool:
-        return self._china and year not in _CN_YEARS
+    def statutory_year(self, year: int) -> YearTable | None:
+        """The statutory schedule ``year`` follows; None when only the weekly pattern applies."""
+        if not self._china:
+            return None
+        found = self.official.get(year)
+        if found is not None:
+            return found
+        if self.policy == spec.UnpublishedYear.REFUSE:
+            raise self._refuse_year(year)
+        if self.policy == spec.UnpublishedYear.ESTIMATE:
+            return YearTable(_ordinals(frozenset(holiday_law.statutory_days(year))), frozenset(), ESTIMATE, True)
+        return YearTable(frozenset(), frozenset(), "weekly pattern", True)
 
     def _refuse_year(self, year: int) -> CalendarError:
         return CalendarError(
             f"no published statutory schedule for {year} (calendar '{self.id}' refuses unpublished years)"
         )
 
-    def _day_works(self, o: int, d: date, unpublished: bool) -> bool:
+    def _day_works(self, o: int, statutory: YearTable | None) -> bool:
         if o in self._workdays:  # company decisions win over everything
             return True
         if o in self._holidays:
             return False
-        if self._china and not unpublished:
-            if d in _CN_HOLIDAYS:
+        if statutory is not None:
+            if o in statutory.holidays:
                 return False
-            if d in _CN_WORKDAYS:
+            if o in statutory.workdays:
                 return True
-        return d.weekday() in self._weekdays
+        return date.fromordinal(o).weekday() in self._weekdays
 
     def _year(self, year: int) -> tuple[list[int], bool]:
         """Sorted working-day ordinals of ``year`` and whether they are provisional."""
         table = self._years.get(year)
         if table is None:
-            unpublished = self._unpublished(year)
-            if unpublished and self._refuse:
-                raise self._refuse_year(year)
+            statutory = self.statutory_year(year)
             first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
-            days = [o for o in range(first, last + 1) if self._day_works(o, date.fromordinal(o), unpublished)]
-            table = self._years[year] = (days, unpublished)
+            days = [o for o in range(first, last + 1) if self._day_works(o, statutory)]
+            table = self._years[year] = (days, statutory is not None and statutory.provisional)
         return table
 
     def _nth_after(self, o: int, n: int = 1) -> tuple[int, bool]:
@@ -173,6 +260,15 @@ class BusinessCalendar:
         return datetime.fromtimestamp(t, self._tz).toordinal()
 
     # -- public ---------------------------------------------------------------
+
+    def published_until(self, day: date) -> date | None:
+        """Last day of the unbroken run of official years from ``day``'s year; None if that year has none."""
+        year = day.year
+        if year not in self.official:
+            return None
+        while year + 1 in self.official:
+            year += 1
+        return date(year, 12, 31)
 
     def is_working_day(self, day: date) -> bool:
         o = day.toordinal()
@@ -334,3 +430,8 @@ def weekday_name(i: int) -> str:
     if not 0 <= i <= 6:
         raise ValueError(f"weekday must be 0..6, got {i}")
     return _WEEKDAYS[i]
+
+
+def local_date(at: int, timezone: str) -> date:
+    """The local calendar date of epoch seconds ``at`` in ``timezone``."""
+    return datetime.fromtimestamp(at, _zone(timezone)).date()

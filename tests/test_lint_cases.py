@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import cli  # noqa: E402  (the command line lives at the repository root)
+from complaintflow.calendar import parse_local  # noqa: E402
 from complaintflow.language.check import check_file  # noqa: E402
 from complaintflow.language.diagnostics import format_text, has_errors  # noqa: E402
 from complaintflow.language.rules import RULES  # noqa: E402
@@ -44,12 +45,16 @@ LOADER_RULE_IDS = [
     "yaml-tag",
     "unquoted-time",
 ]
-BUILD_RULE_IDS = ["bad-duration", "bad-time", "calendar-extends-cycle"]
-ALL_RULE_IDS = RULE_IDS + LOADER_RULE_IDS + ["schema"] + BUILD_RULE_IDS
+BUILD_RULE_IDS = ["bad-duration", "bad-time", "bad-date", "calendar-extends-cycle"]
+# Checks that run only when validate is given --now; their cases are checked at this time.
+NOW_CASES = {"calendar-data-ending": "2090-12-01 09:00"}
+ALL_RULE_IDS = RULE_IDS + LOADER_RULE_IDS + ["schema"] + BUILD_RULE_IDS + list(NOW_CASES)
 # Checks outside RULES that must also have a golden case (file-too-large and encoding are covered
 # in test_loader.py; bad-duration cannot be reached past the schema, which checks durations first).
 GOLDEN_EXTRA = [
     "bad-time",
+    "bad-date",
+    "calendar-data-ending",
     "calendar-extends-cycle",
     "duplicate-key",
     "yaml-alias",
@@ -119,7 +124,8 @@ def test_no_out_file_without_a_case() -> None:
 
 @pytest.mark.parametrize("path", [_param(p) for p in ERR_CASES])
 def test_err_case_output(path: Path) -> None:
-    process, problems = check_file(_relative(path))
+    now = NOW_CASES.get(path.stem)
+    process, problems = check_file(_relative(path), now=parse_local(now, "Asia/Shanghai") if now else None)
     text = format_text(problems)
     assert text + "\n" == _expected(path)
     assert f"[{rule_of(path.stem)}]" in text
@@ -128,7 +134,8 @@ def test_err_case_output(path: Path) -> None:
 
 @pytest.mark.parametrize("path", [_param(p) for p in ERR_CASES])
 def test_validate_prints_the_out_file(path: Path) -> None:
-    result = _runner().invoke(cli.main, ["validate", str(_relative(path))])
+    now = NOW_CASES.get(path.stem)
+    result = _runner().invoke(cli.main, ["validate", str(_relative(path)), *(["--now", now] if now else [])])
     assert result.stdout == _expected(path)
     errors = " error: " in result.stdout
     assert result.exit_code == (1 if errors else 0), result.stdout
@@ -214,7 +221,7 @@ def test_validate_json(name: str) -> None:
 
 def test_validate_json_matches_the_text_output() -> None:
     """Every case: the JSON names the same positions, rules and messages as the .out file."""
-    paths = [str(_relative(p)) for p in ERR_CASES if p.stem not in KNOWN_WRONG]
+    paths = [str(_relative(p)) for p in ERR_CASES if p.stem not in KNOWN_WRONG and p.stem not in NOW_CASES]
     result = _runner().invoke(cli.main, ["validate", *paths, "--format", "json"])
     as_text = []
     for d in json.loads(result.stdout):

@@ -96,6 +96,10 @@ calendars:
     holidays: ["2026-12-31"]
     workdays: ["2026-12-26"]
     unpublished_year: weekly
+    schedules:
+      - year: 2027
+        holidays: ["2027-01-01", "2027-01-02", "2027-01-03"]
+        workdays: ["2027-01-09"]
   mall:
     extends: office
     weekdays: [mon, tue, wed, thu, fri, sat, sun]
@@ -657,7 +661,7 @@ INVALID = [
         "bad-unpublished-year",
         [("calendars.office.unpublished_year", "guess")],
         [("$.calendars.office.unpublished_year", "enum")],
-        "'guess' is not one of ['refuse', 'weekly']",
+        "'guess' is not one of ['estimate', 'refuse', 'weekly']",
     ),
     ("version-zero", [("version", 0)], [("$.version", "minimum")], "0 is less than the minimum of 1"),
     ("version-string", [("version", "1")], [("$.version", "type")], "'1' is not of type 'integer'"),

@@ -13,6 +13,7 @@ HOMES = {
     "transitions": {"runtime/machine.py"},
     "pendulum": {"calendar.py"},
     "chinese_calendar": {"calendar.py"},
+    "lunar_python": {"holiday_law.py"},
     "sqlite3": {"store/sqlite.py", "store/directory.py"},
     "fastapi": {"service/app.py"},
     "starlette": {"service/app.py"},

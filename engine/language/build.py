@@ -9,6 +9,7 @@ diagnostics, never exceptions.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import Any
 
 from .diagnostics import Diagnostic
@@ -31,12 +32,13 @@ from .spec import (
     State,
     Title,
     UnpublishedYear,
+    YearSchedule,
 )
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 DEFAULT_HOURS = ["09:00-18:00"]
-CALENDAR_KEYS = ("title", "weekdays", "hours", "statutory", "holidays", "workdays", "unpublished_year")
+CALENDAR_KEYS = ("title", "weekdays", "hours", "statutory", "holidays", "workdays", "unpublished_year", "schedules")
 
 
 class _Builder:
@@ -82,7 +84,44 @@ class _Builder:
             content_hash=hashlib.sha256(raw_bytes).hexdigest(),
         )
 
+    def dates(self, values: Any, path: tuple[Any, ...], year: int | None = None) -> frozenset[str]:
+        """The valid ISO dates of a list (inside ``year`` when given); each bad one is a positioned problem."""
+        good = set()
+        for i, text in enumerate(values or ()):
+            try:
+                day = date.fromisoformat(text)
+            except (TypeError, ValueError):
+                self.bad(path + (i,), "bad-date", f"{text!r} is not a calendar date")
+                continue
+            if year is not None and day.year != year:
+                self.bad(
+                    path + (i,), "bad-date", f"{text} is not in {year}", "each schedule lists the dates of its own year"
+                )
+                continue
+            good.add(text)
+        return frozenset(good)
+
+    def schedules(self, raw: Any, path: tuple[Any, ...]) -> tuple[YearSchedule, ...]:
+        out: dict[int, YearSchedule] = {}
+        for i, s in enumerate(raw or ()):
+            year = s["year"]
+            if year in out:
+                self.bad(path + (i, "year"), "bad-date", f"a second schedule for {year}", "give each year once")
+                continue
+            hol = self.dates(s.get("holidays"), path + (i, "holidays"), year)
+            work = self.dates(s.get("workdays"), path + (i, "workdays"), year)
+            out[year] = YearSchedule(year, hol, work)
+        return tuple(out[y] for y in sorted(out))
+
     def calendars(self, raw: dict[str, Any]) -> dict[str, Calendar]:
+        # Dates are checked where they are written, before merging, so inherited ones are reported once.
+        checked: dict[tuple[str, str], Any] = {}
+        for cid, own in raw.items():
+            for key in ("holidays", "workdays"):
+                if key in own:
+                    checked[(cid, key)] = self.dates(own[key], ("calendars", cid, key))
+            if "schedules" in own:
+                checked[(cid, "schedules")] = self.schedules(own["schedules"], ("calendars", cid, "schedules"))
         merged: dict[str, dict[str, Any]] = {}
 
         def resolve(cid: str, chain: tuple[str, ...]) -> dict[str, Any]:
@@ -100,7 +139,8 @@ class _Builder:
             elif parent_id in raw:
                 base = resolve(parent_id, chain + (parent_id,))
             # Each key read by name: what the file gives wins over what the parent gives.
-            merged[cid] = {k: own.get(k, base.get(k)) for k in CALENDAR_KEYS if own.get(k, base.get(k)) is not None}
+            mine = {k: checked.get((cid, k), own.get(k)) for k in CALENDAR_KEYS if k in own}
+            merged[cid] = {k: mine.get(k, base.get(k)) for k in CALENDAR_KEYS if mine.get(k, base.get(k)) is not None}
             return merged[cid]
 
         out = {}
@@ -120,8 +160,9 @@ class _Builder:
                 statutory=m.get("statutory", "none"),
                 holidays=frozenset(m.get("holidays", [])),
                 workdays=frozenset(m.get("workdays", [])),
-                unpublished_year=UnpublishedYear(m.get("unpublished_year", "weekly")),
+                unpublished_year=UnpublishedYear(m.get("unpublished_year", "estimate")),
                 extends=raw[cid].get("extends"),
+                schedules=m.get("schedules", ()),
             )
         return out
 
@@ -212,3 +253,11 @@ def build_process(doc: Document, raw_bytes: bytes) -> tuple[Process, list[Diagno
     builder = _Builder(doc)
     process = builder.build(raw_bytes)
     return process, builder.problems
+
+
+def build_schedules(
+    doc: Document, raw: Any, path: tuple[Any, ...]
+) -> tuple[tuple[YearSchedule, ...], list[Diagnostic]]:
+    """Official yearly schedules from a shape-checked list (a process calendar's or a data file's)."""
+    builder = _Builder(doc)
+    return builder.schedules(raw, path), builder.problems

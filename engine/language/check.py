@@ -18,7 +18,10 @@ from .schema import check_schema
 from .spec import Process
 
 
-def check_bytes(raw: bytes, file: str = "<string>") -> tuple[Process | None, list[Diagnostic]]:
+def check_bytes(
+    raw: bytes, file: str = "<string>", *, now: int | None = None, horizon_days: int = 45
+) -> tuple[Process | None, list[Diagnostic]]:
+    """``now`` (epoch seconds, given by the caller) turns on the calendar-data-ending check."""
     doc = load_bytes(raw, file)
     if doc.data is None:
         return None, sort_unique(doc.diagnostics)
@@ -30,11 +33,17 @@ def check_bytes(raw: bytes, file: str = "<string>") -> tuple[Process | None, lis
     process, built = build_process(doc, raw)
     problems += built
     problems += run_rules(Context(doc, process))
+    if now is not None:
+        from ..calendar_status import horizon_warnings  # the calendar stack loads only when asked
+
+        problems += horizon_warnings(doc, process, now, horizon_days)
     problems = sort_unique(problems)
     return (None if has_errors(problems) else process), problems
 
 
-def check_file(path: str | Path) -> tuple[Process | None, list[Diagnostic]]:
+def check_file(
+    path: str | Path, *, now: int | None = None, horizon_days: int = 45
+) -> tuple[Process | None, list[Diagnostic]]:
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -54,7 +63,7 @@ def check_file(path: str | Path) -> tuple[Process | None, list[Diagnostic]]:
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Diagnostic(str(path), 0, 0, Severity.ERROR, f"cannot read file: {exc.strerror or exc}", "io")]
-    return check_bytes(raw, str(path))
+    return check_bytes(raw, str(path), now=now, horizon_days=horizon_days)
 
 
 def load_process(path: str | Path) -> Process:

@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Any
 
 from .durations import WEEKDAYS, approx_minutes
-from .spec import Calendar, Deadline, Due, Duration, Escalation, EscalationStep, Process, Repeat, Title
+from .spec import Calendar, Deadline, Due, Duration, Escalation, EscalationStep, Process, Repeat, Title, YearSchedule
 
 KINDS = ("added", "removed", "changed", "tightened", "loosened")
 
@@ -62,6 +62,7 @@ def to_jsonable(value: Any) -> Any:
             "holidays": sorted(value.holidays),
             "workdays": sorted(value.workdays),
             "unpublished_year": value.unpublished_year.value,
+            "schedules": [_schedule(y) for y in value.schedules],
         }
     if isinstance(value, Enum):
         return value.value
@@ -74,6 +75,15 @@ def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
+
+
+def _schedule(year: YearSchedule) -> dict[str, Any]:
+    return {"year": year.year, "holidays": sorted(year.holidays), "workdays": sorted(year.workdays)}
+
+
+def _schedule_text(year: YearSchedule) -> str:
+    """One official year as people compare it: every date, so moving one day shows."""
+    return f"{year.year} off {' '.join(sorted(year.holidays)) or '-'}, work {' '.join(sorted(year.workdays)) or '-'}"
 
 
 def _weekdays(days: frozenset[int]) -> list[str]:
@@ -130,7 +140,9 @@ def _specs(text: str) -> AttrSpec:
 
 
 _PROCESS = _specs("id version title source timezone calendar")
-_CALENDAR = _specs("title extends weekdays:set hours statutory holidays:set workdays:set unpublished_year")
+_CALENDAR = _specs(
+    "title extends weekdays:set hours statutory holidays:set workdays:set unpublished_year schedules:set"
+)
 _ROLE = _specs("title")
 _FIELD = _specs("title type required pii values:set")
 _STATE = _specs("title initial final owner pause checklist branches:set branch")
@@ -149,6 +161,8 @@ def _view(obj: Any, attr: str) -> Any:
         return tuple(_hours(value))
     if attr == "source":
         return f"{value.file} § {value.section}" if value.section else value.file
+    if isinstance(obj, Calendar) and attr == "schedules":
+        return frozenset(_schedule_text(y) for y in value)
     if attr == "checklist":
         return tuple(str(t) for t in value)
     return value

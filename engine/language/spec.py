@@ -29,6 +29,16 @@ class UnpublishedYear(str, Enum):
 
     REFUSE = "refuse"  # computing such a deadline is an error
     WEEKLY = "weekly"  # follow the weekly pattern and flag the deadline provisional
+    ESTIMATE = "estimate"  # the statutory days the law fixes, no 调休 swaps; flagged provisional
+
+
+@dataclass(frozen=True, slots=True)
+class YearSchedule:
+    """An official statutory schedule of one year, given by the process owner."""
+
+    year: int
+    holidays: frozenset[str]  # ISO dates off work (statutory days and the days swapped to them)
+    workdays: frozenset[str]  # ISO dates of 调休 make-up workdays
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,7 @@ class Calendar:
     workdays: frozenset[str]  # ISO dates the company works although the pattern says not
     unpublished_year: UnpublishedYear
     extends: str | None = None
+    schedules: tuple[YearSchedule, ...] = ()  # official years, sorted; they beat any other source
 
 
 @dataclass(frozen=True, slots=True)

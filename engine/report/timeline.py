@@ -39,6 +39,12 @@ def _late(seconds: int) -> str:
     return text
 
 
+def _due(record: dict[str, Any], key: str, tz: str) -> str:
+    """A due time as printed, marked when a year without a published schedule went into it."""
+    mark = " (provisional)" if record.get("provisional") else ""
+    return f"{format_local(record[key], tz)}{mark}"
+
+
 def describe_event(engine: Any, event: EventRecord, spec: Process | None = None) -> str:
     if spec is None:
         spec = _spec(engine, engine.case(event.case_id).process_hash)
@@ -57,15 +63,17 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
         d = spec.deadlines.get(p["deadline"])
         name = d.title.zh if d else p["deadline"]
         if p["on_time"]:
-            what = f"✓ met {name} (due {format_local(p['due'], tz)}, {_late(p['due'] - event.at)} to spare)"
+            what = f"✓ met {name} (due {_due(p, 'due', tz)}, {_late(p['due'] - event.at)} to spare)"
         else:
-            what = f"✗ met late {name} (was due {format_local(p['due'], tz)})"
+            what = f"✗ met late {name} (was due {_due(p, 'due', tz)})"
     elif event.kind == "deadline_warning":
-        what = f"⚠ warning: {p['title']} falls due {format_local(p['due'], tz)} ({_role(spec, p['role'])})"
+        what = f"⚠ warning: {p['title']} falls due {_due(p, 'due', tz)} ({_role(spec, p['role'])})"
     elif event.kind == "deadline_breached":
         extra = f", {p['missed']} occurrence(s) missed" if p.get("missed") else ""
-        prov = " (provisional calendar)" if p.get("provisional") else ""
-        what = f"✗ BREACHED {p['title']} (due {format_local(p['due'], tz)}{extra}){prov}"
+        what = f"✗ BREACHED {p['title']} (due {_due(p, 'due', tz)}{extra})"
+    elif event.kind == "deadline_recomputed":
+        old = format_local(p["old_due"], tz)
+        what = f"↻ deadline recomputed: {p['reason']}: {p['title']} due {old} → {_due(p, 'due', tz)}"
     elif event.kind == "escalated":
         verb = "reassigned to" if p["do"] == "reassign" else "notified"
         what = f"↑ escalation {p['escalation']} step {p['step']}/{p['of']}: {verb} {_role(spec, p['role'])}"
@@ -99,7 +107,7 @@ def describe_case(engine: Any, case: CaseRecord) -> str:
         d = spec.deadlines[name]
         status = "PAUSED" if clock["paused_at"] is not None else "BREACHED" if clock["breached"] else "running"
         lines.append(
-            f"  ⏱ {d.title.zh} [{name}] {d.due}: due {format_local(clock['due'], tz)} ({status}"
+            f"  ⏱ {d.title.zh} [{name}] {d.due}: due {_due(clock, 'due', tz)} ({status}"
             f"{', escalation step ' + str(clock['step']) if clock['step'] else ''})"
         )
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..calendar import BusinessCalendar, DueTime
+from ..calendar import BusinessCalendar, DueTime, local_date
 from ..language.spec import Deadline, Duration
 from .machine import CompiledProcess
 
@@ -75,6 +75,34 @@ def start_clock(cp: CompiledProcess, deadline: Deadline, at: int) -> Clock:
         "step_due": None,
         "paused_at": None,
     }
+
+
+def recomputed(cp: CompiledProcess, deadline: Deadline, clock: Clock) -> tuple[Clock, list[int]] | None:
+    """A provisional clock counted again on today's calendar data, and the years that became known.
+
+    Only a clock that is running unpaused, not breached, not escalated and not repeating is
+    recomputed, and only if its due time is exactly what the calendar without the data file gives
+    from its start: a clock paused and resumed since carries a shift this cannot redo, so it is left
+    as it is (still flagged provisional).
+    """
+    if not clock["provisional"] or clock["breached"] or clock["misses"] or clock["step"]:
+        return None
+    if clock["paused_at"] is not None or deadline.due.every is not None:
+        return None
+    cal = cp.calendar_for(deadline)
+    before = cal.without_data_file()
+    if before is cal or due_after(deadline, clock["started"], before).at != clock["due"]:
+        return None
+    after = due_after(deadline, clock["started"], cal)
+    first, last = (local_date(t, cal.timezone).year for t in (clock["started"], max(after.at, clock["due"])))
+    known = [y for y in range(first, last + 1) if y in cal.official and y not in before.official]
+    if not known or (after.at, after.provisional) == (clock["due"], clock["provisional"]):
+        return None
+    warn = clock["warn"]
+    if deadline.warn_before and not clock["warned"]:
+        warn = after.at - rough_seconds(deadline.warn_before)
+        warn = warn if warn > clock["started"] else None
+    return {**clock, "due": after.at, "provisional": after.provisional, "warn": warn}, known
 
 
 def step_due(cp: CompiledProcess, deadline: Deadline, step: int, at: int) -> int | None:

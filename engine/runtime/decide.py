@@ -13,7 +13,7 @@ from typing import Any
 from ..language.diagnostics import did_you_mean
 from ..language.spec import Action
 from ..store.base import CaseRecord, EventRecord
-from .clocks import Clock, TimerRecord, pause, resume, start_clock, step_due
+from .clocks import Clock, TimerRecord, pause, recomputed, resume, start_clock, step_due
 from .errors import RefusedError
 from .events import GENESIS, next_event
 from .machine import CompiledProcess
@@ -177,6 +177,8 @@ def _move(
         clock = current[name]
         on_time = not clock["breached"] and not clock["misses"] and at <= clock["due"]
         met = {"deadline": name, "due": clock["due"], "on_time": on_time, "reason": "closed" if final else action_id}
+        if clock["provisional"]:  # only then, so events of published years keep their exact payload
+            met["provisional"] = True
         events.append(next_event(case.id, events[-1].seq, events[-1].hash, at, actor, role, "deadline_met", met))
     return events
 
@@ -205,7 +207,7 @@ def decide_timer(cp: CompiledProcess, case: CaseRecord, timer: TimerRecord, now:
         out.append(next_event(case.id, seq, prev, at, SYSTEM_ACTOR, SYSTEM_ROLE, kind, payload))
 
     if timer.kind == "warn":
-        add("deadline_warning", base)
+        add("deadline_warning", {**base, "provisional": True} if clock["provisional"] else base)
         return out
     if timer.kind == "breach":
         payload: dict[str, Any] = {**base, "provisional": clock["provisional"]}
@@ -220,6 +222,29 @@ def decide_timer(cp: CompiledProcess, case: CaseRecord, timer: TimerRecord, now:
             _escalate(cp, d.id, 1, at, add)
         return out
     _escalate(cp, d.id, clock["step"] + 1, at, add)
+    return out
+
+
+def decide_recompute(cp: CompiledProcess, case: CaseRecord, now: int) -> list[EventRecord]:
+    """One ``deadline_recomputed`` event per provisional clock whose years are now published."""
+    at = max(now, case.last_at)
+    out: list[EventRecord] = []
+    for name, clock in case.clocks.items():
+        found = recomputed(cp, cp.spec.deadlines[name], clock)
+        if found is None:
+            continue
+        new, years = found
+        seq, prev = (out[-1].seq, out[-1].hash) if out else (case.last_seq, case.last_hash)
+        payload = {
+            "deadline": name,
+            "title": cp.spec.deadlines[name].title.zh,
+            "old_due": clock["due"],
+            "due": new["due"],
+            "provisional": new["provisional"],
+            "warn": new["warn"],
+            "reason": f"{', '.join(map(str, years))} schedule now known",
+        }
+        out.append(next_event(case.id, seq, prev, at, SYSTEM_ACTOR, SYSTEM_ROLE, "deadline_recomputed", payload))
     return out
 
 

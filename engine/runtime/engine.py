@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .. import calendar_data
 from ..language.check import load_process_bytes
 from ..language.spec import Action, Process
 from ..store.base import (
@@ -27,12 +28,14 @@ from ..store.base import (
     UnknownCaseError,
 )
 from .clocks import TimerRecord, desired_timers
-from .decide import SYSTEM_ACTOR, SYSTEM_ROLE, decide_action, decide_start, decide_timer, source_of
+from .decide import SYSTEM_ACTOR, SYSTEM_ROLE, decide_action, decide_recompute, decide_start, decide_timer, source_of
 from .errors import RefusedError, StaleRevisionError
 from .events import ChainProblem, verify_chain
 from .fold import fold, replay
 from .machine import CompiledProcess, compile_process
 from .values import InputError
+
+_NOT_YET = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class Engine:
         self.store: Store = store
         self._compiled: dict[str, CompiledProcess] = {}
         self._new_case_id = new_case_id or (lambda: uuid.uuid4().hex[:12])
+        self._recomputed_for: object = _NOT_YET  # the calendar data file the last recompute saw
 
     # -- processes ---------------------------------------------------------------------
     def load_process(self, source: str | Path | bytes, file: str | None = None) -> Process:
@@ -153,7 +157,7 @@ class Engine:
     def tick(self, now: int, *, batch: int = 256, rounds: int | None = None) -> list[EventRecord]:
         """Fire every warning, breach and escalation step due at or before ``now``; one transaction each.
         ``rounds`` bounds the work of one call to that many batches (a service interleaves requests)."""
-        fired: list[EventRecord] = []
+        fired: list[EventRecord] = self._recompute_provisional(now)
         while rounds is None or rounds > 0:
             rounds = None if rounds is None else rounds - 1
             due = [
@@ -245,6 +249,32 @@ class Engine:
             except ConflictError:
                 return None  # a store without a write lock: another worker moved the case first
         return events
+
+    def _recompute_provisional(self, now: int) -> list[EventRecord]:
+        """Once per engine and again whenever the calendar data file changes: count provisional clocks anew."""
+        data = calendar_data.current()
+        if data == self._recomputed_for:
+            return []
+        if self._recomputed_for is not _NOT_YET:  # compiled calendars hold the old data: compile them anew
+            self._compiled = {h: compile_process(cp.spec) for h, cp in self._compiled.items()}
+        self._recomputed_for = data
+        if data is None:
+            return []  # without a data file every calendar is as it was when the clocks started
+        fired: list[EventRecord] = []
+        for found in self.store.cases(CaseQuery(open_only=True, limit=10**9)):
+            if not any(clock["provisional"] for clock in found.clocks.values()):
+                continue
+            with self.store.writing():
+                case = self.store.case(found.id)
+                events = decide_recompute(self.compiled(case.process_hash), case, now)
+                if not events:
+                    continue
+                try:
+                    self._commit(case, events)
+                except ConflictError:
+                    continue  # another worker moved the case first; its next tick sees it again
+            fired += events
+        return fired
 
     def _commit(self, case: CaseRecord | None, events: list[EventRecord]) -> CaseRecord:
         new = fold(case, events, revision=(case.revision + 1) if case else 1)

@@ -56,6 +56,8 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
             else:  # a repeating deadline: count the miss and wait for the next occurrence
                 missed = clocks[p["deadline"]]["misses"] + p["missed"]
                 clocks = _with(clocks, p["deadline"], misses=missed, due=p["next_due"])
+        elif kind == "deadline_recomputed":
+            clocks = _with(clocks, p["deadline"], due=p["due"], provisional=p["provisional"], warn=p["warn"])
         elif kind == "escalated":
             clocks = _with(clocks, p["deadline"], step=p["step"], step_due=p["step_due"])
             if p["do"] == "reassign":

@@ -19,6 +19,7 @@ from typing import ClassVar
 import pendulum
 from chinese_calendar import constants as _cn
 
+from complaintflow.errors import ComplaintflowError
 from complaintflow.language import spec
 
 _HORIZON_YEARS = 20  # searches give up after this many years: no calendar loops forever
@@ -30,7 +31,7 @@ _CN_YEARS = range(min(_CN_HOLIDAYS).year, max(_CN_HOLIDAYS).year + 1)
 _LOCAL_RE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
 
 
-class CalendarError(Exception):
+class CalendarError(ComplaintflowError):
     """A deadline cannot be computed on this calendar."""
 
 

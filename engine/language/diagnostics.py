@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import Enum
 
+from ..errors import ComplaintflowError
+
 Path = tuple[str | int, ...]
 
 
@@ -50,7 +52,7 @@ class Diagnostic:
         return data
 
 
-class DefinitionError(Exception):
+class DefinitionError(ComplaintflowError):
     """A process file that cannot be used; carries every problem found."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic]):

@@ -263,6 +263,60 @@ def diff(old: str, new: str, fmt: str) -> None:
     sys.exit(1 if changes else 0)
 
 
+# -- starting a process file ------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("name")
+@click.option("--from", "template", default=None, metavar="BUNDLED", help="A bundled process to start from.")
+def init(name: str, template: str | None) -> None:
+    """Write NAME.yaml, a new process (a bundled one renamed, or the smallest valid one), its schema beside it."""
+    from complaintflow.resources import processes_dir, schema_path
+    from complaintflow.scaffold import IDENTIFIER, SCHEMA_FILE_NAME, new_process_text
+
+    target = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    process_id = target.stem
+    if not IDENTIFIER.fullmatch(process_id):
+        suggestion = "_".join(part for part in "".join(c if c.isalnum() else " " for c in process_id).split())
+        _fail(
+            f"{process_id!r} cannot be a process id: use lower-case letters, digits and '_', starting with a letter"
+            + (f" (e.g. {suggestion.lower()!r})" if IDENTIFIER.fullmatch(suggestion.lower()) else ""),
+            2,
+        )
+    if target.exists():
+        _fail(f"{target} already exists; init never overwrites a file (choose another NAME)", 2)
+    if not target.parent.is_dir():
+        _fail(f"no such folder: {str(target.parent)!r}", 2)
+    text = None
+    if template is not None:
+        bundled = processes_dir() / f"{template}.yaml"
+        source = bundled if bundled.is_file() else resolve_process_path(template)  # or: what is bundled
+        text = source.read_text(encoding="utf-8")
+    schema_text = schema_path().read_bytes()
+    schema_file = target.parent / SCHEMA_FILE_NAME
+    if schema_file.exists() and schema_file.read_bytes() != schema_text:
+        click.echo(
+            f"warning: kept the existing {schema_file}, which differs from this complaintflow's schema "
+            f"(complaintflow schema > {schema_file} replaces it)",
+            err=True,
+        )
+    elif not schema_file.exists():
+        schema_file.write_bytes(schema_text)
+        click.echo(f"wrote {schema_file}", err=True)
+    target.write_text(new_process_text(process_id, text), encoding="utf-8")
+    click.echo(f"wrote {target}; check it with: complaintflow validate {target}", err=True)
+
+
+@main.command()
+@click.option("--path", "as_path", is_flag=True, help="Print where the schema file is instead of its text.")
+def schema(as_path: bool) -> None:
+    """Print the JSON schema of process files (for editors and CI), or its path."""
+    from complaintflow.resources import schema_path
+
+    path = schema_path()
+    click.echo(str(path) if as_path else path.read_text(encoding="utf-8").rstrip("\n"))
+
+
 # -- the runtime ------------------------------------------------------------------------------
 
 

@@ -191,7 +191,13 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@format_option(*TEXT_OR_JSON)
+@format_option(
+    "text",
+    "json",
+    "github",
+    "sarif",
+    help="github: workflow-command annotations; sarif: SARIF 2.1.0 for code scanning.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check process and scenario files (paths, folders or bundled names); print every problem as file:line:col."""
@@ -206,8 +212,15 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     warnings = len(problems) - errors
     if fmt == "json":
         click.echo(format_json(problems))
+    elif fmt == "sarif":
+        from complaintflow.language.ci_formats import format_sarif
+        from complaintflow.language.rules import RULES
+
+        click.echo(format_sarif(problems, {rule.id: rule.summary for rule in RULES}, __version__))
     elif problems:
-        click.echo(format_text(problems))
+        from complaintflow.language.ci_formats import format_github
+
+        click.echo(format_github(problems) if fmt == "github" else format_text(problems))
     click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
     sys.exit(1 if has_errors(problems) or (strict and problems) else 0)
 

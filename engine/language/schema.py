@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError
 
 from ..resources import schema_path
 from .diagnostics import Diagnostic, did_you_mean
+from .durations import explain_duration, explain_schedule
 from .loader import Document
 
 _TYPE_WORDS = {
@@ -48,6 +49,7 @@ _NOTES = frozenset(
         "enumDescriptions",
         "markdownEnumDescriptions",
         "$comment",
+        "errorMessage",
     }
 )
 
@@ -88,11 +90,11 @@ def check_schema(doc: Document, name: str = "process.schema.json") -> list[Diagn
         return []  # valid: jsonschema's slower walk is only needed to explain a refusal
     out: list[Diagnostic] = []
     for error in _validator(name).iter_errors(doc.data):
-        out.extend(_explain(doc, error))
+        out.extend(_explain(doc, error, name))
     return out
 
 
-def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
+def _explain(doc: Document, error: ValidationError, name: str) -> list[Diagnostic]:
     path = tuple(error.absolute_path)
     kind = error.validator
     if "propertyNames" in error.schema_path and isinstance(error.instance, str):
@@ -123,7 +125,7 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
         # Report the branch that got furthest, unless the branches disagree on the kind of value.
         best = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
         if best.validator != "type" or len({e.validator for e in error.context}) == 1:
-            return _explain(doc, best)
+            return _explain(doc, best, name)
         wanted = sorted(
             {
                 _TYPE_WORDS.get(str(e.validator_value), str(e.validator_value))
@@ -178,6 +180,10 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
                 hint=did_you_mean(str(error.instance), choices),
             )
         ]
+    if kind == "pattern" and error.validator_value in _time_patterns(name):
+        explain = explain_schedule if path and path[-1] == "every" else explain_duration
+        message, hint = explain(error.instance)
+        return [doc.problem(path, "schema", message, hint=hint)]
     if kind == "pattern":
         return [
             doc.problem(
@@ -198,6 +204,13 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
     if kind in ("minItems", "minProperties"):
         return [doc.problem(path, "schema", f"{_show_path(path)} must not be empty")]
     return [doc.problem(path, "schema", str(error.message))]
+
+
+@lru_cache(maxsize=4)
+def _time_patterns(name: str) -> frozenset[str]:
+    """The patterns of durations and schedules, whose mistakes get a message naming the accepted units."""
+    defs = schema(name).get("$defs", {})
+    return frozenset(defs[d]["pattern"] for d in ("duration", "schedule") if d in defs)
 
 
 def _at(data: Any, path: tuple[Any, ...]) -> Any:

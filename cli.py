@@ -228,13 +228,27 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @main.command()
 @click.argument("process")
 @format_option(*TEXT_OR_JSON)
-def show(process: str, fmt: str) -> None:
+@click.option(
+    "--or-raw",
+    is_flag=True,
+    help="Print the file's own text when it has errors (for git's textconv, so git diff never fails).",
+)
+def show(process: str, fmt: str, or_raw: bool) -> None:
     """Print a process's roles, states, actions, deadlines and escalation chains as tables."""
     from dataclasses import asdict
 
     from complaintflow.language.render import table
 
-    spec = _load(process)
+    try:
+        spec = _load(process)
+    except ComplaintflowError:
+        path = Path(process)
+        if not (or_raw and path.is_file()):
+            raise
+        sys.stdout.flush()
+        sys.stdout.buffer.write(path.read_bytes())  # bytes as they are: the file may not even be UTF-8
+        sys.stdout.buffer.flush()
+        return
     _emit(fmt, asdict(spec), table.render(spec) if fmt == "text" else "")
 
 

@@ -69,6 +69,11 @@ def explain_duration(text: object) -> tuple[str, str]:
         return f"{text!r} is not a whole number; {accepted}", "round it to a whole number, or use a smaller unit"
     if int(number) == 0:
         return f"{text!r} is zero; a duration must be at least 1 ({accepted})", "use at least '1m', or remove it"
+    if not unit:
+        return (
+            f"{text!r} has no unit; {accepted}",
+            f"write '{int(number)}m' (minutes) or '{int(number)}wd' (working days)",
+        )
     if not units:
         return f"unknown unit {unit!r} in {text!r}; {accepted}", "for example within: 2wd"
     fixes = " or ".join(f"'{int(number)}{u}' ({UNITS[u]})" for u in units)
@@ -108,7 +113,7 @@ def parse_duration(text: object) -> Duration:
     match = _DURATION.match(text.strip())
     if not match or match.group(2) not in UNITS or int(match.group(1)) <= 0:
         message, hint = explain_duration(text)
-        raise ValueError(f"{message} ({hint})")
+        raise ValueError(f"{message}; {hint}")
     return Duration(int(match.group(1)), match.group(2))
 
 

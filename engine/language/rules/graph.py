@@ -54,7 +54,6 @@ def check_initial_state(ctx: Context) -> Iterator[Diagnostic]:
         if not initials and (scope is None or members):
             path = ("states",) if scope is None else ("states", members[0], "branch")
             yield ctx.at_key(
-                "initial-state",
                 path,
                 f"{where} has no initial state",
                 "mark the state where a case starts with 'initial: true'",
@@ -62,7 +61,6 @@ def check_initial_state(ctx: Context) -> Iterator[Diagnostic]:
         for extra in initials[1:]:
             first = ctx.doc.at(("states", initials[0], "initial"))
             yield ctx.error(
-                "initial-state",
                 ("states", extra, "initial"),
                 f"{where} has more than one initial state ({initials[0]!r} at {first[0]}:{first[1]})",
             )
@@ -76,7 +74,6 @@ def check_unreachable_state(ctx: Context) -> Iterator[Diagnostic]:
     for sid in ctx.process.states:
         if sid not in seen:
             yield ctx.at_key(
-                "unreachable-state",
                 ("states", sid),
                 f"state {sid!r} cannot be reached from the initial state",
                 "add an action whose 'to' is this state, or remove it",
@@ -101,7 +98,6 @@ def check_no_path_to_final(ctx: Context) -> Iterator[Diagnostic]:
         for sid in members:
             if sid not in done:
                 yield ctx.at_key(
-                    "no-path-to-final",
                     ("states", sid),
                     f"state {sid!r} has no path to a final state",
                     "add an action leading on from it, or mark it 'final: true'",
@@ -115,7 +111,6 @@ def check_final_state_exit(ctx: Context) -> Iterator[Diagnostic]:
             state = ctx.process.states.get(source)
             if state is not None and state.final:
                 yield ctx.error(
-                    "final-state-exit",
                     ctx.list_path(("actions", action.id), "from", source),
                     f"action {action.id!r} leaves final state {source!r}",
                     "remove 'final: true' from the state or the state from 'from'",
@@ -131,7 +126,6 @@ def check_duplicate_action(ctx: Context) -> Iterator[Diagnostic]:
             if key in seen and seen[key] != action.id:
                 line, col = ctx.doc.at(("actions", seen[key]), key=True)
                 yield ctx.at_key(
-                    "duplicate-action",
                     ("actions", action.id),
                     f"action {action.id!r} repeats {seen[key]!r} (defined at {line}:{col}): "
                     f"both move {source!r} to {action.target!r}",

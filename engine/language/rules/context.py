@@ -51,7 +51,16 @@ class Context:
         return node
 
 
-def unknown(kind: str, name: str, known: Any) -> tuple[str, str]:
-    """Message and hint for a reference to something not declared."""
+def unknown(kind: str, name: str, known: Any, actions: Any = None) -> tuple[str, str]:
+    """Message and hint for a reference to something not declared.
+
+    ``actions`` (for states): when the name is an action's, say so and offer the state the action leads to,
+    instead of asking for a state of that name to be declared.
+    """
+    if kind == "state" and actions is not None and name in actions:
+        target = actions[name].target
+        return f"undefined state {name!r}: {name!r} is an action, and this key takes a state", (
+            f"name the state the action leads to: {target!r}" if target in known else "name a state here"
+        )
     plural = {"branch": "a parallel state's branches:", "escalation": "escalations:"}.get(kind, f"{kind}s:")
     return f"undefined {kind} {name!r}", did_you_mean(name, known) or f"declare it under {plural}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, closest
 from ..spec import Process
 from .context import Context
 
@@ -17,12 +17,21 @@ def scopes(process: Process) -> dict[str | None, list[str]]:
     return out
 
 
+def _as_meant(name: str, process: Process) -> str | None:
+    """The state a reference means: itself, or for a misspelt one (reported by undefined-state) the
+    state it is closest to, so that one typo in 'to:' is not also reported as every state after it
+    being unreachable."""
+    return name if name in process.states else closest(name, process.states)
+
+
 def _edges(process: Process) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {sid: set() for sid in process.states}
     for action in process.actions.values():
+        target = _as_meant(action.target, process)
         for source in action.sources:
-            if source in edges and action.target in process.states:
-                edges[source].add(action.target)
+            meant = _as_meant(source, process)
+            if meant is not None and target is not None:
+                edges[meant].add(target)
     return edges
 
 
@@ -66,6 +75,15 @@ def check_initial_state(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
+def _first_cause(ctx: Context, fallback: str) -> str:
+    """A hint that points at an action leading to an undeclared state, the likely cause of a graph error."""
+    for action in ctx.process.actions.values():
+        if _as_meant(action.target, ctx.process) is None:
+            line, col = ctx.doc.at(("actions", action.id, "to"))
+            return f"first fix action {action.id!r}: its 'to' names undeclared state {action.target!r} ({line}:{col})"
+    return fallback
+
+
 def check_unreachable_state(ctx: Context) -> Iterator[Diagnostic]:
     """No sequence of actions from the initial state reaches this state."""
     if not any(s.initial for s in ctx.process.states.values()):
@@ -76,7 +94,7 @@ def check_unreachable_state(ctx: Context) -> Iterator[Diagnostic]:
             yield ctx.at_key(
                 ("states", sid),
                 f"state {sid!r} cannot be reached from the initial state",
-                "add an action whose 'to' is this state, or remove it",
+                _first_cause(ctx, "add an action whose 'to' is this state, or remove it"),
             )
 
 
@@ -100,7 +118,7 @@ def check_no_path_to_final(ctx: Context) -> Iterator[Diagnostic]:
                 yield ctx.at_key(
                     ("states", sid),
                     f"state {sid!r} has no path to a final state",
-                    "add an action leading on from it, or mark it 'final: true'",
+                    _first_cause(ctx, "add an action leading on from it, or mark it 'final: true'"),
                 )
 
 

@@ -23,7 +23,8 @@ def check_undefined_state(ctx: Context) -> Iterator[Diagnostic]:
         for key, names in (("start", deadline.start), ("stop", deadline.stop)):
             for name in names:
                 if name not in states:
-                    yield ctx.error(ctx.list_path(base, key, name), *unknown("state", name, states))
+                    problem = unknown("state", name, states, ctx.process.actions)
+                    yield ctx.error(ctx.list_path(base, key, name), *problem)
 
 
 def check_undefined_role(ctx: Context) -> Iterator[Diagnostic]:

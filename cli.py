@@ -4,6 +4,12 @@ Exit codes: 0 clean, 1 problems found or an action refused, 2 bad usage.
 ``--format json`` writes machine output to stdout; human summaries go to
 stderr. This is the only module that imports click or reads the wall clock.
 Heavy modules are imported inside commands so ``--help`` starts fast.
+
+A new command is ``@main.command()`` with the shared pieces: ``DB_OPTION``, ``NOW_OPTION`` (a
+``LocalTime``, turned into epoch seconds by ``_now``), ``NameValueType`` for ``NAME=VALUE`` options,
+``format_option(...)`` for ``--format`` and ``resolve_process_path`` for a process path or bundled
+name. It lets engine errors propagate: ``CommandGroup`` turns every ``ComplaintflowError`` into its
+message and exit code, so no command catches them itself; ``_fail`` stops with a message of its own.
 """
 
 from __future__ import annotations

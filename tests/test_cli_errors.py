@@ -77,3 +77,24 @@ def test_bad_option_values_are_usage_errors(tmp_path: Path, option: str, value: 
     code, _, err = run("start", "shopping_mall", "--as", "a", "--role", "b", "--db", str(db), option, value)
     assert code == 2 and wording in err
     assert not db.exists()
+
+
+def test_a_command_added_later_gets_the_same_mapping_without_catching_anything() -> None:
+    from complaintflow import RefusedError
+    from complaintflow.errors import UnusableInputError
+
+    group = cli.CommandGroup()
+
+    @group.command()
+    def refuse() -> None:
+        raise RefusedError("case c1 is closed; reopen it first")
+
+    @group.command()
+    def unusable() -> None:
+        raise UnusableInputError("no store at 'x.db'")
+
+    refused = CliRunner().invoke(group, ["refuse"])
+    assert (refused.exit_code, refused.stderr) == (1, "error: case c1 is closed; reopen it first\n")
+    bad = CliRunner().invoke(group, ["unusable"])
+    assert (bad.exit_code, bad.stderr) == (2, "error: no store at 'x.db'\n")
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)

@@ -58,6 +58,10 @@ class CommandGroup(click.Group):
         except ComplaintflowError as exc:
             _report(exc)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # a file named on the command line that cannot be read or written
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"error: cannot use{where}: {exc.strerror or exc}", err=True)
+            ctx.exit(2)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:

@@ -98,3 +98,14 @@ def test_a_command_added_later_gets_the_same_mapping_without_catching_anything()
     bad = CliRunner().invoke(group, ["unusable"])
     assert (bad.exit_code, bad.stderr) == (2, "error: no store at 'x.db'\n")
     assert refused.exception is None or isinstance(refused.exception, SystemExit)
+
+
+def test_a_file_that_cannot_be_written_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    assert run("demo", "--db", str(db))[0] == 0
+    target = tmp_path / "no" / "such" / "dir" / "r.md"
+    code, _, err = run(
+        "report", "--db", str(db), "--period", "2025-09", "--now", "2025-10-01 09:00", "--out", str(target)
+    )
+    assert code == 2
+    assert err == f"error: cannot use {target}: No such file or directory\n"

@@ -4,26 +4,157 @@ Exit codes: 0 clean, 1 problems found or an action refused, 2 bad usage.
 ``--format json`` writes machine output to stdout; human summaries go to
 stderr. This is the only module that imports click or reads the wall clock.
 Heavy modules are imported inside commands so ``--help`` starts fast.
+
+A new command is ``@main.command()`` with the shared pieces: ``DB_OPTION``, ``NOW_OPTION`` (a
+``LocalTime``, turned into epoch seconds by ``_now``), ``NameValueType`` for ``NAME=VALUE`` options,
+``format_option(...)`` for ``--format`` and ``resolve_process_path`` for a process path or bundled
+name. It lets engine errors propagate: ``CommandGroup`` turns every ``ComplaintflowError`` into its
+message and exit code, so no command catches them itself; ``_fail`` stops with a message of its own.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-VERSION = "0.1.0"
-FORMATS = click.Choice(["text", "json"])
+from complaintflow import __version__
+from complaintflow.errors import ComplaintflowError, UnusableInputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# -- one place that turns an engine error into an exit code and a message ----------------------
+
+
+def _report(exc: ComplaintflowError) -> None:
+    """Print what went wrong: the positioned problems an input has, then one line saying what to do."""
+    from complaintflow.language.diagnostics import DefinitionError, Severity, format_text
+
+    diagnostics = [d for d in getattr(exc, "diagnostics", ()) if d.severity is Severity.ERROR]
+    if diagnostics:
+        click.echo(format_text(diagnostics), err=True)
+    if isinstance(exc, DefinitionError):
+        files = sorted({d.file for d in diagnostics}) or ["the process file"]
+        click.echo(
+            f"error: {', '.join(files)} has errors; fix them first (complaintflow validate {files[0]})", err=True
+        )
+    elif diagnostics:
+        click.echo(f"error: {diagnostics[0].file} has errors", err=True)
+    else:
+        click.echo(f"error: {exc}", err=True)
+
+
+class CommandGroup(click.Group):
+    """The command group: a ComplaintflowError from any command leaves through ``_report`` with its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ComplaintflowError as exc:
+            _report(exc)
+            ctx.exit(exc.exit_code)
+        except OSError as exc:  # a file named on the command line that cannot be read or written
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"error: cannot use{where}: {exc.strerror or exc}", err=True)
+            ctx.exit(2)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+    """Stop a command with one line: code 2 for bad usage or unusable input, 1 for problems found."""
+    raise UnusableInputError(message) if code == 2 else ComplaintflowError(message)
+
+
+# -- shared parameter types and options --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    """A ``--now`` value: checked when parsed, turned into epoch seconds in the process's own timezone."""
+
+    text: str
+
+    def epoch(self, timezone: str) -> int:
+        from complaintflow.calendar import parse_local
+
+        try:
+            return parse_local(self.text, timezone)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--now'") from None
+
+
+if TYPE_CHECKING:  # click >= 8.2 types its ParamType generically; 8.1 has no parameters to give
+    _TimeParamBase = click.ParamType[LocalTime, str]
+    _PairParamBase = click.ParamType[tuple[str, str], str]
+else:
+    _TimeParamBase = _PairParamBase = click.ParamType
+
+
+class LocalTimeType(_TimeParamBase):
+    """``2025-09-30 18:00`` or ISO 8601 -> ``LocalTime``; anything else is a usage error (exit 2)."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> LocalTime:
+        if isinstance(value, LocalTime):
+            return value
+        from complaintflow.calendar import parse_local
+
+        try:
+            parse_local(str(value), "UTC")  # the shape only: the timezone is the process's, known later
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return LocalTime(str(value))
+
+
+class NameValueType(_PairParamBase):
+    """``NAME=VALUE`` -> ``(NAME, VALUE)``; the value may be empty or hold further '=' signs."""
+
+    name = "NAME=VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return (str(value[0]), str(value[1]))
+        name, sep, text = str(value).partition("=")
+        if not sep or not name.strip():
+            self.fail(f"expected NAME=VALUE, got {value!r}", param, ctx)
+        return name.strip(), text
+
+
+def format_option(*choices: str, default: str = "text", help: str | None = None) -> Callable[[F], F]:
+    """The one ``--format`` option (parameter ``fmt``); each command names its own choices."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help=help)
+
+
+TEXT_OR_JSON = ("text", "json")
+DB_OPTION = click.option("--db", default="complaintflow.db", show_default=True, help="SQLite store file.")
+NOW_OPTION = click.option(
+    "--now",
+    "now",
+    type=LocalTimeType(),
+    default=None,
+    help="The instant to act at, e.g. '2025-09-30 18:00' (default: the wall clock).",
+)
+
+
+def _now(now: LocalTime | None, timezone: str = "Asia/Shanghai") -> int:
+    """The one place that reads the wall clock: only when --now is not given."""
+    if now is None:
+        import time
+
+        return int(time.time())
+    return now.epoch(timezone)
+
+
+# -- finding processes -------------------------------------------------------------------------
 
 
 def _process_files(paths: tuple[str, ...]) -> list[Path]:
+    """Files named on the command line: folders expand to their .yaml files, bare names to bundled processes."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -32,10 +163,8 @@ def _process_files(paths: tuple[str, ...]) -> list[Path]:
             if not found:
                 _fail(f"no .yaml files in {raw!r}", 2)
             files += found
-        elif path.exists():
-            files.append(path)
         else:
-            _fail(f"no such file or directory: {raw!r}", 2)
+            files.append(resolve_process_path(raw))
     return files
 
 
@@ -46,44 +175,47 @@ def resolve_process_path(name: str) -> Path:
         return path
     from complaintflow.resources import processes_dir
 
-    bundled = processes_dir() / f"{name}.yaml"
+    bundled: Path = processes_dir() / f"{name}.yaml"
     if bundled.exists():
         return bundled
     known = sorted(p.stem for p in processes_dir().glob("*.yaml"))
     from complaintflow.language.diagnostics import did_you_mean
 
     hint = did_you_mean(name, known)
-    _fail(
-        f"no process file or bundled process named {name!r}"
-        + (f"; {hint}" if hint else "")
-        + f"\nbundled processes: {', '.join(known)}",
-        2,
-    )
+    looks_like_a_path = "/" in name or "\\" in name or name.endswith((".yaml", ".yml"))
+    what = "no such file" if looks_like_a_path else "no process file or bundled process named"
+    _fail(f"{what} {name!r}" + (f"; {hint}" if hint else "") + f"\nbundled processes: {', '.join(known)}", 2)
 
 
 def _load(name: str) -> Any:
-    from complaintflow.language.check import check_file
-    from complaintflow.language.diagnostics import Severity, format_text
+    from complaintflow.language.check import load_process
 
-    path = resolve_process_path(name)
-    process, problems = check_file(path)
-    if process is None:
-        click.echo(format_text(p for p in problems if p.severity is Severity.ERROR), err=True)
-        _fail(f"{path} has errors; fix them first (complaintflow validate {path})", 2)
-    return process
+    return load_process(resolve_process_path(name))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(VERSION, prog_name="complaintflow")
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="complaintflow")
 def main() -> None:
     """Run customer-complaint handling as declarative YAML processes."""
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@format_option(
+    "text",
+    "json",
+    "github",
+    "sarif",
+    help="github: workflow-command annotations; sarif: SARIF 2.1.0 for code scanning.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-@click.option("--now", "now_text", help="Also warn when a calendar's published holiday data ends soon after this time.")
+@click.option(
+    "--now",
+    "now",
+    type=LocalTimeType(),
+    default=None,
+    help="Also warn when a calendar's published holiday data ends soon after this time.",
+)
 @click.option(
     "--calendar-horizon",
     "horizon",
@@ -92,29 +224,36 @@ def main() -> None:
     show_default=True,
     help="With --now: warn when the data ends fewer than this many days after it.",
 )
-def validate(paths: tuple[str, ...], fmt: str, strict: bool, now_text: str | None, horizon: int) -> None:
-    """Check process files (or folders of them); print every problem as file:line:col."""
-    from complaintflow.language.check import check_file
+def validate(paths: tuple[str, ...], fmt: str, strict: bool, now: LocalTime | None, horizon: int) -> None:
+    """Check process and scenario files (paths, folders or bundled names); print every problem as file:line:col."""
     from complaintflow.language.diagnostics import Severity, format_json, format_text, has_errors
+    from complaintflow.validate import check_any
 
     files = _process_files(paths)
-    now = _now(now_text) if now_text is not None else None  # without --now no calendar horizon is checked
+    at = _now(now) if now is not None else None  # without --now no calendar horizon is checked
     problems = []
     for path in files:
-        problems += check_file(path, now=now, horizon_days=horizon)[1]
+        problems += check_any(path, now=at, horizon_days=horizon)[1]
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = len(problems) - errors
     if fmt == "json":
         click.echo(format_json(problems))
+    elif fmt == "sarif":
+        from complaintflow.language.ci_formats import format_sarif
+        from complaintflow.language.rules import RULES
+
+        click.echo(format_sarif(problems, {rule.id: rule.summary for rule in RULES}, __version__))
     elif problems:
-        click.echo(format_text(problems))
+        from complaintflow.language.ci_formats import format_github
+
+        click.echo(format_github(problems) if fmt == "github" else format_text(problems))
     click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
     sys.exit(1 if has_errors(problems) or (strict and problems) else 0)
 
 
 @main.command()
 @click.argument("processes", nargs=-1)
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@format_option(*TEXT_OR_JSON)
 def calendars(processes: tuple[str, ...], fmt: str) -> None:
     """List each calendar: sources and versions, years with published data, company days, unknown-year policy.
 
@@ -141,25 +280,38 @@ def calendars(processes: tuple[str, ...], fmt: str) -> None:
 
 @main.command()
 @click.argument("process")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-def show(process: str, fmt: str) -> None:
+@format_option(*TEXT_OR_JSON)
+@click.option(
+    "--or-raw",
+    is_flag=True,
+    help="Print the file's own text when it has errors (for git's textconv, so git diff never fails).",
+)
+def show(process: str, fmt: str, or_raw: bool) -> None:
     """Print a process's roles, states, actions, deadlines and escalation chains as tables."""
     from dataclasses import asdict
 
     from complaintflow.language.render import table
 
-    spec = _load(process)
+    try:
+        spec = _load(process)
+    except ComplaintflowError:
+        path = Path(process)
+        if not (or_raw and path.is_file()):
+            raise
+        sys.stdout.flush()
+        sys.stdout.buffer.write(path.read_bytes())  # bytes as they are: the file may not even be UTF-8
+        sys.stdout.buffer.flush()
+        return
     _emit(fmt, asdict(spec), table.render(spec) if fmt == "text" else "")
 
 
 @main.command()
 @click.argument("process")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["mermaid", "dot", "markdown"]),
+@format_option(
+    "mermaid",
+    "dot",
+    "markdown",
     default="mermaid",
-    show_default=True,
     help="markdown: Mermaid inside a ```mermaid fence, as GitHub renders it.",
 )
 def graph(process: str, fmt: str) -> None:
@@ -174,7 +326,7 @@ def graph(process: str, fmt: str) -> None:
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@format_option(*TEXT_OR_JSON)
 def diff(old: str, new: str, fmt: str) -> None:
     """Name the business changes between two versions of a process (exit 1 when they differ)."""
     import json
@@ -191,55 +343,61 @@ def diff(old: str, new: str, fmt: str) -> None:
     sys.exit(1 if changes else 0)
 
 
+# -- starting a process file ------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("name")
+@click.option("--from", "template", default=None, metavar="BUNDLED", help="A bundled process to start from.")
+def init(name: str, template: str | None) -> None:
+    """Write NAME.yaml, a new process (a bundled one renamed, or the smallest valid one), its schema beside it."""
+    from complaintflow.resources import processes_dir, schema_path
+    from complaintflow.scaffold import IDENTIFIER, SCHEMA_FILE_NAME, new_process_text
+
+    target = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    process_id = target.stem
+    if not IDENTIFIER.fullmatch(process_id):
+        suggestion = "_".join(part for part in "".join(c if c.isalnum() else " " for c in process_id).split())
+        _fail(
+            f"{process_id!r} cannot be a process id: use lower-case letters, digits and '_', starting with a letter"
+            + (f" (e.g. {suggestion.lower()!r})" if IDENTIFIER.fullmatch(suggestion.lower()) else ""),
+            2,
+        )
+    if target.exists():
+        _fail(f"{target} already exists; init never overwrites a file (choose another NAME)", 2)
+    if not target.parent.is_dir():
+        _fail(f"no such folder: {str(target.parent)!r}", 2)
+    text = None
+    if template is not None:
+        bundled = processes_dir() / f"{template}.yaml"
+        source = bundled if bundled.is_file() else resolve_process_path(template)  # or: what is bundled
+        text = source.read_text(encoding="utf-8")
+    schema_text = schema_path().read_bytes()
+    schema_file = target.parent / SCHEMA_FILE_NAME
+    if schema_file.exists() and schema_file.read_bytes() != schema_text:
+        click.echo(
+            f"warning: kept the existing {schema_file}, which differs from this complaintflow's schema "
+            f"(complaintflow schema > {schema_file} replaces it)",
+            err=True,
+        )
+    elif not schema_file.exists():
+        schema_file.write_bytes(schema_text)
+        click.echo(f"wrote {schema_file}", err=True)
+    target.write_text(new_process_text(process_id, text), encoding="utf-8")
+    click.echo(f"wrote {target}; check it with: complaintflow validate {target}", err=True)
+
+
+@main.command()
+@click.option("--path", "as_path", is_flag=True, help="Print where the schema file is instead of its text.")
+def schema(as_path: bool) -> None:
+    """Print the JSON schema of process files (for editors and CI), or its path."""
+    from complaintflow.resources import schema_path
+
+    path = schema_path()
+    click.echo(str(path) if as_path else path.read_text(encoding="utf-8").rstrip("\n"))
+
+
 # -- the runtime ------------------------------------------------------------------------------
-
-DB_OPTION = click.option("--db", default="complaintflow.db", show_default=True, help="SQLite store file.")
-NOW_OPTION = click.option(
-    "--now", "now_text", default=None, help="The instant to act at, e.g. '2025-09-30 18:00' (default: the wall clock)."
-)
-
-
-def _now(text: str | None, timezone: str = "Asia/Shanghai") -> int:
-    """The one place that reads the wall clock: only when --now is not given."""
-    if text is None:
-        import time
-
-        return int(time.time())
-    from complaintflow.calendar import parse_local
-
-    try:
-        return parse_local(text, timezone)
-    except ValueError as exc:
-        _fail(f"--now: {exc}", 2)
-
-
-def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
-    out = {}
-    for item in values:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            _fail(f"{option} expects NAME=VALUE, got {item!r}", 2)
-        out[name.strip()] = value
-    return out
-
-
-class _Refusals:
-    """Map the engine's refusals to exit code 1 with the engine's own message."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-        from complaintflow import ConflictError, DefinitionError, RefusedError, StoreError
-        from complaintflow.calendar import CalendarError
-        from complaintflow.runtime.values import InputError
-
-        if isinstance(exc, DefinitionError):
-            click.echo(str(exc), err=True)
-            _fail("the process file has errors (complaintflow validate shows them all)")
-        if isinstance(exc, (RefusedError, StoreError, ConflictError, InputError, CalendarError)):
-            _fail(str(exc))
-        return False
 
 
 def _engine(db: str, *, create: bool = False) -> Any:
@@ -248,8 +406,7 @@ def _engine(db: str, *, create: bool = False) -> Any:
 
     if not create and db != ":memory:" and not Path(db).exists():
         _fail(f"no store at {db!r} (start a case there first, or run 'complaintflow demo --db {db}')", 2)
-    with _Refusals():
-        return Engine(db)
+    return Engine(db)
 
 
 def _actor(actor: str | None, roles: tuple[str, ...]) -> Any:
@@ -280,33 +437,35 @@ def _emit(fmt: str, data: Any, text: str) -> None:
 
 @main.command()
 @click.argument("process")
-@click.option("--data", "data", multiple=True, help="A field of the complaint record, NAME=VALUE (repeat).")
+@click.option(
+    "--data", "data", type=NameValueType(), multiple=True, help="A field of the complaint record, NAME=VALUE (repeat)."
+)
 @click.option("--as", "actor", help="Who records the complaint.")
 @click.option("--role", "roles", multiple=True, help="The actor's role (repeat for several).")
 @DB_OPTION
 @NOW_OPTION
-@click.option("--format", "fmt", type=FORMATS, default="text")
+@format_option(*TEXT_OR_JSON)
 def start(
     process: str,
-    data: tuple[str, ...],
+    data: tuple[tuple[str, str], ...],
     actor: str | None,
     roles: tuple[str, ...],
     db: str,
-    now_text: str | None,
+    now: LocalTime | None,
     fmt: str,
 ) -> None:
     """Open a complaint case on a process (a file or a bundled process id)."""
     from dataclasses import asdict
 
+    from complaintflow.language.check import load_process
     from complaintflow.runtime.values import coerce_text
 
     who = _actor(actor, roles)
+    path = resolve_process_path(process)
+    load_process(path)  # a broken file must not leave a new, empty store behind
     engine = _engine(db, create=True)
-    with _Refusals():
-        spec = engine.load_process(resolve_process_path(process))
-        case = engine.start(
-            spec, coerce_text(spec.fields, _pairs(data, "--data")), who, at=_now(now_text, spec.timezone)
-        )
+    spec = engine.load_process(path)
+    case = engine.start(spec, coerce_text(spec.fields, dict(data)), who, at=_now(now, spec.timezone))
     _emit(fmt, asdict(case), f"{case.id}")
     click.echo(f"case {case.id} opened on {spec.id} v{spec.version}, in {case.state!r}", err=True)
 
@@ -314,20 +473,22 @@ def start(
 @main.command()
 @click.argument("case_id")
 @click.argument("action")
-@click.option("--input", "inputs", multiple=True, help="A field given with the action, NAME=VALUE (repeat).")
+@click.option(
+    "--input", "inputs", type=NameValueType(), multiple=True, help="A field given with the action, NAME=VALUE (repeat)."
+)
 @click.option("--as", "actor", help="Who acts.")
 @click.option("--role", "roles", multiple=True, help="The actor's role (repeat for several).")
 @DB_OPTION
 @NOW_OPTION
-@click.option("--format", "fmt", type=FORMATS, default="text")
+@format_option(*TEXT_OR_JSON)
 def act(
     case_id: str,
     action: str,
-    inputs: tuple[str, ...],
+    inputs: tuple[tuple[str, str], ...],
     actor: str | None,
     roles: tuple[str, ...],
     db: str,
-    now_text: str | None,
+    now: LocalTime | None,
     fmt: str,
 ) -> None:
     """Take an action on a case."""
@@ -337,27 +498,23 @@ def act(
 
     who = _actor(actor, roles)
     engine = _engine(db)
-    with _Refusals():
-        before = engine.case(case_id)
-        spec = engine.compiled(before.process_hash).spec
-        case = engine.act(
-            case_id, action, who, coerce_text(spec.fields, _pairs(inputs, "--input")), at=_now(now_text, spec.timezone)
-        )
+    before = engine.case(case_id)
+    spec = engine.compiled(before.process_hash).spec
+    case = engine.act(case_id, action, who, coerce_text(spec.fields, dict(inputs)), at=_now(now, spec.timezone))
     _emit(fmt, asdict(case), f"{case.id} {before.state} -> {case.state}")
 
 
 @main.command()
 @DB_OPTION
 @NOW_OPTION
-@click.option("--format", "fmt", type=FORMATS, default="text")
-def tick(db: str, now_text: str | None, fmt: str) -> None:
+@format_option(*TEXT_OR_JSON)
+def tick(db: str, now: LocalTime | None, fmt: str) -> None:
     """Fire every warning, breach and escalation step due by now."""
 
     from complaintflow.report.timeline import describe_event
 
     engine = _engine(db)
-    with _Refusals():
-        fired = engine.tick(_now(now_text))
+    fired = engine.tick(_now(now))
     lines = [describe_event(engine, e) for e in fired]
     _emit(fmt, [_event_data(e) for e in fired], "\n".join(lines) if lines else "nothing due")
 
@@ -365,7 +522,7 @@ def tick(db: str, now_text: str | None, fmt: str) -> None:
 @main.command("case")
 @click.argument("case_id")
 @DB_OPTION
-@click.option("--format", "fmt", type=FORMATS, default="text")
+@format_option(*TEXT_OR_JSON)
 def case_command(case_id: str, db: str, fmt: str) -> None:
     """Show a case: state, owner, record and running deadlines."""
     from dataclasses import asdict
@@ -373,23 +530,21 @@ def case_command(case_id: str, db: str, fmt: str) -> None:
     from complaintflow.report.timeline import describe_case
 
     engine = _engine(db)
-    with _Refusals():
-        case = engine.case(case_id)
-        text = describe_case(engine, case)
+    case = engine.case(case_id)
+    text = describe_case(engine, case)
     _emit(fmt, asdict(case), text)
 
 
 @main.command()
 @click.argument("case_id")
 @DB_OPTION
-@click.option("--format", "fmt", type=FORMATS, default="text")
+@format_option(*TEXT_OR_JSON)
 def history(case_id: str, db: str, fmt: str) -> None:
     """Print a case's full history, oldest first."""
     from complaintflow.report.timeline import describe_event
 
     engine = _engine(db)
-    with _Refusals():
-        events = engine.history(case_id)
+    events = engine.history(case_id)
     _emit(fmt, [_event_data(e) for e in events], "\n".join(describe_event(engine, e) for e in events))
 
 
@@ -401,7 +556,7 @@ def history(case_id: str, db: str, fmt: str) -> None:
 @click.option("--overdue", is_flag=True, help="Only open cases with a deadline breached or due by --now.")
 @DB_OPTION
 @NOW_OPTION
-@click.option("--format", "fmt", type=FORMATS, default="text")
+@format_option(*TEXT_OR_JSON)
 def cases(
     process_id: str | None,
     state: str | None,
@@ -409,7 +564,7 @@ def cases(
     open_only: bool,
     overdue: bool,
     db: str,
-    now_text: str | None,
+    now: LocalTime | None,
     fmt: str,
 ) -> None:
     """List cases."""
@@ -419,27 +574,25 @@ def cases(
     from complaintflow.report.timeline import describe_case_line
 
     engine = _engine(db)
-    with _Refusals():
-        if overdue:
-            found = [
-                c
-                for c in engine.overdue(_now(now_text), process_id)
-                if (state is None or c.state == state) and (role is None or c.owner_role == role)
-            ]
-        else:
-            found = engine.cases(CaseQuery(process_id, state, role, open_only))
+    if overdue:
+        found = [
+            c
+            for c in engine.overdue(_now(now), process_id)
+            if (state is None or c.state == state) and (role is None or c.owner_role == role)
+        ]
+    else:
+        found = engine.cases(CaseQuery(process_id, state, role, open_only))
     _emit(fmt, [asdict(c) for c in found], "\n".join(describe_case_line(engine, c) for c in found) or "no cases")
 
 
 @main.command()
 @click.argument("case_id", required=False)
 @DB_OPTION
-@click.option("--format", "fmt", type=FORMATS, default="text")
+@format_option(*TEXT_OR_JSON)
 def verify(case_id: str | None, db: str, fmt: str) -> None:
     """Check that no stored history was altered: hash chains and replay (exit 1 on any problem)."""
     engine = _engine(db)
-    with _Refusals():
-        problems = engine.verify(case_id)
+    problems = engine.verify(case_id)
     _emit(fmt, [str(p) for p in problems], "\n".join(str(p) for p in problems) or "history intact")
     sys.exit(1 if problems else 0)
 
@@ -455,14 +608,12 @@ def verify(case_id: str | None, db: str, fmt: str) -> None:
     default=None,
     help="Occupied households, for the complaint rate (target below 5%).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["markdown", "csv", "json", "html"]), default="markdown", show_default=True
-)
+@format_option("markdown", "csv", "json", "html", default="markdown")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file instead of stdout.")
 @click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Timezone of the period's days.")
 @NOW_OPTION
 def report(
-    db: str, period: str, households: int | None, fmt: str, out: str | None, timezone: str, now_text: str | None
+    db: str, period: str, households: int | None, fmt: str, out: str | None, timezone: str, now: LocalTime | None
 ) -> None:
     """Management report over a store: cases, on-time rates, escalations, complaint rate, Monday review list."""
     from complaintflow.report.build import build_report
@@ -476,8 +627,7 @@ def report(
     except ValueError as exc:
         _fail(f"--period: {exc}", 2)
     engine = _engine(db)
-    with _Refusals():
-        text = render(build_report(engine, when, households=households, now=_now(now_text, timezone)), fmt)
+    text = render(build_report(engine, when, households=households, now=_now(now, timezone)), fmt)
     if out:
         Path(out).write_text(text, encoding="utf-8")
         click.echo(f"wrote {out}", err=True)
@@ -504,7 +654,7 @@ def report(
     metavar="OLD NEW",
     help="Run the scenario against two versions of a process and show the difference.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@format_option("text", "json", "html")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file instead of stdout.")
 def simulate(
     process: str | None,
@@ -518,29 +668,23 @@ def simulate(
     """What-if: synthetic complaints through the real engine on a simulated clock."""
     import json
 
-    from complaintflow.simulate import ScenarioError, load_scenario, simulate_compare
+    from complaintflow.simulate import load_scenario, simulate_compare
     from complaintflow.simulate import simulate as run_simulation
 
     if bool(process) == bool(compare_paths):
         _fail("give a PROCESS, or --compare OLD NEW", 2)
-    try:
-        scenario = load_scenario(scenario_path)
-    except ScenarioError as exc:
-        _fail(str(exc))
+    scenario = load_scenario(scenario_path)
     bar = click.progressbar(length=cases, label="simulating", file=sys.stderr, show_pos=True)
 
     def progress(done: int, total: int) -> None:
         bar.update(done - bar.pos)
 
-    with _Refusals(), bar:
-        try:
-            if compare_paths:
-                old, new = (resolve_process_path(p) for p in compare_paths)
-                result: Any = simulate_compare(old, new, scenario, cases, seed, progress)
-            else:
-                result = run_simulation(resolve_process_path(process or ""), scenario, cases, seed, progress)
-        except ScenarioError as exc:
-            _fail(str(exc))
+    with bar:
+        if compare_paths:
+            old, new = (resolve_process_path(p) for p in compare_paths)
+            result: Any = simulate_compare(old, new, scenario, cases, seed, progress)
+        else:
+            result = run_simulation(resolve_process_path(process or ""), scenario, cases, seed, progress)
     text = {
         "text": result.to_text,
         "html": result.to_html,
@@ -569,10 +713,9 @@ def demo(db: str | None) -> None:
     files = sorted(processes_dir().glob("*.yaml"))
     click.echo(f"complaintflow demo: {len(files)} processes, simulated clock, store {path}\n", err=True)
     stats = DemoStats()
-    with _Refusals():
-        engine = Engine(path)
-        for line in run_demo(engine, files, stats):
-            click.echo(line)
+    engine = Engine(path)
+    for line in run_demo(engine, files, stats):
+        click.echo(line)
     click.echo(
         f"\n{stats.cases} cases, {stats.actions} actions, {stats.closed} closed; deadlines met on time "
         f"{stats.met_on_time}, met late {stats.met_late}, breached {stats.breaches}; "
@@ -638,7 +781,6 @@ def serve(
     from complaintflow.resources import processes_dir
     from complaintflow.service.build import build_service, first_run, seed_demo_day
     from complaintflow.service.config import ConfigError, load_config
-    from complaintflow.service.runner import ServeError
 
     try:
         config = load_config(config_path)
@@ -653,21 +795,16 @@ def serve(
         _fail(f"--processes: no folder {str(folder)!r}", 2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     clock = _service_clock(clock_file)
-    with _Refusals():
-        service = build_service(config, clock, folder)
-        secrets = first_run(service.desk, demo=demo)
-        if demo:
-            click.echo(seed_demo_day(service.desk, folder), err=True)
+    service = build_service(config, clock, folder)
+    secrets = first_run(service.desk, demo=demo)
+    if demo:
+        click.echo(seed_demo_day(service.desk, folder), err=True)
     click.echo(f"complaintflow serve: {len(service.desk.latest)} processes, store {config.db}", err=True)
     if secrets.admin_token:
         click.echo(f"admin token (shown once, keep it): {secrets.admin_token}", err=True)
     if secrets.demo_token:
         click.echo(f"demo user token (holds every role): {secrets.demo_token}", err=True)
-    try:
-        code = service.serve(lambda line: click.echo(line, err=True))
-    except ServeError as exc:
-        _fail(str(exc), 2)
-    sys.exit(code)
+    sys.exit(service.serve(lambda line: click.echo(line, err=True)))
 
 
 def _directory(db: str) -> Any:
@@ -677,8 +814,7 @@ def _directory(db: str) -> Any:
     if not Path(db).is_file():
         _fail(f"no store at {db!r} (run 'complaintflow serve --db {db}' once to make one)", 2)
     _engine(db).close()  # refuses a file that is not a complaintflow store, and upgrades an old one
-    with _Refusals():
-        return Directory(db)
+    return Directory(db)
 
 
 @main.group()
@@ -694,6 +830,7 @@ def users() -> None:
     "--contact",
     "contacts",
     multiple=True,
+    type=NameValueType(),
     metavar="CHANNEL=ADDRESS",
     help="e.g. mobile=13800000000, email=a@b.cn, wecom_userid=WangFang (may repeat).",
 )
@@ -704,7 +841,7 @@ def users_add(
     user_id: str,
     name: str,
     roles: tuple[str, ...],
-    contacts: tuple[str, ...],
+    contacts: tuple[tuple[str, str], ...],
     admin: bool,
     password_stdin: bool,
     db: str,
@@ -720,11 +857,8 @@ def users_add(
             _fail("a password needs at least 8 characters", 2)
     from complaintflow.service.auth import hash_password
 
-    user = User(
-        user_id, name, tuple(roles), _pairs(contacts, "--contact"), admin, hash_password(password) if password else None
-    )
-    with _Refusals():
-        directory.add_user(user, _now(None))
+    user = User(user_id, name, tuple(roles), dict(contacts), admin, hash_password(password) if password else None)
+    directory.add_user(user, _now(None))
     click.echo(f"added {user_id} ({name}): roles {', '.join(roles) or 'none'}")
 
 

@@ -29,6 +29,7 @@ _HOMES = {
     "Engine": "runtime.engine",
     "RefusedError": "runtime.errors",
     "CaseQuery": "store.base",
+    "ComplaintflowError": "errors",
     "ConflictError": "store.base",
     "StoreError": "store.base",
 }

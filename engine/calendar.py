@@ -24,6 +24,7 @@ import pendulum
 from chinese_calendar import constants as _cn
 
 from complaintflow import calendar_data, holiday_law
+from complaintflow.errors import ComplaintflowError
 from complaintflow.language import spec
 
 _HORIZON_YEARS = 20  # searches give up after this many years: no calendar loops forever
@@ -75,7 +76,7 @@ _PACKAGED = _packaged_years()
 _LOCAL_RE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
 
 
-class CalendarError(Exception):
+class CalendarError(ComplaintflowError):
     """A deadline cannot be computed on this calendar."""
 
 

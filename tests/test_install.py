@@ -51,10 +51,12 @@ def _site_packages(python: Path) -> str:
     return subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.strip()
 
 
-def test_a_built_wheel_imports_as_complaintflow_beside_a_file_named_engine_py(tmp_path):
-    # A user's own engine.py must not shadow the package, and the wheel must install no "engine".
+@pytest.fixture(scope="module")
+def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the built wheel installed, and no checkout on its path."""
     from hatchling.builders.wheel import WheelBuilder
 
+    tmp_path = tmp_path_factory.mktemp("wheel")
     (wheel,) = WheelBuilder(str(ROOT)).build(directory=str(tmp_path / "dist"), versions=["standard"])
     venv_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(venv_dir)
@@ -67,6 +69,13 @@ def test_a_built_wheel_imports_as_complaintflow_beside_a_file_named_engine_py(tm
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index", wheel],
         check=True,
     )
+    return venv_dir
+
+
+def test_a_built_wheel_imports_as_complaintflow_beside_a_file_named_engine_py(wheel_venv, tmp_path):
+    # A user's own engine.py must not shadow the package, and the wheel must install no "engine".
+    venv_dir = wheel_venv
+    python = venv_dir / "bin" / "python"
     work = tmp_path / "project"
     work.mkdir()
     (work / "engine.py").write_text("raise SystemExit('the user engine.py was imported')\n", encoding="utf-8")
@@ -83,3 +92,29 @@ def test_a_built_wheel_imports_as_complaintflow_beside_a_file_named_engine_py(tm
         [str(venv_dir / "bin" / "complaintflow"), "show", "shopping_mall"], cwd=work, capture_output=True, text=True
     )
     assert shown.returncode == 0 and "shopping_mall" in shown.stdout, shown.stderr
+
+
+def test_a_process_owner_starts_from_a_bundled_process_with_the_wheel_alone(wheel_venv, tmp_path):
+    # The issue's done-when: init from a bundled process, write a deadline as 3min, validate names the units.
+    command = str(wheel_venv / "bin" / "complaintflow")
+    work = tmp_path / "owner"
+    work.mkdir()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([command, *args], cwd=work, capture_output=True, text=True)
+
+    made = run("init", "my_mall", "--from", "shopping_mall")
+    assert made.returncode == 0, made.stderr
+    schema = work / "process.schema.json"
+    assert schema.read_bytes() == (ROOT / "schemas" / "process.schema.json").read_bytes()
+    text = (work / "my_mall.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=process.schema.json\n")
+    assert run("validate", "my_mall.yaml").returncode == 0
+    assert "within: 24h" in text
+    (work / "my_mall.yaml").write_text(text.replace("within: 24h", "within: 3min", 1), encoding="utf-8")
+    checked = run("validate", "my_mall.yaml")
+    assert checked.returncode == 1
+    assert "unknown unit 'min' in '3min'" in checked.stdout
+    assert "wd (working days), wh (working hours)" in checked.stdout and "write '3m'" in checked.stdout
+    assert "wh (working hours)" in json.loads(schema.read_text(encoding="utf-8"))["$defs"]["duration"]["errorMessage"]
+    assert run("validate", "shopping_mall").returncode == 0  # a bundled name, from the wheel's own data

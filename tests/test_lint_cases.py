@@ -230,3 +230,52 @@ def test_validate_json_matches_the_text_output() -> None:
     expected = "".join(_expected(ROOT / p) for p in paths)
     assert "\n".join(as_text) + "\n" == expected
     assert result.exit_code == 1
+
+
+# --------------------------------------------------------------------------- docs/rules.md against the goldens
+
+
+def _documented_messages() -> list[tuple[str, list[str]]]:
+    """(rule id, lines of one ```text block) for every message block printed in a rule's section."""
+    found = []
+    for section in re.split(r"^## ", RULES_MD.read_text(encoding="utf-8"), flags=re.M)[1:]:
+        rule = section.split("\n", 1)[0].strip()
+        if rule not in ALL_RULE_IDS:
+            continue
+        for block in re.findall(r"```text\n(.*?)```", section, flags=re.S):
+            for line in block.splitlines():  # one message: its error/warning line and the hint lines below it
+                if re.match(r"(error|warning): ", line):
+                    found.append((rule, [line]))
+                elif line.startswith("  hint: ") and found and found[-1][0] == rule:
+                    found[-1][1].append(line)
+    return found
+
+
+def _appears_in(lines: list[str], out_lines: list[str]) -> bool:
+    """The block's lines end consecutive lines of the .out file (which adds file:line:col before them)."""
+    return any(
+        all(out_lines[start + i].endswith(line) for i, line in enumerate(lines))
+        for start in range(len(out_lines) - len(lines) + 1)
+    )
+
+
+DOCUMENTED = _documented_messages()
+NO_GOLDEN = {
+    "file-too-large": "a file over the limit is too big for a golden case; test_loader.py checks the message",
+    "encoding": "test_loader.py checks the message on GBK bytes",
+    "bad-duration": "the schema refuses every bad duration first; test_duration_hints.py checks parse_duration",
+}
+
+
+def test_the_rules_doc_prints_messages() -> None:
+    assert len({rule for rule, _ in DOCUMENTED}) >= 30
+
+
+@pytest.mark.parametrize(("rule", "lines"), DOCUMENTED, ids=[f"{r}:{lines[0][:40]}" for r, lines in DOCUMENTED])
+def test_every_message_in_the_rules_doc_appears_in_that_rules_golden_output(rule: str, lines: list[str]) -> None:
+    if rule in NO_GOLDEN:
+        pytest.skip(NO_GOLDEN[rule])
+    outs = [p.with_suffix(".out") for p in ERR_CASES if rule_of(p.stem) == rule]
+    assert any(_appears_in(lines, out.read_text(encoding="utf-8").splitlines()) for out in outs), (
+        f"docs/rules.md prints for {rule!r} a message no tests/lint_cases/err/{rule}*.out holds:\n" + "\n".join(lines)
+    )

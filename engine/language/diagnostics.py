@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import Enum
 
+from ..errors import ComplaintflowError
+
 Path = tuple[str | int, ...]
 
 
@@ -50,7 +52,7 @@ class Diagnostic:
         return data
 
 
-class DefinitionError(Exception):
+class DefinitionError(ComplaintflowError):
     """A process file that cannot be used; carries every problem found."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic]):
@@ -84,7 +86,13 @@ def format_json(diagnostics: Iterable[Diagnostic]) -> str:
     return json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2)
 
 
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The known name ``word`` is most likely a misspelling of, if any is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint naming the closest known name, or '' when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else ""
+    close = closest(word, choices)
+    return f"did you mean {close!r}?" if close else ""

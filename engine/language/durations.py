@@ -15,21 +15,106 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _DURATION = re.compile(r"^([0-9]+)([a-z]+)$")
 _CLOCK = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
-_EXAMPLES = "e.g. '3m', '24h', '20d', '2wd' or '4wh'"
+
+
+ACCEPTED_UNITS = ", ".join(f"{unit} ({words})" for unit, words in UNITS.items())
+# Units people write that the language spells otherwise; several Chinese words are ambiguous on purpose
+# ("天" can be a calendar or a working day), so they suggest both.
+_UNIT_ALIASES = {
+    "min": ("m",),
+    "mins": ("m",),
+    "minute": ("m",),
+    "minutes": ("m",),
+    "分": ("m",),
+    "分钟": ("m",),
+    "hr": ("h",),
+    "hrs": ("h",),
+    "hour": ("h",),
+    "hours": ("h",),
+    "小时": ("h", "wh"),
+    "时": ("h",),
+    "day": ("d", "wd"),
+    "days": ("d", "wd"),
+    "天": ("d", "wd"),
+    "日": ("d", "wd"),
+    "工作日": ("wd",),
+    "个工作日": ("wd",),
+    "workday": ("wd",),
+    "workdays": ("wd",),
+    "工作小时": ("wh",),
+    "s": ("m",),
+    "sec": ("m",),
+}
+_LOOSE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(\S*?)\s*$")
+_SMALLER = {"h": ("m", 60), "d": ("h", 24)}
+
+
+def explain_duration(text: object) -> tuple[str, str]:
+    """Why ``text`` is not a duration, naming the accepted units, and the fix to suggest."""
+    accepted = f"a duration is a whole number and a unit: {ACCEPTED_UNITS}"
+    if not isinstance(text, str):
+        return f"expected a duration as text, got {text!r}; {accepted}", "for example within: 2wd"
+    loose = _LOOSE.match(text)
+    if not loose:
+        return f"{text!r} is not a duration; {accepted}", "for example within: 2wd"
+    number, unit = loose.group(1), loose.group(2)
+    units = (unit,) if unit in UNITS else _UNIT_ALIASES.get(unit.lower(), ())
+    if "." in number:
+        whole = float(number)
+        for u in units:
+            smaller = _SMALLER.get(u)
+            if smaller and (whole * smaller[1]).is_integer() and whole * smaller[1] > 0:
+                fix = f"{int(whole * smaller[1])}{smaller[0]}"
+                return f"{text!r} is not a whole number of {UNITS[u]}; {accepted}", f"write {fix!r}"
+        return f"{text!r} is not a whole number; {accepted}", "round it to a whole number, or use a smaller unit"
+    if int(number) == 0:
+        return f"{text!r} is zero; a duration must be at least 1 ({accepted})", "use at least '1m', or remove it"
+    if not unit:
+        return (
+            f"{text!r} has no unit; {accepted}",
+            f"write '{int(number)}m' (minutes) or '{int(number)}wd' (working days)",
+        )
+    if not units:
+        return f"unknown unit {unit!r} in {text!r}; {accepted}", "for example within: 2wd"
+    fixes = " or ".join(f"'{int(number)}{u}' ({UNITS[u]})" for u in units)
+    if unit in UNITS:  # right unit, stray spaces
+        return f"{text!r} has spaces; {accepted}", f"write '{int(number)}{unit}'"
+    return f"unknown unit {unit!r} in {text!r}; {accepted}", f"write {fixes}"
+
+
+SCHEDULE_FORMS = "an interval such as '30m', or 'daily HH:MM', 'weekly mon HH:MM', 'monthly DAY HH:MM'"
+
+
+def explain_schedule(text: object) -> tuple[str, str]:
+    """Why ``text`` is neither an interval nor a clock schedule, and the fix to suggest."""
+    words = text.split() if isinstance(text, str) else []
+    if words and words[0][:1].isdigit():
+        message, hint = explain_duration(text)
+        return f"{message}; every: also takes 'daily HH:MM', 'weekly mon HH:MM' or 'monthly DAY HH:MM'", hint
+    head = words[0].lower() if words else ""
+    fix = {
+        "daily": "daily 17:00",
+        "weekly": "weekly mon 09:00",
+        "monthly": "monthly 1 09:00",
+        "hourly": "1h",
+        "quarterly": "monthly 1 09:00",
+        "yearly": "monthly 1 09:00",
+        "annually": "monthly 1 09:00",
+    }.get(head)
+    message = f"{text!r} is not a schedule; every: takes {SCHEDULE_FORMS} (units: {ACCEPTED_UNITS})"
+    if head in ("quarterly", "yearly", "annually"):
+        return message, f"there is no {head} schedule; the longest is monthly, e.g. '{fix}'"
+    return message, f"write '{fix}'" if fix else "for example every: daily 17:00"
 
 
 def parse_duration(text: object) -> Duration:
     if not isinstance(text, str):
-        raise ValueError(f"expected a duration as text, {_EXAMPLES}, got {text!r}")
+        raise ValueError(explain_duration(text)[0])
     match = _DURATION.match(text.strip())
-    if not match:
-        raise ValueError(f"bad duration {text!r}: expected a whole number and a unit, {_EXAMPLES}")
-    amount, unit = int(match.group(1)), match.group(2)
-    if unit not in UNITS:
-        raise ValueError(f"unknown unit {unit!r} in {text!r}: use m, h, d, wd or wh")
-    if amount <= 0:
-        raise ValueError(f"duration {text!r} must be greater than zero")
-    return Duration(amount, unit)
+    if not match or match.group(2) not in UNITS or int(match.group(1)) <= 0:
+        message, hint = explain_duration(text)
+        raise ValueError(f"{message}; {hint}")
+    return Duration(int(match.group(1)), match.group(2))
 
 
 def parse_clock(text: object) -> int:

@@ -228,9 +228,10 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
         message = (exc.problem or "invalid YAML").strip()
         if exc.context:
             message = f"{exc.context.strip()}: {message}"
-        doc.diagnostics.append(
-            _at_mark(file, mark, "yaml-syntax", message, "is the file complete and indented consistently?")
+        hint = _stray_character(doc.lines, mark.line + 1 if mark else None) or (
+            "is the file complete and indented consistently?"
         )
+        doc.diagnostics.append(_at_mark(file, mark, "yaml-syntax", message, hint))
         return doc
     except yaml.YAMLError as exc:  # reader errors: control characters and the like
         doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, str(exc).strip(), "yaml-syntax"))
@@ -253,6 +254,33 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
             )
         )
     return doc
+
+
+# Characters a Chinese keyboard or an editor slips in that YAML cannot read where they stand.
+_STRAY = {
+    "\uff1a": "a full-width colon '：' (U+FF1A); YAML needs an ASCII ':' followed by a space",
+    "\u3000": "a full-width space (U+3000); YAML indents and separates with ASCII spaces",
+    "\t": "a tab; YAML indents with spaces only",
+}
+
+
+def _stray_character(lines: list[str], error_line: int | None) -> str:
+    """Name a stray character in the file's keys or indentation, nearest before the error line (1-based)."""
+    found = []
+    for number, line in enumerate(lines, start=1):
+        indent = len(line) - len(line.lstrip(" \t\u3000"))
+        key_part = line.lstrip(" \t\u3000").split(":", 1)[0].split("#", 1)[0]
+        for col, char in enumerate(line[:indent], start=1):
+            if char in _STRAY:
+                found.append((number, col, char))
+                break
+        if "\uff1a" in key_part:
+            found.append((number, indent + key_part.index("\uff1a") + 1, "\uff1a"))
+    if not found:
+        return ""
+    before = [f for f in found if error_line is None or f[0] <= error_line]
+    number, col, char = (before or found)[-1]
+    return f"line {number}, column {col} has {_STRAY[char]}"
 
 
 def _decode(raw: bytes, doc: Document) -> str | None:

@@ -8,6 +8,7 @@ diagnostic a process owner can act on. The only home of ``jsonschema``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,7 @@ from jsonschema.exceptions import ValidationError
 
 from ..resources import schema_path
 from .diagnostics import Diagnostic, did_you_mean
+from .durations import explain_duration, explain_schedule
 from .loader import Document
 
 _TYPE_WORDS = {
@@ -48,6 +50,7 @@ _NOTES = frozenset(
         "enumDescriptions",
         "markdownEnumDescriptions",
         "$comment",
+        "errorMessage",
     }
 )
 
@@ -88,11 +91,11 @@ def check_schema(doc: Document, name: str = "process.schema.json") -> list[Diagn
         return []  # valid: jsonschema's slower walk is only needed to explain a refusal
     out: list[Diagnostic] = []
     for error in _validator(name).iter_errors(doc.data):
-        out.extend(_explain(doc, error))
+        out.extend(_explain(doc, error, name))
     return out
 
 
-def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
+def _explain(doc: Document, error: ValidationError, name: str) -> list[Diagnostic]:
     path = tuple(error.absolute_path)
     kind = error.validator
     if "propertyNames" in error.schema_path and isinstance(error.instance, str):
@@ -123,7 +126,7 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
         # Report the branch that got furthest, unless the branches disagree on the kind of value.
         best = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
         if best.validator != "type" or len({e.validator for e in error.context}) == 1:
-            return _explain(doc, best)
+            return _explain(doc, best, name)
         wanted = sorted(
             {
                 _TYPE_WORDS.get(str(e.validator_value), str(e.validator_value))
@@ -141,7 +144,7 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
                 "schema",
                 f"unknown key {k!r}{_where(path)}",
                 key=True,
-                hint=did_you_mean(k, allowed) or f"allowed keys: {', '.join(allowed)}",
+                hint=_unknown_key_hint(k, allowed),
             )
             for k in extras
         ]
@@ -158,7 +161,7 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
                 "schema",
                 f"bad name {name!r}: use lower-case letters, digits and underscores, starting with a letter",
                 key=True,
-                hint=f"for example {_slug(name)!r}",
+                hint=_identifier_hint(name),
             )
         ]
     if kind == "type":
@@ -178,6 +181,12 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
                 hint=did_you_mean(str(error.instance), choices),
             )
         ]
+    if kind == "pattern" and error.validator_value in _time_patterns(name):
+        explain = explain_schedule if path and path[-1] == "every" else explain_duration
+        message, hint = explain(error.instance)
+        return [doc.problem(path, "schema", message, hint=hint)]
+    if kind == "pattern" and error.validator_value == _identifier_pattern(name) and isinstance(error.instance, str):
+        return [doc.problem(path, "schema", f"{error.instance!r} is not an id", hint=_identifier_hint(error.instance))]
     if kind == "pattern":
         return [
             doc.problem(
@@ -198,6 +207,13 @@ def _explain(doc: Document, error: ValidationError) -> list[Diagnostic]:
     if kind in ("minItems", "minProperties"):
         return [doc.problem(path, "schema", f"{_show_path(path)} must not be empty")]
     return [doc.problem(path, "schema", str(error.message))]
+
+
+@lru_cache(maxsize=4)
+def _time_patterns(name: str) -> frozenset[str]:
+    """The patterns of durations and schedules, whose mistakes get a message naming the accepted units."""
+    defs = schema(name).get("$defs", {})
+    return frozenset(defs[d]["pattern"] for d in ("duration", "schedule") if d in defs)
 
 
 def _at(data: Any, path: tuple[Any, ...]) -> Any:
@@ -254,5 +270,36 @@ def _show(value: Any) -> str:
 
 
 def _slug(name: Any) -> str:
-    text = "".join(c if c.isalnum() else "_" for c in str(name).lower()).strip("_")
+    """An id close to ``name``: camelCase split at its capitals, other characters turned into '_'."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name))
+    text = re.sub(r"_+", "_", "".join(c if c.isascii() and c.isalnum() else "_" for c in text.lower())).strip("_")
     return text if text[:1].isalpha() else f"x_{text}"
+
+
+def _identifier_hint(name: Any) -> str:
+    """A fix for a bad id; a name in Chinese (or any non-ASCII script) belongs in a title, not in the id."""
+    text = str(name)
+    if not text.isascii():
+        return (
+            f"ids use ASCII letters, digits and '_': give it an id in English or pinyin and keep {text!r} "
+            f"as its title, as in <id>: {{title: {{zh: {text}}}}}"
+        )
+    return f"for example {_slug(text)!r}"
+
+
+# Keys people write that the schema has no word for; the closest spelling would mislead.
+_KEY_HINTS = {
+    "when": 'a deadline says when with within: (a duration, e.g. 2wd), by: (a clock time, e.g. "17:00") '
+    "or every: (a repeat, e.g. daily 17:00)",
+}
+
+
+def _unknown_key_hint(key: str, allowed: list[str]) -> str:
+    if key in _KEY_HINTS and {"within", "by", "every"} <= set(allowed):
+        return _KEY_HINTS[key]
+    return did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}"
+
+
+@lru_cache(maxsize=4)
+def _identifier_pattern(name: str) -> str:
+    return str(schema(name).get("$defs", {}).get("identifier", {}).get("pattern", ""))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import ComplaintflowError
 
-class RefusedError(Exception):
+
+class RefusedError(ComplaintflowError):
     """A call that was refused and changed nothing; ``str()`` says why and what to do."""
 
 

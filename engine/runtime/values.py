@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..calendar import parse_local
+from ..errors import ComplaintflowError
 from ..language.diagnostics import did_you_mean
 from ..language.spec import Field, FieldType
 
 
-class InputError(ValueError):
+class InputError(ComplaintflowError, ValueError):
     pass
 
 

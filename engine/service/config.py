@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import UnusableInputError
 from ..language.diagnostics import Diagnostic, Severity
 from ..language.loader import load_bytes
 from ..language.schema import check_schema
@@ -17,7 +18,9 @@ from ..language.schema import check_schema
 SCHEMA = "serve.schema.json"
 
 
-class ConfigError(Exception):
+class ConfigError(UnusableInputError):
+    """A serve configuration with problems; ``str()`` lists each at its line and column."""
+
     def __init__(self, diagnostics: list[Diagnostic]):
         super().__init__("\n".join(str(d) for d in diagnostics))
         self.diagnostics = diagnostics

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from ..errors import UnusableInputError
 from .app import create_app
 from .desk import Desk
 from .metrics import Metrics
@@ -97,5 +98,5 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-class ServeError(Exception):
+class ServeError(UnusableInputError):
     """The service cannot start (the address is taken, the store cannot be opened)."""

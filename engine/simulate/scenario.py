@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import ComplaintflowError
 from ..language.diagnostics import Diagnostic, Severity, format_text, sort_unique
 from ..language.loader import Document, load_bytes
 from ..language.schema import check_schema
@@ -39,7 +40,7 @@ DEFAULT: dict[str, Any] = {
 }
 
 
-class ScenarioError(Exception):
+class ScenarioError(ComplaintflowError):
     """A scenario that cannot be used; carries every positioned problem."""
 
     def __init__(self, diagnostics: list[Diagnostic]):

@@ -17,12 +17,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..errors import ComplaintflowError
 
-class StoreError(Exception):
+
+class StoreError(ComplaintflowError):
     """The store file cannot be used (not ours, too new, damaged)."""
 
 
-class ConflictError(Exception):
+class ConflictError(ComplaintflowError):
     """Someone else changed the case first; reload it and try again."""
 
 

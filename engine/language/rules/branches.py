@@ -18,9 +18,7 @@ def check_undefined_branch(ctx: Context) -> Iterator[Diagnostic]:
     declared = _declared(ctx)
     for state in ctx.process.states.values():
         if state.branch is not None and state.branch not in declared:
-            yield ctx.error(
-                "undefined-branch", ("states", state.id, "branch"), *unknown("branch", state.branch, declared)
-            )
+            yield ctx.error(("states", state.id, "branch"), *unknown("branch", state.branch, declared))
 
 
 def check_branch_final(ctx: Context) -> Iterator[Diagnostic]:
@@ -29,14 +27,12 @@ def check_branch_final(ctx: Context) -> Iterator[Diagnostic]:
         members = [s for s in ctx.process.states.values() if s.branch == branch]
         if not members:
             yield ctx.error(
-                "branch-final",
                 ctx.list_path(("states", parent), "branches", branch),
                 f"branch {branch!r} has no states",
                 f"add states with 'branch: {branch}'",
             )
         elif not any(s.final for s in members):
             yield ctx.error(
-                "branch-final",
                 ctx.list_path(("states", parent), "branches", branch),
                 f"branch {branch!r} has no final state, so {parent!r} could never finish",
                 "mark the branch's last state 'final: true'",
@@ -52,7 +48,6 @@ def check_cross_branch_action(ctx: Context) -> Iterator[Diagnostic]:
             source = states.get(source_id)
             if source is not None and target is not None and source.branch != target.branch:
                 yield ctx.error(
-                    "cross-branch-action",
                     ("actions", action.id, "to"),
                     f"action {action.id!r} moves from {_scope(source.branch)} to {_scope(target.branch)}",
                     "actions stay inside one branch; leave the parallel state itself to join",

@@ -1,8 +1,12 @@
-"""What every rule sees: the built process and the document that knows positions."""
+"""What every rule sees: the built process, the document that knows positions, and the rule's own id.
+
+The runner binds ``rule`` (``Context.for_rule``) before it calls a check, so a check never writes its
+id: every diagnostic made through the context carries the id of the rule that made it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..diagnostics import Diagnostic, Severity, did_you_mean
@@ -14,17 +18,21 @@ from ..spec import Process
 class Context:
     doc: Document
     process: Process
+    rule: str = ""
 
-    def error(self, rule: str, path: tuple[Any, ...], message: str, hint: str = "") -> Diagnostic:
-        return self.doc.problem(path, rule, message, hint=hint)
+    def for_rule(self, rule: str) -> Context:
+        return replace(self, rule=rule)
 
-    def warning(self, rule: str, path: tuple[Any, ...], message: str, hint: str = "") -> Diagnostic:
-        return self.doc.problem(path, rule, message, hint=hint, severity=Severity.WARNING)
+    def error(self, path: tuple[Any, ...], message: str, hint: str = "") -> Diagnostic:
+        return self.doc.problem(path, self.rule, message, hint=hint)
+
+    def warning(self, path: tuple[Any, ...], message: str, hint: str = "") -> Diagnostic:
+        return self.doc.problem(path, self.rule, message, hint=hint, severity=Severity.WARNING)
 
     def at_key(
-        self, rule: str, path: tuple[Any, ...], message: str, hint: str = "", severity: Severity = Severity.ERROR
+        self, path: tuple[Any, ...], message: str, hint: str = "", severity: Severity = Severity.ERROR
     ) -> Diagnostic:
-        return self.doc.problem(path, rule, message, hint=hint, severity=severity, key=True)
+        return self.doc.problem(path, self.rule, message, hint=hint, severity=severity, key=True)
 
     def list_path(self, base: tuple[Any, ...], key: str, value: str) -> tuple[Any, ...]:
         """Path of ``value`` under ``base.key``, which holds either that string or a list containing it."""
@@ -43,7 +51,16 @@ class Context:
         return node
 
 
-def unknown(kind: str, name: str, known: Any) -> tuple[str, str]:
-    """Message and hint for a reference to something not declared."""
+def unknown(kind: str, name: str, known: Any, actions: Any = None) -> tuple[str, str]:
+    """Message and hint for a reference to something not declared.
+
+    ``actions`` (for states): when the name is an action's, say so and offer the state the action leads to,
+    instead of asking for a state of that name to be declared.
+    """
+    if kind == "state" and actions is not None and name in actions:
+        target = actions[name].target
+        return f"undefined state {name!r}: {name!r} is an action, and this key takes a state", (
+            f"name the state the action leads to: {target!r}" if target in known else "name a state here"
+        )
     plural = {"branch": "a parallel state's branches:", "escalation": "escalations:"}.get(kind, f"{kind}s:")
     return f"undefined {kind} {name!r}", did_you_mean(name, known) or f"declare it under {plural}"

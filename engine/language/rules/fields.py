@@ -18,7 +18,6 @@ def check_pii_unmarked(ctx: Context) -> Iterator[Diagnostic]:
     for field in ctx.process.fields.values():
         if not field.pii and _PERSONAL.search(field.id) and field.type is FieldType.STRING:
             yield ctx.warning(
-                "pii-unmarked",
                 ("fields", field.id),
                 f"field {field.id!r} looks like personal data but is not marked pii",
                 "add 'pii: true' so exports and reports mask it",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, closest
 from ..spec import Process
 from .context import Context
 
@@ -17,12 +17,21 @@ def scopes(process: Process) -> dict[str | None, list[str]]:
     return out
 
 
+def _as_meant(name: str, process: Process) -> str | None:
+    """The state a reference means: itself, or for a misspelt one (reported by undefined-state) the
+    state it is closest to, so that one typo in 'to:' is not also reported as every state after it
+    being unreachable."""
+    return name if name in process.states else closest(name, process.states)
+
+
 def _edges(process: Process) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {sid: set() for sid in process.states}
     for action in process.actions.values():
+        target = _as_meant(action.target, process)
         for source in action.sources:
-            if source in edges and action.target in process.states:
-                edges[source].add(action.target)
+            meant = _as_meant(source, process)
+            if meant is not None and target is not None:
+                edges[meant].add(target)
     return edges
 
 
@@ -54,7 +63,6 @@ def check_initial_state(ctx: Context) -> Iterator[Diagnostic]:
         if not initials and (scope is None or members):
             path = ("states",) if scope is None else ("states", members[0], "branch")
             yield ctx.at_key(
-                "initial-state",
                 path,
                 f"{where} has no initial state",
                 "mark the state where a case starts with 'initial: true'",
@@ -62,10 +70,18 @@ def check_initial_state(ctx: Context) -> Iterator[Diagnostic]:
         for extra in initials[1:]:
             first = ctx.doc.at(("states", initials[0], "initial"))
             yield ctx.error(
-                "initial-state",
                 ("states", extra, "initial"),
                 f"{where} has more than one initial state ({initials[0]!r} at {first[0]}:{first[1]})",
             )
+
+
+def _first_cause(ctx: Context, fallback: str) -> str:
+    """A hint that points at an action leading to an undeclared state, the likely cause of a graph error."""
+    for action in ctx.process.actions.values():
+        if _as_meant(action.target, ctx.process) is None:
+            line, col = ctx.doc.at(("actions", action.id, "to"))
+            return f"first fix action {action.id!r}: its 'to' names undeclared state {action.target!r} ({line}:{col})"
+    return fallback
 
 
 def check_unreachable_state(ctx: Context) -> Iterator[Diagnostic]:
@@ -76,10 +92,9 @@ def check_unreachable_state(ctx: Context) -> Iterator[Diagnostic]:
     for sid in ctx.process.states:
         if sid not in seen:
             yield ctx.at_key(
-                "unreachable-state",
                 ("states", sid),
                 f"state {sid!r} cannot be reached from the initial state",
-                "add an action whose 'to' is this state, or remove it",
+                _first_cause(ctx, "add an action whose 'to' is this state, or remove it"),
             )
 
 
@@ -101,10 +116,9 @@ def check_no_path_to_final(ctx: Context) -> Iterator[Diagnostic]:
         for sid in members:
             if sid not in done:
                 yield ctx.at_key(
-                    "no-path-to-final",
                     ("states", sid),
                     f"state {sid!r} has no path to a final state",
-                    "add an action leading on from it, or mark it 'final: true'",
+                    _first_cause(ctx, "add an action leading on from it, or mark it 'final: true'"),
                 )
 
 
@@ -115,7 +129,6 @@ def check_final_state_exit(ctx: Context) -> Iterator[Diagnostic]:
             state = ctx.process.states.get(source)
             if state is not None and state.final:
                 yield ctx.error(
-                    "final-state-exit",
                     ctx.list_path(("actions", action.id), "from", source),
                     f"action {action.id!r} leaves final state {source!r}",
                     "remove 'final: true' from the state or the state from 'from'",
@@ -131,7 +144,6 @@ def check_duplicate_action(ctx: Context) -> Iterator[Diagnostic]:
             if key in seen and seen[key] != action.id:
                 line, col = ctx.doc.at(("actions", seen[key]), key=True)
                 yield ctx.at_key(
-                    "duplicate-action",
                     ("actions", action.id),
                     f"action {action.id!r} repeats {seen[key]!r} (defined at {line}:{col}): "
                     f"both move {source!r} to {action.target!r}",

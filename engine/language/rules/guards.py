@@ -15,7 +15,7 @@ def _guards(ctx: Context) -> Iterator[tuple[str, str]]:
             yield action.id, action.guard
 
 
-def _at_column(ctx: Context, rule: str, action_id: str, error: GuardError) -> Diagnostic:
+def _at_column(ctx: Context, action_id: str, error: GuardError) -> Diagnostic:
     """Point into the expression itself when it sits on the line where its value starts."""
     path = ("actions", action_id, "guard")
     line, col = ctx.doc.at(path)
@@ -23,7 +23,7 @@ def _at_column(ctx: Context, rule: str, action_id: str, error: GuardError) -> Di
     raw = ctx.raw(path)
     if isinstance(raw, str) and "\n" not in raw:
         col += error.col - 1 + (1 if quoted else 0)
-    return Diagnostic(ctx.doc.file, line, col, Severity.ERROR, error.message, rule, path, error.hint)
+    return Diagnostic(ctx.doc.file, line, col, Severity.ERROR, error.message, ctx.rule, path, error.hint)
 
 
 def check_guard_syntax(ctx: Context) -> Iterator[Diagnostic]:
@@ -32,7 +32,7 @@ def check_guard_syntax(ctx: Context) -> Iterator[Diagnostic]:
         try:
             parse_guard(text)
         except GuardError as error:
-            yield _at_column(ctx, "guard-syntax", action_id, error)
+            yield _at_column(ctx, action_id, error)
 
 
 def check_guard_field(ctx: Context) -> Iterator[Diagnostic]:
@@ -43,7 +43,7 @@ def check_guard_field(ctx: Context) -> Iterator[Diagnostic]:
         except GuardError:
             continue
         for error in check_guard(guard, ctx.process.fields):
-            yield _at_column(ctx, "guard-field", action_id, error)
+            yield _at_column(ctx, action_id, error)
 
 
 CHECKS = (check_guard_syntax, check_guard_field)

@@ -20,7 +20,6 @@ def check_unknown_timezone(ctx: Context) -> Iterator[Diagnostic]:
         from ..diagnostics import did_you_mean
 
         yield ctx.error(
-            "unknown-timezone",
             ("timezone",),
             f"unknown timezone {name!r}",
             did_you_mean(name, _COMMON) or "use an IANA name such as 'Asia/Shanghai'",

@@ -15,17 +15,16 @@ def check_undefined_state(ctx: Context) -> Iterator[Diagnostic]:
         base = ("actions", action.id)
         for source in action.sources:
             if source not in states:
-                yield ctx.error(
-                    "undefined-state", ctx.list_path(base, "from", source), *unknown("state", source, states)
-                )
+                yield ctx.error(ctx.list_path(base, "from", source), *unknown("state", source, states))
         if action.target not in states:
-            yield ctx.error("undefined-state", base + ("to",), *unknown("state", action.target, states))
+            yield ctx.error(base + ("to",), *unknown("state", action.target, states))
     for deadline in ctx.process.deadlines.values():
         base = ("deadlines", deadline.id)
         for key, names in (("start", deadline.start), ("stop", deadline.stop)):
             for name in names:
                 if name not in states:
-                    yield ctx.error("undefined-state", ctx.list_path(base, key, name), *unknown("state", name, states))
+                    problem = unknown("state", name, states, ctx.process.actions)
+                    yield ctx.error(ctx.list_path(base, key, name), *problem)
 
 
 def check_undefined_role(ctx: Context) -> Iterator[Diagnostic]:
@@ -33,22 +32,18 @@ def check_undefined_role(ctx: Context) -> Iterator[Diagnostic]:
     roles = ctx.process.roles
     for state in ctx.process.states.values():
         if state.owner is not None and state.owner not in roles:
-            yield ctx.error("undefined-role", ("states", state.id, "owner"), *unknown("role", state.owner, roles))
+            yield ctx.error(("states", state.id, "owner"), *unknown("role", state.owner, roles))
     for action in ctx.process.actions.values():
         for i, role in enumerate(action.roles):
             if role not in roles:
-                yield ctx.error("undefined-role", ("actions", action.id, "roles", i), *unknown("role", role, roles))
+                yield ctx.error(("actions", action.id, "roles", i), *unknown("role", role, roles))
     for deadline in ctx.process.deadlines.values():
         if deadline.role is not None and deadline.role not in roles:
-            yield ctx.error(
-                "undefined-role", ("deadlines", deadline.id, "role"), *unknown("role", deadline.role, roles)
-            )
+            yield ctx.error(("deadlines", deadline.id, "role"), *unknown("role", deadline.role, roles))
     for chain in ctx.process.escalations.values():
         for i, step in enumerate(chain.steps):
             if step.role not in roles:
-                yield ctx.error(
-                    "undefined-role", ("escalations", chain.id, "steps", i, "role"), *unknown("role", step.role, roles)
-                )
+                yield ctx.error(("escalations", chain.id, "steps", i, "role"), *unknown("role", step.role, roles))
 
 
 def check_undefined_field(ctx: Context) -> Iterator[Diagnostic]:
@@ -57,25 +52,23 @@ def check_undefined_field(ctx: Context) -> Iterator[Diagnostic]:
     for action in ctx.process.actions.values():
         for i, name in enumerate(action.inputs):
             if name not in fields:
-                yield ctx.error("undefined-field", ("actions", action.id, "inputs", i), *unknown("field", name, fields))
+                yield ctx.error(("actions", action.id, "inputs", i), *unknown("field", name, fields))
 
 
 def check_undefined_calendar(ctx: Context) -> Iterator[Diagnostic]:
     """The process, a deadline or a calendar's ``extends`` names a calendar that is not declared."""
     calendars = ctx.process.calendars
     if ctx.process.calendar is not None and ctx.process.calendar not in calendars:
-        yield ctx.error("undefined-calendar", ("calendar",), *unknown("calendar", ctx.process.calendar, calendars))
+        yield ctx.error(("calendar",), *unknown("calendar", ctx.process.calendar, calendars))
     for deadline in ctx.process.deadlines.values():
         if deadline.calendar is not None and deadline.calendar not in calendars:
             yield ctx.error(
-                "undefined-calendar",
                 ("deadlines", deadline.id, "calendar"),
                 *unknown("calendar", deadline.calendar, calendars),
             )
     for calendar in calendars.values():
         if calendar.extends is not None and calendar.extends not in calendars:
             yield ctx.error(
-                "undefined-calendar",
                 ("calendars", calendar.id, "extends"),
                 *unknown("calendar", calendar.extends, calendars),
             )
@@ -87,7 +80,6 @@ def check_undefined_escalation(ctx: Context) -> Iterator[Diagnostic]:
     for deadline in ctx.process.deadlines.values():
         if deadline.escalation is not None and deadline.escalation not in chains:
             yield ctx.error(
-                "undefined-escalation",
                 ("deadlines", deadline.id, "escalation"),
                 *unknown("escalation", deadline.escalation, chains),
             )
@@ -99,9 +91,7 @@ def check_undefined_action(ctx: Context) -> Iterator[Diagnostic]:
     for deadline in ctx.process.deadlines.values():
         for i, name in enumerate(deadline.reset_by):
             if name not in actions:
-                yield ctx.error(
-                    "undefined-action", ("deadlines", deadline.id, "reset_by", i), *unknown("action", name, actions)
-                )
+                yield ctx.error(("deadlines", deadline.id, "reset_by", i), *unknown("action", name, actions))
 
 
 def check_unused_role(ctx: Context) -> Iterator[Diagnostic]:
@@ -112,7 +102,6 @@ def check_unused_role(ctx: Context) -> Iterator[Diagnostic]:
     for role in p.roles:
         if role not in used:
             yield ctx.at_key(
-                "unused-role",
                 ("roles", role),
                 f"role {role!r} is declared but never used",
                 "give it an action, a state to own or an escalation step, or remove it",

@@ -29,7 +29,6 @@ def check_deadline_on_final(ctx: Context) -> Iterator[Diagnostic]:
             state = ctx.process.states.get(name)
             if state is not None and state.final:
                 yield ctx.error(
-                    "deadline-on-final",
                     ctx.list_path(("deadlines", deadline.id), "start", name),
                     f"deadline {deadline.id!r} starts in final state {name!r}; it could never be met",
                     "start it in the state where the work is done",
@@ -41,7 +40,6 @@ def check_missing_calendar(ctx: Context) -> Iterator[Diagnostic]:
     for deadline in ctx.process.deadlines.values():
         if needs_calendar(deadline) and deadline.calendar is None and ctx.process.calendar is None:
             yield ctx.at_key(
-                "missing-calendar",
                 ("deadlines", deadline.id),
                 f"deadline {deadline.id!r} counts working time but no calendar applies",
                 "set 'calendar:' at the top of the file or on the deadline",
@@ -53,14 +51,12 @@ def check_calendar_no_working_time(ctx: Context) -> Iterator[Diagnostic]:
     for calendar in ctx.process.calendars.values():
         if not calendar.weekdays and not calendar.workdays:
             yield ctx.at_key(
-                "calendar-no-working-time",
                 ("calendars", calendar.id),
                 f"calendar {calendar.id!r} has no working days",
                 "list weekdays such as [mon, tue, wed, thu, fri]",
             )
         elif not calendar.hours:
             yield ctx.at_key(
-                "calendar-no-working-time",
                 ("calendars", calendar.id),
                 f"calendar {calendar.id!r} has no working hours",
                 'give hours such as ["09:00-18:00"]',
@@ -73,7 +69,6 @@ def check_calendar_overlapping_hours(ctx: Context) -> Iterator[Diagnostic]:
         for (start_a, end_a), (start_b, _) in zip(calendar.hours, calendar.hours[1:], strict=False):
             if start_b < end_a:
                 yield ctx.error(
-                    "calendar-overlapping-hours",
                     ("calendars", calendar.id, "hours"),
                     f"working spans of calendar {calendar.id!r} overlap "
                     f"({start_a // 60:02d}:{start_a % 60:02d}-{end_a // 60:02d}:{end_a % 60:02d} "
@@ -88,7 +83,6 @@ def check_calendar_without_holidays(ctx: Context) -> Iterator[Diagnostic]:
         calendar = ctx.process.calendars.get(deadline.calendar or ctx.process.calendar or "")
         if within is not None and within.unit == "wd" and calendar is not None and calendar.statutory == "none":
             yield ctx.warning(
-                "calendar-without-holidays",
                 ("deadlines", deadline.id, "within"),
                 f"{within} counted on calendar {calendar.id!r}, which ignores statutory holidays "
                 "and 调休 make-up workdays",
@@ -102,7 +96,6 @@ def check_warn_before_too_long(ctx: Context) -> Iterator[Diagnostic]:
         warn, within = deadline.warn_before, deadline.due.within
         if warn is not None and within is not None and approx_minutes(warn) >= approx_minutes(within):
             yield ctx.error(
-                "warn-before-too-long",
                 ("deadlines", deadline.id, "warn_before"),
                 f"warning {warn} before a deadline of {within} would fire at once",
                 "make warn_before shorter than the deadline",
@@ -116,7 +109,6 @@ def check_escalation_cycle(ctx: Context) -> Iterator[Diagnostic]:
         for i, step in enumerate(chain.steps):
             if step.role in first_step:
                 yield ctx.error(
-                    "escalation-cycle",
                     ("escalations", chain.id, "steps", i, "role"),
                     f"escalation {chain.id!r} returns to role {step.role!r} (already step {first_step[step.role] + 1})",
                     "each step should go one level higher",
@@ -130,7 +122,6 @@ def check_escalation_step_within(ctx: Context) -> Iterator[Diagnostic]:
         for i, step in enumerate(chain.steps[:-1]):
             if step.within is None:
                 yield ctx.error(
-                    "escalation-step-within",
                     ("escalations", chain.id, "steps", i),
                     f"step {i + 1} of escalation {chain.id!r} has no 'within', so step {i + 2} never starts",
                     "give the step its own deadline, e.g. within: 15m",
@@ -143,7 +134,6 @@ def check_unused_escalation(ctx: Context) -> Iterator[Diagnostic]:
     for chain in ctx.process.escalations.values():
         if chain.id not in used:
             yield ctx.at_key(
-                "unused-escalation",
                 ("escalations", chain.id),
                 f"no deadline starts escalation {chain.id!r}",
                 "name it in a deadline's 'escalation:'",

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..runtime.engine import Engine
 from ..store.directory import Directory, User
 from . import auth
+from .calendar_watch import CalendarWatch
 from .config import ServeConfig
 from .desk import Desk
 from .metrics import Metrics
@@ -70,5 +71,6 @@ def build_service(config: ServeConfig, clock: Callable[[], float], processes: Pa
     desk = build_desk(config.db or "complaintflow.db", processes, clock)
     metrics = Metrics()
     desk.timer = metrics.engine_timer
-    scheduler = Scheduler(desk, metrics, batch=config.batch, poll=config.poll_seconds)
+    watch = CalendarWatch(desk, metrics)
+    scheduler = Scheduler(desk, metrics, batch=config.batch, poll=config.poll_seconds, between=watch.check)
     return Service(desk, metrics, scheduler, None, config.host, config.port)

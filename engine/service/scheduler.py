@@ -23,11 +23,23 @@ TIMER_KINDS = ("deadline_warning", "deadline_breached", "escalated")
 
 
 class Scheduler:
-    def __init__(self, desk: Desk, metrics: Metrics, *, batch: int = 256, rounds: int = 4, poll: float = 1.0):
+    def __init__(
+        self,
+        desk: Desk,
+        metrics: Metrics,
+        *,
+        batch: int = 256,
+        rounds: int = 4,
+        poll: float = 1.0,
+        between: Callable[[], object] | None = None,
+    ):
         self.desk, self.metrics, self.batch, self.rounds, self.poll = desk, metrics, batch, rounds, poll
+        self.between = between  # light upkeep run before each step (the calendar watch)
 
     def step(self) -> list[EventRecord]:
         """Fire what is due now (a bounded amount); the events fired."""
+        if self.between is not None:
+            self.between()
         now = self.desk.now()
         fired = self.desk.run(lambda: self.desk.engine.tick(now, batch=self.batch, rounds=self.rounds))
         for event in fired:

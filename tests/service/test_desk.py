@@ -137,3 +137,31 @@ def test_a_config_is_read_into_settings(tmp_path):
     path.write_text("port: 9000\nscheduler: {batch: 10, poll_seconds: 0.5}\n", encoding="utf-8")
     config = load_config(path)
     assert (config.port, config.batch, config.poll_seconds) == (9000, 10, 0.5)
+
+
+def test_the_calendar_watch_warns_before_the_published_data_ends(desk, caplog):
+    from complaintflow.service.calendar_watch import CalendarWatch
+
+    d, clock = desk
+    metrics = Metrics()
+    watch = CalendarWatch(d, metrics, horizon_days=45)
+    from datetime import date, timedelta
+
+    from complaintflow.calendar import BusinessCalendar
+
+    spec = d.latest["property_management"]
+    cal = next(c for c in spec.calendars.values() if c.statutory == "china")
+    ends = BusinessCalendar.compile(cal, spec.timezone).published_until(date(2025, 1, 1))
+    clock.move_to(f"{ends - timedelta(days=30)} 09:00")  # 30 days before the installed data ends
+    with caplog.at_level("WARNING", logger="complaintflow.calendar"):
+        left = watch.check()
+    assert left and min(left.values()) == 30
+    assert "published holiday data ends in 30 day(s)" in caplog.text
+    assert metrics.calendar_days_left._value.get() == 30
+    assert watch.check() == {}  # once per service hour, not on every step
+    clock.move_to("2026-06-01 09:00")
+    watch._next_at = 0
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="complaintflow.calendar"):
+        assert min(watch.check().values()) > 45
+    assert "ends in" not in caplog.text

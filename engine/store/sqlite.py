@@ -22,11 +22,12 @@ a column that changes on every action. JSON is the canonical text made once.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .. import canonical
 from .base import (
@@ -182,6 +183,21 @@ _CASE_COLUMNS = (
 )
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _serialized(read: Callable[Concatenate[SQLiteStore, _P], _R]) -> Callable[Concatenate[SQLiteStore, _P], _R]:
+    """A read that holds the store's lock, so it never runs inside another thread's open transaction."""
+
+    @functools.wraps(read)
+    def locked(store: SQLiteStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with store._lock:
+            return read(store, *args, **kwargs)
+
+    return locked
+
+
 class SQLiteStore:
     def __init__(
         self,
@@ -203,8 +219,11 @@ class SQLiteStore:
         self._checkpointer: _Checkpointer | None = None
         self._depth = 0  # nested write transactions open now (see _Transaction)
         self._failed = False
+        # One connection serves every thread, one at a time: a thread holds the lock for each read and for
+        # a whole write transaction, so no thread ever reads what another has not committed.
+        self._lock = threading.RLock()
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(f"PRAGMA synchronous={synchronous}")
             if background_checkpoint and self.path != ":memory:":
@@ -261,6 +280,7 @@ class SQLiteStore:
                 (process.content_hash, process.process_id, process.version, process.source),
             )
 
+    @_serialized
     def process(self, content_hash: str) -> StoredProcess:
         row = self.db.execute(
             "SELECT hash, id, version, source FROM processes WHERE hash=?", (content_hash,)
@@ -269,17 +289,20 @@ class SQLiteStore:
             raise StoreError(f"process version {content_hash[:12]} is not in this store")
         return StoredProcess(row[0], row[1], row[2], bytes(row[3]))
 
+    @_serialized
     def processes(self) -> list[StoredProcess]:
         rows = self.db.execute("SELECT hash, id, version FROM processes ORDER BY id, version").fetchall()
         return [StoredProcess(*r) for r in rows]
 
     # -- cases and events ------------------------------------------------------------
+    @_serialized
     def case(self, case_id: str) -> CaseRecord:
         row = self.db.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id=?", (case_id,)).fetchone()
         if row is None:
             raise UnknownCaseError(case_id)
         return _case(row)
 
+    @_serialized
     def cases(self, query: CaseQuery) -> list[CaseRecord]:
         where, args = [], []
         for column, value in (
@@ -298,6 +321,7 @@ class SQLiteStore:
         sql += " ORDER BY opened_at, id LIMIT ?"
         return [_case(r) for r in self.db.execute(sql, (*args, query.limit))]
 
+    @_serialized
     def events(self, case_id: str) -> list[EventRecord]:
         rows = self.db.execute(
             _CHAIN + f"SELECT {_EVENT_COLUMNS} FROM events WHERE pos IN chain ORDER BY pos", (case_id,)
@@ -389,12 +413,14 @@ class SQLiteStore:
                 raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
 
     # -- due cases and outbox -------------------------------------------------------------
+    @_serialized
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
         rows = self.db.execute(
             f"SELECT {_CASE_COLUMNS} FROM cases WHERE next_due <= ? ORDER BY next_due, id LIMIT ?", (now, limit)
         ).fetchall()
         return [_case(r) for r in rows]
 
+    @_serialized
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
         start = self._outbox_cursor()
         key = split_message_id(after) if after else None
@@ -433,9 +459,10 @@ class SQLiteStore:
         return self.db.execute("SELECT 1 FROM outbox_acked WHERE pos=?", (pos,)).fetchone() is not None
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.close()
-        self.db.close()  # the last connection to close checkpoints what is left
+        with self._lock:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+            self.db.close()  # the last connection to close checkpoints what is left
 
 
 class _Transaction:
@@ -453,24 +480,32 @@ class _Transaction:
 
     def __enter__(self) -> None:
         store = self.store
+        store._lock.acquire()  # held until __exit__: the transaction is this thread's alone
         if store._depth == 0:
-            store.db.execute("BEGIN IMMEDIATE")
+            try:
+                store.db.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                store._lock.release()
+                raise
             store._failed = False
         store._depth += 1
 
     def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
         store = self.store
-        store._depth -= 1
-        if kind is not None:
-            store._failed = True
-        if store._depth:
-            return
-        if store._failed:
-            store.db.execute("ROLLBACK")
-            return
-        store.db.execute("COMMIT")
-        if store._checkpointer is not None:
-            store._checkpointer.committed()
+        try:
+            store._depth -= 1
+            if kind is not None:
+                store._failed = True
+            if store._depth:
+                return
+            if store._failed:
+                store.db.execute("ROLLBACK")
+                return
+            store.db.execute("COMMIT")
+            if store._checkpointer is not None:
+                store._checkpointer.committed()
+        finally:
+            store._lock.release()
 
 
 class _Checkpointer:

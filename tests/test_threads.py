@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import pytest
 from helpers import MINI, at, ids
 
 from complaintflow import Actor, ConflictError, Engine, RefusedError
+from complaintflow.store.group import Serializer
 from complaintflow.store.memory import MemoryStore
 from complaintflow.store.sqlite import SQLiteStore
 
@@ -30,12 +32,12 @@ WALK = [  # (action, actor, inputs), the whole life of a case after its start
 ]
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "sqlite-no-group", "memory"])
 def engine(request, tmp_path):
     if request.param == "memory":
         store: Any = MemoryStore()
     else:
-        store = SQLiteStore(tmp_path / "t.db")
+        store = SQLiteStore(tmp_path / "t.db", group_commit=request.param == "sqlite")
     engine = Engine(store, new_case_id=ids())
     yield engine
     engine.close()
@@ -144,3 +146,87 @@ def test_an_acknowledged_action_is_committed_before_the_call_returns(tmp_path):
     assert unseen == []
     assert len(engine.cases()) == 16
     engine.close()
+
+
+def _queued_behind(serializer: Serializer, count: int) -> None:
+    """Returns once ``count`` threads wait for the serializer's lock (they block at once; no clock involved)."""
+    while serializer._queued < count:
+        os.sched_yield()
+
+
+def test_queued_changes_commit_as_one_group_and_a_failing_one_rolls_back_alone(tmp_path):
+    db = sqlite3.connect(tmp_path / "g.db", isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE t (name TEXT PRIMARY KEY)")
+    commits: list[int] = []
+    serializer = Serializer(db.execute, committed=lambda: commits.append(1))
+    outcome: dict[str, str] = {}
+
+    def change(name: str) -> Callable[[], None]:
+        def job() -> None:
+            try:
+                with serializer.writing():
+                    db.execute("INSERT INTO t VALUES (?)", (name,))
+                    if name == "bad":
+                        db.execute("INSERT INTO t VALUES ('bad')")  # its own second row: refused
+                outcome[name] = "ok"
+            except sqlite3.IntegrityError:
+                outcome[name] = "refused"
+
+        return job
+
+    threads = [threading.Thread(target=change(name)) for name in ("b", "bad", "c")]
+    with serializer.writing():  # the first change holds the connection while the others queue behind it
+        db.execute("INSERT INTO t VALUES ('a')")
+        for t in threads:
+            t.start()
+        _queued_behind(serializer, len(threads))
+    for t in threads:
+        t.join(timeout=60)
+    assert outcome == {"b": "ok", "bad": "refused", "c": "ok"}
+    assert commits == [1]  # four changes, one transaction
+    assert sorted(r[0] for r in db.execute("SELECT name FROM t")) == ["a", "b", "c"]
+    db.close()
+
+
+def test_without_group_commit_each_change_commits_by_itself(tmp_path):
+    db = sqlite3.connect(tmp_path / "g.db", isolation_level=None, check_same_thread=False)
+    db.execute("CREATE TABLE t (name TEXT)")
+    commits: list[int] = []
+    serializer = Serializer(db.execute, group_commit=False, committed=lambda: commits.append(1))
+
+    def job() -> None:
+        with serializer.writing():
+            db.execute("INSERT INTO t VALUES ('x')")
+
+    threads = [threading.Thread(target=job) for _ in range(3)]
+    with serializer.writing():
+        for t in threads:
+            t.start()
+        _queued_behind(serializer, len(threads))
+    for t in threads:
+        t.join(timeout=60)
+    assert commits == [1, 1, 1, 1]
+    db.close()
+
+
+def test_a_read_never_sees_a_group_still_open(tmp_path):
+    """A change waits in an open group while another thread queues to read: the reader commits it first."""
+    db = sqlite3.connect(tmp_path / "g.db", isolation_level=None, check_same_thread=False)
+    db.execute("CREATE TABLE t (name TEXT)")
+    serializer = Serializer(db.execute)
+    seen: list[int] = []
+
+    def read() -> None:
+        with serializer.reading():
+            assert not db.in_transaction
+            seen.append(db.execute("SELECT count(*) FROM t").fetchone()[0])
+
+    reader = threading.Thread(target=read)
+    with serializer.writing():
+        db.execute("INSERT INTO t VALUES ('x')")
+        reader.start()
+        _queued_behind(serializer, 1)
+    reader.join(timeout=60)
+    assert seen == [1]
+    db.close()

@@ -1,4 +1,4 @@
-"""The SQLite store: one file, WAL, one ``BEGIN IMMEDIATE`` transaction per commit.
+"""The SQLite store: one file, WAL, one ``BEGIN IMMEDIATE`` transaction per commit or group of commits.
 
 Tables follow docs/architecture.md. Case rows carry a revision that refuses a
 commit built on a stale row; events are append-only; cases are indexed by when
@@ -26,6 +26,7 @@ import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -43,6 +44,7 @@ from .base import (
     outbox_message,
     split_message_id,
 )
+from .group import Serializer
 
 FORMAT_NAME = "complaintflow-store"
 FORMAT_VERSION = 3
@@ -192,7 +194,7 @@ def _serialized(read: Callable[Concatenate[SQLiteStore, _P], _R]) -> Callable[Co
 
     @functools.wraps(read)
     def locked(store: SQLiteStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with store._lock:
+        with store._serializer.reading():
             return read(store, *args, **kwargs)
 
     return locked
@@ -205,6 +207,7 @@ class SQLiteStore:
         *,
         synchronous: str = "FULL",
         background_checkpoint: bool | None = None,
+        group_commit: bool = True,
     ):
         self.path = str(path)
         synchronous = synchronous.upper() if isinstance(synchronous, str) else synchronous
@@ -217,18 +220,20 @@ class SQLiteStore:
         if self.path != ":memory:":
             _refuse_foreign_file(Path(self.path))
         self._checkpointer: _Checkpointer | None = None
-        self._depth = 0  # nested write transactions open now (see _Transaction)
-        self._failed = False
-        # One connection serves every thread, one at a time: a thread holds the lock for each read and for
-        # a whole write transaction, so no thread ever reads what another has not committed.
-        self._lock = threading.RLock()
         try:
+            # One connection serves every thread, one at a time (engine/store/group.py): no thread reads
+            # what another has not committed, and queued threads' changes commit together.
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(f"PRAGMA synchronous={synchronous}")
             if background_checkpoint and self.path != ":memory:":
                 self.db.execute("PRAGMA wal_autocheckpoint=0")
                 self._checkpointer = _Checkpointer(self.path)
+            self._serializer = Serializer(
+                self.db.execute,
+                group_commit=group_commit,
+                committed=self._checkpointer.committed if self._checkpointer is not None else None,
+            )
             self._open()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a complaintflow store ({exc})") from None
@@ -266,11 +271,13 @@ class SQLiteStore:
             if statement.strip():
                 self.db.execute(statement)
 
-    def writing(self) -> _Transaction:
-        """One write transaction around reads and a commit: what is read inside cannot change before the
-        commit, because SQLite lets one writer at a time hold the file. Reading inside it is also cheaper
-        than reading before it, which would open a read transaction of its own."""
-        return _Transaction(self)
+    def writing(self) -> AbstractContextManager[None]:
+        """One change around reads and a commit: what is read inside cannot change before the commit,
+        because SQLite lets one writer at a time hold the file. Reading inside it is also cheaper than
+        reading before it, which would open a read transaction of its own. Under concurrent callers,
+        several changes commit in one transaction, each in its own SAVEPOINT (engine/store/group.py);
+        the block exits only once its change is committed."""
+        return self._serializer.writing()
 
     # -- processes -----------------------------------------------------------------
     def save_process(self, process: StoredProcess) -> None:
@@ -459,53 +466,10 @@ class SQLiteStore:
         return self.db.execute("SELECT 1 FROM outbox_acked WHERE pos=?", (pos,)).fetchone() is not None
 
     def close(self) -> None:
-        with self._lock:
+        with self._serializer.reading():  # commits an open group first
             if self._checkpointer is not None:
                 self._checkpointer.close()
             self.db.close()  # the last connection to close checkpoints what is left
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception.
-
-    Nested uses join the outermost transaction, which alone commits. An exception inside a nested one
-    (say a refused commit the caller catches) still rolls the whole transaction back, so nothing half
-    written ever lands.
-    """
-
-    __slots__ = ("store",)
-
-    def __init__(self, store: SQLiteStore):
-        self.store = store
-
-    def __enter__(self) -> None:
-        store = self.store
-        store._lock.acquire()  # held until __exit__: the transaction is this thread's alone
-        if store._depth == 0:
-            try:
-                store.db.execute("BEGIN IMMEDIATE")
-            except BaseException:
-                store._lock.release()
-                raise
-            store._failed = False
-        store._depth += 1
-
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
-        store = self.store
-        try:
-            store._depth -= 1
-            if kind is not None:
-                store._failed = True
-            if store._depth:
-                return
-            if store._failed:
-                store.db.execute("ROLLBACK")
-                return
-            store.db.execute("COMMIT")
-            if store._checkpointer is not None:
-                store._checkpointer.committed()
-        finally:
-            store._lock.release()
 
 
 class _Checkpointer:

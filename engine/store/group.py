@@ -25,15 +25,30 @@ MAX_GROUP = 64  # changes per transaction: bounds how long another process waits
 class _Group:
     """The changes that will commit in one transaction, and how that commit went."""
 
-    __slots__ = ("size", "done", "error")
+    __slots__ = ("size", "finished", "error", "_gate")
 
     def __init__(self) -> None:
         self.size = 0
-        self.done = threading.Event()
+        self.finished = False
         self.error: BaseException | None = None
+        self._gate: threading.Lock | None = None  # made, held, only once a change must wait for the commit
+
+    def hold(self) -> None:
+        """Called with the serializer's lock held, by a change that leaves the commit to a later one."""
+        if self._gate is None:
+            self._gate = threading.Lock()
+            self._gate.acquire()
+
+    def finish(self, error: BaseException | None = None) -> None:
+        self.error, self.finished = error, True
+        if self._gate is not None:
+            self._gate.release()
 
     def wait(self) -> None:
-        self.done.wait()
+        if not self.finished:
+            assert self._gate is not None
+            with self._gate:  # each waiter passes through once the commit released it
+                pass
         if self.error is not None:
             raise StoreError(f"the change was not committed ({self.error})") from self.error
 
@@ -121,6 +136,8 @@ class Serializer:
         group.size += 1
         if group.size >= self._max_group or not self._queued:
             self._commit_group()
+        else:
+            group.hold()
         return group
 
     def _settle(self) -> None:
@@ -134,20 +151,19 @@ class Serializer:
         try:
             self._execute("COMMIT")
         except Exception as exc:
-            group.error = exc
             self._rollback_quietly()
-        else:
-            if self._committed is not None:
-                self._committed()
-        group.done.set()
+            group.finish(exc)
+            return
+        if self._committed is not None:
+            self._committed()
+        group.finish()
 
     def _abort(self, exc: BaseException) -> None:
         """The open transaction cannot go on: roll it all back and tell every change in it."""
         group, self._group = self._group, None
         self._rollback_quietly()
         if group is not None:
-            group.error = exc
-            group.done.set()
+            group.finish(exc)
 
     def _rollback_quietly(self) -> None:
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -94,18 +95,54 @@ def raw_run(path: Path, appends: int, rows: list[tuple[Any, ...]]) -> float:
     return cases * w.ACTIONS_PER_CASE / elapsed
 
 
+def raw_threaded_run(path: Path, appends: int, rows: list[tuple[Any, ...]], threads: int) -> float:
+    """The same appends from ``threads`` threads taking turns on one connection: what taking turns alone
+    does to the per-commit floor on this machine, without any grouping."""
+    peers.remove_db(path)
+    raw = peers.RawSQLitePeer(path, "FULL", rows)
+    raw.db.close()
+    raw.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    raw.db.execute("PRAGMA synchronous=FULL")
+    turn = threading.Lock()
+    cases = appends // (w.ACTIONS_PER_CASE * threads)
+    gate = threading.Barrier(threads + 1)
+
+    def appender(first: int) -> None:
+        gate.wait()
+        for s in range(w.ACTIONS_PER_CASE):
+            for n in range(first, first + cases):
+                with turn:
+                    raw.act(n, s)
+
+    workers = [threading.Thread(target=appender, args=(k * cases,)) for k in range(threads)]
+    for t in workers:
+        t.start()
+    gate.wait()
+    began = time.perf_counter()
+    for t in workers:
+        t.join()
+    elapsed = time.perf_counter() - began
+    raw.finish()
+    peers.remove_db(path)
+    return threads * cases * w.ACTIONS_PER_CASE / elapsed
+
+
 def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     rows = peers.sample_events()
-    configs: list[tuple[str, Any]] = [("raw", None)]
+    top = max(args.actors)
+    configs: list[tuple[str, Any]] = [("raw", None), (f"raw_{top}_threads", top)]
     for n in args.actors:
         for group in (True, False):
             configs.append((f"{n}_{'group' if group else 'single'}", (n, group)))
     samples: dict[str, list[float]] = {key: [] for key, _ in configs}
     for rep in range(args.reps):
+        # Rotated, and reversed every other repetition, so no configuration always follows the same one.
         order = configs[rep % len(configs) :] + configs[: rep % len(configs)]
-        for key, config in order:
+        for key, config in order if rep % 2 == 0 else order[::-1]:
             if config is None:
                 rate = raw_run(workdir / "raw.db", args.raw_appends, rows)
+            elif isinstance(config, int):
+                rate = raw_threaded_run(workdir / "raw_threads.db", args.raw_appends, rows, config)
             else:
                 n, group = config
                 rate = actors_run(workdir / f"t{key}.db", n, max(1, args.actions // (n * w.ACTIONS_PER_CASE)), group)
@@ -122,8 +159,11 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def report(res: dict[str, Any], args: argparse.Namespace) -> str:
     med, vs = res["medians"], res["vs_raw"]
+    top = max(args.actors)
     lines = [
-        f"raw one-row-per-transaction appends, FULL: {med['raw']:,.0f} /s",
+        f"raw one-row-per-transaction appends, FULL, one thread: {med['raw']:,.0f} /s",
+        f"the same from {top} threads taking turns on one connection: {med[f'raw_{top}_threads']:,.0f} /s "
+        f"({vs[f'raw_{top}_threads']:.2f} × raw)",
         "",
         "| actors | group commit: actions/s | × raw | one transaction each: actions/s | × raw | group ÷ single |",
         "|---:|---:|---:|---:|---:|---:|",

@@ -3,7 +3,8 @@
 Each public call checks everything first and refuses with ``RefusedError``
 before writing; then it decides the events, folds them into the new case
 row and hands the whole change to the store as one transaction. Time is
-always an argument (epoch seconds).
+always an argument (epoch seconds). One engine may serve many threads: the
+store runs one call at a time, and compiled processes are cached for all.
 """
 
 from __future__ import annotations

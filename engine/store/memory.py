@@ -2,7 +2,8 @@
 
 Nothing survives the process; commits are still all-or-nothing and revision
 checked, and open cases sit in a heap by ``next_due`` so a tick costs what is
-due, not what is open.
+due, not what is open. One re-entrant lock makes each call, and each
+``writing`` block, one thread's at a time.
 
 Histories are kept the way a database keeps them, as encoded rows: per event a
 tuple of scalars, the payload's canonical UTF-8 bytes and the 32-byte hash.

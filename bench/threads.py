@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `engine` impo
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "bench"
 
-from . import peers  # noqa: E402
+from . import facts, peers  # noqa: E402
 from . import workload as w  # noqa: E402
 
 
@@ -196,7 +196,14 @@ def main(argv: list[str] | None = None) -> int:
     args.raw_appends = args.raw_appends or (200 if args.quick else 1000)
     args.reps = args.reps or (2 if args.quick else 5)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        machine = facts.collect(Path(tmp))
         res = measure(args, Path(tmp))
+    res["facts"] = machine
+    print(
+        f"{machine['cpu']}, {machine['cores']} cores, load {machine['load_average_at_start'][0]} at start; "
+        f"Python {machine['python']}, SQLite {machine['sqlite']}; files on {machine['db_filesystem']}; "
+        f"commit {machine['commit']}\n"
+    )
     print(report(res, args))
     if args.json:
         args.json.write_text(json.dumps(res, indent=2), encoding="utf-8")

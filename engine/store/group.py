@@ -116,7 +116,7 @@ class Serializer:
         if self._failed:
             if not self._in_savepoint:  # it began the transaction, so nothing else is in it
                 self._group = None
-                self._execute("ROLLBACK")
+                self._rollback_quietly()  # SQLite may have rolled back already: the caller's error stands
                 return None
             try:
                 self._execute("ROLLBACK TO change")
@@ -154,9 +154,9 @@ class Serializer:
             self._rollback_quietly()
             group.finish(exc)
             return
+        group.finish()  # first: the waiters' changes are durable whatever the callback does
         if self._committed is not None:
             self._committed()
-        group.finish()
 
     def _abort(self, exc: BaseException) -> None:
         """The open transaction cannot go on: roll it all back and tell every change in it."""

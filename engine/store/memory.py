@@ -19,7 +19,8 @@ import functools
 import heapq
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from contextlib import AbstractContextManager
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from .. import canonical
 from .base import (
@@ -55,21 +56,6 @@ def _serialized(call: Callable[Concatenate[MemoryStore, _P], _R]) -> Callable[Co
     return locked
 
 
-class _Held:
-    """The store's lock as a write transaction: the reads and the commit inside it are one thread's alone."""
-
-    __slots__ = ("lock",)
-
-    def __init__(self, lock: threading.RLock) -> None:
-        self.lock = lock
-
-    def __enter__(self) -> None:
-        self.lock.acquire()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.lock.release()
-
-
 class MemoryStore:
     def __init__(self, *, keep_outbox: bool = True) -> None:
         self._processes: dict[str, StoredProcess] = {}
@@ -84,7 +70,6 @@ class MemoryStore:
         self._acked: set[tuple[str, int]] = set()
         self._keep_outbox = keep_outbox
         self._lock = threading.RLock()
-        self._writing = _Held(self._lock)
 
     @_serialized
     def save_process(self, process: StoredProcess) -> None:
@@ -101,8 +86,8 @@ class MemoryStore:
     def processes(self) -> list[StoredProcess]:
         return sorted(self._processes.values(), key=lambda p: (p.process_id, p.version))
 
-    @_serialized
     def case(self, case_id: str) -> CaseRecord:
+        # No lock: one dict read is atomic, and a commit stores the row only once all its checks passed.
         try:
             return self._cases[case_id]
         except KeyError:
@@ -127,9 +112,9 @@ class MemoryStore:
     def _event(self, case_id: str, seq: int) -> EventRecord:
         return next(_record(case_id, row) for row in reversed(self._events[case_id]) if row[0] == seq)
 
-    def writing(self) -> _Held:
+    def writing(self) -> AbstractContextManager[None]:
         """Each commit is all-or-nothing by itself; holding the lock keeps what is read inside from changing."""
-        return self._writing
+        return cast(AbstractContextManager[None], self._lock)  # the lock itself: nothing is bound by ``as``
 
     @_serialized
     def commit(self, change: Commit) -> None:

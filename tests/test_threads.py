@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -230,3 +233,52 @@ def test_a_read_never_sees_a_group_still_open(tmp_path):
     reader.join(timeout=60)
     assert seen == [1]
     db.close()
+
+
+_THREADED_STREAM = """
+import sys, threading
+sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})
+from complaintflow import Actor, Engine
+from helpers import at
+engine = Engine({db!r})
+spec = engine.load_process({process!r})
+desk = Actor("wang", ("desk",))
+t = at("2025-11-03 09:00")
+say = threading.Lock()
+
+def actor():
+    while True:
+        case = engine.start(spec, {{"customer_name": "x", "severity": "general"}}, desk, at=t)
+        with say:
+            print("ack", case.id, 1, flush=True)
+        engine.act(case.id, "dispatch", desk, at=t + 60)
+        with say:
+            print("ack", case.id, 2, flush=True)
+
+for _ in range(8):
+    threading.Thread(target=actor).start()
+"""
+
+
+def test_killing_a_process_of_many_writer_threads_loses_no_acknowledged_action(tmp_path):
+    """Group commit answers a caller only after its group's commit: SIGKILL in a burst loses nothing answered."""
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    script = _THREADED_STREAM.format(
+        root=str(root), tests=str(root / "tests"), db=str(tmp_path / "t.db"), process=str(tmp_path / "mini.yaml")
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    acked = []
+    assert child.stdout is not None
+    for line in child.stdout:
+        acked.append(tuple(line.split()[1:]))
+        if len(acked) >= 120:
+            child.kill()  # SIGKILL: no cleanup, no final commit
+            break
+    child.wait(timeout=60)
+    assert len(acked) >= 120
+    engine = Engine(tmp_path / "t.db")
+    for case_id, seq in acked:
+        assert int(seq) <= len(engine.history(case_id)), f"acknowledged event {case_id}:{seq} was lost"
+    assert engine.verify() == []
+    engine.close()

@@ -3,7 +3,8 @@
 Each public call checks everything first and refuses with ``RefusedError``
 before writing; then it decides the events, folds them into the new case
 row and hands the whole change to the store as one transaction. Time is
-always an argument (epoch seconds).
+always an argument (epoch seconds). One engine may serve many threads: the
+store runs one call at a time, and compiled processes are cached for all.
 """
 
 from __future__ import annotations
@@ -60,18 +61,20 @@ class Engine:
         """Check a process file and record its exact text in the store, so cases can pin to it."""
         raw = source if isinstance(source, bytes) else Path(source).read_bytes()
         spec = load_process_bytes(raw, file or (str(source) if not isinstance(source, bytes) else "<bytes>"))
-        for known in self.store.processes():
-            if (
-                known.process_id == spec.id
-                and known.version == spec.version
-                and known.content_hash != spec.content_hash
-            ):
-                raise RefusedError(
-                    f"process {spec.id!r} version {spec.version} is already in this store with "
-                    "different content; raise 'version:' in the file when you change the rules"
-                )
-        self.store.save_process(StoredProcess(spec.content_hash, spec.id, spec.version, raw))
-        self._compiled[spec.content_hash] = compile_process(spec)
+        compiled = compile_process(spec)
+        with self.store.writing():  # no other thread files the same id and version in between
+            for known in self.store.processes():
+                if (
+                    known.process_id == spec.id
+                    and known.version == spec.version
+                    and known.content_hash != spec.content_hash
+                ):
+                    raise RefusedError(
+                        f"process {spec.id!r} version {spec.version} is already in this store with "
+                        "different content; raise 'version:' in the file when you change the rules"
+                    )
+            self.store.save_process(StoredProcess(spec.content_hash, spec.id, spec.version, raw))
+        self._compiled.setdefault(spec.content_hash, compiled)
         return spec
 
     def compiled(self, content_hash: str) -> CompiledProcess:
@@ -79,7 +82,8 @@ class Engine:
         if cp is None:
             stored = self.store.process(content_hash)
             cp = compile_process(load_process_bytes(stored.source, f"{stored.process_id} (stored)"))
-            self._compiled[content_hash] = cp
+            # Threads share the cache: two may compile the same version at once, and all then use the first.
+            cp = self._compiled.setdefault(content_hash, cp)
         return cp
 
     # -- cases ---------------------------------------------------------------------------

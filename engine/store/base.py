@@ -7,7 +7,8 @@ function of the clocks in the row. A store only indexes each open case by
 ``next_due``, when its first timer falls due, so a tick reads what is due. Every event
 is also an outbox message: a store keeps it pending until ``ack_outbox`` and
 builds the message from the event when asked. A PostgreSQL store is one more
-class implementing ``Store``.
+class implementing ``Store``. A store is shared by threads: a read sees committed
+data only, and a ``writing`` block returns only once its change is committed.
 """
 
 from __future__ import annotations
@@ -135,7 +136,9 @@ class Store(Protocol):
     def commit(self, change: Commit) -> None: ...
     def writing(self) -> AbstractContextManager[None]:
         """A write transaction around reads and the one commit they lead to (the runtime reads a case
-        and commits its change inside one); nested uses join it, and any exception rolls it back."""
+        and commits its change inside one); nested uses join it, and any exception rolls it back. No other
+        thread's change lands between its reads and its commit; the block exits once the change is committed
+        (a store may commit several threads' blocks together)."""
         ...
 
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:

@@ -2,7 +2,8 @@
 
 Nothing survives the process; commits are still all-or-nothing and revision
 checked, and open cases sit in a heap by ``next_due`` so a tick costs what is
-due, not what is open.
+due, not what is open. One re-entrant lock makes each call, and each
+``writing`` block, one thread's at a time.
 
 Histories are kept the way a database keeps them, as encoded rows: per event a
 tuple of scalars, the payload's canonical UTF-8 bytes and the 32-byte hash.
@@ -14,9 +15,12 @@ full collection, soon stops looking at them (tuples of scalars are untracked).
 
 from __future__ import annotations
 
+import functools
 import heapq
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from .. import canonical
 from .base import (
@@ -37,7 +41,19 @@ from .base import (
 # before's hash, so it costs a pointer)
 Row = tuple[int, int, str, str, str, bytes, bytes, bytes]
 _GENESIS = bytes(32)
-_NOTHING_TO_HOLD = nullcontext()
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _serialized(call: Callable[Concatenate[MemoryStore, _P], _R]) -> Callable[Concatenate[MemoryStore, _P], _R]:
+    """A call that holds the store's lock: threads share one store, and a read never meets a half-made change."""
+
+    @functools.wraps(call)
+    def locked(store: MemoryStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with store._lock:
+            return call(store, *args, **kwargs)
+
+    return locked
 
 
 class MemoryStore:
@@ -53,25 +69,31 @@ class MemoryStore:
         self._cursor = 0
         self._acked: set[tuple[str, int]] = set()
         self._keep_outbox = keep_outbox
+        self._lock = threading.RLock()
 
+    @_serialized
     def save_process(self, process: StoredProcess) -> None:
         self._processes.setdefault(process.content_hash, process)
 
+    @_serialized
     def process(self, content_hash: str) -> StoredProcess:
         try:
             return self._processes[content_hash]
         except KeyError:
             raise StoreError(f"process version {content_hash[:12]} is not in this store") from None
 
+    @_serialized
     def processes(self) -> list[StoredProcess]:
         return sorted(self._processes.values(), key=lambda p: (p.process_id, p.version))
 
     def case(self, case_id: str) -> CaseRecord:
+        # No lock: one dict read is atomic, and a commit stores the row only once all its checks passed.
         try:
             return self._cases[case_id]
         except KeyError:
             raise UnknownCaseError(case_id) from None
 
+    @_serialized
     def cases(self, query: CaseQuery) -> list[CaseRecord]:
         out = [
             c
@@ -83,6 +105,7 @@ class MemoryStore:
         ]
         return sorted(out, key=lambda c: (c.opened_at, c.id))[: query.limit]
 
+    @_serialized
     def events(self, case_id: str) -> list[EventRecord]:
         return [_record(case_id, row) for row in self._events.get(case_id, ())]
 
@@ -90,9 +113,10 @@ class MemoryStore:
         return next(_record(case_id, row) for row in reversed(self._events[case_id]) if row[0] == seq)
 
     def writing(self) -> AbstractContextManager[None]:
-        """Nothing to hold: one thread owns a memory store, and each commit is all-or-nothing by itself."""
-        return _NOTHING_TO_HOLD
+        """Each commit is all-or-nothing by itself; holding the lock keeps what is read inside from changing."""
+        return cast(AbstractContextManager[None], self._lock)  # the lock itself: nothing is bound by ``as``
 
+    @_serialized
     def commit(self, change: Commit) -> None:
         case = change.case
         # Check everything before changing anything, so a refused commit leaves no trace.
@@ -115,6 +139,7 @@ class MemoryStore:
         if case.next_due is not None and case.next_due != change.next_due_before:
             heapq.heappush(self._heap, (case.next_due, case.id))
 
+    @_serialized
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
         out: list[CaseRecord] = []
         while self._heap and self._heap[0][0] <= now and len(out) < limit:
@@ -126,6 +151,7 @@ class MemoryStore:
             heapq.heappush(self._heap, (case.next_due, case.id))
         return out
 
+    @_serialized
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
         pending = [key for key in self._log[self._cursor :] if key not in self._acked]
         start = split_message_id(after) if after else None
@@ -133,6 +159,7 @@ class MemoryStore:
             pending = pending[pending.index(start) + 1 :]
         return [outbox_message(self._event(c, seq), self._cases[c].process_id) for c, seq in pending[:limit]]
 
+    @_serialized
     def ack_outbox(self, ids: Sequence[str]) -> None:
         pending = set(self._log[self._cursor :])
         self._acked |= {key for key in map(split_message_id, ids) if key in pending}

@@ -1,4 +1,4 @@
-"""The SQLite store: one file, WAL, one ``BEGIN IMMEDIATE`` transaction per commit.
+"""The SQLite store: one file, WAL, one ``BEGIN IMMEDIATE`` transaction per commit or group of commits.
 
 Tables follow docs/architecture.md. Case rows carry a revision that refuses a
 commit built on a stale row; events are append-only; cases are indexed by when
@@ -22,11 +22,13 @@ a column that changes on every action. JSON is the canonical text made once.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .. import canonical
 from .base import (
@@ -42,6 +44,7 @@ from .base import (
     outbox_message,
     split_message_id,
 )
+from .group import Serializer
 
 FORMAT_NAME = "complaintflow-store"
 FORMAT_VERSION = 3
@@ -182,6 +185,21 @@ _CASE_COLUMNS = (
 )
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _serialized(read: Callable[Concatenate[SQLiteStore, _P], _R]) -> Callable[Concatenate[SQLiteStore, _P], _R]:
+    """A read that holds the store's lock, so it never runs inside another thread's open transaction."""
+
+    @functools.wraps(read)
+    def locked(store: SQLiteStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with store._serializer.reading():
+            return read(store, *args, **kwargs)
+
+    return locked
+
+
 class SQLiteStore:
     def __init__(
         self,
@@ -189,6 +207,7 @@ class SQLiteStore:
         *,
         synchronous: str = "FULL",
         background_checkpoint: bool | None = None,
+        group_commit: bool = True,
     ):
         self.path = str(path)
         synchronous = synchronous.upper() if isinstance(synchronous, str) else synchronous
@@ -201,15 +220,20 @@ class SQLiteStore:
         if self.path != ":memory:":
             _refuse_foreign_file(Path(self.path))
         self._checkpointer: _Checkpointer | None = None
-        self._depth = 0  # nested write transactions open now (see _Transaction)
-        self._failed = False
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            # One connection serves every thread, one at a time (engine/store/group.py): no thread reads
+            # what another has not committed, and queued threads' changes commit together.
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(f"PRAGMA synchronous={synchronous}")
             if background_checkpoint and self.path != ":memory:":
                 self.db.execute("PRAGMA wal_autocheckpoint=0")
                 self._checkpointer = _Checkpointer(self.path)
+            self._serializer = Serializer(
+                self.db.execute,
+                group_commit=group_commit,
+                committed=self._checkpointer.committed if self._checkpointer is not None else None,
+            )
             self._open()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a complaintflow store ({exc})") from None
@@ -247,11 +271,13 @@ class SQLiteStore:
             if statement.strip():
                 self.db.execute(statement)
 
-    def writing(self) -> _Transaction:
-        """One write transaction around reads and a commit: what is read inside cannot change before the
-        commit, because SQLite lets one writer at a time hold the file. Reading inside it is also cheaper
-        than reading before it, which would open a read transaction of its own."""
-        return _Transaction(self)
+    def writing(self) -> AbstractContextManager[None]:
+        """One change around reads and a commit: what is read inside cannot change before the commit,
+        because SQLite lets one writer at a time hold the file. Reading inside it is also cheaper than
+        reading before it, which would open a read transaction of its own. Under concurrent callers,
+        several changes commit in one transaction, each in its own SAVEPOINT (engine/store/group.py);
+        the block exits only once its change is committed."""
+        return self._serializer.writing()
 
     # -- processes -----------------------------------------------------------------
     def save_process(self, process: StoredProcess) -> None:
@@ -261,6 +287,7 @@ class SQLiteStore:
                 (process.content_hash, process.process_id, process.version, process.source),
             )
 
+    @_serialized
     def process(self, content_hash: str) -> StoredProcess:
         row = self.db.execute(
             "SELECT hash, id, version, source FROM processes WHERE hash=?", (content_hash,)
@@ -269,17 +296,20 @@ class SQLiteStore:
             raise StoreError(f"process version {content_hash[:12]} is not in this store")
         return StoredProcess(row[0], row[1], row[2], bytes(row[3]))
 
+    @_serialized
     def processes(self) -> list[StoredProcess]:
         rows = self.db.execute("SELECT hash, id, version FROM processes ORDER BY id, version").fetchall()
         return [StoredProcess(*r) for r in rows]
 
     # -- cases and events ------------------------------------------------------------
+    @_serialized
     def case(self, case_id: str) -> CaseRecord:
         row = self.db.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id=?", (case_id,)).fetchone()
         if row is None:
             raise UnknownCaseError(case_id)
         return _case(row)
 
+    @_serialized
     def cases(self, query: CaseQuery) -> list[CaseRecord]:
         where, args = [], []
         for column, value in (
@@ -298,6 +328,7 @@ class SQLiteStore:
         sql += " ORDER BY opened_at, id LIMIT ?"
         return [_case(r) for r in self.db.execute(sql, (*args, query.limit))]
 
+    @_serialized
     def events(self, case_id: str) -> list[EventRecord]:
         rows = self.db.execute(
             _CHAIN + f"SELECT {_EVENT_COLUMNS} FROM events WHERE pos IN chain ORDER BY pos", (case_id,)
@@ -389,12 +420,14 @@ class SQLiteStore:
                 raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
 
     # -- due cases and outbox -------------------------------------------------------------
+    @_serialized
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
         rows = self.db.execute(
             f"SELECT {_CASE_COLUMNS} FROM cases WHERE next_due <= ? ORDER BY next_due, id LIMIT ?", (now, limit)
         ).fetchall()
         return [_case(r) for r in rows]
 
+    @_serialized
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
         start = self._outbox_cursor()
         key = split_message_id(after) if after else None
@@ -433,44 +466,10 @@ class SQLiteStore:
         return self.db.execute("SELECT 1 FROM outbox_acked WHERE pos=?", (pos,)).fetchone() is not None
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.close()
-        self.db.close()  # the last connection to close checkpoints what is left
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception.
-
-    Nested uses join the outermost transaction, which alone commits. An exception inside a nested one
-    (say a refused commit the caller catches) still rolls the whole transaction back, so nothing half
-    written ever lands.
-    """
-
-    __slots__ = ("store",)
-
-    def __init__(self, store: SQLiteStore):
-        self.store = store
-
-    def __enter__(self) -> None:
-        store = self.store
-        if store._depth == 0:
-            store.db.execute("BEGIN IMMEDIATE")
-            store._failed = False
-        store._depth += 1
-
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
-        store = self.store
-        store._depth -= 1
-        if kind is not None:
-            store._failed = True
-        if store._depth:
-            return
-        if store._failed:
-            store.db.execute("ROLLBACK")
-            return
-        store.db.execute("COMMIT")
-        if store._checkpointer is not None:
-            store._checkpointer.committed()
+        with self._serializer.reading():  # commits an open group first
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+            self.db.close()  # the last connection to close checkpoints what is left
 
 
 class _Checkpointer:

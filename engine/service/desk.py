@@ -1,16 +1,17 @@
 """The complaint desk: what the service does, in plain calls that the HTTP layer only translates.
 
-One ``Desk`` owns the engine and the directory. Every call runs on the desk's own worker thread
-(``Desk.run``), one at a time, so a check and the change it guards (an ``If-Match`` revision, a role,
-an idempotency key) cannot be interleaved with another request's change. The clock is passed in.
+One ``Desk`` owns the engine and the directory, shared by every request thread, the scheduler and the
+notifier. What a check guards is checked where no other change can slip in: an ``If-Match`` revision
+inside the engine's write transaction, an idempotency key by deriving the case id from it (a second
+start with the same key meets the first case instead of opening another). The clock is passed in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,31 +54,25 @@ class Desk:
     ):
         self.clock = clock
         self.timer: Callable[[], AbstractContextManager[object]] = nullcontext  # the metrics' engine timer
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk")
-        # Made on the worker thread: a SQLite connection is used on the thread that opened it. The engine
-        # first, so a new file becomes a complaintflow store before the service adds its tables.
-        self.engine: Engine = self.run(open_engine)
+        # The engine first, so a new file becomes a complaintflow store before the service adds its tables.
+        self.engine: Engine = open_engine()
         self.directory = open_directory()
         self.latest: dict[str, Process] = {}  # process id -> the version new cases start on
         self.by_hash: dict[str, Process] = {}
+        self._deploying = threading.Lock()
 
     def now(self) -> int:
         return int(self.clock())
 
-    def submit(self, fn: Callable[[], T]) -> Future[T]:
-        return self._worker.submit(fn)
-
     def run(self, fn: Callable[[], T]) -> T:
-        def timed() -> T:
-            with self.timer():
-                return fn()
-
-        return self._worker.submit(timed).result()
+        """One call into the engine, timed. The engine serves many threads (its store takes turns and
+        commits concurrent changes together), so request threads call it directly."""
+        with self.timer():
+            return fn()
 
     def close(self) -> None:
-        """Finish queued calls, close the engine on its own thread, then the directory."""
-        self.run(self.engine.close)
-        self._worker.shutdown(wait=True)
+        """Close the engine (it commits any open group first), then the directory."""
+        self.engine.close()
         self.directory.close()
 
     # -- processes ---------------------------------------------------------------------
@@ -90,10 +85,11 @@ class Desk:
             ) from None
         except RefusedError as exc:
             raise DeskError(409, "refused", str(exc)) from None
-        self.by_hash[spec.content_hash] = spec
-        known = self.latest.get(spec.id)
-        if known is None or spec.version >= known.version:
-            self.latest[spec.id] = spec
+        with self._deploying:  # two deploys at once leave the higher version as the latest
+            self.by_hash[spec.content_hash] = spec
+            known = self.latest.get(spec.id)
+            if known is None or spec.version >= known.version:
+                self.latest[spec.id] = spec
         return spec
 
     def load_directory(self, folder: Path) -> list[Process]:

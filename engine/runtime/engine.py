@@ -158,9 +158,19 @@ class Engine:
                 out.append(action)
         return out
 
-    def tick(self, now: int, *, batch: int = 256, rounds: int | None = None) -> list[EventRecord]:
+    def tick(
+        self,
+        now: int,
+        *,
+        batch: int = 256,
+        rounds: int | None = None,
+        map_cases: Callable[[Callable[[list[TimerRecord]], list[EventRecord]], list[list[TimerRecord]]], Any]
+        | None = None,
+    ) -> list[EventRecord]:
         """Fire every warning, breach and escalation step due at or before ``now``; one transaction each.
-        ``rounds`` bounds the work of one call to that many batches (a service interleaves requests)."""
+        ``rounds`` bounds the work of one call to that many batches (a service interleaves requests).
+        ``map_cases`` (e.g. a thread pool's ``map``) fires several cases' timers at once, so a store with
+        group commit commits them together; each case's own timers still fire in due order."""
         fired: list[EventRecord] = self._recompute_provisional(now)
         while rounds is None or rounds > 0:
             rounds = None if rounds is None else rounds - 1
@@ -171,10 +181,19 @@ class Engine:
                 if timer.due_at <= now
             ]
             due.sort(key=lambda t: (t.due_at, t.case_id))
-            progressed = False
+            by_case: dict[str, list[TimerRecord]] = {}
             for timer in due:
-                events = self._fire(timer, now)
-                if events is not None:
+                by_case.setdefault(timer.case_id, []).append(timer)
+
+            def fire_case(timers: list[TimerRecord]) -> list[EventRecord]:
+                out: list[EventRecord] = []
+                for timer in timers:
+                    out += self._fire(timer, now) or []
+                return out
+
+            progressed = False
+            for events in (map_cases or map)(fire_case, list(by_case.values())):
+                if events:
                     fired += events
                     progressed = True
             if not progressed:  # nothing left, or only cases another worker moved on first

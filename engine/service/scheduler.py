@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from ..runtime.engine import SYSTEM_ACTOR
 from ..store.base import EventRecord
@@ -32,16 +33,23 @@ class Scheduler:
         rounds: int = 4,
         poll: float = 1.0,
         between: Callable[[], object] | None = None,
+        workers: int = 8,
     ):
         self.desk, self.metrics, self.batch, self.rounds, self.poll = desk, metrics, batch, rounds, poll
         self.between = between  # light upkeep run before each step (the calendar watch)
+        # Cases fire side by side so the store commits them in groups: 10,000 timers due at 09:00 on a
+        # Monday would otherwise take one fsync each.
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fire") if workers > 1 else None
 
     def step(self) -> list[EventRecord]:
         """Fire what is due now (a bounded amount); the events fired."""
         if self.between is not None:
             self.between()
         now = self.desk.now()
-        fired = self.desk.run(lambda: self.desk.engine.tick(now, batch=self.batch, rounds=self.rounds))
+        pool_map = self._pool.map if self._pool is not None else None
+        fired = self.desk.run(
+            lambda: self.desk.engine.tick(now, batch=self.batch, rounds=self.rounds, map_cases=pool_map)
+        )
         for event in fired:
             if event.actor == SYSTEM_ACTOR and event.kind in TIMER_KINDS:
                 self.metrics.fired.labels(kind=event.kind).inc()
@@ -49,6 +57,10 @@ class Scheduler:
         if fired:
             log.info("fired %d event(s); the oldest was due %d s ago", len(fired), now - min(e.at for e in fired))
         return fired
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def run(self, stopped: Callable[[], bool], wait: Callable[[float], object]) -> None:
         while not stopped():

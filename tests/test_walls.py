@@ -15,6 +15,7 @@ HOMES = {
     "chinese_calendar": {"calendar.py"},
     "sqlite3": {"store/sqlite.py"},
     "orjson": {"canonical.py"},
+    "httpx": {"service/notify/transport.py"},
     "click": set(),
 }
 

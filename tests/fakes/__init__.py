@@ -2,6 +2,6 @@
 
 Each checks signatures exactly as the real service does, answers with the real error codes, can be told
 to throttle its first N requests, and records what it received (``received``, ``count(delivery_id)``).
-Import them from any test folder as ``from fakes.wecom import FakeWecom`` (tests/ is on sys.path
-through tests/conftest.py's folder); tests/notify/conftest.py has a fixture for each.
+Import them from any test folder as ``from fakes.chat_robots import FakeWecom`` (tests/ is on sys.path
+through tests/conftest.py's folder); ``fakes.fixtures`` has a pytest fixture for each.
 """

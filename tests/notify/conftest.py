@@ -1,19 +1,22 @@
-"""Fixtures for the notifier tests: a fake clock, one fake server per service, and the demo's events.
-
-Every fake binds 127.0.0.1 on a free port and shares the fake clock with the channel, so signature
-windows are checked against the same "now" on both sides.
-"""
+"""Fixtures for the notifier tests: the fakes' fixtures (tests/fakes/fixtures.py), a transport, the demo's events."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from fakes.chat_robots import FakeDingTalk, FakeFeishu, FakeWecom
-from fakes.receivers import FakeSmsGateway, FakeWebhookReceiver
-from fakes.smtp import FakeSmtp
+from fakes.fixtures import (  # noqa: F401 (fixtures are found by name)
+    FakeClock,
+    clock,
+    fake_dingtalk,
+    fake_feishu,
+    fake_sms,
+    fake_smtp,
+    fake_webhook,
+    fake_wecom,
+    transport,
+)
 
 from complaintflow import Engine
 from complaintflow.demo import DemoStats, run_demo
@@ -21,68 +24,10 @@ from complaintflow.language.spec import Process
 from complaintflow.resources import processes_dir
 from complaintflow.service.notify.message import Notification, Recipient
 from complaintflow.service.notify.templates import render
-from complaintflow.service.notify.transport import Transport
 from complaintflow.store.base import CaseRecord, OutboxMessage
 from complaintflow.store.memory import MemoryStore
 
-NOW = 1_759_112_280.0  # 2025-09-29 10:18 in Shanghai: the demo's morning
 BASE_URL = "https://desk.example.cn"
-
-
-class FakeClock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def transport() -> Iterator[Transport]:
-    t = Transport(timeout=5.0)
-    yield t
-    t.close()
-
-
-@pytest.fixture
-def fake_wecom(clock: FakeClock) -> Iterator[FakeWecom]:
-    with FakeWecom("wecom-key-1", clock=clock) as fake:
-        yield fake  # type: ignore[misc]
-
-
-@pytest.fixture
-def fake_dingtalk(clock: FakeClock) -> Iterator[FakeDingTalk]:
-    with FakeDingTalk("ding-token", secret="SECdingsecret", keyword="案件", clock=clock) as fake:
-        yield fake  # type: ignore[misc]
-
-
-@pytest.fixture
-def fake_feishu(clock: FakeClock) -> Iterator[FakeFeishu]:
-    with FakeFeishu("hook-123", secret="feishu-secret", keyword="案件", clock=clock) as fake:
-        yield fake  # type: ignore[misc]
-
-
-@pytest.fixture
-def fake_webhook(clock: FakeClock) -> Iterator[FakeWebhookReceiver]:
-    with FakeWebhookReceiver("whsec-1", clock=clock) as fake:
-        yield fake  # type: ignore[misc]
-
-
-@pytest.fixture
-def fake_sms(clock: FakeClock) -> Iterator[FakeSmsGateway]:
-    with FakeSmsGateway("sms-key", {"SMS_BREACH_1", "SMS_ESCALATE_1", "SMS_WARN_1"}, clock=clock) as fake:
-        yield fake  # type: ignore[misc]
-
-
-@pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    with FakeSmtp(username="desk@example.cn", password="smtp-pass") as fake:
-        yield fake
 
 
 RECIPIENTS = (

@@ -6,10 +6,11 @@ from __future__ import annotations
 import dataclasses
 
 from fakes.chat_robots import FakeDingTalk, FakeFeishu, FakeWecom
+from fakes.fixtures import FakeClock
 from fakes.receivers import FakeSmsGateway, FakeWebhookReceiver
 from fakes.smtp import FakeSmtp
 
-from complaintflow.service.notify.dingtalk import DingTalkChannel, DingTalkConfig
+from complaintflow.service.notify.dingtalk import DingTalkChannel, DingTalkConfig, sign
 from complaintflow.service.notify.feishu import BODY_MAX_BYTES, FeishuChannel, FeishuConfig
 from complaintflow.service.notify.message import Notification, Recipient
 from complaintflow.service.notify.outcome import Delivered, Permanent, RetryLater
@@ -18,8 +19,6 @@ from complaintflow.service.notify.smtp import SmtpChannel, SmtpConfig
 from complaintflow.service.notify.transport import Transport
 from complaintflow.service.notify.webhook import WebhookChannel, WebhookConfig
 from complaintflow.service.notify.wecom import MARKDOWN_MAX_BYTES, WecomChannel, WecomConfig
-
-from .conftest import FakeClock
 
 LONG = "投诉内容很长。" * 3000  # 63,000 bytes of Chinese
 
@@ -297,3 +296,19 @@ def test_sms_throttled_retries_later(fake_sms: FakeSmsGateway, transport, clock,
 def test_sms_without_an_approved_template_is_permanent(fake_sms: FakeSmsGateway, transport, clock, breach) -> None:
     n = dataclasses.replace(breach, kind="deadline_warning")
     assert isinstance(_sms(fake_sms, transport, clock).send(n), Permanent) and not fake_sms.received
+
+
+def test_wecom_mentions_only_as_many_people_as_leave_room_for_the_text(fake_wecom: FakeWecom, transport, breach):
+    crowd = tuple(Recipient(f"u{i}", f"员工{i}", {"wecom_userid": f"staff_member_{i:04d}"}) for i in range(300))
+    n = dataclasses.replace(_long(breach), recipients=crowd)
+    assert WecomChannel(WecomConfig(url=fake_wecom.url, key="wecom-key-1"), transport).send(n) == Delivered()
+    content = fake_wecom.accepted[0].json["markdown"]["content"]
+    assert len(content.encode()) <= MARKDOWN_MAX_BYTES and breach.title_zh in content
+    assert 30 < content.count("<@staff_member_") < 300 and content.endswith(">")
+
+
+def test_dingtalk_sign_with_plus_and_slash_survives_url_encoding(fake_dingtalk, transport, clock, escalation) -> None:
+    while not {"+", "/"} <= set(sign("SECdingsecret", int(clock() * 1000))):
+        clock.now += 0.001  # find an instant whose signature needs escaping
+    assert _ding(fake_dingtalk, transport, clock).send(escalation) == Delivered()
+    assert "%2B" in _ding(fake_dingtalk, transport, clock).url()

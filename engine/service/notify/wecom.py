@@ -22,6 +22,7 @@ from .transport import Transport, classify_status, json_bytes
 
 MARKDOWN_MAX_BYTES = 4096
 TEXT_MAX_BYTES = 2048
+MENTIONS_MAX_BYTES = 1024  # of the 4096: the text needs room too
 RETRY_CODES = {-1: "system busy", 45009: "over the robot's frequency limit (20/min)"}
 PERMANENT_CODES = {93000: "invalid webhook key", 40008: "invalid message type", 44004: "empty content"}
 
@@ -58,6 +59,8 @@ def payload(n: Notification) -> dict[str, Any]:
             },
         }
     mentions = " ".join(f"<@{u}>" for u in user_ids)
+    if len(mentions.encode("utf-8")) > MENTIONS_MAX_BYTES:  # a huge role: mention whom fits, the text still goes
+        mentions = truncate_utf8(mentions, MENTIONS_MAX_BYTES, marker="").rpartition(" ")[0]
     tail = f"\n{n.reference}" + (f"\n{mentions}" if mentions else "")
     link = f"\n[查看案件 Open case]({n.link})" if n.link else ""
     text = f"**{n.title_zh}**\n{n.text_zh}\n\n> {n.title_en}\n> " + n.text_en.replace("\n", "\n> ")

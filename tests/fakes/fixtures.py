@@ -32,7 +32,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def transport() -> Iterator[Transport]:
-    t = Transport(timeout=5.0)
+    t = Transport(timeout=5.0, use_env_proxy=False)
     yield t
     t.close()
 

@@ -44,10 +44,14 @@ def _retry_after(headers: httpx.Headers) -> float | None:
 
 
 class Transport:
-    """One connection pool shared by the channels; ``timeout`` bounds connect, read and write of each call."""
+    """One connection pool shared by the channels; ``timeout`` bounds connect, read and write of each call.
 
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+    ``use_env_proxy`` follows HTTPS_PROXY / NO_PROXY (servers inside a property company often reach the
+    internet only through a proxy); tests turn it off so 127.0.0.1 is never sent to a proxy.
+    """
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, *, use_env_proxy: bool = True) -> None:
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=use_env_proxy)
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> HttpReply | RetryLater:
         try:

@@ -117,13 +117,15 @@ class MemoryStore:
 
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
         out: list[CaseRecord] = []
+        taken: list[tuple[int, str]] = []
         while self._heap and self._heap[0][0] <= now and len(out) < limit:
             due_at, case_id = heapq.heappop(self._heap)
             case = self._cases[case_id]
             if case.next_due == due_at and (not out or out[-1] is not case):
                 out.append(case)
-        for case in out:  # hand them back: they stay due until a commit moves them on
-            heapq.heappush(self._heap, (case.next_due, case.id))
+                taken.append((due_at, case_id))
+        for entry in taken:  # hand them back: they stay due until a commit moves them on
+            heapq.heappush(self._heap, entry)
         return out
 
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:

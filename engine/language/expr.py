@@ -132,7 +132,11 @@ def _compile(node: ast.expr, names: set[str]) -> Evaluator:
     if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, bool)):
         # Python's parser reads True, False and None as constants, not names
         written = repr(node.value)
-        raise GuardError(f"write {_PYTHON_LITERALS[written]!r}, not {written!r}", node.col_offset + 1)
+        raise GuardError(
+            f"write {_PYTHON_LITERALS[written]!r}, not {written!r}",
+            node.col_offset + 1,
+            "the guard language writes true, false and null in lower case",
+        )
     if isinstance(node, ast.Name):
         if node.id in LITERAL_NAMES:
             literal = LITERAL_NAMES[node.id]

@@ -1,9 +1,15 @@
-"""The repository's own tooling: what mypy's view of the package and the sdist hold."""
+"""The repository's own tooling and files: mypy's view of the package, the sdist, the licence, pre-commit."""
 
 from __future__ import annotations
 
 import tarfile
 from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11 on; these checks need not run on 3.10
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,3 +28,32 @@ def test_the_sdist_holds_engine_once_and_not_the_mypy_link(tmp_path: Path) -> No
     sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "engine").rglob("*.py")}
     assert sources <= set(names)
     assert not [name for name in names if name.startswith(".typecheck")]
+
+
+def _pyproject() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_the_license_file_is_the_license_pyproject_declares() -> None:
+    assert _pyproject()["project"]["license"] == "Apache-2.0"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.split()[:4] == ["Apache", "License", "Version", "2.0,"]
+    assert "END OF TERMS AND CONDITIONS" in text and "9. Accepting Warranty or Additional Liability." in text
+
+
+def test_pre_commit_hooks_run_the_check_extras_tools_locally() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    extra = " ".join(_pyproject()["project"]["optional-dependencies"]["check"])
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]  # nothing is fetched
+    assert {hook["language"] for hook in hooks} == {"system"}
+    tools = {hook["entry"].split()[0].removeprefix(".venv/bin/") for hook in hooks}
+    assert tools == {"ruff", "mypy"} and all(tool in extra for tool in tools)
+
+
+def test_the_changelog_has_a_section_for_the_packages_version() -> None:
+    import complaintflow
+
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## [Unreleased]" in text
+    assert f"## [{complaintflow.__version__}] - " in text

@@ -51,6 +51,26 @@ def test_pre_commit_hooks_run_the_check_extras_tools_locally() -> None:
     assert tools == {"ruff", "mypy"} and all(tool in extra for tool in tools)
 
 
+def test_the_wheel_and_the_command_give_the_packages_version(tmp_path: Path) -> None:
+    import zipfile
+    from email.parser import Parser
+
+    from click.testing import CliRunner
+    from hatchling.builders.wheel import WheelBuilder
+
+    import cli
+    import complaintflow
+
+    assert "version" in _pyproject()["project"]["dynamic"]  # written once, in engine/__init__.py
+    (wheel,) = WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = Parser().parsestr(archive.read(name).decode())
+    assert metadata["Version"] == complaintflow.__version__
+    result = CliRunner().invoke(cli.main, ["--version"])
+    assert result.output == f"complaintflow, version {complaintflow.__version__}\n"
+
+
 def test_the_changelog_has_a_section_for_the_packages_version() -> None:
     import complaintflow
 

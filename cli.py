@@ -479,9 +479,7 @@ def simulate(
     out: str | None,
 ) -> None:
     """What-if: synthetic complaints through the real engine on a simulated clock."""
-    import json
-
-    from complaintflow.simulate import ScenarioError, load_scenario, simulate_compare
+    from complaintflow.simulate import ScenarioError, load_scenario, render, simulate_compare
     from complaintflow.simulate import simulate as run_simulation
 
     if bool(process) == bool(compare_paths):
@@ -504,11 +502,7 @@ def simulate(
                 result = run_simulation(resolve_process_path(process or ""), scenario, cases, seed, progress)
         except ScenarioError as exc:
             _fail(str(exc))
-    text = {
-        "text": result.to_text,
-        "html": result.to_html,
-        "json": lambda: json.dumps(result.to_json(), ensure_ascii=False, indent=2),
-    }[fmt]()
+    text = render(result, fmt)
     if out:
         Path(out).write_text(text, encoding="utf-8")
         click.echo(f"wrote {out}", err=True)

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import re
 
-from .spec import Duration, Repeat
+from .spec import Duration, DurationUnit, Repeat
 
-UNITS = {"m": "minutes", "h": "hours", "d": "calendar days", "wd": "working days", "wh": "working hours"}
+UNITS: dict[DurationUnit, str] = {
+    "m": "minutes",
+    "h": "hours",
+    "d": "calendar days",
+    "wd": "working days",
+    "wh": "working hours",
+}
+_UNIT_OF: dict[str, DurationUnit] = {unit: unit for unit in UNITS}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _DURATION = re.compile(r"^([0-9]+)([a-z]+)$")
@@ -24,9 +31,9 @@ def parse_duration(text: object) -> Duration:
     match = _DURATION.match(text.strip())
     if not match:
         raise ValueError(f"bad duration {text!r}: expected a whole number and a unit, {_EXAMPLES}")
-    amount, unit = int(match.group(1)), match.group(2)
-    if unit not in UNITS:
-        raise ValueError(f"unknown unit {unit!r} in {text!r}: use m, h, d, wd or wh")
+    amount, unit = int(match.group(1)), _UNIT_OF.get(match.group(2))
+    if unit is None:
+        raise ValueError(f"unknown unit {match.group(2)!r} in {text!r}: use m, h, d, wd or wh")
     if amount <= 0:
         raise ValueError(f"duration {text!r} must be greater than zero")
     return Duration(amount, unit)
@@ -87,5 +94,11 @@ def approx_minutes(d: Duration) -> float:
     A working day is 7/5 of a calendar day and a working hour 168/40 of an hour:
     the average on a Monday-to-Friday, 40-hour week.
     """
-    per_unit = {"m": 1.0, "h": 60.0, "d": 1440.0, "wd": 1440.0 * 7 / 5, "wh": 60.0 * 168 / 40}
+    per_unit: dict[DurationUnit, float] = {
+        "m": 1.0,
+        "h": 60.0,
+        "d": 1440.0,
+        "wd": 1440.0 * 7 / 5,
+        "wh": 60.0 * 168 / 40,
+    }
     return d.amount * per_unit[d.unit]

@@ -15,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+# What happened, one word per event; runtime/fold.py says how each changes the case row.
+EventKind = Literal["started", "acted", "deadline_met", "deadline_warning", "deadline_breached", "escalated"]
 
 
 class StoreError(Exception):
@@ -64,7 +67,7 @@ class EventRecord:
     at: int
     actor: str
     role: str
-    kind: str
+    kind: EventKind
     payload: dict[str, Any]
     prev_hash: str
     hash: str

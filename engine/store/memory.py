@@ -24,6 +24,7 @@ from .base import (
     CaseRecord,
     Commit,
     ConflictError,
+    EventKind,
     EventRecord,
     OutboxMessage,
     StoredProcess,
@@ -35,7 +36,7 @@ from .base import (
 
 # seq, at, actor, role, kind, payload text (UTF-8), hash and previous hash (raw; the same object as the row
 # before's hash, so it costs a pointer)
-Row = tuple[int, int, str, str, str, bytes, bytes, bytes]
+Row = tuple[int, int, str, str, EventKind, bytes, bytes, bytes]
 _GENESIS = bytes(32)
 _NOTHING_TO_HOLD = nullcontext()
 

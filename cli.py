@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import click
 
@@ -666,10 +666,9 @@ def simulate(
     out: str | None,
 ) -> None:
     """What-if: synthetic complaints through the real engine on a simulated clock."""
-    import json
-
-    from complaintflow.simulate import load_scenario, simulate_compare
+    from complaintflow.simulate import load_scenario, render, simulate_compare
     from complaintflow.simulate import simulate as run_simulation
+    from complaintflow.simulate.render import Format
 
     if bool(process) == bool(compare_paths):
         _fail("give a PROCESS, or --compare OLD NEW", 2)
@@ -685,11 +684,7 @@ def simulate(
             result: Any = simulate_compare(old, new, scenario, cases, seed, progress)
         else:
             result = run_simulation(resolve_process_path(process or ""), scenario, cases, seed, progress)
-    text = {
-        "text": result.to_text,
-        "html": result.to_html,
-        "json": lambda: json.dumps(result.to_json(), ensure_ascii=False, indent=2),
-    }[fmt]()
+    text = render(result, cast("Format", fmt))  # click.Choice has checked it is one of the three
     if out:
         Path(out).write_text(text, encoding="utf-8")
         click.echo(f"wrote {out}", err=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from importlib import metadata
 
-from lunar_python import Lunar, LunarYear, Solar  # type: ignore[import-untyped]
+from lunar_python import Lunar, LunarYear, Solar
 
 LAW = "《全国年节及纪念日放假办法》(2024)"
 

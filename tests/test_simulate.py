@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from complaintflow.calendar import format_local, parse_local
-from complaintflow.simulate import ScenarioError, compare, load_scenario, simulate, simulate_compare
+from complaintflow.simulate import ScenarioError, compare, load_scenario, render, simulate, simulate_compare
 from complaintflow.simulate.arrivals import arrival_times
 from complaintflow.simulate.dist import parse_dist
 
@@ -53,7 +53,7 @@ def test_same_seed_gives_identical_results(default):
     a = simulate(MALL, default, 60, seed=11)
     b = simulate(MALL, default, 60, seed=11)
     assert a.to_json() == b.to_json()
-    assert a.to_text() == b.to_text() and a.to_html() == b.to_html()
+    assert render(a) == render(b) and render(a, "html") == render(b, "html")
     assert a.cases == 60 and reply(a)["started"] > 0
 
 
@@ -75,7 +75,7 @@ def test_a_loosened_deadline_lowers_breaches(tmp_path, default):
     rows = {r["id"]: r for r in cmp.to_json()["changes"]["deadlines"]}
     assert rows["reply_24h"]["new_rule"] == "within 48h" and rows["reply_24h"]["breach_change"] < 0
     assert rows["results_by_17"]["breach_change"] == 0  # same cases, same handling: only the changed rule moves
-    assert re.search(r"\[ops_manager\] got \d+ escalations, -\d+ vs old", cmp.to_text())
+    assert re.search(r"\[ops_manager\] got \d+ escalations, -\d+ vs old", render(cmp))
 
 
 def test_a_tightened_deadline_raises_breaches_and_escalation_work(tmp_path, default):
@@ -86,7 +86,7 @@ def test_a_tightened_deadline_raises_breaches_and_escalation_work(tmp_path, defa
     assert cmp.to_json()["changes"]["breaches"]["change"] > 0
     assert new.escalations_of("ops_manager") > old.escalations_of("ops_manager")
     assert cmp.warnings == []
-    html = cmp.to_html()
+    html = render(cmp, "html")
     assert html.count("<svg") >= 3 and "within 12h" in html
 
 
@@ -108,10 +108,10 @@ def test_every_bundled_process_simulates_with_the_default_scenario(path, default
     assert sum(data["actions_by_role"].values()) > 30
     for d in data["deadlines"]:
         assert d["started"] == d["on_time"] + d["late"] + d["overdue_open"] + d["running"]
-    html = result.to_html()
+    html = render(result, "html")
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html
     assert "<script" not in html and "src=" not in html and "<link" not in html  # self-contained
-    assert result.process["id"] in result.to_text()
+    assert result.process["id"] in render(result)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -133,7 +133,7 @@ def test_the_step_cap_stops_cases_and_is_reported(tmp_path):
     o = r.outcome
     assert o["capped"] > 0 and o["closed"] + o["capped"] + o["stuck"] == 40
     assert r.actions.get("answer_at_once", 0) == o["closed"]  # the only two-step way to close
-    assert "hit the step cap" in r.to_text()
+    assert "hit the step cap" in render(r)
 
 
 def test_loop_back_share_sends_unsatisfied_customers_back(tmp_path):
@@ -169,7 +169,7 @@ def test_scenario_names_the_process_does_not_have_are_warnings(tmp_path):
     sc = load_scenario(write(tmp_path, "choices: {no_such_action: 2}\nhandling:\n  states: {nowhere: 1h}\n"))
     r = simulate(MALL, sc, 10, seed=1)
     assert any("no_such_action" in w for w in r.warnings) and any("nowhere" in w for w in r.warnings)
-    assert "warning:" in r.to_text()
+    assert "warning:" in render(r)
 
 
 # --------------------------------------------------------------------------- scenario files

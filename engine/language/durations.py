@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import re
 
-from .spec import Duration, Repeat
+from .spec import Duration, DurationUnit, Repeat
 
-UNITS = {"m": "minutes", "h": "hours", "d": "calendar days", "wd": "working days", "wh": "working hours"}
+UNITS: dict[DurationUnit, str] = {
+    "m": "minutes",
+    "h": "hours",
+    "d": "calendar days",
+    "wd": "working days",
+    "wh": "working hours",
+}
+_UNIT_OF: dict[str, DurationUnit] = {unit: unit for unit in UNITS}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _DURATION = re.compile(r"^([0-9]+)([a-z]+)$")
@@ -58,7 +65,9 @@ def explain_duration(text: object) -> tuple[str, str]:
     if not loose:
         return f"{text!r} is not a duration; {accepted}", "for example within: 2wd"
     number, unit = loose.group(1), loose.group(2)
-    units = (unit,) if unit in UNITS else _UNIT_ALIASES.get(unit.lower(), ())
+    units: tuple[DurationUnit, ...] = (
+        (_UNIT_OF[unit],) if unit in _UNIT_OF else tuple(_UNIT_OF[u] for u in _UNIT_ALIASES.get(unit.lower(), ()))
+    )
     if "." in number:
         whole = float(number)
         for u in units:
@@ -111,10 +120,11 @@ def parse_duration(text: object) -> Duration:
     if not isinstance(text, str):
         raise ValueError(explain_duration(text)[0])
     match = _DURATION.match(text.strip())
-    if not match or match.group(2) not in UNITS or int(match.group(1)) <= 0:
+    unit = _UNIT_OF.get(match.group(2)) if match else None
+    if not match or unit is None or int(match.group(1)) <= 0:
         message, hint = explain_duration(text)
         raise ValueError(f"{message}; {hint}")
-    return Duration(int(match.group(1)), match.group(2))
+    return Duration(int(match.group(1)), unit)
 
 
 def parse_clock(text: object) -> int:
@@ -172,5 +182,11 @@ def approx_minutes(d: Duration) -> float:
     A working day is 7/5 of a calendar day and a working hour 168/40 of an hour:
     the average on a Monday-to-Friday, 40-hour week.
     """
-    per_unit = {"m": 1.0, "h": 60.0, "d": 1440.0, "wd": 1440.0 * 7 / 5, "wh": 60.0 * 168 / 40}
+    per_unit: dict[DurationUnit, float] = {
+        "m": 1.0,
+        "h": 60.0,
+        "d": 1440.0,
+        "wd": 1440.0 * 7 / 5,
+        "wh": 60.0 * 168 / 40,
+    }
     return d.amount * per_unit[d.unit]

@@ -19,6 +19,7 @@ from .spec import Field, FieldType
 
 Evaluator = Callable[[Mapping[str, Any]], Any]
 LITERAL_NAMES = {"true": True, "false": False, "null": None}
+_PYTHON_LITERALS = {"True": "true", "False": "false", "None": "null"}
 
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq,
@@ -48,7 +49,7 @@ class GuardError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Guard:
     text: str
-    tree: ast.expression
+    tree: ast.Expression
     evaluate: Evaluator
     names: frozenset[str]
 
@@ -99,23 +100,24 @@ def _check_enum_literals(node: ast.Compare, fields: Mapping[str, Field]) -> list
     ]
     problems = []
     for spec in enum_fields:
-        for literal in _string_literals(operands):
-            if literal.value not in spec.values:
+        for literal, value in _string_literals(operands):
+            if value not in spec.values:
                 problems.append(
                     GuardError(
-                        f"{literal.value!r} is not a value of enum field {spec.id!r} ({', '.join(spec.values)})",
+                        f"{value!r} is not a value of enum field {spec.id!r} ({', '.join(spec.values)})",
                         literal.col_offset + 1,
-                        did_you_mean(literal.value, spec.values),
+                        did_you_mean(value, spec.values),
                     )
                 )
     return problems
 
 
-def _string_literals(operands: list[ast.expr]) -> list[ast.Constant]:
+def _string_literals(operands: list[ast.expr]) -> list[tuple[ast.Constant, str]]:
+    """Each quoted text among the operands (or inside a list or tuple operand), with its node for the column."""
     out = []
     for o in operands:
         items = o.elts if isinstance(o, (ast.List, ast.Tuple)) else [o]
-        out += [i for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
+        out += [(i, i.value) for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
     return out
 
 
@@ -127,12 +129,18 @@ def _compile(node: ast.expr, names: set[str]) -> Evaluator:
     ):
         value = node.value
         return lambda data: value
+    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, bool)):
+        # Python's parser reads True, False and None as constants, not names
+        written = repr(node.value)
+        raise GuardError(
+            f"write {_PYTHON_LITERALS[written]!r}, not {written!r}",
+            node.col_offset + 1,
+            "the guard language writes true, false and null in lower case",
+        )
     if isinstance(node, ast.Name):
         if node.id in LITERAL_NAMES:
             literal = LITERAL_NAMES[node.id]
             return lambda data: literal
-        if node.id in ("True", "False", "None"):
-            raise GuardError(f"write {node.id.lower().replace('none', 'null')!r}, not {node.id!r}", node.col_offset + 1)
         names.add(node.id)
         key = node.id
         return lambda data: data.get(key)
@@ -198,4 +206,6 @@ def _describe(node: ast.AST) -> str:
         ast.JoinedStr: "an f-string",
         ast.NamedExpr: "assignment",
     }
+    if isinstance(node, ast.Constant):
+        return f"the literal {ast.unparse(node)}"
     return kinds.get(type(node), type(node).__name__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.composer import Composer
@@ -88,7 +88,11 @@ class _Resolver(BaseResolver):
 class _StrictComposer(Composer):
     """Refuse anchors and aliases before anything expands (no billion laughs)."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    if TYPE_CHECKING:  # from the Parser it is mixed with; a definition here would shadow the real one
+
+        def peek_event(self) -> yaml.Event: ...
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             raise _Refused(
@@ -97,14 +101,15 @@ class _StrictComposer(Composer):
                 event.start_mark,
                 "write the value out in full; anchors and aliases are refused",
             )
-        if getattr(event, "anchor", None):
+        anchor = getattr(event, "anchor", None)  # scalar, sequence and mapping starts carry one
+        if anchor:
             raise _Refused(
                 "yaml-alias",
-                f"anchor '&{event.anchor}' is not allowed",
+                f"anchor '&{anchor}' is not allowed",
                 event.start_mark,
                 "write the value out in full; anchors and aliases are refused",
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 class _PyLoader(Reader, Scanner, Parser, _StrictComposer, _Resolver):
@@ -117,7 +122,7 @@ class _PyLoader(Reader, Scanner, Parser, _StrictComposer, _Resolver):
 
 
 try:  # libyaml's C parser yields the same events about 6x faster; our strict composer still sees every one
-    from yaml.cyaml import CParser
+    from yaml._yaml import CParser
 
     class _CLoader(_StrictComposer, CParser, _Resolver):
         def __init__(self, text: str):

@@ -224,7 +224,7 @@ def _at(data: Any, path: tuple[Any, ...]) -> Any:
 
 def _example(node: dict[str, Any]) -> str:
     """The example the schema's own help text gives ("示例 Example: `within: 2wd`"), as a hint."""
-    text = node.get("markdownDescription", "")
+    text = str(node.get("markdownDescription", ""))
     if "Example: `" in text:
         return "for example " + text.split("Example: `", 1)[1].split("`", 1)[0]
     return ""

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Literal
+
+# m/h wall-clock minutes and hours, d calendar days, wd working days, wh working hours
+DurationUnit = Literal["m", "h", "d", "wd", "wh"]
+RepeatKind = Literal["interval", "daily", "weekly", "monthly"]
 
 
 class FieldType(str, Enum):
@@ -122,7 +127,7 @@ class Duration:
     """
 
     amount: int
-    unit: str  # "m" | "h" | "d" | "wd" | "wh"
+    unit: DurationUnit
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"
@@ -132,7 +137,7 @@ class Duration:
 class Repeat:
     """A repeating due time: every interval, or daily / weekly / monthly at a clock time."""
 
-    kind: str  # "interval" | "daily" | "weekly" | "monthly"
+    kind: RepeatKind
     interval: Duration | None = None
     weekday: int | None = None  # weekly: 0 = Monday
     day: int | None = None  # monthly: day of month, rolled to the next working day

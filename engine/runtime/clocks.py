@@ -10,13 +10,14 @@ cases whose ``earliest_due`` has come, and can never fire a stale timer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..calendar import BusinessCalendar, DueTime, local_date
 from ..language.spec import Deadline, Duration
 from .machine import CompiledProcess
 
 Clock = dict[str, Any]
+TimerKind = Literal["warn", "breach", "step"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class TimerRecord:
 
     case_id: str
     deadline: str
-    kind: str  # "warn" | "breach" | "step"
+    kind: TimerKind
     step: int  # escalation step (0 before any), or for a breach the misses counted so far
     due_at: int
 
@@ -138,11 +139,11 @@ def resume(cp: CompiledProcess, deadline: Deadline, clock: Clock, at: int) -> Cl
     }
 
 
-def _wanted(clock: Clock) -> list[tuple[str, int, int]]:
+def _wanted(clock: Clock) -> list[tuple[TimerKind, int, int]]:
     """(kind, step, due) of each timer row one clock calls for."""
     if clock["paused_at"] is not None:
         return []
-    wanted = []
+    wanted: list[tuple[TimerKind, int, int]] = []
     if clock["warn"] is not None and not clock["warned"] and not clock["breached"]:
         wanted.append(("warn", 0, clock["warn"]))
     if not clock["breached"]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..language.diagnostics import did_you_mean
 from ..language.spec import Action
-from ..store.base import CaseRecord, EventRecord
+from ..store.base import CaseRecord, EventKind, EventRecord
 from .clocks import Clock, TimerRecord, pause, recomputed, resume, start_clock, step_due
 from .errors import RefusedError
 from .events import GENESIS, next_event
@@ -202,7 +202,7 @@ def decide_timer(cp: CompiledProcess, case: CaseRecord, timer: TimerRecord, now:
     base = {"deadline": d.id, "title": d.title.zh, "due": clock["due"], "role": owner}
     out: list[EventRecord] = []
 
-    def add(kind: str, payload: dict[str, Any]) -> None:
+    def add(kind: EventKind, payload: dict[str, Any]) -> None:
         seq, prev = (out[-1].seq, out[-1].hash) if out else (case.last_seq, case.last_hash)
         out.append(next_event(case.id, seq, prev, at, SYSTEM_ACTOR, SYSTEM_ROLE, kind, payload))
 

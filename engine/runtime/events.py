@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import canonical
-from ..store.base import CaseRecord, EventRecord
+from ..store.base import CaseRecord, EventKind, EventRecord
 
 GENESIS = "0" * 64
 
@@ -27,7 +27,14 @@ def event_hash(
 
 
 def next_event(
-    case_id: str, prev_seq: int, prev_hash: str, at: int, actor: str, role: str, kind: str, payload: dict[str, Any]
+    case_id: str,
+    prev_seq: int,
+    prev_hash: str,
+    at: int,
+    actor: str,
+    role: str,
+    kind: EventKind,
+    payload: dict[str, Any],
 ) -> EventRecord:
     seq = prev_seq + 1
     # Encoded once: the hash, the store and the outbox all use this text.

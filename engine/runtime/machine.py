@@ -89,6 +89,7 @@ def compile_process(spec: Process) -> CompiledProcess:
         (name, source): transitions[0].dest
         for name, event in machine.events.items()
         for source, transitions in event.transitions.items()
+        if transitions[0].dest is not None  # always set: every action names its target
     }
     return CompiledProcess(
         spec=spec,

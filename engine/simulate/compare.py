@@ -23,16 +23,6 @@ class Comparison:
             "warnings": list(self.warnings),
         }
 
-    def to_text(self) -> str:
-        from .text import comparison_text
-
-        return comparison_text(self)
-
-    def to_html(self) -> str:
-        from .html import comparison_page
-
-        return comparison_page(self)
-
     def headlines(self) -> list[str]:
         """One sentence per changed deadline and per role receiving escalations, biggest first."""
         out = []

@@ -19,19 +19,20 @@ import math
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _AMOUNT = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(s|m|h|d)$")
-KINDS = ("fixed", "uniform", "lognormal", "exponential")
+DistKind = Literal["fixed", "uniform", "lognormal", "exponential"]
+KINDS: tuple[DistKind, ...] = get_args(DistKind)
 
 
 @dataclass(frozen=True, slots=True)
 class Dist:
     """One distribution; ``a``/``b`` are fixed/low/median/mean and high/p90, in seconds or plain numbers."""
 
-    kind: str
+    kind: DistKind
     a: float
     b: float = 0.0
 
@@ -44,16 +45,6 @@ class Dist:
             return rng.expovariate(1.0 / self.a) if self.a > 0 else 0.0
         sigma = (math.log(self.b) - math.log(self.a)) / Z90
         return rng.lognormvariate(math.log(self.a), sigma)
-
-    def describe(self, time: bool = True) -> str:
-        show = _show_seconds if time else _show_number
-        if self.kind == "fixed":
-            return show(self.a)
-        if self.kind == "uniform":
-            return f"uniform {show(self.a)}..{show(self.b)}"
-        if self.kind == "exponential":
-            return f"exponential mean {show(self.a)}"
-        return f"lognormal median {show(self.a)} p90 {show(self.b)}"
 
 
 def seconds(text: Any) -> float | None:
@@ -100,14 +91,3 @@ def parse_dist(value: Any, time: bool) -> Dist | str:
     if p90 <= median:
         return "lognormal: p90 must be above the median (90% of draws fall below p90)"
     return Dist("lognormal", median, p90)
-
-
-def _show_seconds(s: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= size and s % size == 0:
-            return f"{int(s // size)}{unit}"
-    return f"{s / 3600:.2f}h" if s >= 3600 else f"{s / 60:.1f}m"
-
-
-def _show_number(x: float) -> str:
-    return f"{x:g}"

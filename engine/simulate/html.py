@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .chart import bar_chart, rate_color
+from .compare import Comparison
+from .stats import SimulationResult
 from .text import num, pct, signed
-
-if TYPE_CHECKING:
-    from .compare import Comparison
-    from .stats import SimulationResult
 
 CSS = (
     "body{font-family:sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}"

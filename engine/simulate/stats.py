@@ -46,16 +46,6 @@ class SimulationResult:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
-    def to_text(self) -> str:
-        from .text import result_text
-
-        return result_text(self)
-
-    def to_html(self) -> str:
-        from .html import result_page
-
-        return result_page(self)
-
     def escalations_of(self, role: str) -> int:
         return int(self.escalations_by_role.get(role, {}).get("total", 0))
 

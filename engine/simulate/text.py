@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .compare import Comparison
-    from .stats import SimulationResult
+from .compare import Comparison
+from .stats import SimulationResult
 
 
 def pct(rate: float | None) -> str:

@@ -16,9 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ..errors import ComplaintflowError
+
+# What happened, one word per event; runtime/fold.py says how each changes the case row.
+EventKind = Literal[
+    "started", "acted", "deadline_met", "deadline_warning", "deadline_breached", "escalated", "deadline_recomputed"
+]
 
 
 class StoreError(ComplaintflowError):
@@ -67,7 +72,7 @@ class EventRecord:
     at: int
     actor: str
     role: str
-    kind: str
+    kind: EventKind
     payload: dict[str, Any]
     prev_hash: str
     hash: str

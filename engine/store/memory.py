@@ -28,6 +28,7 @@ from .base import (
     CaseRecord,
     Commit,
     ConflictError,
+    EventKind,
     EventRecord,
     OutboxMessage,
     StoredProcess,
@@ -39,7 +40,7 @@ from .base import (
 
 # seq, at, actor, role, kind, payload text (UTF-8), hash and previous hash (raw; the same object as the row
 # before's hash, so it costs a pointer)
-Row = tuple[int, int, str, str, str, bytes, bytes, bytes]
+Row = tuple[int, int, str, str, EventKind, bytes, bytes, bytes]
 _GENESIS = bytes(32)
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -142,13 +143,15 @@ class MemoryStore:
     @_serialized
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
         out: list[CaseRecord] = []
+        taken: list[tuple[int, str]] = []
         while self._heap and self._heap[0][0] <= now and len(out) < limit:
             due_at, case_id = heapq.heappop(self._heap)
             case = self._cases[case_id]
             if case.next_due == due_at and (not out or out[-1] is not case):
                 out.append(case)
-        for case in out:  # hand them back: they stay due until a commit moves them on
-            heapq.heappush(self._heap, (case.next_due, case.id))
+                taken.append((due_at, case_id))
+        for entry in taken:  # hand them back: they stay due until a commit moves them on
+            heapq.heappush(self._heap, entry)
         return out
 
     @_serialized

@@ -389,7 +389,8 @@ class SQLiteStore:
                 return
             # SQLite rewrites every index on a column the SET names, even to the same value, so only a
             # closing commit names closed_at and only a commit that moves next_due names it.
-            extra, args = "", []
+            extra = ""
+            args: list[int | None] = []
             if case.closed_at is not None:
                 extra += ", closed_at=?"
                 args.append(case.closed_at)
@@ -441,7 +442,12 @@ class SQLiteStore:
             "AND NOT EXISTS (SELECT 1 FROM outbox_acked a WHERE a.pos = e.pos) ORDER BY e.pos LIMIT ?",
             (start, limit),
         ).fetchall()
-        return [outbox_message(EventRecord(*r[:6], canonical.loads(r[6]), r[7], r[8], r[6]), r[9]) for r in rows]
+        return [
+            outbox_message(
+                EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], canonical.loads(r[6]), r[7], r[8], r[6]), r[9]
+            )
+            for r in rows
+        ]
 
     def ack_outbox(self, ids: Sequence[str]) -> None:
         keys = [key for key in map(split_message_id, ids) if key is not None]

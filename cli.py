@@ -790,7 +790,10 @@ def serve(
         _fail(f"--processes: no folder {str(folder)!r}", 2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     clock = _service_clock(clock_file)
-    service = build_service(config, clock, folder)
+    import os
+    import time
+
+    service = build_service(config, clock, folder, wall_clock=time.time, env=os.environ)
     secrets = first_run(service.desk, demo=demo)
     if demo:
         click.echo(seed_demo_day(service.desk, folder), err=True)

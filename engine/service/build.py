@@ -7,7 +7,7 @@ passed in; nothing here reads the wall clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from ..store.directory import Directory, User
 from . import auth
 from .calendar_watch import CalendarWatch
 from .config import ServeConfig
+from .delivery_wiring import build_notifier
 from .desk import Desk
 from .metrics import Metrics
 from .runner import Service
@@ -67,10 +68,21 @@ def seed_demo_day(desk: Desk, processes: Path) -> str:
     return desk.run(seed)
 
 
-def build_service(config: ServeConfig, clock: Callable[[], float], processes: Path) -> Service:
+def build_service(
+    config: ServeConfig,
+    clock: Callable[[], float],
+    processes: Path,
+    *,
+    wall_clock: Callable[[], float] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Service:
     desk = build_desk(config.db or "complaintflow.db", processes, clock)
     metrics = Metrics()
     desk.timer = metrics.engine_timer
     watch = CalendarWatch(desk, metrics)
     scheduler = Scheduler(desk, metrics, batch=config.batch, poll=config.poll_seconds, between=watch.check)
-    return Service(desk, metrics, scheduler, None, config.host, config.port)
+    base_url = config.base_url or f"http://{config.host}:{config.port}"
+    notifier = build_notifier(
+        desk, metrics, config.channels, base_url=base_url.rstrip("/"), wall_clock=wall_clock or clock, env=env or {}
+    )
+    return Service(desk, metrics, scheduler, notifier, config.host, config.port)

@@ -82,7 +82,7 @@ class Notifier:
             return []
         body = self.to_dict(notification)
         return [
-            Delivery(f"{message.id}/{route.name}", message.id, route.name, body, "pending", 0, desk.now(), None)
+            Delivery(f"{message.id}@{route.name}", message.id, route.name, body, "pending", 0, desk.now(), None)
             for route in self.routes.values()
             if route.roles is None or role in route.roles
         ]

@@ -70,6 +70,7 @@ def serving(
     config: str | None = None,
     db: Path | None = None,
     extra: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     clock = tmp_path / "clock.txt"
     clock.write_text(start, encoding="utf-8")
@@ -82,8 +83,10 @@ def serving(
         cfg.write_text(config, encoding="utf-8")
         args += ["--config", str(cfg)]
     args += extra or []
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=tmp_path)
+    environment = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
+    proc = subprocess.Popen(
+        args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=environment, cwd=tmp_path
+    )
     lines: list[str] = []
     found: dict[str, str] = {}
     ready = threading.Event()

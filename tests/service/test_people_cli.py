@@ -96,11 +96,11 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path):
 def test_a_dead_delivery_is_listed_and_redriven(tmp_path):
     db = _store(tmp_path)
     directory = Directory(db)
-    directory.enqueue("notifier", "c:1", [Delivery("c:1/wecom", "c:1", "wecom", {"x": 1}, "pending", 0, 0, None)], 0)
-    directory.record_attempt("c:1/wecom", "dead", 0, "93000 invalid webhook key", 0)
+    directory.enqueue("notifier", "c:1", [Delivery("c:1@wecom", "c:1", "wecom", {"x": 1}, "pending", 0, 0, None)], 0)
+    directory.record_attempt("c:1@wecom", "dead", 0, "93000 invalid webhook key", 0)
     directory.close()
     dead = json.loads(run("deliveries", "list", "--status", "dead", "--format", "json", "--db", db).stdout)
-    assert [(d["id"], d["last_error"]) for d in dead] == [("c:1/wecom", "93000 invalid webhook key")]
-    assert run("deliveries", "redrive", "c:1/wecom", "--db", db).exit_code == 0
-    assert run("deliveries", "redrive", "c:1/wecom", "--db", db).exit_code == 1
+    assert [(d["id"], d["last_error"]) for d in dead] == [("c:1@wecom", "93000 invalid webhook key")]
+    assert run("deliveries", "redrive", "c:1@wecom", "--db", db).exit_code == 0
+    assert run("deliveries", "redrive", "c:1@wecom", "--db", db).exit_code == 1
     assert json.loads(run("deliveries", "list", "--status", "pending", "--format", "json", "--db", db).stdout)

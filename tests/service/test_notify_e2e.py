@@ -1,0 +1,117 @@
+"""A real service sends breach and escalation messages to local fake WeCom, DingTalk, Feishu, webhook and
+SMTP servers, signed as the real services check; a throttled reply is retried after its wait; a
+permanent refusal goes dead and is re-driven once fixed."""
+
+from __future__ import annotations
+
+import json
+
+from fakes.chat_robots import FakeDingTalk, FakeFeishu, FakeWecom
+from fakes.receivers import FakeWebhookReceiver
+from fakes.smtp import FakeSmtp
+
+from .serving import eventually, serving
+from .test_serve import CASE
+
+SECRETS = {
+    "CF_WECOM_KEY": "wecom-key-1",
+    "CF_DING_TOKEN": "ding-token",
+    "CF_DING_SECRET": "SECdingsecret",
+    "CF_FEISHU_HOOK": "hook-123",
+    "CF_FEISHU_SECRET": "feishu-secret",
+    "CF_HOOK_SECRET": "whsec-1",
+}
+
+
+def _config(wecom, ding, feishu, hook, smtp) -> str:
+    channels = {
+        "wecom": {"kind": "wecom", "url": wecom.url, "key_env": "CF_WECOM_KEY"},
+        "dingtalk": {
+            "kind": "dingtalk",
+            "url": ding.url,
+            "access_token_env": "CF_DING_TOKEN",
+            "secret_env": "CF_DING_SECRET",
+        },
+        "feishu": {"kind": "feishu", "url": feishu.url, "hook_env": "CF_FEISHU_HOOK", "secret_env": "CF_FEISHU_SECRET"},
+        "hook": {"kind": "webhook", "url": hook.url, "secret_env": "CF_HOOK_SECRET", "max_attempts": 2},
+        "mail": {
+            "kind": "smtp",
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "sender": "desk@example.cn",
+            "security": "plain",
+            "roles": ["receiver"],
+        },
+    }
+    return json.dumps(
+        {"scheduler": {"poll_seconds": 0.05}, "base_url": "https://desk.example.cn", "channels": channels},
+        ensure_ascii=False,
+    )
+
+
+def test_breaches_and_escalations_reach_every_channel_signed_and_in_chinese(tmp_path):
+    with (
+        FakeWecom("wecom-key-1", throttle_first=1) as wecom,
+        FakeDingTalk("ding-token", secret="SECdingsecret", keyword="案件") as ding,
+        FakeFeishu("hook-123", secret="feishu-secret", keyword="案件") as feishu,
+        FakeWebhookReceiver("a-secret-not-yet-shared") as hook,
+        FakeSmtp() as smtp,
+    ):
+        with serving(tmp_path, config=_config(wecom, ding, feishu, hook, smtp), env=SECRETS) as served:
+            with served.client(served.admin_token) as admin:
+                admin.post(
+                    "/v1/users",
+                    json={
+                        "id": "wang",
+                        "name": "王芳",
+                        "roles": ["receiver"],
+                        "contacts": {"mobile": "13800000000", "email": "wang@example.cn", "wecom_userid": "WangFang"},
+                    },
+                )
+                token = admin.post("/v1/tokens", json={"user": "wang"}).json()["token"]
+                with served.client(token) as http:
+                    case = http.post("/v1/cases", json=CASE).json()
+                served.set_clock("2025-09-29 10:04")  # the 3-minute notice is breached at 10:03
+
+                def delivered(channel: str) -> list[dict]:
+                    rows = admin.get("/v1/deliveries", params={"status": "delivered"}).json()
+                    return [d for d in rows if d["channel"] == channel]
+
+                for channel in ("dingtalk", "feishu", "mail"):
+                    eventually(lambda c=channel: delivered(c), f"a delivery on {channel}")
+                # WeCom answered the first try with 45009 (over its rate): it waits, then goes on the next try.
+                pending = eventually(
+                    lambda: [
+                        d
+                        for d in admin.get("/v1/deliveries", params={"status": "pending"}).json()
+                        if d["channel"] == "wecom" and d["attempts"] >= 1
+                    ],
+                    "the throttled WeCom delivery to wait",
+                )
+                assert "45009" in pending[0]["last_error"] or "freq" in pending[0]["last_error"]
+                served.set_clock("2025-09-29 10:06")  # past the minute WeCom asked for
+                eventually(lambda: delivered("wecom"), "the WeCom retry")
+                # The webhook receiver does not know our secret yet: 401 is permanent, so it goes dead.
+                dead = eventually(
+                    lambda: [
+                        d
+                        for d in admin.get("/v1/deliveries", params={"status": "dead"}).json()
+                        if d["channel"] == "hook"
+                    ],
+                    "the webhook delivery to go dead",
+                )
+                hook.secret = "whsec-1"  # the receiver's operator fixes it
+                for d in dead:
+                    assert admin.post(f"/v1/deliveries/{d['id']}/redrive").status_code == 200
+                eventually(lambda: delivered("hook"), "the re-driven webhook delivery")
+
+        breach_id = f"{case['id']}:"
+        assert any("超时" in ding.text(r) or "案件" in ding.text(r) for r in ding.accepted)
+        assert all(r.accepted for r in ding.received)  # every request DingTalk saw was correctly signed
+        assert feishu.accepted and all(r.accepted for r in feishu.received)
+        wecom_ids = [wecom.delivery_id(r) for r in wecom.accepted]
+        assert wecom_ids and len(wecom_ids) == len(set(wecom_ids))  # each message once
+        assert any(i.startswith(breach_id) for i in wecom_ids)
+        assert smtp.messages and "https://desk.example.cn/cases/" + case["id"] in smtp.messages[0].get_content()
+        assert any(r.accepted for r in hook.received)
+        assert "李雷" not in json.dumps([r.json for r in ding.received], ensure_ascii=False)  # no personal data

@@ -165,3 +165,37 @@ def test_the_calendar_watch_warns_before_the_published_data_ends(desk, caplog):
     with caplog.at_level("WARNING", logger="complaintflow.calendar"):
         assert min(watch.check().values()) > 45
     assert "ends in" not in caplog.text
+
+
+def test_the_channels_example_in_docs_service_md_builds_a_notifier(desk, tmp_path):
+    import re
+
+    from complaintflow.service.delivery_wiring import build_notifier
+
+    d, _ = desk
+    text = (ROOT / "docs" / "service.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(# serve\.yaml.*?)```", text, re.S).group(1)
+    path = tmp_path / "serve.yaml"
+    path.write_text(example, encoding="utf-8")
+    config = load_config(path)
+    env = {name: "x" for name in re.findall(r"_env: (CF_\w+)", example)}
+    notifier = build_notifier(d, Metrics(), config.channels, base_url="https://x", wall_clock=lambda: 0.0, env=env)
+    assert notifier is not None and set(notifier.routes) == {"wecom", "dingtalk", "feishu", "erp", "mail"}
+    assert notifier.routes["mail"].roles == frozenset({"company_leader"})
+    assert notifier.routes["erp"].max_attempts == 12
+
+
+def test_a_channel_whose_secret_is_not_set_stops_the_service_at_start(desk):
+    from complaintflow.errors import UnusableInputError
+    from complaintflow.service.delivery_wiring import build_notifier
+
+    d, _ = desk
+    with pytest.raises(UnusableInputError, match="CF_WECOM_KEY"):
+        build_notifier(
+            d,
+            Metrics(),
+            {"wecom": {"kind": "wecom", "key_env": "CF_WECOM_KEY"}},
+            base_url="https://x",
+            wall_clock=lambda: 0.0,
+            env={},
+        )

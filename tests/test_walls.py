@@ -21,6 +21,7 @@ HOMES = {
     "argon2": {"service/auth.py"},
     "prometheus_client": {"service/metrics.py"},
     "orjson": {"canonical.py"},
+    "cryptography": {"audit/signing.py"},
     "click": set(),
 }
 

@@ -404,10 +404,13 @@ def cases(
     default=None,
     help="A checkpoint from 'complaintflow seal': also prove nothing it sealed was altered or removed.",
 )
-def verify(case_id: str | None, db: str, fmt: str, checkpoint: str | None) -> None:
+@click.option("--signer", default=None, help="With --against: the fingerprint of the key that must have signed it.")
+def verify(case_id: str | None, db: str, fmt: str, checkpoint: str | None, signer: str | None) -> None:
     """Check that no stored history was altered: hash chains and replay (exit 1 on any problem)."""
     if checkpoint is not None:
-        _verify_against(db, fmt, checkpoint, case_id)
+        _verify_against(db, fmt, checkpoint, case_id, signer)
+    if signer is not None:
+        _fail("--signer goes with --against CHECKPOINT", 2)
     engine = _engine(db)
     with _Refusals():
         problems = engine.verify(case_id)
@@ -415,9 +418,9 @@ def verify(case_id: str | None, db: str, fmt: str, checkpoint: str | None) -> No
     sys.exit(1 if problems else 0)
 
 
-def _verify_against(db: str, fmt: str, path: str, case_id: str | None) -> NoReturn:
+def _verify_against(db: str, fmt: str, path: str, case_id: str | None, signer: str | None) -> NoReturn:
     from complaintflow.audit.against import verify_against
-    from complaintflow.audit.checkpoint import CheckpointError, SignatureError, read
+    from complaintflow.audit.checkpoint import CheckpointError, SignatureError, read, require_signer
 
     if case_id is not None:
         _fail("--against checks the whole store; leave out the case id", 2)
@@ -427,6 +430,11 @@ def _verify_against(db: str, fmt: str, path: str, case_id: str | None) -> NoRetu
         _fail(str(exc), 2)
     except SignatureError as exc:
         _fail(str(exc))
+    try:
+        if signer is not None:
+            require_signer(checkpoint, signer)
+    except SignatureError as exc:
+        _fail(f"{path}: {exc}")
     engine = _engine(db)
     with _Refusals():
         result = verify_against(engine, checkpoint)

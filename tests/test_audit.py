@@ -344,3 +344,24 @@ def test_the_documented_checker_recomputes_the_sealed_root_of_the_demo_store(sto
     )
     assert tampered.returncode == 1
     assert tampered.stderr.strip() == f"the root differs from the sealed {sealed['root']}"
+
+
+def test_signer_pins_the_key_so_a_checkpoint_signed_anew_is_refused(store, tmp_path):
+    auditor, mallory = tmp_path / "auditor.pem", tmp_path / "mallory.pem"
+    fingerprints = []
+    for key in (auditor, mallory):
+        _, _, err = run("seal", "--new-key", str(key))
+        fingerprints.append(re.search(r"fingerprint ([0-9a-f]{16})", err).group(1))
+    assert fingerprints[0] != fingerprints[1]
+    checkpoint = _seal(store, "--key", str(auditor))
+    code, _, _ = run("verify", "--db", str(store), "--against", str(checkpoint), "--signer", fingerprints[0])
+    assert code == 0
+    checkpoint.unlink()
+    forged = _seal(store, "--key", str(mallory))  # a checkpoint made anew with someone else's key
+    code, out, err = run("verify", "--db", str(store), "--against", str(forged), "--signer", fingerprints[0])
+    assert (code, out) == (1, "")
+    assert (
+        err
+        == f"error: {forged}: the checkpoint is signed by key {fingerprints[1]}, not signed by key {fingerprints[0]}\n"
+    )
+    assert run("verify", "--db", str(store), "--signer", fingerprints[0])[0] == 2

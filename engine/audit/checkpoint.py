@@ -126,6 +126,14 @@ def read(path: Path) -> Checkpoint:
     return checkpoint
 
 
+def require_signer(checkpoint: Checkpoint, fingerprint: str) -> None:
+    """Refuse a checkpoint not signed by the key with this fingerprint: the checkpoint carries its own
+    public key, so whoever alters it can sign it anew with a key of their own."""
+    if checkpoint.signer != fingerprint.strip().lower():
+        found = f"signed by key {checkpoint.signer}" if checkpoint.signer else "unsigned"
+        raise SignatureError(f"the checkpoint is {found}, not signed by key {fingerprint}")
+
+
 def _parse(document: Any) -> Checkpoint:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CheckpointError("not a complaintflow checkpoint")

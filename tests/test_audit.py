@@ -365,3 +365,27 @@ def test_signer_pins_the_key_so_a_checkpoint_signed_anew_is_refused(store, tmp_p
         == f"error: {forged}: the checkpoint is signed by key {fingerprints[1]}, not signed by key {fingerprints[0]}\n"
     )
     assert run("verify", "--db", str(store), "--signer", fingerprints[0])[0] == 2
+
+
+def test_events_lost_with_the_wal_after_a_seal_are_reported(store, tmp_path):
+    desk, data = Actor("wang", ("desk",)), {"customer_name": "张三", "severity": "general"}
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    engine = Engine(store)
+    spec = engine.load_process(tmp_path / "mini.yaml")
+    case = engine.start(spec, data, desk, at("2025-11-10 10:00"))
+    wal = Path(f"{store}-wal")
+    assert wal.exists() and wal.stat().st_size > 0  # acknowledged, and only in the WAL so far
+    # Sealed from another process (which sees the WAL, so the new case is sealed) that closes its store.
+    checkpoint = tmp_path / "seal.json"
+    seal = [sys.executable, str(ROOT / "cli.py"), "seal", "--db", str(store), "--now", NOW, "--out", str(checkpoint)]
+    subprocess.run(seal, capture_output=True, check=True)
+    without_wal = tmp_path / "main-file-only.db"
+    shutil.copy(store, without_wal)  # the main file as it is while the WAL still holds the new case
+    engine.close()
+    shutil.copy(without_wal, store)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    assert run("verify", "--db", str(store)) == (0, "history intact\n", "")  # SQLite cannot see the loss
+    code, out, _ = _against(store, checkpoint)
+    assert code == 1
+    assert f"case {case.id}: event 1: missing: the case is gone (sealed with {case.last_seq} events)" in out

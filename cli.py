@@ -503,7 +503,7 @@ def seal(db: str, now_text: str | None, key_file: str | None, out: str | None, n
             write(Path(out), text)
         except CheckpointError as exc:
             _fail(str(exc), 2)
-    signer = f", signed by key {checkpoint.signer or signing.fingerprint(signing.public_key_of(pem))}" if pem else ""
+    signer = f", signed by key {signing.fingerprint(signing.public_key_of(pem))}" if pem else ""
     click.echo(
         f"sealed {checkpoint.cases} cases and {checkpoint.events} events at {_utc(checkpoint.sealed_at)}, "
         f"root {checkpoint.root}{signer}",

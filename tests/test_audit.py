@@ -295,6 +295,10 @@ def test_a_key_that_is_not_ed25519_pem_is_refused(store, tmp_path):
         (lambda d: json.dumps({**d, "heads": {"data": "!!!"}}), "is not a well-formed checkpoint"),
         (lambda d: json.dumps({**d, "store": {**d["store"], "cases": 1}}), "do not add up to the counts"),
         (lambda d: json.dumps({k: v for k, v in d.items() if k != "store"}), "is not a well-formed checkpoint"),
+        (lambda d: json.dumps({**d, "signature": "yes"}), "is not a well-formed checkpoint"),
+        (lambda d: json.dumps({**d, "store": []}), "is not a well-formed checkpoint"),
+        (lambda d: json.dumps({**d, "sealed_at": 10**20}), "'sealed_at' lies after the year 9999"),
+        (lambda d: json.dumps({**d, "sealed_at": True}), "must be whole numbers"),
     ],
 )
 def test_a_malformed_checkpoint_exits_2_with_one_line(store, edit, message):

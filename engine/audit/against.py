@@ -77,12 +77,13 @@ def verify_against(engine: Engine, checkpoint: Checkpoint) -> AuditResult:
         if merkle_root(leaves) != checkpoint.root:
             problems.append(AuditProblem(None, 0, "the root differs from the sealed one although every head matches"))
     last_pos = getattr(engine.store, "last_event_pos", None)
-    if checkpoint.last_event_pos is not None and callable(last_pos) and last_pos() < checkpoint.last_event_pos:
+    now_last = last_pos() if callable(last_pos) else None
+    if checkpoint.last_event_pos is not None and isinstance(now_last, int) and now_last < checkpoint.last_event_pos:
         problems.append(
             AuditProblem(
                 None,
                 0,
-                f"the event log now ends at position {last_pos()}, before the sealed {checkpoint.last_event_pos} "
+                f"the event log now ends at position {now_last}, before the sealed {checkpoint.last_event_pos} "
                 "(events were removed from its end)",
             )
         )

@@ -29,6 +29,7 @@ VERSION = 1
 TREE = "rfc6962-sha256; leaf 'case_id seq hash' per case head, sorted by case id (docs/audit.md)"
 PREFIX = 16  # hex digits of each head hash the checkpoint keeps
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_LATEST = 253402300799  # 9999-12-31 23:59:59 UTC, the last instant datetime can show
 _PREFIX_HEX = re.compile(rf"[0-9a-f]{{{PREFIX}}}")
 
 
@@ -116,7 +117,7 @@ def read(path: Path) -> Checkpoint:
         raise CheckpointError(f"{path} is not a checkpoint (not JSON: {exc})") from None
     try:
         checkpoint = _parse(document)
-    except (KeyError, TypeError, ValueError, binascii.Error, EOFError, gzip.BadGzipFile) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, binascii.Error, EOFError, gzip.BadGzipFile) as exc:
         if isinstance(exc, CheckpointError):
             raise CheckpointError(f"{path}: {exc}") from None
         raise CheckpointError(f"{path} is not a well-formed checkpoint ({type(exc).__name__}: {exc})") from None
@@ -145,6 +146,8 @@ def _parse(document: Any) -> Checkpoint:
     cases, events, last_pos = store["cases"], store["events"], store.get("last_event_pos")
     if not all(_count(v) for v in (document["sealed_at"], cases, events)) or not (last_pos is None or _count(last_pos)):
         raise CheckpointError("'sealed_at' and the store's counts must be whole numbers")
+    if document["sealed_at"] > _LATEST:
+        raise CheckpointError("'sealed_at' lies after the year 9999")
     rows = json.loads(gzip.decompress(base64.b64decode(document["heads"]["data"], validate=True)))
     heads = tuple(_head(row) for row in rows)
     if len(heads) != cases or sum(h.seq for h in heads) != events:

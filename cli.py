@@ -589,12 +589,114 @@ def cases(
 @click.argument("case_id", required=False)
 @DB_OPTION
 @format_option(*TEXT_OR_JSON)
-def verify(case_id: str | None, db: str, fmt: str) -> None:
+@click.option(
+    "--against",
+    "checkpoint",
+    default=None,
+    help="A checkpoint from 'complaintflow seal': also prove nothing it sealed was altered or removed.",
+)
+@click.option("--signer", default=None, help="With --against: the fingerprint of the key that must have signed it.")
+def verify(case_id: str | None, db: str, fmt: str, checkpoint: str | None, signer: str | None) -> None:
     """Check that no stored history was altered: hash chains and replay (exit 1 on any problem)."""
+    if checkpoint is not None:
+        _verify_against(db, fmt, checkpoint, case_id, signer)
+    if signer is not None:
+        _fail("--signer goes with --against CHECKPOINT", 2)
     engine = _engine(db)
     problems = engine.verify(case_id)
     _emit(fmt, [str(p) for p in problems], "\n".join(str(p) for p in problems) or "history intact")
     sys.exit(1 if problems else 0)
+
+
+def _verify_against(db: str, fmt: str, path: str, case_id: str | None, signer: str | None) -> NoReturn:
+    from complaintflow.audit.against import verify_against
+    from complaintflow.audit.checkpoint import CheckpointError, SignatureError, read, require_signer
+
+    if case_id is not None:
+        _fail("--against checks the whole store; leave out the case id", 2)
+    try:
+        checkpoint = read(Path(path))
+    except CheckpointError as exc:
+        _fail(str(exc), 2)
+    except SignatureError as exc:
+        _fail(str(exc))
+    try:
+        if signer is not None:
+            require_signer(checkpoint, signer)
+    except SignatureError as exc:
+        _fail(f"{path}: {exc}")
+    engine = _engine(db)
+    result = verify_against(engine, checkpoint)
+    problems = [str(p) for p in result.problems]
+    signer = f"signed by key {checkpoint.signer}" if checkpoint.signer else "unsigned"
+    summary = (
+        f"history intact: the {result.sealed_cases} cases and {result.sealed_events} events sealed at "
+        f"{_utc(checkpoint.sealed_at)} ({signer}) are unchanged; {result.new_cases} cases opened since verify clean"
+    )
+    _emit(fmt, problems, "\n".join(problems) or summary)
+    if problems:
+        click.echo(f"{len(problems)} differences from the seal of {_utc(checkpoint.sealed_at)} ({signer})", err=True)
+    sys.exit(1 if problems else 0)
+
+
+def _utc(epoch: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@main.command()
+@DB_OPTION
+@NOW_OPTION
+@click.option("--key", "key_file", default=None, help="Sign with this Ed25519 private key (PEM).")
+@click.option("--out", default=None, help="Write the checkpoint to this new file (default: standard output).")
+@click.option("--new-key", "new_key", default=None, help="Only make a new Ed25519 private key in this file, and exit.")
+def seal(db: str, now: LocalTime | None, key_file: str | None, out: str | None, new_key: str | None) -> None:
+    """Write a checkpoint: a Merkle root over every case's head, to keep outside the database (docs/audit.md)."""
+    from complaintflow.audit import signing
+    from complaintflow.audit.checkpoint import CheckpointError, to_json, write
+    from complaintflow.audit.seal import seal as seal_store
+
+    if new_key is not None:
+        if key_file or out:
+            _fail("--new-key only makes a key; seal with --key in a second run", 2)
+        import os
+
+        made = signing.new_private_key_pem()
+        try:  # a new file only, readable by its owner alone
+            with open(new_key, "xb", opener=lambda path, flags: os.open(path, flags, 0o600)) as handle:
+                handle.write(made)
+        except OSError as exc:
+            _fail(f"cannot write {new_key}: {exc.strerror}", 2)
+        click.echo(f"new key {new_key}, fingerprint {signing.fingerprint(signing.public_key_of(made))}", err=True)
+        return
+    pem: bytes | None = None
+    if key_file is not None:
+        try:
+            pem = Path(key_file).read_bytes()
+            signing.public_key_of(pem)
+        except OSError as exc:
+            _fail(f"cannot read {key_file}: {exc.strerror}", 2)
+        except signing.SigningKeyError as exc:
+            _fail(f"{key_file}: {exc}", 2)
+    if out is not None and Path(out).exists():
+        _fail(f"{out} already exists; a seal never replaces an older checkpoint", 2)
+    engine = _engine(db)
+    checkpoint = seal_store(engine, _now(now))
+    text = to_json(checkpoint, pem)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            write(Path(out), text)
+        except CheckpointError as exc:
+            _fail(str(exc), 2)
+    signer = f", signed by key {signing.fingerprint(signing.public_key_of(pem))}" if pem else ""
+    click.echo(
+        f"sealed {checkpoint.cases} cases and {checkpoint.events} events at {_utc(checkpoint.sealed_at)}, "
+        f"root {checkpoint.root}{signer}",
+        err=True,
+    )
 
 
 @main.command()

@@ -71,3 +71,14 @@ def at(text: str) -> int:
 def ids(prefix: str = "c"):  # deterministic case ids for readable assertions
     counter = iter(range(1, 10**6))
     return lambda: f"{prefix}{next(counter)}"
+
+
+def edit_store(path, *statements: tuple[str, tuple]) -> None:
+    """Change a store file directly, as a person with the file (not the engine) would: in one transaction."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    with db:
+        for sql, args in statements:
+            db.execute(sql, args)
+    db.close()

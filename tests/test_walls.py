@@ -23,6 +23,7 @@ HOMES = {
     "prometheus_client": {"service/metrics.py"},
     "orjson": {"canonical.py"},
     "httpx": {"service/notify/transport.py"},
+    "cryptography": {"audit/signing.py"},
     "click": set(),
 }
 

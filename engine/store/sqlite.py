@@ -344,6 +344,10 @@ class SQLiteStore:
             ).fetchall()
         return [EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], canonical.loads(r[6]), r[7], r[8], r[6]) for r in rows]
 
+    def last_event_pos(self) -> int:
+        """The position of the newest event row (0 when there is none), which a seal records."""
+        return int(self.db.execute("SELECT coalesce(max(pos), 0) FROM events").fetchone()[0])
+
     def _pos_of(self, case_id: str, seq: int) -> int | None:
         """Where event ``seq`` of a case is, walking its history back from the latest."""
         row = self.db.execute(

@@ -862,6 +862,13 @@ def _service_clock(clock_file: str | None) -> Any:
 @click.option("--host", default=None, help="Address to listen on  [default: 127.0.0.1]")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port  [default: 8080; 0 picks a free one]")
 @click.option("--demo", is_flag=True, help="Seed the scripted demo day into an empty store and add a demo user.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    help="Log lines as JSON objects or as plain text.",
+)
 @click.option("--clock-file", default=None, hidden=True, help="Read the time from this file (tests, rehearsals).")
 def serve(
     db: str | None,
@@ -870,11 +877,10 @@ def serve(
     host: str | None,
     port: int | None,
     demo: bool,
+    log_format: str,
     clock_file: str | None,
 ) -> None:
     """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process."""
-    import logging
-
     from complaintflow.resources import processes_dir
     from complaintflow.service.build import build_service, first_run, seed_demo_day
     from complaintflow.service.config import ConfigError, load_config
@@ -890,7 +896,9 @@ def serve(
     folder = Path(processes_path or config.processes or processes_dir())
     if not folder.is_dir():
         _fail(f"--processes: no folder {str(folder)!r}", 2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from complaintflow.service.logs import configure
+
+    configure(log_format)
     clock = _service_clock(clock_file)
     import os
     import time

@@ -219,3 +219,13 @@ def test_a_case_is_claimed_and_reassigned_inside_its_owner_role_and_queues_follo
     with desk.client(wu) as http:
         assert http.get("/v1/queue").json()[0]["id"] == case["id"]
         assert http.put(url, json={"user": None}).json()["assignee"] is None
+
+
+def test_the_service_logs_json_lines(desk):
+    logged = [line for line in desk.lines if line.startswith("{")]
+    assert logged, "no JSON log line"
+    import json
+
+    entries = [json.loads(line) for line in logged]
+    assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+    assert any(e["logger"] == "complaintflow.scheduler" for e in entries)

@@ -115,3 +115,48 @@ def test_breaches_and_escalations_reach_every_channel_signed_and_in_chinese(tmp_
         assert smtp.messages and "https://desk.example.cn/cases/" + case["id"] in smtp.messages[0].get_content()
         assert any(r.accepted for r in hook.received)
         assert "李雷" not in json.dumps([r.json for r in ding.received], ensure_ascii=False)  # no personal data
+
+
+def _hook_config(hook) -> str:
+    channels = {"hook": {"kind": "webhook", "url": hook.url, "secret_env": "CF_HOOK_SECRET"}}
+    return json.dumps({"scheduler": {"poll_seconds": 0.05}, "channels": channels})
+
+
+def test_two_services_on_one_store_deliver_each_message_once(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    db = tmp_path / "shared.db"
+    with FakeWebhookReceiver("whsec-1") as hook:
+        config = _hook_config(hook)
+        with serving(tmp_path / "a", db=db, config=config, env=SECRETS) as first:
+            with first.client(first.admin_token) as admin:
+                admin.post("/v1/users", json={"id": "wang", "name": "王芳", "roles": ["receiver"]})
+                token = admin.post("/v1/tokens", json={"user": "wang"}).json()["token"]
+                with first.client(token) as http:
+                    ids = [http.post("/v1/cases", json=CASE).json()["id"] for _ in range(6)]
+                with serving(tmp_path / "b", db=db, config=config, env=SECRETS) as second:
+                    for served in (first, second):
+                        served.set_clock("2025-09-29 10:30")
+
+                    ticks = iter(range(1, 10_000))
+
+                    def all_sent() -> bool:
+                        # The webhook's rate (10 a second) counts on the services' clock: let it run.
+                        minute = 30 + min(next(ticks), 29)
+                        for served in (first, second):
+                            served.set_clock(f"2025-09-29 10:{minute:02d}")
+                        rows = admin.get("/v1/deliveries", params={"limit": 1000}).json()
+                        return bool(rows) and all(d["status"] == "delivered" for d in rows) and len(rows) >= 12
+
+                    try:
+                        eventually(all_sent, "every delivery to be sent")
+                    except AssertionError:
+                        rows = admin.get("/v1/deliveries", params={"limit": 1000}).json()
+                        raise AssertionError(
+                            json.dumps([(d["id"], d["status"], d["last_error"]) for d in rows])
+                        ) from None
+                    rows = admin.get("/v1/deliveries", params={"limit": 1000}).json()
+    sent = [r.headers.get("x-complaintflow-delivery") for r in hook.received]
+    assert {d["message_id"] for d in rows} == set(sent)
+    assert len(sent) == len(set(sent)), "a message was delivered twice"
+    assert {m.split(":")[0] for m in sent} == set(ids)

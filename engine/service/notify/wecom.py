@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from .config import Settings
 from .limits import truncate_utf8
 from .message import Notification
-from .outcome import Delivered, Outcome, Permanent, RetryLater
+from .outcome import Outcome, RetryLater, errcode_outcome
 from .transport import Transport, classify_status, json_bytes
 
 MARKDOWN_MAX_BYTES = 4096
@@ -70,17 +70,7 @@ def payload(n: Notification) -> dict[str, Any]:
 
 
 def classify_reply(status_outcome: Outcome, reply_json: dict[str, Any] | None) -> Outcome:
-    if not isinstance(status_outcome, Delivered):
-        return status_outcome
-    if reply_json is None:
-        return RetryLater("answer is not JSON")
-    code = reply_json.get("errcode")
-    if code == 0:
-        return Delivered()
-    reason = f"errcode {code}: {reply_json.get('errmsg', '')}"
-    if code in RETRY_CODES:
-        return RetryLater(f"{reason} ({RETRY_CODES[code]})", 60.0)
-    return Permanent(f"{reason} ({PERMANENT_CODES.get(code, 'refused')})" if isinstance(code, int) else reason)
+    return errcode_outcome(status_outcome, reply_json, RETRY_CODES, PERMANENT_CODES)
 
 
 class WecomChannel:

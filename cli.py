@@ -22,8 +22,29 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import click
 
-from complaintflow import __version__
-from complaintflow.errors import ComplaintflowError, UnusableInputError
+
+def _package_from_checkout() -> None:
+    """``python cli.py`` in a checkout that was never installed: the package is the engine/ folder
+    beside this file, under its installed name (an install, editable or not, already provides it)."""
+    import importlib.util
+
+    if importlib.util.find_spec("complaintflow") is not None:
+        return
+    source = Path(__file__).resolve().parent / "engine"
+    spec = importlib.util.spec_from_file_location(
+        "complaintflow", source / "__init__.py", submodule_search_locations=[str(source)]
+    )
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["complaintflow"] = module
+    spec.loader.exec_module(module)
+
+
+_package_from_checkout()
+
+from complaintflow import __version__  # noqa: E402
+from complaintflow.errors import ComplaintflowError, UnusableInputError  # noqa: E402
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -118,3 +118,18 @@ def test_a_process_owner_starts_from_a_bundled_process_with_the_wheel_alone(whee
     assert "wd (working days), wh (working hours)" in checked.stdout and "write '3m'" in checked.stdout
     assert "wh (working hours)" in json.loads(schema.read_text(encoding="utf-8"))["$defs"]["duration"]["errorMessage"]
     assert run("validate", "shopping_mall").returncode == 0  # a bundled name, from the wheel's own data
+
+
+@pytest.mark.skipif(not _editable(), reason="needs the editable install's finder to take away")
+def test_cli_py_runs_from_a_checkout_that_was_never_installed(tmp_path):
+    # Without an install, nothing maps the name complaintflow: cli.py takes engine/ beside itself.
+    probe = (
+        "import sys, importlib.util, runpy\n"
+        "sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, '__name__', '') != 'RedirectingFinder']\n"
+        "assert importlib.util.find_spec('complaintflow') is None, 'an install still provides complaintflow'\n"
+        "sys.argv = ['cli.py', 'validate', 'shopping_mall']\n"
+        f"runpy.run_path({str(ROOT / 'cli.py')!r}, run_name='__main__')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "0 error(s)" in run.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .build import build_process
 from .diagnostics import DefinitionError, Diagnostic, Severity, has_errors, sort_unique
-from .loader import MAX_BYTES, load_bytes
+from .loader import MAX_BYTES, Document, load_bytes
 from .rules import run_rules
 from .rules.context import Context
 from .schema import check_schema
@@ -78,3 +78,25 @@ def load_process_bytes(raw: bytes, file: str = "<string>") -> Process:
     if process is None:
         raise DefinitionError([p for p in problems if p.severity is Severity.ERROR])
     return process
+
+
+def load_checked_file(path: str | Path, schema_name: str, what: str, *, empty: object = None) -> Document:
+    """Read a YAML file other than a process (a scenario, the serve config) and check it against its
+    schema. Never raises: a file that cannot be read, a top level that is not a mapping and every schema
+    problem land in ``diagnostics``. ``empty`` stands in for an empty file (None: refused as not a mapping).
+    """
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        diagnostic = Diagnostic(name, 0, 0, Severity.ERROR, f"cannot read the {what}: {exc.strerror}", "io")
+        return Document(name, None, diagnostics=[diagnostic])
+    doc = load_bytes(raw, name)
+    if not doc.diagnostics:
+        if doc.data is None and empty is not None:
+            doc.data = empty
+        if not isinstance(doc.data, dict):
+            doc.diagnostics.append(doc.problem((), "schema", f"a {what} is a mapping of keys"))
+        else:
+            doc.diagnostics += check_schema(doc, schema_name)
+    return doc

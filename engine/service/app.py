@@ -405,7 +405,7 @@ class _Limits:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        with self.metrics.request_timer(scope.get("method", "?"), path):
+        with self.metrics.request_timer(scope.get("method", "?")):
             try:
                 await self.app(scope, counted_receive, watched_send)
             except Exception:

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UnusableInputError
+from ..language.check import load_checked_file
 from ..language.diagnostics import Diagnostic, Severity
-from ..language.loader import load_bytes
-from ..language.schema import check_schema
 
 SCHEMA = "serve.schema.json"
 
@@ -41,21 +40,7 @@ class ServeConfig:
 def load_config(path: str | Path | None) -> ServeConfig:
     if path is None:
         return ServeConfig()
-    name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(
-            [Diagnostic(name, 0, 0, Severity.ERROR, f"cannot read the config: {exc.strerror}", "io")]
-        ) from None
-    doc = load_bytes(raw, name)
-    if not doc.diagnostics:
-        if doc.data is None:
-            doc.data = {}
-        if not isinstance(doc.data, dict):
-            doc.diagnostics.append(doc.problem((), "schema", "a serve config is a mapping of keys"))
-        else:
-            doc.diagnostics += check_schema(doc, SCHEMA)
+    doc = load_checked_file(path, SCHEMA, "serve config", empty={})
     if any(d.severity is Severity.ERROR for d in doc.diagnostics):
         raise ConfigError(doc.diagnostics)
     data: dict[str, Any] = doc.data

@@ -318,7 +318,7 @@ def field_json(spec: Process, name: str) -> dict[str, Any]:
         return {"name": name}
     return {
         "name": name,
-        "type": str(f.type.value if hasattr(f.type, "value") else f.type),
+        "type": f.type.value,
         "required": f.required,
         "pii": f.pii,
         "values": list(f.values),

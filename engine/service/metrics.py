@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -50,7 +50,7 @@ class Metrics:
         )
 
     @contextmanager
-    def request_timer(self, method: str, _path: Any) -> Iterator[None]:
+    def request_timer(self, method: str) -> Iterator[None]:
         # perf_counter measures a duration; it is not the service's clock and decides nothing.
         started = time.perf_counter()
         try:

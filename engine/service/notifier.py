@@ -14,21 +14,21 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from ..store.base import OutboxMessage
 from ..store.directory import Delivery
 from .desk import Desk
 from .metrics import Metrics
+from .notify.message import Notification, Recipient
+from .notify.outcome import Channel, Delivered, Outcome, Permanent, RetryLater
+from .notify.policy import retry_delay
+from .notify.templates import render
 
 log = logging.getLogger("complaintflow.notifier")
 CURSOR = "notifier"
 LEASE_SECONDS = 60
-
-
-class Sender(Protocol):
-    def send(self, notification: Any) -> Any: ...
 
 
 @dataclass
@@ -36,10 +36,28 @@ class Route:
     """One configured channel: how to send, how fast, how often to try."""
 
     name: str
-    sender: Sender
+    sender: Channel
     allow: Callable[[float], float]  # seconds to wait before the next send may go (0: now)
     max_attempts: int = 8
     roles: frozenset[str] | None = None  # only messages for these roles; None: all
+
+
+def notification_from(data: dict[str, Any]) -> Notification:
+    """A notification as the delivery table keeps it (plain JSON), read back."""
+    fields = dict(data)
+    fields["recipients"] = tuple(Recipient(**r) for r in fields.get("recipients", ()))
+    return Notification(**fields)
+
+
+def fate(outcome: Outcome) -> tuple[str, float | None, str | None]:
+    """A channel's answer as a delivery's fate: delivered, retry (after the wait asked for), or dead."""
+    if isinstance(outcome, Delivered):
+        return "delivered", None, None
+    if isinstance(outcome, RetryLater):
+        return "retry", outcome.after_seconds, outcome.reason
+    if isinstance(outcome, Permanent):
+        return "dead", None, outcome.reason
+    return "dead", None, f"unexpected answer {outcome!r}"
 
 
 @dataclass
@@ -47,11 +65,6 @@ class Notifier:
     desk: Desk
     metrics: Metrics
     routes: Mapping[str, Route]
-    render: Callable[..., Any]  # (message, case, process, recipients, *, base_url, at) -> Notification | None
-    to_dict: Callable[[Any], dict[str, Any]]
-    from_dict: Callable[[dict[str, Any]], Any]
-    classify: Callable[[Any], tuple[str, float | None, str | None]]  # outcome -> (delivered|retry|dead, after, why)
-    retry_delay: Callable[[int, random.Random], float]
     base_url: str = "http://127.0.0.1:8080"
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     batch: int = 200
@@ -76,21 +89,18 @@ class Notifier:
             return []
         case = desk.engine.store.case(message.case_id)
         process = desk.process_of(case)
-        recipients = [self._recipient(u) for u in desk.directory.users_holding(process.id, role)]
-        notification = self.render(message, case, process, tuple(recipients), base_url=self.base_url, at=desk.now())
+        recipients = tuple(
+            Recipient(u.id, u.name, dict(u.contacts)) for u in desk.directory.users_holding(process.id, role)
+        )
+        notification = render(message, case, process, recipients, base_url=self.base_url, at=desk.now())
         if notification is None:
             return []
-        body = self.to_dict(notification)
+        body = asdict(notification)
         return [
             Delivery(f"{message.id}@{route.name}", message.id, route.name, body, "pending", 0, desk.now(), None)
             for route in self.routes.values()
             if route.roles is None or role in route.roles
         ]
-
-    def _recipient(self, user: Any) -> Any:
-        from .notify.message import Recipient
-
-        return Recipient(user.id, user.name, dict(user.contacts))
 
     def deliver(self) -> int:
         """Send what is due; how many attempts were made."""
@@ -106,14 +116,14 @@ class Notifier:
                 continue  # over the channel's rate: it stays due and goes on a later step
             if not directory.claim(delivery.id, now, LEASE_SECONDS):
                 continue  # another notifier took it
-            outcome = route.sender.send(self.from_dict(delivery.notification))
-            verdict, after, why = self.classify(outcome)
+            outcome = route.sender.send(notification_from(delivery.notification))
+            verdict, after, why = fate(outcome)
             attempts += 1
             self.metrics.delivery_attempts.labels(channel=route.name, outcome=verdict).inc()
             if verdict == "delivered":
                 directory.record_attempt(delivery.id, "delivered", now, None, now)
             elif verdict == "retry" and delivery.attempts + 1 < route.max_attempts:
-                wait = after if after is not None else self.retry_delay(delivery.attempts + 1, self.rng)
+                wait = after if after is not None else retry_delay(delivery.attempts + 1, self.rng)
                 directory.record_attempt(delivery.id, "pending", now + max(1, int(wait + 0.999)), why, now)
             else:
                 log.warning("delivery %s is dead after %d attempt(s): %s", delivery.id, delivery.attempts + 1, why)

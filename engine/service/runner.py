@@ -77,6 +77,7 @@ class Service:
             stop.set()
             for t in loops:
                 t.join(timeout=15)
+            self.scheduler.close()
             self.desk.close()
             sock.close()
             announce("complaintflow serve: stopped")

@@ -9,7 +9,7 @@ from typing import Any
 from .chart import bar_chart, rate_color
 from .compare import Comparison
 from .stats import SimulationResult
-from .text import num, pct, signed
+from .text import deadline_rows, num, pct, signed
 
 CSS = (
     "body{font-family:sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}"
@@ -75,21 +75,7 @@ def result_page(res: SimulationResult) -> str:
         ),
         _table(
             ["deadline", "rule", "started", "on time", "late", "open late", "running", "breaches", "on-time", "title"],
-            [
-                [
-                    d["id"],
-                    d["rule"],
-                    d["started"],
-                    d["on_time"],
-                    d["late"],
-                    d["overdue_open"],
-                    d["running"],
-                    d["breaches"],
-                    pct(d["on_time_rate"]),
-                    d["title"],
-                ]
-                for d in res.deadlines
-            ],
+            deadline_rows(res),
             title_last=True,
         ),
         "<p class=note>按时率 = 按时 / (按时 + 逾期完成 + 逾期未完成)。 On-time rate = on time / (on time + met late"

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ComplaintflowError
+from ..language.check import load_checked_file
 from ..language.diagnostics import Diagnostic, Severity, format_text, sort_unique
-from ..language.loader import Document, load_bytes
-from ..language.schema import check_schema
+from ..language.loader import Document
 from .dist import KINDS, Dist, parse_dist, seconds
 
 SCHEMA = "scenario.schema.json"
@@ -84,19 +84,7 @@ def load_scenario(path: str | Path | None) -> Scenario:
     """Read and check a scenario file; ``None`` gives the built-in default."""
     if path is None:
         return _build(Document("<built-in default>", DEFAULT))
-    name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ScenarioError(
-            [Diagnostic(name, 0, 0, Severity.ERROR, f"cannot read the scenario: {exc.strerror}", "io")]
-        ) from None
-    doc = load_bytes(raw, name)
-    if not doc.diagnostics:
-        if not isinstance(doc.data, dict):
-            doc.diagnostics.append(doc.problem((), "schema", "a scenario is a mapping of keys"))
-        else:
-            doc.diagnostics += check_schema(doc, SCHEMA)
+    doc = load_checked_file(path, SCHEMA, "scenario")
     if any(d.severity is Severity.ERROR for d in doc.diagnostics):
         raise ScenarioError(doc.diagnostics)
     return _build(doc)

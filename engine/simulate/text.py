@@ -9,6 +9,25 @@ from .compare import Comparison
 from .stats import SimulationResult
 
 
+def deadline_rows(res: SimulationResult) -> list[list[Any]]:
+    """One row per deadline, its title last: the text and HTML tables show the same columns."""
+    return [
+        [
+            d["id"],
+            d["rule"],
+            d["started"],
+            d["on_time"],
+            d["late"],
+            d["overdue_open"],
+            d["running"],
+            d["breaches"],
+            pct(d["on_time_rate"]),
+            d["title"],
+        ]
+        for d in res.deadlines
+    ]
+
+
 def pct(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.1f}%"
 
@@ -49,21 +68,7 @@ def result_text(res: SimulationResult) -> str:
     out += ["", "Deadlines (on-time rate = on time / (on time + late + open past due))"]
     out += table(
         ["deadline", "rule", "started", "on time", "late", "open late", "running", "breaches", "on-time"],
-        [
-            [
-                d["id"],
-                d["rule"],
-                d["started"],
-                d["on_time"],
-                d["late"],
-                d["overdue_open"],
-                d["running"],
-                d["breaches"],
-                pct(d["on_time_rate"]),
-                d["title"],
-            ]
-            for d in res.deadlines
-        ],
+        deadline_rows(res),
     )
     levels = "  ".join(f"level {k}: {v}" for k, v in res.escalations_by_level.items()) or "none"
     out += ["", f"Escalation steps: {sum(res.escalations_by_level.values())} ({levels})"]

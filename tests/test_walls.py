@@ -18,7 +18,7 @@ HOMES = {
     "fastapi": {"service/app.py"},
     "starlette": {"service/app.py"},
     "pydantic": {"service/app.py"},
-    "uvicorn": {"service/runner.py"},
+    "uvicorn": {"service/runner.py", "service/slow_clients.py"},
     "argon2": {"service/auth.py"},
     "prometheus_client": {"service/metrics.py"},
     "orjson": {"canonical.py"},

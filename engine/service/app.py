@@ -4,6 +4,7 @@ The only home of FastAPI (a maintained ASGI framework whose route types give the
 for free). Errors leave as RFC 9457 problem documents (``problems.py``). Business logic lives in the desk.
 """
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -60,7 +61,9 @@ class Login(BaseModel):
     password: str
 
 
-def create_app(desk: Desk, metrics: Metrics, *, ready: Callable[[], bool] = lambda: True) -> FastAPI:
+def create_app(
+    desk: Desk, metrics: Metrics, *, ready: Callable[[], bool] = lambda: True, body_timeout: float = 30.0
+) -> FastAPI:
     app = FastAPI(
         title="complaintflow",
         version=__version__,
@@ -88,7 +91,7 @@ def create_app(desk: Desk, metrics: Metrics, *, ready: Callable[[], bool] = lamb
         kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(exc.status_code, "http-error")
         return problem_response(exc.status_code, kind, str(exc.detail), request.url.path)
 
-    app.add_middleware(_Limits, metrics=metrics)
+    app.add_middleware(_Limits, metrics=metrics, body_timeout=body_timeout)
 
     def caller(
         authorization: Annotated[str | None, Header()] = None,
@@ -371,10 +374,11 @@ def create_app(desk: Desk, metrics: Metrics, *, ready: Callable[[], bool] = lamb
 
 class _Limits:
     """Refuses a body over MAX_BODY (413), whether it says its length or is sent in chunks, before the
-    route reads it all; and times every request for the metrics."""
+    route reads it all, and a body that stalls for ``body_timeout`` seconds between two parts (408, and the
+    connection is closed); and times every request for the metrics."""
 
-    def __init__(self, app: Any, metrics: Metrics):
-        self.app, self.metrics = app, metrics
+    def __init__(self, app: Any, metrics: Metrics, body_timeout: float = 30.0):
+        self.app, self.metrics, self.body_timeout = app, metrics, body_timeout
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -386,22 +390,30 @@ class _Limits:
         if length and (not length.isdigit() or int(length) > MAX_BODY):
             await _send_problem(send, 413, "too-large", f"the body is over {MAX_BODY} bytes", path)
             return
-        seen, over, started = 0, False, False
+        seen, body_done, started = 0, False, False
+        cut: tuple[int, str, str] | None = None  # the problem that replaces the route's answer
 
         async def counted_receive() -> Any:
-            nonlocal seen, over
-            message = await receive()
+            nonlocal seen, body_done, cut
+            if body_done:
+                return await receive()  # after the body: a wait for the client to go, not timed
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except asyncio.TimeoutError:
+                cut = (408, "timeout", f"the request body stalled for over {self.body_timeout:g} s")
+                return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if seen > MAX_BODY:
-                    over = True
+                    cut = (413, "too-large", f"the body is over {MAX_BODY} bytes")
                     return {"type": "http.disconnect"}
             return message
 
         async def watched_send(message: Any) -> None:
             nonlocal started
-            if over and not started:
-                return  # the route's answer to a cut-off body is replaced by the 413 below
+            if cut and not started:
+                return  # the route's answer to a cut-off body is replaced by the problem below
             started = started or message["type"] == "http.response.start"
             await send(message)
 
@@ -409,21 +421,18 @@ class _Limits:
             try:
                 await self.app(scope, counted_receive, watched_send)
             except Exception:
-                if not over:
+                if not cut:
                     raise
-        if over and not started:
-            await _send_problem(send, 413, "too-large", f"the body is over {MAX_BODY} bytes", path)
+        if cut and not started:
+            await _send_problem(send, *cut, path, close=cut[0] == 408)
 
 
-async def _send_problem(send: Any, status: int, kind: str, detail: str, path: str) -> None:
+async def _send_problem(send: Any, status: int, kind: str, detail: str, path: str, *, close: bool = False) -> None:
     body = json.dumps(problem(status, kind, detail, path), ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

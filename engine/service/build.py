@@ -79,10 +79,18 @@ def build_service(
     desk = build_desk(config.db or "complaintflow.db", processes, clock)
     metrics = Metrics()
     desk.timer = metrics.engine_timer
-    watch = CalendarWatch(desk, metrics)
-    scheduler = Scheduler(desk, metrics, batch=config.batch, poll=config.poll_seconds, between=watch.check)
     base_url = config.base_url or f"http://{config.host}:{config.port}"
     notifier = build_notifier(
-        desk, metrics, config.channels, base_url=base_url.rstrip("/"), wall_clock=wall_clock or clock, env=env or {}
+        desk,
+        metrics,
+        config.channels,
+        base_url=base_url.rstrip("/"),
+        wall_clock=wall_clock or clock,
+        env=env or {},
+        lease_seconds=config.lease_seconds,
     )
-    return Service(desk, metrics, scheduler, notifier, config.host, config.port)
+    watch = CalendarWatch(desk, metrics, announce=notifier.announce if notifier else None)
+    scheduler = Scheduler(desk, metrics, batch=config.batch, poll=config.poll_seconds, between=watch.check)
+    return Service(
+        desk, metrics, scheduler, notifier, config.host, config.port, config.head_timeout, config.body_timeout
+    )

@@ -30,9 +30,11 @@ def build_notifier(
     base_url: str,
     wall_clock: Callable[[], float],
     env: Mapping[str, str],
+    lease_seconds: float = 60.0,
 ) -> Notifier | None:
     """The notifier for the configured channels, or None when there are none. Signatures use the wall
-    clock (the services check it); when deliveries are due follows the desk's clock."""
+    clock (the services check it), and so do the leases on sends in flight; when deliveries are due follows
+    the desk's clock."""
     if not channels:
         return None
     transport = Transport()
@@ -52,4 +54,4 @@ def build_notifier(
             int(raw.get("max_attempts") or policy.max_attempts),
             frozenset(roles) if roles else None,
         )
-    return Notifier(desk, metrics, routes, base_url=base_url)
+    return Notifier(desk, metrics, routes, base_url=base_url, wall_clock=wall_clock, lease_seconds=lease_seconds)

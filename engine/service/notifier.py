@@ -28,7 +28,7 @@ from .notify.templates import render
 
 log = logging.getLogger("complaintflow.notifier")
 CURSOR = "notifier"
-LEASE_SECONDS = 60
+ADMIN_ROLE = "admin"  # the role a channel's ``roles`` names to carry the service's own notices
 
 
 @dataclass
@@ -68,6 +68,8 @@ class Notifier:
     base_url: str = "http://127.0.0.1:8080"
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     batch: int = 200
+    wall_clock: Callable[[], float] | None = None  # times claim leases; None: the desk's clock
+    lease_seconds: float = 60.0
 
     def drain(self) -> int:
         """Queue deliveries for new outbox messages; how many messages were read."""
@@ -102,6 +104,27 @@ class Notifier:
             if route.roles is None or role in route.roles
         ]
 
+    def announce(self, notification: Notification) -> int:
+        """Queue a service notice (not from a case's outbox) for the admins, on every channel that carries
+        the admin role; its delivery id keys it, so raising it again sends nothing new."""
+        body = asdict(notification)
+        now = self.desk.now()
+        rows = [
+            Delivery(
+                f"{notification.delivery_id}@{route.name}",
+                notification.delivery_id,
+                route.name,
+                body,
+                "pending",
+                0,
+                now,
+                None,
+            )
+            for route in self.routes.values()
+            if route.roles is None or ADMIN_ROLE in route.roles
+        ]
+        return self.desk.directory.queue(rows, now) if rows else 0
+
     def deliver(self) -> int:
         """Send what is due; how many attempts were made."""
         desk, directory = self.desk, self.desk.directory
@@ -114,7 +137,7 @@ class Notifier:
                 continue
             if route.allow(now) > 0:
                 continue  # over the channel's rate: it stays due and goes on a later step
-            if not directory.claim(delivery.id, now, LEASE_SECONDS):
+            if not directory.claim(delivery.id, now, (self.wall_clock or self.desk.now)(), self.lease_seconds):
                 continue  # another notifier took it
             outcome = route.sender.send(notification_from(delivery.notification))
             verdict, after, why = fate(outcome)

@@ -23,6 +23,7 @@ from .desk import Desk
 from .metrics import Metrics
 from .notifier import Notifier
 from .scheduler import Scheduler
+from .slow_clients import with_head_timeout
 
 log = logging.getLogger("complaintflow.serve")
 
@@ -35,6 +36,8 @@ class Service:
     notifier: Notifier | None
     host: str
     port: int
+    head_timeout: float = 10.0  # seconds a client has to send a request's line and headers
+    body_timeout: float = 30.0  # seconds a request body may stall between two parts
 
     def serve(self, announce: Callable[[str], None]) -> int:
         stop = threading.Event()
@@ -45,9 +48,12 @@ class Service:
             loops.append(
                 threading.Thread(target=self.notifier.run, args=(stop.is_set, stop.wait), name="notifier", daemon=True)
             )
-        app = create_app(self.desk, self.metrics, ready=lambda: all(t.is_alive() for t in loops))
+        app = create_app(
+            self.desk, self.metrics, ready=lambda: all(t.is_alive() for t in loops), body_timeout=self.body_timeout
+        )
         config = uvicorn.Config(
             app,
+            http=with_head_timeout(self.head_timeout),
             log_level="warning",
             access_log=False,
             timeout_keep_alive=5,

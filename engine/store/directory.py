@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS svc_idempotency (
 CREATE TABLE IF NOT EXISTS svc_deliveries (
     id TEXT PRIMARY KEY, message_id TEXT NOT NULL, channel TEXT NOT NULL, notification TEXT NOT NULL,
     status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
-    last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER);
+    last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER, lease_until REAL);
 CREATE INDEX IF NOT EXISTS svc_deliveries_due ON svc_deliveries (next_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS svc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS svc_assignments (
@@ -98,6 +98,7 @@ class Directory:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
+            _add_missing_columns(self.db)
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the service tables: {exc}") from None
         self._lock = threading.RLock()
@@ -255,15 +256,14 @@ class Directory:
         """Queue a batch's deliveries and move the outbox cursor past it, in one transaction: a crash
         before this commit reads the batch again, after it the rows are there (ids make a re-read harmless)."""
         with self._writing() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO svc_deliveries (id, message_id, channel, notification, status, next_at, "
-                "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                [
-                    (d.id, d.message_id, d.channel, json.dumps(d.notification, ensure_ascii=False), d.next_at, at)
-                    for d in deliveries
-                ],
-            )
+            _insert_deliveries(db, deliveries, at)
             db.execute("INSERT OR REPLACE INTO svc_meta VALUES (?, ?)", (f"cursor:{cursor_name}", cursor))
+
+    def queue(self, deliveries: Sequence[Delivery], at: int) -> int:
+        """Queue deliveries that come from no outbox (the service's own notices); a repeated id is ignored,
+        so a notice raised again, or by a second service, is sent once. How many rows were new."""
+        with self._writing() as db:
+            return _insert_deliveries(db, deliveries, at)
 
     def due_deliveries(self, now: int, limit: int) -> list[Delivery]:
         rows = self._read(
@@ -288,20 +288,23 @@ class Directory:
         rows = self._read(f"SELECT {_DELIVERY_COLUMNS} FROM svc_deliveries WHERE id=?", (delivery_id,))
         return _delivery(rows[0]) if rows else None
 
-    def claim(self, delivery_id: str, now: int, lease: int) -> bool:
-        """Take a due delivery for ``lease`` seconds; of several notifiers on one store, one wins."""
+    def claim(self, delivery_id: str, now: int, wall_now: float, lease: float) -> bool:
+        """Take a due delivery for ``lease`` seconds of real time; of several notifiers on one store, one
+        wins. The lease runs on the wall clock, not the desk's: it guards a send in flight, and a desk clock
+        that jumps ahead (a test's, or a stepped system clock) must not hand that send to a second notifier."""
         with self._writing() as db:
             return bool(
                 db.execute(
-                    "UPDATE svc_deliveries SET next_at=? WHERE id=? AND status='pending' AND next_at <= ?",
-                    (now + lease, delivery_id, now),
+                    "UPDATE svc_deliveries SET lease_until=? WHERE id=? AND status='pending' AND next_at <= ? "
+                    "AND (lease_until IS NULL OR lease_until <= ?)",
+                    (wall_now + lease, delivery_id, now, wall_now),
                 ).rowcount
             )
 
     def record_attempt(self, delivery_id: str, status: str, next_at: int, error: str | None, at: int) -> None:
         with self._writing() as db:
             db.execute(
-                "UPDATE svc_deliveries SET status=?, attempts=attempts+1, next_at=?, last_error=?, "
+                "UPDATE svc_deliveries SET status=?, attempts=attempts+1, next_at=?, last_error=?, lease_until=NULL, "
                 "done_at=CASE WHEN ?='pending' THEN NULL ELSE ? END WHERE id=? AND status='pending'",
                 (status, next_at, error, status, at, delivery_id),
             )
@@ -327,6 +330,26 @@ class Directory:
 
 _CREDENTIAL_COLUMNS = "id, kind, user_id, roles, label, created_at, expires_at, revoked_at"
 _DELIVERY_COLUMNS = "id, message_id, channel, notification, status, attempts, next_at, last_error"
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Columns added after a table was first made: a store from an older release gains them on open."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(svc_deliveries)")}
+    if "lease_until" not in have:
+        db.execute("ALTER TABLE svc_deliveries ADD COLUMN lease_until REAL")
+
+
+def _insert_deliveries(db: sqlite3.Connection, deliveries: Sequence[Delivery], at: int) -> int:
+    before = db.total_changes
+    db.executemany(
+        "INSERT OR IGNORE INTO svc_deliveries (id, message_id, channel, notification, status, next_at, "
+        "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+        [
+            (d.id, d.message_id, d.channel, json.dumps(d.notification, ensure_ascii=False), d.next_at, at)
+            for d in deliveries
+        ],
+    )
+    return db.total_changes - before
 
 
 def _user(row: Sequence[Any]) -> User:

@@ -167,6 +167,46 @@ def test_the_calendar_watch_warns_before_the_published_data_ends(desk, caplog):
     assert "ends in" not in caplog.text
 
 
+def test_the_calendar_watch_tells_the_admins_once_per_step_on_the_admin_channels(desk):
+    from datetime import date, timedelta
+
+    from complaintflow.calendar import BusinessCalendar
+    from complaintflow.service.calendar_watch import CalendarWatch
+    from complaintflow.service.notifier import Notifier, Route
+    from complaintflow.service.notify.outcome import Delivered
+
+    d, clock = desk
+    d.directory.add_user(User("boss", "管理员", (), {"email": "boss@example.test"}, True), int(clock()))
+    sent = []
+
+    class Inbox:
+        def send(self, notification):
+            sent.append(notification)
+            return Delivered()
+
+    routes = {
+        "ops": Route("ops", Inbox(), lambda _now: 0, roles=frozenset({"admin"})),
+        "staff": Route("staff", Inbox(), lambda _now: 0, roles=frozenset({"receiver"})),
+    }
+    notifier = Notifier(d, Metrics(), routes)
+    watch = CalendarWatch(d, Metrics(), horizon_days=45, announce=notifier.announce)
+    spec = d.latest["property_management"]
+    cal = next(c for c in spec.calendars.values() if c.statutory == "china")
+    ends = BusinessCalendar.compile(cal, spec.timezone).published_until(date(2025, 1, 1))
+    for days_before in (40, 39, 29):  # 40 and 39 are inside the same step (45), 29 inside the next (30)
+        clock.move_to(f"{ends - timedelta(days=days_before)} 09:00")
+        watch._next_at = 0
+        watch.check()
+        notifier.deliver()
+    assert [n.delivery_id.rsplit(":", 1)[1] for n in sent] == ["45d", "30d"]  # the staff channel got nothing
+    first = sent[0]
+    assert first.kind == "calendar_data_ending" and [r.user_id for r in first.recipients] == ["boss"]
+    assert "还剩 40 天" in first.text_zh and str(ends) in first.text_en
+    # a second watch (a restart, or another service on the store) raises the same notice: not sent again
+    CalendarWatch(d, Metrics(), horizon_days=45, announce=notifier.announce).check()
+    assert notifier.deliver() == 0
+
+
 def test_the_channels_example_in_docs_service_md_builds_a_notifier(desk, tmp_path):
     import re
 
@@ -199,3 +239,40 @@ def test_a_channel_whose_secret_is_not_set_stops_the_service_at_start(desk):
             wall_clock=lambda: 0.0,
             env={},
         )
+
+
+def test_a_send_in_flight_keeps_its_lease_when_the_desk_clock_jumps(tmp_path):
+    from complaintflow.store.directory import Delivery, Directory
+
+    directory = Directory(tmp_path / "d.db")
+    directory.queue([Delivery("m:1@hook", "m:1", "hook", {}, "pending", 0, 100, None)], 100)
+    assert directory.claim("m:1@hook", 100, wall_now=5000.0, lease=60)
+    # the desk clock moves an hour on while the send is still in flight (wall clock 10 s later): no second claim
+    assert not directory.claim("m:1@hook", 3700, wall_now=5010.0, lease=60)
+    # a notifier that died mid-send: after the lease on the wall clock, another takes the delivery
+    assert directory.claim("m:1@hook", 3700, wall_now=5061.0, lease=60)
+    directory.record_attempt("m:1@hook", "pending", 3800, "timeout", 3700)
+    assert directory.claim("m:1@hook", 3800, wall_now=5062.0, lease=60)  # recording an attempt ends the lease
+    directory.close()
+
+
+def test_a_store_from_before_leases_gains_the_lease_column_on_open(tmp_path):
+    import sqlite3
+
+    from complaintflow.store.directory import Directory
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE svc_deliveries (id TEXT PRIMARY KEY, message_id TEXT NOT NULL, channel TEXT NOT NULL, "
+        "notification TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER "
+        "NOT NULL, last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER)"
+    )
+    db.execute(
+        "INSERT INTO svc_deliveries VALUES ('m:1@hook', 'm:1', 'hook', '{}', 'pending', 0, 100, NULL, 100, NULL)"
+    )
+    db.commit()
+    db.close()
+    directory = Directory(path)
+    assert directory.claim("m:1@hook", 100, wall_now=1.0, lease=60)
+    directory.close()

@@ -160,3 +160,42 @@ def test_two_services_on_one_store_deliver_each_message_once(tmp_path):
     assert {d["message_id"] for d in rows} == set(sent)
     assert len(sent) == len(set(sent)), "a message was delivered twice"
     assert {m.split(":")[0] for m in sent} == set(ids)
+
+
+def test_after_kill_9_every_undelivered_message_is_delivered_once_by_the_restarted_service(tmp_path):
+    import signal
+
+    db = tmp_path / "desk.db"
+    (tmp_path / "after").mkdir()
+    with FakeWebhookReceiver("whsec-1", throttle_first=10**6) as hook:  # refuses everything until told
+        # a send in flight at the kill is held for the lease (real time) before the new service takes it
+        config = json.dumps({**json.loads(_hook_config(hook)), "notifier": {"lease_seconds": 1}})
+        with serving(tmp_path, db=db, config=config, env=SECRETS) as first:
+            admin_token = first.admin_token
+            with first.client(admin_token) as admin:
+                admin.post("/v1/users", json={"id": "wang", "name": "王芳", "roles": ["receiver"]})
+                token = admin.post("/v1/tokens", json={"user": "wang"}).json()["token"]
+            with first.client(token) as http:
+                ids = [http.post("/v1/cases", json=CASE).json()["id"] for _ in range(4)]
+            first.set_clock("2025-09-29 10:30")  # past the deadlines: breaches and escalations to deliver
+            eventually(lambda: len(hook.received) >= 3, "the first (throttled) attempts")
+            assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+        assert not hook.accepted  # nothing got through before the kill
+        hook.throttle_first = 0
+        with serving(tmp_path / "after", db=db, config=config, env=SECRETS, start="2025-09-29 10:30") as second:
+            minutes = iter(range(31, 10_000))
+
+            def all_delivered() -> bool:
+                # back-off waits run on the service's clock: move it on a minute a poll
+                minute = min(next(minutes), 59)
+                second.set_clock(f"2025-09-29 10:{minute:02d}")
+                with second.client(admin_token) as admin:
+                    rows = admin.get("/v1/deliveries", params={"limit": 1000}).json()
+                return bool(rows) and all(d["status"] == "delivered" for d in rows)
+
+            eventually(all_delivered, "every delivery to be sent after the restart", timeout=30)
+            with second.client(admin_token) as admin:
+                rows = admin.get("/v1/deliveries", params={"limit": 1000}).json()
+    delivered = [r.headers.get("x-complaintflow-delivery") for r in hook.accepted]
+    assert sorted(delivered) == sorted(d["message_id"] for d in rows), "each message accepted exactly once"
+    assert {m.split(":")[0] for m in delivered} == set(ids)

@@ -229,3 +229,31 @@ def test_the_service_logs_json_lines(desk):
     entries = [json.loads(line) for line in logged]
     assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
     assert any(e["logger"] == "complaintflow.scheduler" for e in entries)
+
+
+def test_a_slow_client_is_cut_off_and_others_are_still_served(tmp_path):
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
+    config = json.dumps({"http": {"head_timeout_seconds": 0.3, "body_timeout_seconds": 0.3}})
+    with serving(tmp_path, config=config) as served:
+        address = urlsplit(served.base_url)
+        # a head that never ends (slowloris): the service closes the connection
+        with socket.create_connection((address.hostname, address.port), timeout=20) as slow:
+            slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1")
+            assert slow.recv(1024) == b""  # closed by the service, not by our 20 s timeout
+        # a body that stalls: 408 as a problem document, and the connection closed
+        with socket.create_connection((address.hostname, address.port), timeout=20) as slow:
+            slow.sendall(
+                b"POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100\r\n\r\n{"source": '
+            )
+            answer = b""
+            while chunk := slow.recv(4096):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), answer
+        assert json.loads(body)["type"].endswith("/timeout")
+        with served.client() as http:
+            assert http.get("/healthz").json() == {"status": "ok"}

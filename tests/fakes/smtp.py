@@ -3,12 +3,16 @@
 EHLO advertises ``AUTH PLAIN``; a wrong user or password gets 535; ``throttle_first`` answers the first
 N ``MAIL FROM`` with 451 (try again later); addresses in ``refuse`` get 550. Each accepted message is
 parsed and kept in ``messages``; ``count(delivery_id)`` counts them by ``X-Complaintflow-Delivery``.
+Given a server ``tls`` context it speaks TLS as real relays do: ``STARTTLS`` on a plain connection
+(advertised, and required before ``AUTH`` and ``MAIL``, port 587 style), or, with ``implicit_tls``, TLS
+from the first byte (port 465 style). ``tls_sessions`` counts the connections that completed a handshake.
 """
 
 from __future__ import annotations
 
 import base64
 import socketserver
+import ssl
 import threading
 from collections import Counter
 from email import message_from_bytes, policy
@@ -18,8 +22,11 @@ from typing import Any
 
 class FakeSmtp:
     def __init__(self, *, username: str | None = None, password: str | None = None, throttle_first: int = 0,
-                 refuse: frozenset[str] = frozenset()) -> None:  # fmt: skip
+                 refuse: frozenset[str] = frozenset(), tls: ssl.SSLContext | None = None,
+                 implicit_tls: bool = False) -> None:  # fmt: skip
         self.username, self.password = username, password
+        self.tls, self.implicit_tls = tls, implicit_tls
+        self.tls_sessions = 0
         self.throttle_first, self.refuse = throttle_first, refuse
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
@@ -58,7 +65,24 @@ class FakeSmtp:
             def reply(self, line: str) -> None:
                 self.wfile.write(line.encode() + b"\r\n")
 
+            def start_tls(self) -> bool:
+                assert fake.tls is not None
+                try:
+                    self.connection = fake.tls.wrap_socket(self.connection, server_side=True)
+                except (ssl.SSLError, OSError):
+                    return False  # the client did not trust the certificate, or hung up
+                self.rfile = self.connection.makefile("rb")
+                self.wfile = self.connection.makefile("wb", buffering=0)
+                with fake._lock:
+                    fake.tls_sessions += 1
+                return True
+
             def handle(self) -> None:
+                secure = False
+                if fake.tls is not None and fake.implicit_tls:
+                    if not self.start_tls():
+                        return
+                    secure = True
                 self.reply("220 fake.smtp ESMTP")
                 authed = fake.username is None
                 sender: str | None = None
@@ -70,8 +94,19 @@ class FakeSmtp:
                     line = raw.decode("utf-8", "replace").rstrip("\r\n")
                     verb = line.split(" ", 1)[0].upper()
                     arg = line[len(verb) :].strip()
+                    must_secure = fake.tls is not None and not secure
                     if verb in ("EHLO", "HELO"):
-                        self.wfile.write(b"250-fake.smtp\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 AUTH PLAIN\r\n")
+                        offer = b"250-STARTTLS\r\n" if must_secure else b""
+                        self.wfile.write(
+                            b"250-fake.smtp\r\n" + offer + b"250-8BITMIME\r\n250-SMTPUTF8\r\n250 AUTH PLAIN\r\n"
+                        )
+                    elif verb == "STARTTLS" and must_secure:
+                        self.reply("220 2.0.0 Ready to start TLS")
+                        if not self.start_tls():
+                            return
+                        secure, authed, sender, rcpts = True, fake.username is None, None, []
+                    elif verb in ("AUTH", "MAIL") and must_secure:
+                        self.reply("530 5.7.0 Must issue a STARTTLS command first")
                     elif verb == "AUTH":
                         mechanism, _, initial = arg.partition(" ")
                         parts = base64.b64decode(initial or "").split(b"\0") if mechanism.upper() == "PLAIN" else []

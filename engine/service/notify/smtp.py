@@ -1,5 +1,9 @@
 """Email over SMTP with ``smtplib``: STARTTLS (port 587), implicit TLS (465) or plain (tests only).
 
+The server's certificate is checked against the system's trusted authorities, or against ``ca_file``
+(a company's own authority, PEM); a certificate that does not check is a permanent failure (retrying
+cannot fix it), named as such.
+
 One message per notification to every recipient with an ``email`` contact; subject and body are UTF-8
 (the subject Chinese first, the body Chinese then English). A 4xx reply, a dropped connection or a
 timeout retry later; a 5xx reply, refused recipients or failed login are permanent. The body is cut to
@@ -16,7 +20,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from .config import Settings
+from .config import ConfigError, Settings
 from .limits import truncate_utf8
 from .message import Notification
 from .outcome import Delivered, Outcome, Permanent, RetryLater
@@ -34,6 +38,7 @@ class SmtpConfig:
     password: str | None = None
     timeout: float = 10.0
     max_bytes: int = 100 * 1024
+    ca_file: str | None = None
 
     @classmethod
     def from_dict(cls, name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> SmtpConfig:
@@ -49,8 +54,14 @@ class SmtpConfig:
             password=s.secret("password", required=bool(username)),
             timeout=s.number("timeout", 10.0),
             max_bytes=int(s.number("max_bytes", 100 * 1024)),
+            ca_file=s.optional("ca_file"),
         )
         s.done()
+        if config.ca_file is not None:
+            try:
+                ssl.create_default_context(cafile=config.ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"channel {name}: ca_file {config.ca_file}: cannot be read as PEM ({exc})") from None
         return config
 
 
@@ -76,11 +87,18 @@ class SmtpChannel:
     def _connect(self) -> smtplib.SMTP:
         c = self.config
         if c.security == "ssl":
-            return smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=ssl.create_default_context())
+            return smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=self._tls())
         client = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
         if c.security == "starttls":
-            client.starttls(context=ssl.create_default_context())
+            try:
+                client.starttls(context=self._tls())
+            except BaseException:
+                client.close()
+                raise
         return client
+
+    def _tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.config.ca_file)
 
     def send(self, notification: Notification) -> Outcome:
         to = notification.contacts("email")
@@ -100,6 +118,8 @@ class SmtpChannel:
             said = e.smtp_error.decode("utf-8", "replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error)
             text = f"{e.smtp_code} {said}"
             return RetryLater(text) if 400 <= e.smtp_code < 500 else Permanent(text)
+        except ssl.SSLCertVerificationError as e:
+            return Permanent(f"the server's TLS certificate does not check: {e.verify_message}")
         except (smtplib.SMTPException, OSError) as e:  # dropped, refused, timed out, TLS failed
             return RetryLater(f"{type(e).__name__}: {e}")
         if refused:

@@ -991,6 +991,76 @@ def users_add(
     click.echo(f"added {user_id} ({name}): roles {', '.join(roles) or 'none'}")
 
 
+@users.command("edit")
+@click.argument("user_id")
+@click.option("--name", help="A new display name.")
+@click.option("--role", "roles", multiple=True, help="The user's roles from now on, replacing the old (may repeat).")
+@click.option("--no-roles", is_flag=True, help="Take every role away.")
+@click.option(
+    "--contact",
+    "contacts",
+    multiple=True,
+    type=NameValueType(),
+    metavar="CHANNEL=ADDRESS",
+    help="Add or change one contact (may repeat); an empty ADDRESS removes it.",
+)
+@click.option("--admin/--no-admin", default=None, help="Give or take away the admin role.")
+@click.option("--password-stdin", is_flag=True, help="Read a new login password from standard input.")
+@DB_OPTION
+def users_edit(
+    user_id: str,
+    name: str | None,
+    roles: tuple[str, ...],
+    no_roles: bool,
+    contacts: tuple[tuple[str, str], ...],
+    admin: bool | None,
+    password_stdin: bool,
+    db: str,
+) -> None:
+    """Change a user: name, roles, contacts, admin, password. What is not given stays."""
+    from dataclasses import replace
+
+    if roles and no_roles:
+        _fail("--role and --no-roles contradict each other", 2)
+    directory = _directory(db)
+    user = directory.user(user_id)
+    if user is None:
+        _fail(f"no user {user_id!r} (complaintflow users list shows them)", 1)
+    new_contacts = dict(user.contacts)
+    for channel, address in contacts:
+        if address:
+            new_contacts[channel] = address
+        else:
+            new_contacts.pop(channel, None)
+    password_hash = user.password_hash
+    if password_stdin:
+        from complaintflow.service.auth import hash_password
+
+        password = sys.stdin.readline().rstrip("\n")
+        if len(password) < 8:
+            _fail("a password needs at least 8 characters", 2)
+        password_hash = hash_password(password)
+    changed = replace(
+        user,
+        name=name or user.name,
+        roles=() if no_roles else tuple(roles) if roles else user.roles,
+        contacts=new_contacts,
+        admin=user.admin if admin is None else admin,
+        password_hash=password_hash,
+    )
+    directory.update_user(changed)
+    click.echo(f"changed {user_id} ({changed.name}): roles {', '.join(changed.roles) or 'none'}")
+
+
+@users.command("disable")
+@click.argument("user_id")
+@DB_OPTION
+def users_disable(user_id: str, db: str) -> None:
+    """Disable a user who has left: logins, sessions and tokens stop; histories still name them."""
+    _directory(db).disable_user(user_id, _now(None))
+    click.echo(f"disabled {user_id}: their sessions and tokens are revoked")
+
+
 @users.command("list")
 @DB_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

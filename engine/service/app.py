@@ -50,6 +50,16 @@ class NewUser(BaseModel):
     admin: bool = False
 
 
+class UserChange(BaseModel):
+    """Only the fields sent change; roles and contacts are replaced whole."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    roles: list[str] | None = Field(default=None, description='"role" for every process or "process:role"')
+    contacts: dict[str, str] | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    admin: bool | None = None
+
+
 class NewToken(BaseModel):
     user: str
     label: str = ""
@@ -320,6 +330,38 @@ def create_app(
         except StoreError as exc:  # the id is taken
             raise DeskError(409, "user-exists", str(exc)) from None
         return user_json(user)
+
+    @app.patch("/v1/users/{user_id}", tags=["people"])
+    def change_user(user_id: str, body: UserChange, who: Admin) -> dict[str, Any]:
+        def change() -> User:
+            user = desk.directory.user(user_id)
+            if user is None:
+                raise DeskError(404, "not-found", f"no user {user_id!r}")
+            changed = User(
+                user.id,
+                body.name if body.name is not None else user.name,
+                tuple(body.roles) if body.roles is not None else user.roles,
+                body.contacts if body.contacts is not None else user.contacts,
+                body.admin if body.admin is not None else user.admin,
+                auth.hash_password(body.password) if body.password else user.password_hash,
+            )
+            desk.directory.update_user(changed)
+            return changed
+
+        try:
+            return user_json(desk.run(change))
+        except StoreError as exc:  # the last admin
+            raise DeskError(409, "last-admin", str(exc)) from None
+
+    @app.delete("/v1/users/{user_id}", tags=["people"], status_code=204)
+    def disable_user(user_id: str, who: Admin) -> Response:
+        """Disable a user who has left: logins, sessions and tokens stop; histories still name them."""
+        try:
+            desk.run(lambda: desk.directory.disable_user(user_id, desk.now()))
+        except StoreError as exc:
+            kind = "not-found" if str(exc).startswith("no user") else "last-admin"
+            raise DeskError(404 if kind == "not-found" else 409, kind, str(exc)) from None
+        return Response(status_code=204)
 
     @app.post("/v1/tokens", tags=["people"], status_code=201)
     def new_token(body: NewToken, who: Admin) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def authenticate(directory: Directory, token: str, now: int) -> Caller:
         raise AuthError("this session has expired; log in again")
     user = directory.user(credential.user_id)
     if user is None:
-        raise AuthError("the token's user no longer exists")
+        raise AuthError("the token's user was disabled or no longer exists")
     return Caller(user, credential)
 
 

@@ -140,8 +140,11 @@ class Directory:
 
     def update_user(self, user: User) -> None:
         with self._writing() as db:
+            if not user.admin and _is_last_admin(db, user.id):
+                raise StoreError(f"{user.id!r} is the last admin: make another user admin first")
             changed = db.execute(
-                "UPDATE svc_users SET name=?, roles=?, contacts=?, password_hash=?, admin=? WHERE id=?",
+                "UPDATE svc_users SET name=?, roles=?, contacts=?, password_hash=?, admin=? "
+                "WHERE id=? AND disabled_at IS NULL",
                 (
                     user.name,
                     json.dumps(list(user.roles)),
@@ -153,6 +156,18 @@ class Directory:
             ).rowcount
             if not changed:
                 raise StoreError(f"no user {user.id!r}")
+
+    def disable_user(self, user_id: str, at: int) -> None:
+        """A user who has left: they can no longer log in or act, their sessions and tokens stop working,
+        and they drop out of the people messages go to; the row stays, so histories still name them.
+        The last admin cannot be disabled (nobody could manage the desk)."""
+        with self._writing() as db:
+            if db.execute("SELECT 1 FROM svc_users WHERE id=? AND disabled_at IS NULL", (user_id,)).fetchone() is None:
+                raise StoreError(f"no user {user_id!r}")
+            if _is_last_admin(db, user_id):
+                raise StoreError(f"{user_id!r} is the last admin: make another user admin first")
+            db.execute("UPDATE svc_users SET disabled_at=? WHERE id=?", (at, user_id))
+            db.execute("UPDATE svc_credentials SET revoked_at=? WHERE user_id=? AND revoked_at IS NULL", (at, user_id))
 
     def user(self, user_id: str) -> User | None:
         rows = self._read(
@@ -330,6 +345,13 @@ class Directory:
 
 _CREDENTIAL_COLUMNS = "id, kind, user_id, roles, label, created_at, expires_at, revoked_at"
 _DELIVERY_COLUMNS = "id, message_id, channel, notification, status, attempts, next_at, last_error"
+
+
+def _is_last_admin(db: sqlite3.Connection, user_id: str) -> bool:
+    live = "disabled_at IS NULL"
+    admin = db.execute(f"SELECT admin FROM svc_users WHERE id=? AND {live}", (user_id,)).fetchone()
+    admins = db.execute(f"SELECT count(*) FROM svc_users WHERE admin=1 AND {live}").fetchone()[0]
+    return bool(admin and admin[0]) and admins <= 1
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:

@@ -104,3 +104,36 @@ def test_a_dead_delivery_is_listed_and_redriven(tmp_path):
     assert run("deliveries", "redrive", "c:1@wecom", "--db", db).exit_code == 0
     assert run("deliveries", "redrive", "c:1@wecom", "--db", db).exit_code == 1
     assert json.loads(run("deliveries", "list", "--status", "pending", "--format", "json", "--db", db).stdout)
+
+
+def test_users_are_edited_and_disabled_from_the_command_line(tmp_path):
+    db = _store(tmp_path)
+    assert run("users", "add", "boss", "--name", "Boss", "--admin", "--db", db).exit_code == 0
+    assert (
+        run(
+            "users", "add", "wang", "--name", "王芳", "--role", "receiver", "--contact", "mobile=1", "--db", db
+        ).exit_code
+        == 0
+    )
+    edited = run(
+        "users", "edit", "wang", "--role", "front_desk", "--contact", "email=w@x.cn", "--contact", "mobile=", "--db", db
+    )
+    assert edited.exit_code == 0, edited.output
+    [wang] = [u for u in json.loads(run("users", "list", "--format", "json", "--db", db).output) if u["id"] == "wang"]
+    assert wang["roles"] == ["front_desk"] and wang["contacts"] == {"email": "w@x.cn"} and wang["name"] == "王芳"
+    directory = Directory(db)
+    token, _ = auth.issue(directory, "wang", "token", 0)
+    directory.close()
+    assert run("users", "disable", "wang", "--db", db).exit_code == 0
+    directory = Directory(db)
+    try:
+        auth.authenticate(directory, token, 1)
+        raise AssertionError("a disabled user's token still works")
+    except auth.AuthError as exc:
+        assert "revoked" in str(exc)
+    finally:
+        directory.close()
+    last = run("users", "disable", "boss", "--db", db)
+    assert last.exit_code == 1 and "last admin" in last.output
+    unknown = run("users", "edit", "nobody", "--name", "x", "--db", db)
+    assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output

@@ -257,3 +257,22 @@ def test_a_slow_client_is_cut_off_and_others_are_still_served(tmp_path):
         assert json.loads(body)["type"].endswith("/timeout")
         with served.client() as http:
             assert http.get("/healthz").json() == {"status": "ok"}
+
+
+def test_an_admin_changes_a_user_and_disables_one_who_has_left(desk):
+    token = _user(desk, "leaving", ["receiver"])
+    with desk.client(desk.admin_token) as admin, desk.client(token) as leaving:
+        changed = admin.patch("/v1/users/leaving", json={"name": "张伟", "roles": ["front_desk"]})
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["name"] == "张伟" and changed.json()["roles"] == ["front_desk"]
+        assert leaving.get("/v1/me").json()["roles"] == ["front_desk"]  # the token follows the user's roles
+        assert admin.delete("/v1/users/leaving").status_code == 204
+        refused = leaving.get("/v1/me")
+        assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+        assert "leaving" not in [u["id"] for u in admin.get("/v1/users").json()]
+        missing = admin.patch("/v1/users/leaving", json={"name": "x"})
+        assert missing.status_code == 404 and missing.json()["type"].endswith("/not-found")
+        # the only admin cannot be disabled, nor lose the admin role
+        for answer in (admin.delete("/v1/users/admin"), admin.patch("/v1/users/admin", json={"admin": False})):
+            assert answer.status_code == 409 and answer.json()["type"].endswith("/last-admin"), answer.text
+        assert admin.get("/v1/me").status_code == 200

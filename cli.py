@@ -946,6 +946,12 @@ def _directory(db: str) -> Any:
     return Directory(db)
 
 
+def contact_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--contact", "contacts", multiple=True, type=NameValueType(), metavar="CHANNEL=ADDRESS", help=help_text
+    )
+
+
 @main.group()
 def users() -> None:
     """The people of the complaint desk: who they are, which roles they hold, how to reach them."""
@@ -955,14 +961,7 @@ def users() -> None:
 @click.argument("user_id")
 @click.option("--name", required=True, help="Display name, e.g. 王芳.")
 @click.option("--role", "roles", multiple=True, help="A role for every process, or PROCESS:ROLE (may repeat).")
-@click.option(
-    "--contact",
-    "contacts",
-    multiple=True,
-    type=NameValueType(),
-    metavar="CHANNEL=ADDRESS",
-    help="e.g. mobile=13800000000, email=a@b.cn, wecom_userid=WangFang (may repeat).",
-)
+@contact_option("e.g. mobile=13800000000, email=a@b.cn, wecom_userid=WangFang (may repeat).")
 @click.option("--admin", is_flag=True, help="May manage users, tokens and processes.")
 @click.option("--password-stdin", is_flag=True, help="Read a login password from standard input.")
 @DB_OPTION
@@ -996,14 +995,7 @@ def users_add(
 @click.option("--name", help="A new display name.")
 @click.option("--role", "roles", multiple=True, help="The user's roles from now on, replacing the old (may repeat).")
 @click.option("--no-roles", is_flag=True, help="Take every role away.")
-@click.option(
-    "--contact",
-    "contacts",
-    multiple=True,
-    type=NameValueType(),
-    metavar="CHANNEL=ADDRESS",
-    help="Add or change one contact (may repeat); an empty ADDRESS removes it.",
-)
+@contact_option("Add or change one contact (may repeat); an empty ADDRESS removes it.")
 @click.option("--admin/--no-admin", default=None, help="Give or take away the admin role.")
 @click.option("--password-stdin", is_flag=True, help="Read a new login password from standard input.")
 @DB_OPTION

@@ -55,6 +55,31 @@ def test_periods_are_local_half_open_bounds():
     assert parse_period("2026-W53", TZ).first_day.isoformat() == "2026-12-28"  # 2026 has 53 ISO weeks
 
 
+def test_the_report_falls_due_on_a_working_day_as_the_engine_rolls_monthly_5(demo):
+    from complaintflow.calendar import BusinessCalendar
+    from complaintflow.language.spec import Repeat
+    from complaintflow.report.period import due_day
+
+    # the 5th of October 2025 falls in the National Day holiday (1-8 October): due the 9th
+    september = _report(demo, "2025-09")
+    assert "due by 2025-10-09" in september.due and "rolled" in september.due
+    assert "due by 2025-11-05" in _report(demo, "2025-10").due  # a Wednesday: not rolled
+    assert "rolled" not in _report(demo, "2025-10").due
+    # the same day the engine's own `monthly 5` deadline falls on, on the same calendar
+    spec = demo.compiled(demo.cases(CaseQuery(limit=1))[0].process_hash).spec
+    cal = BusinessCalendar.compile(spec.calendars[spec.calendar], spec.timezone)
+    engine_due = cal.next_occurrence(parse_local("2025-10-01 00:00", TZ), Repeat("monthly", day=5, at=9 * 60))
+    assert due_day(parse_period("2025-09", TZ), cal.is_working_day).isoformat() == format_day(engine_due.at)
+    # the Monday review after Golden Week's week 40 is on Monday 6 October, a holiday: Thursday 9th
+    assert "2025-10-09" in _report(demo, "2025-W40").due
+
+
+def format_day(at: int) -> str:
+    from complaintflow.calendar import format_local
+
+    return format_local(at, TZ)[:10]
+
+
 @pytest.mark.parametrize(
     "text",
     [

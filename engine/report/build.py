@@ -8,10 +8,12 @@ leave this module; other record data is never copied, and a field marked ``pii``
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from ..calendar import format_local
+from ..calendar import BusinessCalendar, CalendarError, format_local
 from ..language.spec import Process
 from ..stats import percentile  # nearest rank, shared with the simulation
 from ..store.base import CaseQuery, CaseRecord, EventRecord
@@ -238,12 +240,28 @@ def _review(rd: _Reader, cases: list[CaseRecord], now: int) -> list[ReviewRow]:
     return rows
 
 
+def _working_days(rd: _Reader, cases: list[CaseRecord]) -> Callable[[date], bool] | None:
+    """The working days the report's due date rolls on: the default calendar of the first process (by
+    id) in the store that keeps China's statutory holidays; None when none does (no rolling)."""
+    one_per_process = {c.process_id: c for c in cases}
+    for _process, case in sorted(one_per_process.items()):
+        spec = rd.spec(case)
+        cal = spec.calendars.get(spec.calendar or "")
+        if cal is not None and cal.statutory == "china":
+            try:
+                return BusinessCalendar.compile(cal, spec.timezone).is_working_day
+            except CalendarError:
+                continue
+    return None
+
+
 def build_report(engine: Any, period: Period, *, households: int | None = None, now: int) -> Report:
     """The report for cases opened in ``period`` (and deadline events inside it), as of ``now``."""
     if households is not None and households <= 0:
         raise ValueError(f"households must be a positive number, got {households}")
     rd, tz = _Reader(engine, now), period.timezone
     everything = engine.cases(CaseQuery(limit=10**9))
+    working_day = _working_days(rd, everything)
     opened = sorted(
         (c for c in everything if period.contains(c.opened_at) and c.opened_at <= now),
         key=lambda c: (c.opened_at, c.id),
@@ -255,7 +273,7 @@ def build_report(engine: Any, period: Period, *, households: int | None = None, 
         format_local(period.start, tz),
         format_local(period.end, tz),
         format_local(now, tz),
-        due_note(period),
+        due_note(period, working_day),
         len(opened),
     )
     per: dict[str, Counter[tuple[str, str]]] = {k: Counter() for k in ("process", "category", "severity", "state")}

@@ -8,6 +8,7 @@ the given timezone (so a month in Asia/Shanghai starts at 00:00 +08:00).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -79,11 +80,31 @@ def parse_period(text: str, timezone: str) -> Period:
     return Period(start, end, label, kind, first, last, timezone)
 
 
-def due_note(period: Period) -> str:
-    """When the 004 service-desk procedure wants this report (weekly on Monday, monthly by the 5th)."""
+def due_day(period: Period, is_working_day: Callable[[date], bool] | None = None) -> date | None:
+    """The day the 004 procedure wants this report: the Monday after a week, the 5th after a month;
+    a day that is not a working day rolls to the next working day, as the engine's ``monthly 5`` does."""
     if period.kind == "month":
         after = period.last_day + timedelta(days=1)
-        return f"monthly summary of {period.label}: due by {after.year:04d}-{after.month:02d}-05"
-    if period.kind == "week":
-        return f"weekly review of {period.label}: on Monday {(period.last_day + timedelta(days=1)).isoformat()}"
-    return f"range report {period.first_day.isoformat()} to {period.last_day.isoformat()} (both included)"
+        day = date(after.year, after.month, 5)
+    elif period.kind == "week":
+        day = period.last_day + timedelta(days=1)
+    else:
+        return None
+    if is_working_day is not None:
+        for _ in range(60):  # the longest run of closed days in China is 8 (Spring Festival)
+            if is_working_day(day):
+                break
+            day += timedelta(days=1)
+    return day
+
+
+def due_note(period: Period, is_working_day: Callable[[date], bool] | None = None) -> str:
+    """When the 004 service-desk procedure wants this report (weekly on Monday, monthly by the 5th)."""
+    due = due_day(period, is_working_day)
+    if due is None:
+        return f"range report {period.first_day.isoformat()} to {period.last_day.isoformat()} (both included)"
+    if period.kind == "month":
+        nominal = date(due.year, due.month, 5)
+        rolled = "" if due == nominal else f" (the 5th is not a working day: rolled to {due.isoformat()})"
+        return f"monthly summary of {period.label}: due by {due.isoformat()}{rolled}"
+    return f"weekly review of {period.label}: on {due.strftime('%A')} {due.isoformat()}"

@@ -271,3 +271,16 @@ def test_tightened_iff_new_budget_is_shorter(old: Duration, new: Duration) -> No
     assert (kind == "tightened") == (approx_minutes(new) < approx_minutes(old))
     assert (kind == "loosened") == (approx_minutes(new) > approx_minutes(old))
     assert changes[0].detail.startswith(f"within {old} -> within {new} ")
+
+
+def test_counts_as_lines_added_changed_and_removed_are_named_by_position() -> None:
+    lines = "counts_as:\n  - {kind: valid_complaint, when: \"severity == 'major'\"}\n  - {kind: other}\n"
+    before = load(BASE + lines)
+    assert summary(diff(load(BASE), before)) == [("added", "counts_as", "1"), ("added", "counts_as", "2")]
+    changed = load(BASE + lines.replace("'major'", "'general'"))
+    [change] = diff(before, changed)
+    assert (change.kind, change.id) == ("changed", "1")
+    assert change.detail.startswith("valid_complaint when \"severity == 'major'\" -> valid_complaint when")
+    assert summary(diff(before, load(BASE + lines.rsplit("  - {kind: other}\n", 1)[0]))) == [
+        ("removed", "counts_as", "2")
+    ]

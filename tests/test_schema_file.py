@@ -204,6 +204,9 @@ escalations:
       - {role: office_head, do: notify, within: 5m}
       - {role: company_leader, do: reassign, within: 15m}
       - {role: board_office, do: notify}
+counts_as:
+  - {kind: valid_complaint, when: "severity != 'general'", states: [received, handling], title: {zh: 有效投诉}}
+  - {kind: other}
 """
 
 

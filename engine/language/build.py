@@ -18,6 +18,7 @@ from .loader import Document
 from .spec import (
     Action,
     Calendar,
+    CountRule,
     Deadline,
     Due,
     Duration,
@@ -82,6 +83,15 @@ class _Builder:
             deadlines={k: self.deadline(k, v) for k, v in d.get("deadlines", {}).items()},
             escalations={k: self.escalation(k, v) for k, v in d.get("escalations", {}).items()},
             content_hash=hashlib.sha256(raw_bytes).hexdigest(),
+            counts_as=tuple(
+                CountRule(
+                    r["kind"],
+                    r.get("when"),
+                    as_tuple(r.get("states", ())),
+                    title(r["title"]) if "title" in r else None,
+                )
+                for r in d.get("counts_as", ())
+            ),
         )
 
     def dates(self, values: Any, path: tuple[Any, ...], year: int | None = None) -> frozenset[str]:

@@ -17,7 +17,19 @@ from enum import Enum
 from typing import Any
 
 from .durations import WEEKDAYS, approx_minutes
-from .spec import Calendar, Deadline, Due, Duration, Escalation, EscalationStep, Process, Repeat, Title, YearSchedule
+from .spec import (
+    Calendar,
+    CountRule,
+    Deadline,
+    Due,
+    Duration,
+    Escalation,
+    EscalationStep,
+    Process,
+    Repeat,
+    Title,
+    YearSchedule,
+)
 
 KINDS = ("added", "removed", "changed", "tightened", "loosened")
 
@@ -25,7 +37,9 @@ KINDS = ("added", "removed", "changed", "tightened", "loosened")
 @dataclass(frozen=True, slots=True)
 class Change:
     kind: str  # "added" | "removed" | "changed" | "tightened" | "loosened"
-    what: str  # "process" | "calendar" | "role" | "field" | "state" | "action" | "deadline" | "escalation"
+    what: (
+        str  # "process" | "calendar" | "role" | "field" | "state" | "action" | "deadline" | "escalation" | "counts_as"
+    )
     id: str  # the item, e.g. "callback", or "major_case.step2" for an escalation step
     detail: str  # human text, e.g. "within 2wd -> within 5wd (完成后2个工作日内回访客户)"
     old: object = None  # JSON-able value before (None when added)
@@ -270,4 +284,34 @@ def diff(old: Process, new: Process) -> list[Change]:
     changes += _items("action", old.actions, new.actions, _simple("action", _ACTION))
     changes += _items("deadline", old.deadlines, new.deadlines, _deadline)
     changes += _items("escalation", old.escalations, new.escalations, _escalation)
+    changes += _counts_as(old, new)
+    return changes
+
+
+def _count_rule(rule: CountRule) -> str:
+    parts = [rule.kind]
+    if rule.when:
+        parts.append(f"when {_quote(rule.when)}")
+    if rule.states:
+        parts.append(f"in {', '.join(rule.states)}")
+    return " ".join(parts)
+
+
+def _counts_as(old: Process, new: Process) -> list[Change]:
+    """``counts_as`` is an ordered list (the first match wins): a change is named by its position."""
+    before, after = [_count_rule(r) for r in old.counts_as], [_count_rule(r) for r in new.counts_as]
+    if before == after:
+        return []
+    changes = []
+    for i in range(max(len(before), len(after))):
+        was, now = (before[i] if i < len(before) else None), (after[i] if i < len(after) else None)
+        if was == now:
+            continue
+        if was is None or now is None:
+            kind, detail = ("added", str(now)) if was is None else ("removed", was)
+        else:
+            kind, detail = "changed", f"{was} -> {now}"
+        changes.append(
+            Change(kind, "counts_as", str(i + 1), f"{detail} (what a case counts as in the report)", was, now)
+        )
     return changes

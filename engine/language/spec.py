@@ -195,6 +195,21 @@ class Escalation:
     steps: tuple[EscalationStep, ...]
 
 
+# What a case can count as in the report (统计口径); only valid_complaint counts toward the complaint rate.
+COUNT_KINDS = ("valid_complaint", "invalid_complaint", "enquiry", "help_request", "venting", "repair", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class CountRule:
+    """One line of ``counts_as``: a case whose data passes ``when`` (a guard) and whose state is one of
+    ``states`` (when given) counts as ``kind``; the first matching line wins."""
+
+    kind: str
+    when: str | None = None
+    states: tuple[str, ...] = ()
+    title: Title | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Process:
     id: str
@@ -211,6 +226,7 @@ class Process:
     deadlines: dict[str, Deadline] = field(default_factory=dict)
     escalations: dict[str, Escalation] = field(default_factory=dict)
     content_hash: str = ""  # sha256 of the source bytes; cases pin to it
+    counts_as: tuple[CountRule, ...] = ()  # declared in the process; empty: its cases are not classified
 
     @property
     def initial_state(self) -> str:

@@ -14,19 +14,33 @@ from datetime import date
 from typing import Any
 
 from ..calendar import BusinessCalendar, CalendarError, format_local
+from ..language.expr import Guard, parse_guard
 from ..language.spec import Process
 from ..stats import percentile  # nearest rank, shared with the simulation
 from ..store.base import CaseQuery, CaseRecord, EventRecord
 from .period import Period, due_note
 
 TARGET_RATE = 0.05  # 004 service desk: monthly complaint rate below 5%
-INVALID_MARKERS = ("not_valid", "invalid", "unreasonable")
+VALID = "valid_complaint"
+UNCLASSIFIED = "unclassified"  # no counts_as line matched
+NOT_DECLARED = "not_declared"  # the process declares no counts_as
+KIND_TITLES = {
+    "valid_complaint": "有效投诉",
+    "invalid_complaint": "无效投诉",
+    "enquiry": "咨询",
+    "help_request": "求助",
+    "venting": "发泄",
+    "repair": "报修",
+    "other": "其他",
+    UNCLASSIFIED: "未分类",
+    NOT_DECLARED: "流程未声明统计口径",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Count:
     process: str
-    value: str  # process title, category, severity or state id (by_state: title holds the state's)
+    value: str  # process id, category, severity, state id or kind (title: the process, state or kind title)
     cases: int
     title: str = ""
 
@@ -52,6 +66,8 @@ class EscalationRow:
     role: str
     do: str
     count: int
+    role_title: str = ""
+    chain_title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +83,12 @@ class HandlingRow:
 class ComplaintRate:
     households: int
     cases: int
-    invalid: int
+    invalid: int  # cases that count as anything but a valid complaint (unclassified and undeclared too)
     valid: int
     rate: float
     target: float
     verdict: str  # "PASS" (below target) | "MISS"
+    not_declared: int = 0  # of ``invalid``: cases of processes that declare no counts_as
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +101,7 @@ class ReviewRow:
     opened: str  # local time
     age_hours: float
     breached: tuple[str, ...]  # deadline ids breached so far
+    holder_title: str = ""
 
 
 @dataclass
@@ -107,18 +125,36 @@ class Report:
     complaint_rate: ComplaintRate | None = None
     complaint_rate_note: str = ""
     review: list[ReviewRow] = field(default_factory=list)
+    by_kind: list[Count] = field(default_factory=list)  # what the period's cases count as (counts_as)
+    counting_rules: list[str] = field(default_factory=list)  # each process's counts_as, as the report read it
 
 
-def is_invalid(case: CaseRecord, history: list[EventRecord], now: int) -> bool:
-    """Not a valid complaint: data ``valid``/``*_valid`` is false, or it closed through a marked action/state."""
-    if any(v is False for k, v in case.data.items() if k == "valid" or k.endswith("_valid")):
-        return True
-    if case.closed_at is None or case.closed_at > now:
-        return False
-    marked = [
-        f"{e.payload.get('action', '')} {e.payload.get('to', '')}" for e in history if e.kind == "acted" and e.at <= now
-    ]
-    return any(m in text for text in marked for m in INVALID_MARKERS)
+def counts_as(spec: Process, case: CaseRecord, guards: dict[str, Guard] | None = None) -> str:
+    """What the case counts as under its process's ``counts_as``: the first line whose states hold the
+    case and whose ``when`` holds for its data; ``unclassified`` when none, ``not_declared`` without any."""
+    if not spec.counts_as:
+        return NOT_DECLARED
+    guards = {} if guards is None else guards
+    for rule in spec.counts_as:
+        if rule.states and case.state not in rule.states:
+            continue
+        if rule.when is not None:
+            guard = guards.get(rule.when) or guards.setdefault(rule.when, parse_guard(rule.when))
+            if not guard(case.data):
+                continue
+        return rule.kind
+    return UNCLASSIFIED
+
+
+def rule_text(spec: Process) -> str:
+    """A process's counts_as in one line, for the report."""
+    if not spec.counts_as:
+        return f"{spec.id}: declares no counts_as (its cases are not counted as valid complaints)"
+    lines = []
+    for r in spec.counts_as:
+        conditions = [f"when {r.when}" if r.when else "", f"in {'/'.join(r.states)}" if r.states else ""]
+        lines.append(" ".join([r.kind, *[c for c in conditions if c]]) if any(conditions) else f"{r.kind} otherwise")
+    return f"{spec.id}: " + "; ".join(lines)
 
 
 def _field(spec: Process, case: CaseRecord, name: str) -> str:
@@ -186,12 +222,27 @@ def _deadlines(rd: _Reader, cases: list[CaseRecord], period: Period) -> list[Dea
 
 def _escalations(rd: _Reader, cases: list[CaseRecord], period: Period) -> list[EscalationRow]:
     tally: Counter[tuple[str, str, int, int, str, str]] = Counter()
+    titles: dict[tuple[str, str, str], tuple[str, str]] = {}
     for case in cases:
         for e in rd.history(case):
             if e.kind == "escalated" and period.contains(e.at):
                 p = e.payload
                 tally[(case.process_id, p["escalation"], p["step"], p["of"], p["role"], p["do"])] += 1
-    return [EscalationRow(*key, count=n) for key, n in sorted(tally.items())]
+                spec = rd.spec(case)
+                role, chain = spec.roles.get(p["role"]), spec.escalations.get(p["escalation"])
+                titles[(case.process_id, p["escalation"], p["role"])] = (
+                    role.title.zh if role else p["role"],
+                    chain.title.zh if chain else p["escalation"],
+                )
+    return [
+        EscalationRow(
+            *key,
+            count=n,
+            role_title=titles[(key[0], key[1], key[4])][0],
+            chain_title=titles[(key[0], key[1], key[4])][1],
+        )
+        for key, n in sorted(tally.items())
+    ]
 
 
 def _handling(opened: list[CaseRecord], now: int) -> list[HandlingRow]:
@@ -235,6 +286,7 @@ def _review(rd: _Reader, cases: list[CaseRecord], now: int) -> list[ReviewRow]:
                 format_local(case.opened_at, spec.timezone),
                 round((now - case.opened_at) / 3600, 1),
                 tuple(sorted(breached)),
+                spec.roles[case.owner_role].title.zh if case.owner_role in spec.roles else "-",
             )
         )
     return rows
@@ -281,29 +333,43 @@ def build_report(engine: Any, period: Period, *, households: int | None = None, 
     for case in opened:
         spec = rd.spec(case)
         state = spec.states.get(case.state)
-        per["process"][(case.process_id, spec.title.zh)] += 1
+        per["process"][(case.process_id, case.process_id)] += 1
+        titles[("process", case.process_id)] = spec.title.zh
         per["category"][(case.process_id, _field(spec, case, "category"))] += 1
         per["severity"][(case.process_id, _field(spec, case, "severity"))] += 1
         per["state"][(case.process_id, case.state)] += 1
         titles[(case.process_id, case.state)] = state.title.zh if state else ""
-    report.by_process, report.by_category = _counts(per["process"]), _counts(per["category"])
+    process_titles = {(p, v): titles[("process", p)] for p, v in per["process"]}
+    report.by_process, report.by_category = _counts(per["process"], process_titles), _counts(per["category"])
     report.by_severity, report.by_state = _counts(per["severity"]), _counts(per["state"], titles)
     report.deadlines = _deadlines(rd, active, period)
     report.escalations = _escalations(rd, active, period)
     report.handling = _handling(opened, now)
+    guards: dict[str, Guard] = {}
+    kinds: Counter[tuple[str, str]] = Counter()
+    kind_titles: dict[tuple[str, str], str] = {}
+    for case in opened:
+        spec = rd.spec(case)
+        kind = counts_as(spec, case, guards)
+        kinds[(case.process_id, kind)] += 1
+        declared = next((r.title for r in spec.counts_as if r.kind == kind and r.title), None)
+        kind_titles[(case.process_id, kind)] = declared.zh if declared else KIND_TITLES.get(kind, kind)
+    report.by_kind = _counts(kinds, kind_titles)
+    report.counting_rules = sorted({rule_text(rd.spec(c)) for c in opened})
     if households is None:
         report.complaint_rate_note = "complaint rate omitted: the number of occupied households was not given"
     else:
-        invalid = sum(is_invalid(c, rd.history(c), now) for c in opened)
-        rate = (len(opened) - invalid) / households
+        valid = sum(n for (_p, kind), n in kinds.items() if kind == VALID)
+        rate = valid / households
         report.complaint_rate = ComplaintRate(
             households,
             len(opened),
-            invalid,
-            len(opened) - invalid,
+            len(opened) - valid,
+            valid,
             round(rate, 6),
             TARGET_RATE,
             "PASS" if rate < TARGET_RATE else "MISS",
+            sum(n for (_p, kind), n in kinds.items() if kind == NOT_DECLARED),
         )
     report.review = _review(rd, everything, now)
     return report

@@ -46,9 +46,12 @@ def rate_line(report: Report) -> str:
     r = report.complaint_rate
     if r is None:
         return report.complaint_rate_note
+    left_out = (
+        f"; {r.not_declared} case(s) of processes that declare no counts_as are not counted" if r.not_declared else ""
+    )
     return (
         f"complaint rate = valid complaints / households = {r.valid} / {r.households} = {r.rate * 100:.2f}% "
-        f"(target below {r.target * 100:.0f}%): {r.verdict}"
+        f"(target below {r.target * 100:.0f}%): {r.verdict}{left_out}"
     )
 
 
@@ -66,34 +69,41 @@ def tables(report: Report) -> list[Table]:
         ("complaint rate", rate_line(report)),
     ]
     return [
-        Table("summary", "Summary", ("item", "value"), summary),
+        Table("summary", "概要 Summary", ("item", "value"), summary),
         Table(
             "by_process",
-            "Cases by process",
+            "按流程 Cases by process",
             ("process", "title", "cases"),
-            [(c.process, c.value, c.cases) for c in report.by_process],
+            [(c.process, c.title, c.cases) for c in report.by_process],
         ),
         Table(
+            "by_kind",
+            "统计口径 What the cases count as (the process's counts_as)",
+            ("process", "kind", "title", "cases"),
+            [(c.process, c.value, c.title, c.cases) for c in report.by_kind],
+        ),
+        Table("counting_rules", "计数规则 Counting rules", ("rule",), [(rule,) for rule in report.counting_rules]),
+        Table(
             "by_category",
-            "Cases by category",
+            "按类别 Cases by category",
             ("process", "category", "cases"),
             [(c.process, c.value, c.cases) for c in report.by_category],
         ),
         Table(
             "by_severity",
-            "Cases by severity",
+            "按等级 Cases by severity",
             ("process", "severity", "cases"),
             [(c.process, c.value, c.cases) for c in report.by_severity],
         ),
         Table(
             "by_state",
-            "Cases by current state",
+            "按当前状态 Cases by current state",
             ("process", "state", "title", "cases"),
             [(c.process, c.value, c.title, c.cases) for c in report.by_state],
         ),
         Table(
             "deadlines",
-            "On-time rate per deadline",
+            "按时率 On-time rate per deadline",
             ("process", "deadline", "title", "on_time", "late", "breached", "unmet", "on_time_rate"),
             [
                 (d.process, d.deadline, d.title, d.on_time, d.late, d.breached, d.unmet, _pct(d.rate))
@@ -102,19 +112,22 @@ def tables(report: Report) -> list[Table]:
         ),
         Table(
             "escalations",
-            "Escalations per chain, step and role",
-            ("process", "chain", "step", "of", "role", "do", "count"),
-            [(e.process, e.chain, e.step, e.of, e.role, e.do, e.count) for e in report.escalations],
+            "升级 Escalations per chain, step and role",
+            ("process", "chain", "chain_title", "step", "of", "role", "role_title", "do", "count"),
+            [
+                (e.process, e.chain, e.chain_title, e.step, e.of, e.role, e.role_title, e.do, e.count)
+                for e in report.escalations
+            ],
         ),
         Table(
             "handling",
-            "Handling time, opened to closed (hours)",
+            "处理时长 Handling time, opened to closed (hours)",
             ("process", "closed", "still_open", "mean_hours", "p90_hours"),
             [(h.process, h.closed, h.still_open, _num(h.mean_hours), _num(h.p90_hours)) for h in report.handling],
         ),
         Table(
             "complaint_rate",
-            "Complaint rate",
+            "投诉率 Complaint rate",
             ("households", "cases", "invalid", "valid", "rate", "target", "verdict"),
             [(r.households, r.cases, r.invalid, r.valid, f"{r.rate * 100:.2f}%", f"{r.target * 100:.0f}%", r.verdict)]
             if r
@@ -122,8 +135,19 @@ def tables(report: Report) -> list[Table]:
         ),
         Table(
             "review",
-            "Review list: unresolved cases, oldest first",
-            ("case", "process", "state", "state_title", "holder", "opened", "age_hours", "age", "breached"),
+            "周一检查清单 Review list: unresolved cases, oldest first",
+            (
+                "case",
+                "process",
+                "state",
+                "state_title",
+                "holder",
+                "holder_title",
+                "opened",
+                "age_hours",
+                "age",
+                "breached",
+            ),
             [
                 (
                     v.case_id,
@@ -131,6 +155,7 @@ def tables(report: Report) -> list[Table]:
                     v.state,
                     v.state_title,
                     v.holder,
+                    v.holder_title,
                     v.opened,
                     f"{v.age_hours:.1f}",
                     _age(v.age_hours),
@@ -148,7 +173,7 @@ def _md_cell(value: Any) -> str:
 
 def to_markdown(report: Report) -> str:
     out = [
-        f"# Complaint report {report.period}",
+        f"# 投诉报表 Complaint report {report.period}",
         "",
         f"- period: {report.start} to {report.end} ({report.timezone}), as of {report.now}",
         f"- {report.due}",
@@ -166,7 +191,11 @@ def to_markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
+CSV_BOM = "\ufeff"  # Excel reads a CSV file as UTF-8 (Chinese intact) only when it starts with this mark
+
+
 def to_csv(report: Report) -> str:
+    """Named blocks; the text starts with a UTF-8 byte-order mark so Excel opens the Chinese correctly."""
     blocks = []
     for t in tables(report):
         buf = io.StringIO()
@@ -175,7 +204,7 @@ def to_csv(report: Report) -> str:
         writer.writerow(t.columns)
         writer.writerows(t.rows)
         blocks.append(buf.getvalue())
-    return "\n".join(blocks)
+    return CSV_BOM + "\n".join(blocks)
 
 
 def to_json(report: Report) -> str:
@@ -218,7 +247,7 @@ def to_html(report: Report) -> str:
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         f"<title>Complaint report {e(report.period)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Complaint report {e(report.period)}</h1>",
+        f"<h1>投诉报表 Complaint report {e(report.period)}</h1>",
         f"<p>{e(report.start)} to {e(report.end)} ({e(report.timezone)}), as of {e(report.now)}<br>"
         f"{e(report.due)}<br>cases opened: {report.cases}<br>"
         f'<span class="{verdict}">{e(rate_line(report))}</span></p>',

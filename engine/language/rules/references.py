@@ -9,7 +9,9 @@ from .context import Context, unknown
 
 
 def check_undefined_state(ctx: Context) -> Iterator[Diagnostic]:
-    """An action or deadline names a state that is not declared."""
+    """An action or deadline names a state that is not declared.
+
+    ``counts_as`` lines are checked too: a state they name must be declared."""
     states = ctx.process.states
     for action in ctx.process.actions.values():
         base = ("actions", action.id)
@@ -25,6 +27,11 @@ def check_undefined_state(ctx: Context) -> Iterator[Diagnostic]:
                 if name not in states:
                     problem = unknown("state", name, states, ctx.process.actions)
                     yield ctx.error(ctx.list_path(base, key, name), *problem)
+    for i, rule in enumerate(ctx.process.counts_as):
+        for name in rule.states:
+            if name not in states:
+                problem = unknown("state", name, states, ctx.process.actions)
+                yield ctx.error(ctx.list_path(("counts_as", i), "states", name), *problem)
 
 
 def check_undefined_role(ctx: Context) -> Iterator[Diagnostic]:

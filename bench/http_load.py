@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp)) as served:
+    with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp), wall_clock=True) as served:
         with served.client(served.admin_token) as admin:
             admin.post("/v1/users", json={"id": "bench", "name": "bench", "roles": ["receiver"]})
             token = admin.post("/v1/tokens", json={"user": "bench"}).json()["token"]

@@ -101,7 +101,10 @@ class Directory:
             _add_missing_columns(self.db)
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the service tables: {exc}") from None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the writing connection, one thread at a time
+        self._path = str(path)
+        self._local = threading.local()  # each thread reads on a connection of its own
+        self._readers: list[sqlite3.Connection] = []
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -115,8 +118,23 @@ class Directory:
             self.db.execute("COMMIT")
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self.db.execute(sql, args).fetchall()
+        """Committed rows, read on the calling thread's own connection: every request looks up its token
+        here, and in WAL mode readers neither wait for each other nor for the writer (SQLite runs the
+        query without holding Python's GIL)."""
+        return self._reader().execute(sql, args).fetchall()
+
+    def _reader(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=30)
+                db.execute("PRAGMA query_only=1")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self._path}: cannot read the service tables: {exc}") from None
+            self._local.db = db
+            with self._lock:
+                self._readers.append(db)
+        return db
 
     # -- users --------------------------------------------------------------------------
     def add_user(self, user: User, at: int) -> None:
@@ -340,6 +358,9 @@ class Directory:
 
     def close(self) -> None:
         with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             self.db.close()
 
 

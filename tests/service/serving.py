@@ -71,11 +71,15 @@ def serving(
     db: Path | None = None,
     extra: list[str] | None = None,
     env: dict[str, str] | None = None,
+    wall_clock: bool = False,
 ) -> Iterator[Served]:
+    """``wall_clock``: the service reads the real clock (benchmarks), not the clock file the tests drive."""
     clock = tmp_path / "clock.txt"
     clock.write_text(start, encoding="utf-8")
     db = db or tmp_path / "desk.db"
-    args = [*COMMAND, "serve", "--db", str(db), "--port", "0", "--clock-file", str(clock)]
+    args = [*COMMAND, "serve", "--db", str(db), "--port", "0"]
+    if not wall_clock:
+        args += ["--clock-file", str(clock)]
     if demo:
         args.append("--demo")
     if config is not None:

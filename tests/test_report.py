@@ -336,3 +336,20 @@ def test_html_is_self_contained_with_a_chart(demo):
     assert "<link" not in page and "<script" not in page and "src=" not in page
     markdown = render(_report(demo, "2025-09"), "markdown")
     assert markdown.startswith("# 投诉报表 Complaint report 2025-09\n") and "| process | deadline |" in markdown
+
+
+def test_the_chart_labels_deadlines_by_title_and_draws_zero_as_zero():
+    from complaintflow.report.build import DeadlineRow
+    from complaintflow.report.formats import to_html
+
+    report = Report("2025-09", TZ, "a", "b", "c", "d", 0)
+    report.deadlines = [
+        DeadlineRow("mall", "reply", "三分钟内通知相关部门负责人到场处理并安抚顾客", 0, 2, 2, 0, 0.0),
+        DeadlineRow("mall", "visit", "回访", 3, 0, 0, 0, 1.0),
+        DeadlineRow("mall", "idle", "无结果", 0, 0, 0, 0, None),
+    ]
+    page = to_html(report)
+    chart = page[page.index("<svg") : page.index("</svg>")]
+    assert ">0.0%<" in chart and ">100.0%<" in chart  # a rate of 0 is drawn with its value, not left out
+    assert "三分钟内通知相关部门负责人到场…" in chart and ">回访<" in chart  # titles, cut to fit the label
+    assert "无结果" not in chart  # no judged outcome: no bar

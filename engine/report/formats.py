@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..charts import bar_chart, rate_color
 from .build import Report
 
 FORMATS = ("markdown", "csv", "json", "html")
@@ -219,25 +220,20 @@ svg text{font-size:12px}"""
 
 
 def _svg_chart(report: Report) -> str:
-    """Horizontal bars: on-time rate per deadline (deadlines with no judged outcome are left out)."""
-    rows = [d for d in report.deadlines if d.rate is not None]
-    if not rows:
+    """Horizontal bars: on-time rate per deadline, labelled with its title (deadlines with no judged
+    outcome are left out; a rate of 0% is drawn as 0%, not left out)."""
+    rows = [(d.title or d.deadline, f"{d.process} / {d.deadline}: {d.title}", [d.rate]) for d in report.deadlines]
+    judged = [r for r in rows if r[2][0] is not None]
+    if not judged:
         return "<p><em>no deadline outcomes in this period</em></p>"
-    label_w, bar_w, h = 320, 300, 22
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 60}" height="{h * len(rows) + 4}" '
-        'role="img" aria-label="on-time rate per deadline">'
-    ]
-    for i, d in enumerate(rows):
-        y, w = i * h + 2, round(bar_w * (d.rate or 0))
-        colour = "#2e7d32" if (d.rate or 0) >= 0.9 else "#f9a825" if (d.rate or 0) >= 0.5 else "#c62828"
-        parts += [
-            f'<text x="0" y="{y + 15}">{html.escape(d.process + " / " + d.deadline)}</text>',
-            f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="{h - 6}" fill="#eee"/>',
-            f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{h - 6}" fill="{colour}"/>',
-            f'<text x="{label_w + bar_w + 6}" y="{y + 15}">{_pct(d.rate)}</text>',
-        ]
-    return "\n".join(parts + ["</svg>"])
+    return bar_chart(
+        judged,
+        ["on-time rate"],
+        fmt=lambda v: f"{v * 100:.1f}%",
+        max_value=1.0,
+        color=lambda _series, v: rate_color(v),
+        caption="按时率 on-time rate per deadline",
+    )
 
 
 def to_html(report: Report) -> str:

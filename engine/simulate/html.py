@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from .chart import bar_chart, rate_color
+from ..charts import bar_chart, rate_color
 from .compare import Comparison
 from .stats import SimulationResult
 from .text import deadline_rows, num, pct, signed

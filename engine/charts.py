@@ -1,4 +1,7 @@
-"""Inline SVG bar charts with no scripts and no external files: horizontal bars, one or more series per row."""
+"""Inline SVG bar charts with no scripts and no external files: horizontal bars, one or more series per row.
+
+The simulation's and the report's HTML draw with it; labels are cut to fit beside their bars.
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ import pytest
 from helpers import MINI, at, ids
 
 from complaintflow import Actor, ConflictError, Engine, RefusedError
+from complaintflow.store.base import StoreError
 from complaintflow.store.group import Serializer
 from complaintflow.store.memory import MemoryStore
 from complaintflow.store.sqlite import SQLiteStore
@@ -233,6 +234,56 @@ def test_a_read_never_sees_a_group_still_open(tmp_path):
     reader.join(timeout=60)
     assert seen == [1]
     db.close()
+
+
+def test_a_batch_commits_its_changes_once_and_a_failing_one_rolls_back_alone(tmp_path):
+    db = sqlite3.connect(tmp_path / "g.db", isolation_level=None, check_same_thread=False)
+    db.execute("CREATE TABLE t (name TEXT PRIMARY KEY)")
+    commits: list[int] = []
+    serializer = Serializer(db.execute, committed=lambda: commits.append(1))
+    refused = []
+    with serializer.batch():
+        for name in ("a", "b", "a", "c"):  # the second "a" is refused, alone
+            try:
+                with serializer.writing():
+                    db.execute("INSERT INTO t VALUES (?)", (name,))
+            except sqlite3.IntegrityError:
+                refused.append(name)
+            with serializer.reading():  # a read inside the batch does not commit it early
+                pass
+        assert commits == [] and db.in_transaction
+    assert refused == ["a"] and commits == [1]
+    assert sorted(r[0] for r in db.execute("SELECT name FROM t")) == ["a", "b", "c"]
+    db.close()
+
+
+def test_a_batch_whose_commit_fails_says_so(tmp_path):
+    db = sqlite3.connect(tmp_path / "g.db", isolation_level=None, check_same_thread=False)
+    db.execute("CREATE TABLE t (name TEXT PRIMARY KEY)")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("CREATE TABLE child (parent TEXT REFERENCES t(name) DEFERRABLE INITIALLY DEFERRED)")
+    serializer = Serializer(db.execute)
+    with pytest.raises(StoreError, match="the batch was not committed"):
+        with serializer.batch():
+            with serializer.writing():
+                db.execute("INSERT INTO child VALUES ('nobody')")  # refused only at COMMIT
+    assert db.execute("SELECT count(*) FROM child").fetchone()[0] == 0
+    db.close()
+
+
+def test_a_round_of_due_cases_fires_in_one_transaction(tmp_path):
+    """The scheduler's tick: every due case of a round fires, one commit for the round."""
+    engine = Engine(str(tmp_path / "e.db"))
+    spec = engine.load_process(MINI.encode())
+    t = at("2025-11-03 09:00")
+    ids = [engine.start(spec, {"customer_name": "x", "severity": "general"}, DESK, at=t).id for _ in range(20)]
+    store = engine.store
+    assert isinstance(store, SQLiteStore)
+    commits: list[int] = []
+    store._serializer._committed = lambda: commits.append(1)
+    fired = engine.tick(t + 86400 * 3, batch=256, rounds=1)
+    assert {e.case_id for e in fired} == set(ids) and commits == [1]
+    engine.close()
 
 
 _THREADED_STREAM = """

@@ -158,19 +158,11 @@ class Engine:
                 out.append(action)
         return out
 
-    def tick(
-        self,
-        now: int,
-        *,
-        batch: int = 256,
-        rounds: int | None = None,
-        map_cases: Callable[[Callable[[list[TimerRecord]], list[EventRecord]], list[list[TimerRecord]]], Any]
-        | None = None,
-    ) -> list[EventRecord]:
-        """Fire every warning, breach and escalation step due at or before ``now``; one transaction each.
-        ``rounds`` bounds the work of one call to that many batches (a service interleaves requests).
-        ``map_cases`` (e.g. a thread pool's ``map``) fires several cases' timers at once, so a store with
-        group commit commits them together; each case's own timers still fire in due order."""
+    def tick(self, now: int, *, batch: int = 256, rounds: int | None = None) -> list[EventRecord]:
+        """Fire every warning, breach and escalation step due at or before ``now``. Each case's firing is a
+        change of its own (one fails alone); a round of up to ``batch`` due cases commits in one
+        transaction (``Store.batch``: one fsync a round, the store held for the round). ``rounds`` bounds
+        the work of one call to that many rounds (a service interleaves requests)."""
         fired: list[EventRecord] = self._recompute_provisional(now)
         while rounds is None or rounds > 0:
             rounds = None if rounds is None else rounds - 1
@@ -184,20 +176,14 @@ class Engine:
             by_case: dict[str, list[TimerRecord]] = {}
             for timer in due:
                 by_case.setdefault(timer.case_id, []).append(timer)
-
-            def fire_case(timers: list[TimerRecord]) -> list[EventRecord]:
-                out: list[EventRecord] = []
-                for timer in timers:
-                    out += self._fire(timer, now) or []
-                return out
-
-            progressed = False
-            for events in (map_cases or map)(fire_case, list(by_case.values())):
-                if events:
-                    fired += events
-                    progressed = True
+            progressed: list[EventRecord] = []
+            with self.store.batch():
+                for timers in by_case.values():  # each case's timers in due order
+                    for timer in timers:
+                        progressed += self._fire(timer, now) or []
             if not progressed:  # nothing left, or only cases another worker moved on first
                 return fired
+            fired += progressed
         return fired
 
     def timers(self, case_id: str) -> list[TimerRecord]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from ..runtime.engine import SYSTEM_ACTOR
 from ..store.base import EventRecord
@@ -33,23 +32,18 @@ class Scheduler:
         rounds: int = 4,
         poll: float = 1.0,
         between: Callable[[], object] | None = None,
-        workers: int = 8,
     ):
         self.desk, self.metrics, self.batch, self.rounds, self.poll = desk, metrics, batch, rounds, poll
         self.between = between  # light upkeep run before each step (the calendar watch)
-        # Cases fire side by side so the store commits them in groups: 10,000 timers due at 09:00 on a
-        # Monday would otherwise take one fsync each.
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fire") if workers > 1 else None
 
     def step(self) -> list[EventRecord]:
         """Fire what is due now (a bounded amount); the events fired."""
         if self.between is not None:
             self.between()
         now = self.desk.now()
-        pool_map = self._pool.map if self._pool is not None else None
-        fired = self.desk.run(
-            lambda: self.desk.engine.tick(now, batch=self.batch, rounds=self.rounds, map_cases=pool_map)
-        )
+        # each round of due cases commits once (Engine.tick): 10,000 timers due at 09:00 on a Monday
+        # would otherwise cost an fsync each
+        fired = self.desk.run(lambda: self.desk.engine.tick(now, batch=self.batch, rounds=self.rounds))
         for event in fired:
             if event.actor == SYSTEM_ACTOR and event.kind in TIMER_KINDS:
                 self.metrics.fired.labels(kind=event.kind).inc()
@@ -59,8 +53,7 @@ class Scheduler:
         return fired
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
+        """Nothing to let go of (kept for the service's shutdown sequence)."""
 
     def run(self, stopped: Callable[[], bool], wait: Callable[[float], object]) -> None:
         while not stopped():

@@ -146,6 +146,12 @@ class Store(Protocol):
         (a store may commit several threads' blocks together)."""
         ...
 
+    def batch(self) -> AbstractContextManager[None]:
+        """Many changes of the calling thread (``writing`` blocks inside it) in one transaction, each rolled
+        back alone when it fails, committed together when the block ends; the block raises ``StoreError``
+        when that commit fails. The scheduler fires a round of due cases in one, for one fsync a round."""
+        ...
+
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
         """Up to ``limit`` cases whose ``next_due`` is at or before ``now``, earliest first."""
         ...

@@ -9,6 +9,11 @@ without the connection, until it has, so every caller returns only once its chan
 at the connection's ``synchronous`` level). One caller alone therefore commits at once, as without groups;
 a queue of callers shares one commit, and the fsync it costs, between them. A read never sees a group that
 is still open: the reader commits it first. Knows only SQL, so it takes the connection's ``execute``.
+
+A batch (``batch``) is one thread's many changes in one transaction: the scheduler fires a round of due
+cases so, one SAVEPOINT each, and commits once at the end (one fsync for the round, however few threads
+are queued). Inside a batch a change does not wait for its commit; the batch does, and raises when the
+commit failed, so nothing of a failed batch is reported as done.
 """
 
 from __future__ import annotations
@@ -74,12 +79,18 @@ class Serializer:
         self._depth = 0  # nested ``writing`` blocks the lock holder is inside
         self._failed = False  # something raised inside the holder's change
         self._in_savepoint = False  # the holder's change joined a group (else it began the transaction)
+        self._batching = 0  # nested ``batch`` blocks the lock holder is inside
+        self._batch_lost: BaseException | None = None  # why changes already made in the batch were rolled back
         self._reading = _Reading(self)
 
     def writing(self) -> _Change:
         """One change: a write transaction of its own, or a SAVEPOINT in the open group. Nested uses join
         it; an exception anywhere inside rolls the whole change back, and only it."""
         return _Change(self)
+
+    def batch(self) -> _Batch:
+        """Many changes of this thread in one transaction, committed when the block ends."""
+        return _Batch(self)
 
     def reading(self) -> _Reading:
         """The connection for a read of committed data (inside a change: of the change's own view)."""
@@ -124,7 +135,7 @@ class Serializer:
             except Exception as exc:
                 self._abort(exc)
                 return None
-            if group.size and not self._queued:
+            if group.size and not self._queued and not self._batching:
                 self._commit_group()
             return None
         if self._in_savepoint:
@@ -134,6 +145,8 @@ class Serializer:
                 self._abort(exc)
                 return group
         group.size += 1
+        if self._batching:
+            return None  # the batch commits the group when it ends
         if group.size >= self._max_group or not self._queued:
             self._commit_group()
         else:
@@ -142,7 +155,7 @@ class Serializer:
 
     def _settle(self) -> None:
         """Commit the open group, if any: called by a holder that will not join it."""
-        if self._depth == 0 and self._group is not None:
+        if self._depth == 0 and self._group is not None and not self._batching:
             self._commit_group()
 
     def _commit_group(self) -> None:
@@ -164,6 +177,8 @@ class Serializer:
         self._rollback_quietly()
         if group is not None:
             group.finish(exc)
+            if self._batching and group.size:
+                self._batch_lost = exc
 
     def _rollback_quietly(self) -> None:
         try:
@@ -203,6 +218,41 @@ class _Change:
             s.lock.release()
         if group is not None:
             group.wait()  # without the lock: the group's last change commits it
+
+
+class _Batch:
+    __slots__ = ("serializer",)
+
+    def __init__(self, serializer: Serializer) -> None:
+        self.serializer = serializer
+
+    def __enter__(self) -> None:
+        s = self.serializer
+        s._acquire()  # held for the whole batch: no other thread's change lands inside it
+        try:
+            s._settle()  # a group left open by others commits first: the batch is a transaction of its own
+        except BaseException:
+            s.lock.release()
+            raise
+        if not s._batching:
+            s._batch_lost = None
+        s._batching += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        s = self.serializer
+        s._batching -= 1
+        try:
+            if s._batching or s._depth:
+                return
+            lost, s._batch_lost = s._batch_lost, None
+            if s._group is not None:
+                group = s._group
+                s._commit_group()
+                lost = lost or group.error
+            if lost is not None:
+                raise StoreError(f"the batch was not committed ({lost})") from lost
+        finally:
+            s.lock.release()
 
 
 class _Reading:

@@ -117,6 +117,10 @@ class MemoryStore:
         """Each commit is all-or-nothing by itself; holding the lock keeps what is read inside from changing."""
         return cast(AbstractContextManager[None], self._lock)  # the lock itself: nothing is bound by ``as``
 
+    def batch(self) -> AbstractContextManager[None]:
+        """Held across the batch; each commit is durable at once, as memory is."""
+        return cast(AbstractContextManager[None], self._lock)
+
     @_serialized
     def commit(self, change: Commit) -> None:
         case = change.case

@@ -279,6 +279,10 @@ class SQLiteStore:
         the block exits only once its change is committed."""
         return self._serializer.writing()
 
+    def batch(self) -> AbstractContextManager[None]:
+        """Many changes of this thread in one transaction, one SAVEPOINT each (engine/store/group.py)."""
+        return self._serializer.batch()
+
     # -- processes -----------------------------------------------------------------
     def save_process(self, process: StoredProcess) -> None:
         with self.writing():

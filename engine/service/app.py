@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..store.base import StoreError
 from ..store.directory import User
-from . import auth
+from . import auth, studio
 from .desk import Desk, DeskError, case_json, event_json
 from .metrics import Metrics
 from .problems import problem
@@ -216,6 +216,24 @@ def create_app(
     ) -> dict[str, Any]:
         spec = desk.run(lambda: desk.deploy(source.encode("utf-8", "surrogatepass"), file))
         return {"id": spec.id, "version": spec.version, "hash": spec.content_hash}
+
+    @app.post("/v1/drafts", tags=["studio"])
+    def review_draft(
+        source: Annotated[str, Body(media_type="application/yaml")], who: Caller, file: str = "<draft>"
+    ) -> dict[str, Any]:
+        """A draft judged before publishing: problems, diagram, changes against the deployed version."""
+        return studio.review(desk, source.encode("utf-8", "surrogatepass"), file)
+
+    @app.post("/v1/drafts/what-if", tags=["studio"])
+    def draft_what_if(
+        source: Annotated[str, Body(media_type="application/yaml")],
+        who: Caller,
+        file: str = "<draft>",
+        cases: int = Query(default=200, ge=1, le=studio.MAX_WHAT_IF_CASES),
+        seed: int = Query(default=1, ge=0, le=2**31),
+    ) -> dict[str, Any]:
+        """The simulation's comparison, deployed version against the draft, on the built-in scenario."""
+        return studio.what_if(desk, source.encode("utf-8", "surrogatepass"), file, cases=cases, seed=seed)
 
     # -- cases --------------------------------------------------------------------------
     @app.post("/v1/cases", tags=["cases"], status_code=201)

@@ -276,3 +276,43 @@ def test_an_admin_changes_a_user_and_disables_one_who_has_left(desk):
         for answer in (admin.delete("/v1/users/admin"), admin.patch("/v1/users/admin", json={"admin": False})):
             assert answer.status_code == 409 and answer.json()["type"].endswith("/last-admin"), answer.text
         assert admin.get("/v1/me").status_code == 200
+
+
+def _draft(source: str, **changes: str) -> str:
+    import re
+
+    for old, new in changes.items():
+        source = re.sub(old, new, source, count=1, flags=re.M)
+    return source
+
+
+def test_a_process_owner_reviews_a_draft_before_publishing_it(desk, clerk):
+    from complaintflow.resources import processes_dir
+
+    source = (processes_dir() / "property_management.yaml").read_text(encoding="utf-8")
+    with desk.client(clerk) as http:
+        post = lambda path, text, **kw: http.post(  # noqa: E731
+            path, content=text.encode(), headers={"Content-Type": "application/yaml"}, **kw
+        )
+        bad = _draft(source, **{r"^(\s+to: )explaining$": r"\1explainign"})
+        review = post("/v1/drafts", bad).json()
+        assert not review["valid"] and not review["publishable"] and "error" in review["why_not"]
+        [problem] = [p for p in review["problems"] if p["rule"] == "undefined-state"]
+        assert "explainign" in problem["message"] and "explaining" in problem["hint"]
+        assert bad.split("\n")[problem["line"] - 1].strip() == "to: explainign"
+        loosened = _draft(source, **{r"^version: \d+": "version: 2", "within: 3m": "within: 30m"})
+        review = post("/v1/drafts", loosened).json()
+        assert review["valid"] and review["publishable"] and review["deployed"]["version"] == 1
+        assert [(c["kind"], c["what"], c["id"]) for c in review["changes"]] == [
+            ("changed", "process", "property_management"),
+            ("loosened", "deadline", "notify_3m"),
+        ]
+        assert review["mermaid"].startswith("stateDiagram-v2")
+        same_version = post("/v1/drafts", _draft(source, **{"within: 3m": "within: 30m"})).json()
+        assert not same_version["publishable"] and "raise the version above 1" in same_version["why_not"]
+        what_if = post("/v1/drafts/what-if", loosened, params={"cases": 40}).json()
+        [notify] = [d for d in what_if["changes"]["deadlines"] if d["id"] == "notify_3m"]
+        assert notify["new_rule"] == "within 30m" and notify["breach_change"] < 0  # fewer breaches
+        assert post("/v1/drafts/what-if", bad).status_code == 422
+        too_many = post("/v1/drafts/what-if", loosened, params={"cases": 10**6})
+        assert too_many.status_code == 422 and too_many.headers["content-type"] == "application/problem+json"

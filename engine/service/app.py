@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..resources import data_dir
 from ..store.base import StoreError
 from ..store.directory import User
 from . import auth, studio
@@ -69,6 +70,9 @@ class NewToken(BaseModel):
 class Login(BaseModel):
     user: str
     password: str
+
+
+SCHEMAS = ("process", "scenario", "serve")
 
 
 def create_app(
@@ -216,6 +220,14 @@ def create_app(
     ) -> dict[str, Any]:
         spec = desk.run(lambda: desk.deploy(source.encode("utf-8", "surrogatepass"), file))
         return {"id": spec.id, "version": spec.version, "hash": spec.content_hash}
+
+    @app.get("/v1/schemas/{name}", tags=["studio"])
+    def json_schema(name: str, who: Caller) -> JSONResponse:
+        """A JSON Schema of the language (process, scenario, serve): editors complete and hover from it."""
+        if name not in SCHEMAS:
+            raise DeskError(404, "not-found", f"no schema {name!r}; there are {', '.join(SCHEMAS)}")
+        text = (data_dir("schemas") / f"{name}.schema.json").read_text(encoding="utf-8")
+        return JSONResponse(json.loads(text), media_type="application/schema+json")
 
     @app.post("/v1/drafts", tags=["studio"])
     def review_draft(

@@ -316,3 +316,12 @@ def test_a_process_owner_reviews_a_draft_before_publishing_it(desk, clerk):
         assert post("/v1/drafts/what-if", bad).status_code == 422
         too_many = post("/v1/drafts/what-if", loosened, params={"cases": 10**6})
         assert too_many.status_code == 422 and too_many.headers["content-type"] == "application/problem+json"
+
+
+def test_the_language_schemas_are_served_for_editors(desk, clerk):
+    with desk.client(clerk) as http:
+        schema = http.get("/v1/schemas/process")
+        assert schema.status_code == 200 and schema.headers["content-type"].startswith("application/schema+json")
+        assert "counts_as" in schema.json()["properties"]
+        missing = http.get("/v1/schemas/nothing")
+        assert missing.status_code == 404 and "process, scenario, serve" in missing.json()["detail"]

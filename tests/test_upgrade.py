@@ -275,3 +275,14 @@ def cli_free_body() -> bytes:
     from complaintflow import canonical
 
     return canonical.hash_body_v2("c1", 1, 1762135200, "wang", "desk", "started", b'{"state":"received"}', GENESIS)
+
+
+def test_a_checkpoint_sealed_before_the_upgrade_holds_after_it_with_the_same_root(old_store):
+    checkpoint = old_store.parent / "before.json"
+    assert run("seal", "--db", str(old_store), "--now", NOW, "--out", str(checkpoint))[0] == 0
+    code, _, err = run("upgrade", "--db", str(old_store), "--now", "2025-11-10 10:00")
+    assert code == 0
+    sealed = re.search(r'"root": "([0-9a-f]{64})"', checkpoint.read_text(encoding="utf-8")).group(1)
+    assert f"root {sealed};" in err  # the upgrade sealed the very heads the checkpoint did
+    code, out, _ = run("verify", "--db", str(old_store), "--against", str(checkpoint))
+    assert code == 0 and out.startswith("history intact: the ")

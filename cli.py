@@ -659,6 +659,19 @@ def _intact(engine: Any) -> str:
 
 
 @main.command()
+@click.argument("case_id")
+@DB_OPTION
+@format_option(*TEXT_OR_JSON, default="json")
+def export(case_id: str, db: str, fmt: str) -> None:
+    """A case's personal data and every place the store keeps it, for an access request (docs/privacy.md)."""
+    from complaintflow.privacy import describe, personal_data
+
+    engine = _engine(db)
+    exported = personal_data(engine, case_id)
+    _emit(fmt, exported, describe(exported))
+
+
+@main.command()
 @DB_OPTION
 @NOW_OPTION
 def upgrade(db: str, now: LocalTime | None) -> None:

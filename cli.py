@@ -530,14 +530,19 @@ def act(
 @NOW_OPTION
 @format_option(*TEXT_OR_JSON)
 def tick(db: str, now: LocalTime | None, fmt: str) -> None:
-    """Fire every warning, breach and escalation step due by now."""
+    """Fire every warning, breach and escalation step due by now (exit 1 if a case was refused)."""
 
     from complaintflow.report.timeline import describe_event
 
     engine = _engine(db)
-    fired = engine.tick(_now(now))
+    refused: dict[str, str] = {}
+    fired = engine.tick(_now(now), refused=refused)
     lines = [describe_event(engine, e) for e in fired]
     _emit(fmt, [_event_data(e) for e in fired], "\n".join(lines) if lines else "nothing due")
+    for reason in refused.values():  # the other cases went on; these were left as they are
+        click.echo(f"error: {reason}", err=True)
+    if refused:
+        sys.exit(1)
 
 
 @main.command("case")
@@ -623,10 +628,71 @@ def verify(case_id: str | None, db: str, fmt: str, checkpoint: str | None, signe
         _verify_against(db, fmt, checkpoint, case_id, signer)
     if signer is not None:
         _fail("--signer goes with --against CHECKPOINT", 2)
+    from complaintflow.audit.verify import verify_store
+
     engine = _engine(db)
-    problems = engine.verify(case_id)
-    _emit(fmt, [str(p) for p in problems], "\n".join(str(p) for p in problems) or "history intact")
+    problems = verify_store(engine, case_id)
+    _emit(fmt, [str(p) for p in problems], "\n".join(str(p) for p in problems) or _intact(engine))
     sys.exit(1 if problems else 0)
+
+
+def _intact(engine: Any) -> str:
+    """The line for a store that verifies: with its format's history, since an upgrade sealed older events."""
+    from complaintflow.audit.verify import upgrades_of
+
+    lines = ["history intact"]
+    version = getattr(engine.store, "format_version", None)
+    for done in upgrades_of(engine):
+        lines.append(
+            f"store upgraded from format {done.from_format} to {done.to_format} at {_utc(done.at)}: "
+            f"{done.cases} cases and {done.events} events verified under hash rule 1 and sealed (root "
+            f"{done.root[:16]}); events from position {done.first_pos} on are hashed under rule 2 (RFC 8785)"
+        )
+    from complaintflow.store.sqlite import FORMAT_VERSION
+
+    if isinstance(version, int) and version < FORMAT_VERSION:
+        lines.append(
+            f"store format {version}: every event is hashed under rule 1; 'complaintflow upgrade' brings it "
+            f"to format {FORMAT_VERSION} (docs/audit.md)"
+        )
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("case_id")
+@DB_OPTION
+@format_option(*TEXT_OR_JSON, default="json")
+def export(case_id: str, db: str, fmt: str) -> None:
+    """A case's personal data and every place the store keeps it, for an access request (docs/privacy.md)."""
+    from complaintflow.privacy import describe, personal_data
+
+    engine = _engine(db)
+    exported = personal_data(engine, case_id)
+    _emit(fmt, exported, describe(exported))
+
+
+@main.command()
+@DB_OPTION
+@NOW_OPTION
+def upgrade(db: str, now: LocalTime | None) -> None:
+    """Bring an older store to the current format: verify every history, seal it, rehash nothing."""
+    from complaintflow import Engine
+    from complaintflow.audit.upgrade import upgrade_store
+    from complaintflow.store.sqlite import FORMAT_VERSION, SQLiteStore
+
+    if not Path(db).exists():
+        _fail(f"no store at {db!r}", 2)
+    engine = Engine(SQLiteStore(db, for_upgrade=True))
+    done = upgrade_store(engine, _now(now))
+    if done is None:
+        click.echo(f"{db} has store format {FORMAT_VERSION} already; nothing to do", err=True)
+        return
+    click.echo(
+        f"upgraded {db} from store format {done.from_format} to {done.to_format}: {done.cases} cases and "
+        f"{done.events} events verified under hash rule 1 and sealed, root {done.root}; new events are hashed "
+        "under rule 2 (RFC 8785)",
+        err=True,
+    )
 
 
 def _verify_against(db: str, fmt: str, path: str, case_id: str | None, signer: str | None) -> NoReturn:

@@ -97,12 +97,24 @@ def build_memory(t: Templates, n: int, slices: int) -> Any:
     from complaintflow.store.base import Commit
     from complaintflow.store.memory import MemoryStore
 
-    engine = Engine(MemoryStore())
+    engine = Engine(MemoryStore(keep_outbox=False))
     engine.load_process(w.PROCESS_YAML)
     commit = engine.store.commit
     for i in range(n):
-        commit(Commit(case=open_case(t, i, slices), events=()))
+        case = open_case(t, i, slices)
+        commit(Commit(case=case, events=(head_event(case),)))
     return engine
+
+
+def head_event(case: Any) -> Any:
+    """The one event a cloned row names as its head: tick checks each row against it before writing
+    (audit/rowcheck.py), so a row without one would be refused as edited. Its hash is the template's."""
+    from complaintflow.runtime.events import GENESIS
+    from complaintflow.store.base import EventRecord
+
+    return EventRecord(
+        case.id, case.last_seq, case.last_at, "bench", "bench", "started", {}, GENESIS, case.last_hash, "{}"
+    )
 
 
 def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
@@ -117,14 +129,22 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
     db.execute("PRAGMA synchronous=OFF")
     data = {id(t.received.data): dumps(t.received.data), id(t.handled.data): dumps(t.handled.data)}
     case_rows: list[tuple[Any, ...]] = []
+    event_rows: list[tuple[Any, ...]] = []
+    (first_pos,) = db.execute("SELECT coalesce(max(pos), 0) + 1 FROM events").fetchone()
 
     def flush() -> None:
+        db.executemany("INSERT INTO events VALUES (" + ", ".join("?" * 11) + ")", event_rows)
         db.executemany("INSERT INTO cases VALUES (" + ", ".join("?" * 16) + ")", case_rows)
         case_rows.clear()
+        event_rows.clear()
 
     db.execute("BEGIN")
     for i in range(n):
         c = open_case(t, i, slices)
+        e = head_event(c)  # the event the row names (its last_pos), as tick checks before writing
+        event_rows.append(
+            (first_pos + i, None, e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload_json, e.prev_hash, e.hash)
+        )
         case_rows.append(
             (
                 c.id,
@@ -142,9 +162,9 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
                 c.last_hash,
                 c.last_seq,
                 c.next_due,
-                None,
+                first_pos + i,
             )
-        )  # no events: last_pos is NULL
+        )
         if len(case_rows) >= 50_000:
             flush()
     flush()

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from helpers import MINI, at, ids
+from oldstores import as_format_3
 
 from complaintflow import Actor, ConflictError, Engine, RefusedError, StoreError
+from complaintflow.audit.upgrade import upgrade_store
 from complaintflow.store.base import CaseQuery
 from complaintflow.store.sqlite import SQLiteStore
 
@@ -296,15 +298,24 @@ def test_a_format_1_store_is_upgraded_through_every_step_and_keeps_history_timer
 
     engine, case_id = _engine_with_case(tmp_path)
     engine.tick(at("2025-11-03 12:00"))
+    engine.close()
+    as_format_3(tmp_path / "t.db")  # the hashes of the releases before format 4
+    engine = Engine(tmp_path / "t.db")  # read as it is
     history = engine.history(case_id)
     waiting = engine.timers(case_id)
-    assert waiting
+    assert waiting and [e.hash_rule for e in history] == [1, 1, 1]
     engine.close()
     ids_ = [f"{case_id}:{e.seq}" for e in history]
     assert len(history) == 3
     pending = {(case_id, 2)}  # 1 and 3 were acknowledged, the later one out of order
     _as_format_1(tmp_path / "t.db", tmp_path / "old.db", pending)
 
+    with pytest.raises(
+        StoreError, match="has store format 1, older than this complaintflow reads; run 'complaintflow upgrade"
+    ):
+        Engine(tmp_path / "old.db")  # nothing is upgraded behind the caller's back
+    done = upgrade_store(Engine(SQLiteStore(tmp_path / "old.db", for_upgrade=True)), at("2025-11-03 12:30"))
+    assert done is not None and (done.from_format, done.to_format, done.cases, done.events) == (1, 4, 1, 3)
     upgraded = Engine(tmp_path / "old.db")
     (version,) = upgraded.store.db.execute("SELECT value FROM meta WHERE key='format_version'").fetchone()
     assert version == str(FORMAT_VERSION)
@@ -314,6 +325,7 @@ def test_a_format_1_store_is_upgraded_through_every_step_and_keeps_history_timer
     assert [m.id for m in upgraded.store.outbox(None, 100)] == [ids_[1]]
     upgraded.act(case_id, "finish", Actor("li", ("head",)), {"result": "修好了"}, at=at("2025-11-03 13:00"))
     assert upgraded.verify() == []
+    assert [e.hash_rule for e in upgraded.history(case_id)] == [1, 1, 1, 2, 2]
     after = upgraded.store.outbox(None, 100)
     assert [m.id for m in after] == [ids_[1], f"{case_id}:4", f"{case_id}:5"]
     assert [m.message["kind"] for m in after[1:]] == ["acted", "deadline_met"]

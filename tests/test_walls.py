@@ -22,6 +22,7 @@ HOMES = {
     "argon2": {"service/auth.py"},
     "prometheus_client": {"service/metrics.py"},
     "orjson": {"canonical.py"},
+    "rfc8785": {"canonical.py"},
     "httpx": {"service/notify/transport.py"},
     "cryptography": {"audit/signing.py"},
     "click": set(),

@@ -17,16 +17,7 @@ from ..runtime.errors import RefusedError
 from ..store.base import CaseQuery
 from .checkpoint import PREFIX, Checkpoint
 from .merkle import leaf_text, merkle_root
-
-
-@dataclass(frozen=True, slots=True)
-class AuditProblem:
-    case_id: str | None  # None: the store as a whole
-    seq: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"case {self.case_id}: event {self.seq}: {self.message}" if self.case_id else f"store: {self.message}"
+from .verify import AuditProblem, store_problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,4 +81,5 @@ def verify_against(engine: Engine, checkpoint: Checkpoint) -> AuditResult:
     new_cases = [c for c in engine.cases(CaseQuery(limit=10**12)) if c.id not in sealed]
     for case in new_cases:
         problems += [AuditProblem(p.case_id, p.seq, p.message) for p in engine.verify(case.id)][:1]
+    problems += store_problems(engine)
     return AuditResult(problems, checkpoint.cases, checkpoint.events, len(new_cases))

@@ -13,6 +13,7 @@ from ..runtime.errors import RefusedError
 from ..store.base import CaseQuery
 from .checkpoint import PREFIX, Checkpoint, Head
 from .merkle import leaf_text, merkle_root
+from .verify import store_problems
 
 
 def seal(engine: Engine, now: int) -> Checkpoint:
@@ -21,6 +22,7 @@ def seal(engine: Engine, now: int) -> Checkpoint:
     rows = sorted(engine.cases(CaseQuery(limit=10**12)), key=lambda c: c.id)
     heads = [(c.id, c.last_seq, c.last_hash) for c in rows]
     problems: list[str] = []
+    problems += [str(p) for p in store_problems(engine)]
     for case_id, seq, head_hash in heads:
         found = [str(p) for p in engine.verify(case_id)]
         if not found:

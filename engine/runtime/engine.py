@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .. import calendar_data
+from .. import calendar_data, canonical
+from ..audit.rowcheck import row_problem
 from ..language.check import load_process_bytes
 from ..language.spec import Action, Process
 from ..store.base import (
@@ -26,6 +27,7 @@ from ..store.base import (
     EventRecord,
     Store,
     StoredProcess,
+    StoreError,
     UnknownCaseError,
 )
 from .clocks import TimerRecord, desired_timers
@@ -114,12 +116,12 @@ class Engine:
         """Take an action. ``expected_revision`` (a caller's ``If-Match``) is checked inside the write, so no
         change can land between the check and the action; a mismatch raises ``StaleRevisionError``."""
         with self.store.writing():  # what is read here cannot change before the commit
-            case = self._case_or_refuse(case_id)
+            case = self._case_to_change(case_id)
             if expected_revision is not None and case.revision != expected_revision:
                 raise StaleRevisionError(case_id, case.revision, expected_revision)
             if at < case.last_at:
                 raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
-            cp = self.compiled(case.process_hash)
+            cp = self._runnable(case)
             events = self._decide(cp, case, action, actor, inputs, at)  # refuses before anything is written
             if case.next_due is None or case.next_due >= at:
                 return self._commit(case, events)
@@ -158,17 +160,23 @@ class Engine:
                 out.append(action)
         return out
 
-    def tick(self, now: int, *, batch: int = 256, rounds: int | None = None) -> list[EventRecord]:
+    def tick(
+        self, now: int, *, batch: int = 256, rounds: int | None = None, refused: dict[str, str] | None = None
+    ) -> list[EventRecord]:
         """Fire every warning, breach and escalation step due at or before ``now``. Each case's firing is a
         change of its own (one fails alone); a round of up to ``batch`` due cases commits in one
         transaction (``Store.batch``: one fsync a round, the store held for the round). ``rounds`` bounds
-        the work of one call to that many rounds (a service interleaves requests)."""
+        the work of one call to that many rounds (a service interleaves requests). A case whose row or
+        process does not agree with its history is refused and left as it is (``refused``, when given, gets
+        its id and the reason), and the other cases go on."""
         fired: list[EventRecord] = self._recompute_provisional(now)
+        refusals: dict[str, str] = refused if refused is not None else {}
         while rounds is None or rounds > 0:
             rounds = None if rounds is None else rounds - 1
             due = [
                 timer
                 for case in self.store.due_cases(now, batch)
+                if case.id not in refusals
                 for timer in desired_timers(case.id, case.clocks)
                 if timer.due_at <= now
             ]
@@ -180,7 +188,11 @@ class Engine:
             with self.store.batch():
                 for timers in by_case.values():  # each case's timers in due order
                     for timer in timers:
-                        progressed += self._fire(timer, now) or []
+                        try:
+                            progressed += self._fire(timer, now) or []
+                        except RefusedError as exc:
+                            refusals[timer.case_id] = str(exc)
+                            break
             if not progressed:  # nothing left, or only cases another worker moved on first
                 return fired
             fired += progressed
@@ -196,7 +208,14 @@ class Engine:
 
     def history(self, case_id: str) -> list[EventRecord]:
         self._case_or_refuse(case_id)
-        return self.store.events(case_id)
+        events = self.store.events(case_id)
+        for event in events:
+            if not event.payload and event.payload_json:  # a store reads a payload that is not JSON as {}
+                try:
+                    canonical.loads(event.payload_json)
+                except canonical.NotJSONError as exc:
+                    raise RefusedError(f"case {case_id}: event {event.seq}: the stored payload {exc}") from None
+        return events
 
     def cases(self, query: CaseQuery | None = None) -> list[CaseRecord]:
         return self.store.cases(query if query is not None else CaseQuery())
@@ -223,7 +242,12 @@ class Engine:
             chain = verify_chain(case, events)
             problems += chain
             if not chain:
-                rebuilt = replay(self.compiled(case.process_hash), events)
+                try:
+                    cp = self.compiled(case.process_hash)
+                except StoreError as exc:  # its process text was edited in the store
+                    problems.append(ChainProblem(cid, case.last_seq, f"cannot be replayed: {exc}"))
+                    continue
+                rebuilt = replay(cp, events)
                 if rebuilt is None or replace(rebuilt, revision=case.revision) != case:
                     problems.append(ChainProblem(cid, case.last_seq, "the stored case row does not match its history"))
         return problems
@@ -238,6 +262,27 @@ class Engine:
         except UnknownCaseError as exc:
             raise RefusedError(str(exc)) from None
 
+    def _case_to_change(self, case_id: str) -> CaseRecord:
+        """The case row, refused when it does not agree with its history's head (audit/rowcheck.py): a row
+        edited in the database must not be carried into the next hashed event."""
+        try:
+            case, head = self.store.case_and_head(case_id)
+        except UnknownCaseError as exc:
+            raise RefusedError(str(exc)) from None
+        problem = row_problem(case, head)
+        if problem is not None:
+            raise RefusedError(
+                f"case {case_id}: refused: {problem}; it was edited outside complaintflow (run complaintflow verify)"
+            )
+        return case
+
+    def _runnable(self, case: CaseRecord) -> CompiledProcess:
+        """The case's compiled process; refused when its stored text no longer matches the hash it pins."""
+        try:
+            return self.compiled(case.process_hash)
+        except StoreError as exc:
+            raise RefusedError(f"case {case.id}: refused: {exc}") from None
+
     def _fire_case_timers(self, case_id: str, at: int) -> None:
         while True:
             # Strictly before: an action at the very instant a deadline falls still meets it.
@@ -248,10 +293,10 @@ class Engine:
 
     def _fire(self, timer: TimerRecord, now: int) -> list[EventRecord] | None:
         with self.store.writing():
-            case = self.store.case(timer.case_id)
+            case = self._case_to_change(timer.case_id)
             if timer not in desired_timers(case.id, case.clocks):
                 return None  # another worker fired it, or the case moved on; its clocks say what is left
-            cp = self.compiled(case.process_hash)
+            cp = self._runnable(case)
             events = decide_timer(cp, case, timer, now)
             try:
                 self._commit(case, events)

@@ -8,7 +8,6 @@ the first event that does not match.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +19,18 @@ GENESIS = "0" * 64
 
 
 def event_hash(
-    case_id: str, seq: int, at: int, actor: str, role: str, kind: str, payload_json: str, prev_hash: str
+    case_id: str,
+    seq: int,
+    at: int,
+    actor: str,
+    role: str,
+    kind: str,
+    payload_json: str,
+    prev_hash: str,
+    rule: int = canonical.HASH_RULE,
 ) -> str:
-    body = canonical.hash_body(case_id, seq, at, actor, role, kind, payload_json, prev_hash)
-    return hashlib.sha256(body).hexdigest()
+    """The hash of a stored event under ``rule`` (docs/audit.md: rule 2 is RFC 8785 JSON, rule 1 older stores')."""
+    return canonical.event_hash(rule, case_id, seq, at, actor, role, kind, payload_json, prev_hash)
 
 
 def next_event(
@@ -66,9 +73,21 @@ def verify_chain(case: CaseRecord, events: Sequence[EventRecord]) -> list[ChainP
             )
             break
         text = event.payload_json or canonical.dumps(event.payload)
-        recomputed = event_hash(
-            event.case_id, event.seq, event.at, event.actor, event.role, event.kind, text, event.prev_hash
-        )
+        try:
+            recomputed = event_hash(
+                event.case_id,
+                event.seq,
+                event.at,
+                event.actor,
+                event.role,
+                event.kind,
+                text,
+                event.prev_hash,
+                event.hash_rule,
+            )
+        except ValueError as exc:  # a payload that is not JSON, or outside what the hash rule can encode
+            problems.append(ChainProblem(case.id, event.seq, f"{event.kind} at {event.at}: the stored payload {exc}"))
+            break
         if recomputed != event.hash or event.case_id != case.id:
             problems.append(
                 ChainProblem(case.id, event.seq, f"{event.kind} at {event.at} was altered after it was written")

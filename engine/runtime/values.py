@@ -21,9 +21,9 @@ class InputError(ComplaintflowError, ValueError):
     pass
 
 
-# Stored values must survive canonical JSON unchanged (engine/canonical.py): 64-bit integers, finite floats,
-# and text that is valid Unicode (no lone surrogates).
-_INT_RANGE = range(-(2**63), 2**63)
+# Stored values must survive canonical JSON unchanged (engine/canonical.py): integers that JSON keeps exactly
+# (within ±2^53, as RFC 8785 requires of the hashed text), finite floats, and valid Unicode (no lone surrogates).
+_INT_RANGE = range(-(2**53) + 1, 2**53)
 
 
 def check_value(field: Field, value: Any, timezone: str) -> Any:
@@ -36,7 +36,7 @@ def check_value(field: Field, value: Any, timezone: str) -> Any:
         return value
     if kind is FieldType.NUMBER and isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(value, int) and value not in _INT_RANGE:
-            raise InputError(f"{field.id}: {value} is too large; numbers must fit in 64 bits")
+            raise InputError(f"{field.id}: {value} is too large; whole numbers must lie within ±(2^53 - 1)")
         if isinstance(value, float) and not math.isfinite(value):
             raise InputError(f"{field.id}: expected a finite number, got {value!r}")
         return value

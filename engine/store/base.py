@@ -76,9 +76,22 @@ class EventRecord:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
-    # The canonical text of ``payload`` that ``hash`` covers (engine/canonical.py), kept so a store
-    # writes and a verifier checks the very bytes that were hashed. Empty only in hand-built records.
+    # The stored text of ``payload`` (engine/canonical.py), made once: the store writes it and a verifier
+    # hashes its JSON value (rule 2) or the text itself (rule 1). Empty only in hand-built records.
     payload_json: str = field(default="", compare=False, repr=False)
+    # Which rule ``hash`` was made under (engine/canonical.py, docs/audit.md): 2 for every event a store of
+    # format 4 writes, 1 for those an older store held when it was upgraded.
+    hash_rule: int = field(default=2, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The event a case row's ``last_pos`` names, as the store holds it: what ``act`` and ``tick`` check the
+    row against before writing (audit/rowcheck.py)."""
+
+    seq: int
+    at: int
+    hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +136,20 @@ class CaseQuery:
     limit: int = 1000
 
 
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """One store upgrade as the store records it: every history was verified under its old hash rule and
+    the heads then sealed into ``root`` (docs/audit.md); events from position ``first_pos`` on use the new rule."""
+
+    from_format: int
+    to_format: int
+    at: int
+    cases: int
+    events: int
+    root: str
+    first_pos: int
+
+
 @dataclass
 class StoredProcess:
     content_hash: str
@@ -136,6 +163,10 @@ class Store(Protocol):
     def process(self, content_hash: str) -> StoredProcess: ...
     def processes(self) -> list[StoredProcess]: ...
     def case(self, case_id: str) -> CaseRecord: ...
+    def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
+        """A case row and, read with it, the latest event of its history (None if the row names none)."""
+        ...
+
     def cases(self, query: CaseQuery) -> list[CaseRecord]: ...
     def events(self, case_id: str) -> list[EventRecord]: ...
     def commit(self, change: Commit) -> None: ...

@@ -30,6 +30,7 @@ from .base import (
     ConflictError,
     EventKind,
     EventRecord,
+    Head,
     OutboxMessage,
     StoredProcess,
     StoreError,
@@ -93,6 +94,15 @@ class MemoryStore:
             return self._cases[case_id]
         except KeyError:
             raise UnknownCaseError(case_id) from None
+
+    @_serialized
+    def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
+        case = self.case(case_id)
+        history = self._events.get(case_id)
+        if not history:
+            return case, None
+        seq, at, *_, digest, _ = history[-1]
+        return case, Head(seq, at, digest.hex())
 
     @_serialized
     def cases(self, query: CaseQuery) -> list[CaseRecord]:

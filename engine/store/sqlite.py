@@ -23,6 +23,7 @@ a column that changes on every action. JSON is the canonical text made once.
 from __future__ import annotations
 
 import functools
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -37,17 +38,22 @@ from .base import (
     Commit,
     ConflictError,
     EventRecord,
+    Head,
     OutboxMessage,
     StoredProcess,
     StoreError,
     UnknownCaseError,
+    Upgrade,
     outbox_message,
     split_message_id,
 )
 from .group import Serializer
 
 FORMAT_NAME = "complaintflow-store"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+# Format 4 hashes new events under rule 2 (RFC 8785, engine/canonical.py); events of an upgraded store before
+# ``meta.rule2_from_pos`` keep rule 1. Formats 3 and 4 share their tables, so a format-3 store is read as it is.
+READABLE_FROM = 3
 
 # Format 1, kept so tests can build an old file and check the upgrade.
 _SCHEMA_V1 = """
@@ -115,7 +121,17 @@ INSERT INTO meta VALUES ('outbox_cursor', '0');
 """
 )
 
-# Upgrade steps: UPGRADES[n] turns a format-n store into format n+1, inside one transaction.
+# Format 4: what each upgrade verified and sealed (the Merkle root over every case's head then), and from
+# which event position on the new hash rule holds.
+_UPGRADES_TABLE = """
+CREATE TABLE upgrades (
+  to_format INTEGER PRIMARY KEY, from_format INTEGER NOT NULL, at INTEGER NOT NULL, cases INTEGER NOT NULL,
+  events INTEGER NOT NULL, root TEXT NOT NULL, first_pos INTEGER NOT NULL)
+"""
+_SCHEMA_V4 = _SCHEMA_V3 + _UPGRADES_TABLE + ";\nINSERT INTO meta VALUES ('rule2_from_pos', '1');\n"
+
+# Layout steps: UPGRADES[n] turns a format-n store into format n+1. They run only in ``upgrade``, in its one
+# transaction, before the histories are verified and sealed (3 -> 4).
 UPGRADES: dict[int, str] = {
     # 1 -> 2: fewer B-trees written per commit (see the module docstring).
     1: """
@@ -175,9 +191,17 @@ _INSERT_EVENT = (
 _NEWEST_EVENT = "(SELECT max(pos) FROM events)"
 _EVENT_COLUMNS = "case_id, seq, at, actor, role, kind, payload, prev_hash, hash"
 # A case's history, walked back from its row through prev_pos.
+# Positions only go back, so a row edited to point at itself or ahead ends the walk instead of looping.
 _CHAIN = (
     "WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE id=? "
-    "UNION ALL SELECT e.prev_pos FROM events e JOIN chain ON e.pos = chain.pos WHERE e.prev_pos IS NOT NULL) "
+    "UNION ALL SELECT e.prev_pos FROM events e JOIN chain ON e.pos = chain.pos WHERE e.prev_pos < e.pos) "
+)
+# Every event row no case's history reaches: forged rows, and the events of a case whose row was deleted.
+_UNLINKED = (
+    "WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE last_pos IS NOT NULL "
+    "UNION ALL SELECT e.prev_pos FROM events e JOIN chain ON e.pos = chain.pos WHERE e.prev_pos < e.pos) "
+    "SELECT e.case_id, e.seq, e.pos, EXISTS (SELECT 1 FROM cases c WHERE c.id = e.case_id) FROM events e "
+    "WHERE e.pos NOT IN chain ORDER BY e.pos"
 )
 _CASE_COLUMNS = (
     "id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
@@ -208,8 +232,13 @@ class SQLiteStore:
         synchronous: str = "FULL",
         background_checkpoint: bool | None = None,
         group_commit: bool = True,
+        for_upgrade: bool = False,
     ):
         self.path = str(path)
+        self._for_upgrade = for_upgrade
+        self.format_version = FORMAT_VERSION
+        self._writable = True  # False while the store has an older format: reads only, until ``upgrade``
+        self._rule2_from_pos = 1  # events before this position are hashed under rule 1
         synchronous = synchronous.upper() if isinstance(synchronous, str) else synchronous
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise StoreError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
@@ -243,7 +272,7 @@ class SQLiteStore:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
             with self.writing():
-                self._run_script(_SCHEMA_V3)
+                self._run_script(_SCHEMA_V4)
                 self.db.executemany(
                     "INSERT INTO meta VALUES (?, ?)", [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))]
                 )
@@ -259,11 +288,73 @@ class SQLiteStore:
                 f"{self.path} has store format {version}, newer than this complaintflow "
                 f"understands ({FORMAT_VERSION}); upgrade complaintflow"
             )
-        while version < FORMAT_VERSION:
+        self.format_version = version
+        if version < FORMAT_VERSION:
+            # Nothing is upgraded behind the caller's back: an older store is read as it is, or not at all.
+            self._writable = False
+            self._rule2_from_pos = 2**63 - 1
+            if version < READABLE_FROM and not self._for_upgrade:
+                raise StoreError(
+                    f"{self.path} has store format {version}, older than this complaintflow reads; "
+                    f"run 'complaintflow upgrade --db {self.path}' first"
+                )
+        else:
+            self._rule2_from_pos = int(meta.get("rule2_from_pos", "1"))
+
+    def upgrade(self, seal: Callable[[], tuple[int, int, str]], at: int) -> Upgrade | None:
+        """Bring an older store to the current format in one transaction, or leave it as it was.
+
+        The layout steps run first; then ``seal`` checks every history under the rule its events were
+        hashed with and returns (cases, events, Merkle root over every case's head), raising to refuse;
+        then the upgrade is recorded with that seal, and events from the next position on use rule 2.
+        Nothing is rehashed. None when the store is current already."""
+        if self._writable:
+            return None
+        self._writable = True
+        try:
             with self.writing():
-                self._run_script(UPGRADES[version])
-                version += 1
-                self.db.execute("UPDATE meta SET value=? WHERE key='format_version'", (str(version),))
+                version = self.format_version
+                while version < READABLE_FROM:
+                    self._run_script(UPGRADES[version])
+                    version += 1
+                cases, events, root = seal()
+                first_pos = self.last_event_pos() + 1
+                self._run_script(_UPGRADES_TABLE)
+                self.db.execute(
+                    "INSERT INTO upgrades VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (FORMAT_VERSION, self.format_version, at, cases, events, root, first_pos),
+                )
+                self.db.execute("INSERT INTO meta VALUES ('rule2_from_pos', ?)", (str(first_pos),))
+                self.db.execute("UPDATE meta SET value=? WHERE key='format_version'", (str(FORMAT_VERSION),))
+        except BaseException:
+            self._writable = False
+            raise
+        upgrade = Upgrade(self.format_version, FORMAT_VERSION, at, cases, events, root, first_pos)
+        self.format_version, self._rule2_from_pos = FORMAT_VERSION, first_pos
+        return upgrade
+
+    def upgrades(self) -> list[Upgrade]:
+        """Every upgrade this store went through, oldest first."""
+        if self.format_version < FORMAT_VERSION:
+            return []
+        rows = self.db.execute(
+            "SELECT from_format, to_format, at, cases, events, root, first_pos FROM upgrades ORDER BY to_format"
+        ).fetchall()
+        return [Upgrade(*row) for row in rows]
+
+    def heads_before(self, pos: int) -> list[tuple[str, int, str]]:
+        """(case id, seq, hash) of each case's latest event before position ``pos``, sorted by case id: the
+        heads an upgrade sealed, as the store holds them now."""
+        return self.db.execute(
+            "SELECT case_id, seq, hash FROM events WHERE pos IN "
+            "(SELECT max(pos) FROM events WHERE pos < ? GROUP BY case_id) ORDER BY case_id",
+            (pos,),
+        ).fetchall()
+
+    def unlinked_events(self) -> list[tuple[str, int, int, bool]]:
+        """(case id, seq, position, whether the case row exists) of every event row that no case's history
+        reaches from its row: a row someone inserted, or the events of a case whose row was deleted."""
+        return [(r[0], r[1], r[2], bool(r[3])) for r in self.db.execute(_UNLINKED).fetchall()]
 
     def _run_script(self, script: str) -> None:
         """Statements one by one inside the caller's transaction (executescript would commit first)."""
@@ -277,6 +368,11 @@ class SQLiteStore:
         reading before it, which would open a read transaction of its own. Under concurrent callers,
         several changes commit in one transaction, each in its own SAVEPOINT (engine/store/group.py);
         the block exits only once its change is committed."""
+        if not self._writable:
+            raise StoreError(
+                f"{self.path} has store format {self.format_version}, whose events were hashed under an older "
+                f"rule; run 'complaintflow upgrade --db {self.path}' to verify and seal it before changing it"
+            )
         return self._serializer.writing()
 
     def batch(self) -> AbstractContextManager[None]:
@@ -298,7 +394,14 @@ class SQLiteStore:
         ).fetchone()
         if row is None:
             raise StoreError(f"process version {content_hash[:12]} is not in this store")
-        return StoredProcess(row[0], row[1], row[2], bytes(row[3]))
+        source = bytes(row[3])
+        if hashlib.sha256(source).hexdigest() != row[0]:
+            # Cases pin the hash of the text they were opened on; a text edited in the store is not that one.
+            raise StoreError(
+                f"process {row[1]} version {row[2]}: the stored text does not match its content hash "
+                f"{row[0][:12]} (it was edited in the store); nothing runs on it"
+            )
+        return StoredProcess(row[0], row[1], row[2], source)
 
     @_serialized
     def processes(self) -> list[StoredProcess]:
@@ -312,6 +415,17 @@ class SQLiteStore:
         if row is None:
             raise UnknownCaseError(case_id)
         return _case(row)
+
+    @_serialized
+    def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
+        row = self.db.execute(
+            f"SELECT {_CASE_COLUMNS.replace('id, ', 'c.id, ', 1)}, e.seq, e.at, e.hash FROM cases c "
+            "LEFT JOIN events e ON e.pos = c.last_pos AND e.case_id = c.id WHERE c.id=?",
+            (case_id,),
+        ).fetchone()
+        if row is None:
+            raise UnknownCaseError(case_id)
+        return _case(row), (Head(row[15], row[16], row[17]) if row[15] is not None else None)
 
     @_serialized
     def cases(self, query: CaseQuery) -> list[CaseRecord]:
@@ -335,7 +449,7 @@ class SQLiteStore:
     @_serialized
     def events(self, case_id: str) -> list[EventRecord]:
         rows = self.db.execute(
-            _CHAIN + f"SELECT {_EVENT_COLUMNS} FROM events WHERE pos IN chain ORDER BY pos", (case_id,)
+            _CHAIN + f"SELECT {_EVENT_COLUMNS}, pos FROM events WHERE pos IN chain ORDER BY pos", (case_id,)
         ).fetchall()
         broken = any(r[1] != n for n, r in enumerate(rows, 1)) or (
             not rows and self.db.execute("SELECT 1 FROM cases WHERE id=?", (case_id,)).fetchone() is not None
@@ -344,9 +458,15 @@ class SQLiteStore:
             # The chain is broken: someone removed or edited events. Show every event still filed under the
             # case (a scan of the whole table), so verify can name what is missing.
             rows = self.db.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE case_id=? ORDER BY pos", (case_id,)
+                f"SELECT {_EVENT_COLUMNS}, pos FROM events WHERE case_id=? ORDER BY pos", (case_id,)
             ).fetchall()
-        return [EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], canonical.loads(r[6]), r[7], r[8], r[6]) for r in rows]
+        rule2_from = self._rule2_from_pos
+        return [
+            EventRecord(
+                r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], 2 if r[9] >= rule2_from else 1
+            )
+            for r in rows
+        ]
 
     def last_event_pos(self) -> int:
         """The position of the newest event row (0 when there is none), which a seal records."""
@@ -357,7 +477,7 @@ class SQLiteStore:
         row = self.db.execute(
             "SELECT e.pos, e.seq, e.prev_pos FROM cases c JOIN events e ON e.pos = c.last_pos WHERE c.id=?", (case_id,)
         ).fetchone()
-        while row is not None and row[1] > seq and row[2] is not None:
+        while row is not None and row[1] > seq and row[2] is not None and row[2] < row[0]:
             row = self.db.execute("SELECT pos, seq, prev_pos FROM events WHERE pos=?", (row[2],)).fetchone()
         return row[0] if row is not None and row[1] == seq else None
 
@@ -444,18 +564,38 @@ class SQLiteStore:
             pos = self._pos_of(*key)
             if pos is not None and pos > start and not self._acked(pos):
                 start = pos
-        rows = self.db.execute(
-            "SELECT e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload, e.prev_hash, e.hash, c.process_id "
-            "FROM events e JOIN cases c ON c.id = e.case_id WHERE e.pos > ? "
-            "AND NOT EXISTS (SELECT 1 FROM outbox_acked a WHERE a.pos = e.pos) ORDER BY e.pos LIMIT ?",
-            (start, limit),
-        ).fetchall()
-        return [
-            outbox_message(
-                EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], canonical.loads(r[6]), r[7], r[8], r[6]), r[9]
-            )
-            for r in rows
-        ]
+        messages: list[OutboxMessage] = []
+        while len(messages) < limit:
+            rows = self.db.execute(
+                "SELECT e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload, e.prev_hash, e.hash, "
+                "c.process_id, e.pos FROM events e JOIN cases c ON c.id = e.case_id WHERE e.pos > ? "
+                "AND NOT EXISTS (SELECT 1 FROM outbox_acked a WHERE a.pos = e.pos) ORDER BY e.pos LIMIT ?",
+                (start, limit - len(messages)),
+            ).fetchall()
+            if not rows:
+                break
+            # A row no history reaches was not written by the engine (verify names it): it is never sent.
+            linked = self._linked({r[0]: r[10] for r in reversed(rows)})
+            messages += [
+                outbox_message(EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6]), r[9])
+                for r in rows
+                if r[10] in linked
+            ]
+            start = rows[-1][10]
+        return messages
+
+    def _linked(self, lowest_by_case: dict[str, int]) -> set[int]:
+        """The positions, from each case's lowest one given on, that its history reaches walking back from its
+        row. Outbox messages are mostly recent events, so the walks are short."""
+        linked: set[int] = set()
+        for case_id, lowest in lowest_by_case.items():
+            row = self.db.execute("SELECT last_pos FROM cases WHERE id=?", (case_id,)).fetchone()
+            pos = row[0] if row is not None else None
+            while pos is not None and pos >= lowest:
+                linked.add(pos)
+                before = self.db.execute("SELECT prev_pos FROM events WHERE pos=?", (pos,)).fetchone()
+                pos = before[0] if before is not None and before[0] is not None and before[0] < pos else None
+        return linked
 
     def ack_outbox(self, ids: Sequence[str]) -> None:
         keys = [key for key in map(split_message_id, ids) if key is not None]
@@ -545,6 +685,16 @@ def _refuse_foreign_file(path: Path) -> None:
 
 
 _json = canonical.dumps
+
+
+def _payload(text: str) -> dict[str, Any]:
+    """A stored payload; text that is not JSON reads as an empty one, and verify names the event (its hash
+    covers the text, which is kept beside it)."""
+    try:
+        value = canonical.loads(text)
+    except canonical.NotJSONError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _row(case: CaseRecord) -> tuple[Any, ...]:

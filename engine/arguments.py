@@ -49,10 +49,16 @@ def fields(value: Any, name: str) -> dict[str, Any]:
 
 
 def actor(value: Any) -> None:
-    """An ``Actor`` whose id is text and whose roles are a tuple or list of text."""
-    text(getattr(value, "id", None), "actor.id")
+    """An ``Actor`` whose id is text and whose roles are a tuple or list of text, none of them the
+    engine's own (a person acting as ``complaintflow`` would read in the history as the engine)."""
+    from .language.reserved import RESERVED_ACTORS, RESERVED_ROLES
+    from .runtime.errors import RefusedError
+
+    if text(getattr(value, "id", None), "actor.id").lower() in RESERVED_ACTORS:
+        raise RefusedError(f"actor {value.id!r} is reserved for the engine itself; act under your own name")
     roles = getattr(value, "roles", None)
     if not isinstance(roles, (tuple, list)):
         raise BadArgumentError(f"actor.roles must be a tuple of role names, not {type(roles).__name__}")
     for role in roles:
-        text(role, "a role in actor.roles")
+        if text(role, "a role in actor.roles").lower() in RESERVED_ROLES:
+            raise RefusedError(f"role {role!r} is reserved for the engine itself; no person acts in it")

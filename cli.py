@@ -87,6 +87,7 @@ class CommandGroup(click.Group):
                     "names, ids and paths must be UTF-8 (check the terminal's encoding)",
                     ctx,
                 )
+        ctx.meta["complaintflow.args"] = list(args)
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -104,6 +105,12 @@ class CommandGroup(click.Group):
         except Exception as exc:  # the net under every command; each cause found gets its own message
             if ctx.meta.get("complaintflow.debug"):
                 raise
+            from complaintflow.store import faults
+
+            if faults.is_store_fault(exc):  # a store that fails after it opened: full, read-only, damaged
+                fault = faults.describe(exc, _db_argument(ctx))
+                click.echo(f"error: {fault}", err=True)
+                ctx.exit(fault.exit_code)
             command = ctx.invoked_subcommand or "complaintflow"
             click.echo(
                 f"error: complaintflow {command} failed unexpectedly ({type(exc).__name__}: {_one_line(exc)}); "
@@ -111,6 +118,17 @@ class CommandGroup(click.Group):
                 err=True,
             )
             ctx.exit(2)
+
+
+def _db_argument(ctx: click.Context) -> str:
+    """The --db a command was given (for a store fault's message), else its default."""
+    args: list[str] = ctx.meta.get("complaintflow.args", [])
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return str(args[i + 1])
+        if arg.startswith("--db="):
+            return arg[len("--db=") :]
+    return "complaintflow.db"
 
 
 def _is_text(arg: str) -> bool:
@@ -491,9 +509,11 @@ def schema(as_path: bool) -> None:
 def _engine(db: str, *, create: bool = False) -> Any:
     """The engine on store ``db``; only ``start`` may create a new store (a typo must not make an empty one)."""
     from complaintflow import Engine
+    from complaintflow.store import faults
 
-    if not create and db != ":memory:" and not Path(db).exists():
+    if not create and db != ":memory:" and not Path(db).exists() and Path(db).parent.is_dir():
         _fail(f"no store at {db!r} (start a case there first, or run 'complaintflow demo --db {db}')", 2)
+    faults.refuse_unusable_path(db, create=create)  # a read-only command never creates or initialises one
     return Engine(db)
 
 
@@ -813,7 +833,7 @@ def report(
     from complaintflow.report.formats import render
     from complaintflow.report.period import parse_period
 
-    if not Path(db).exists():
+    if not Path(db).exists() and Path(db).parent.is_dir():
         _fail(f"no store at {db!r} (run 'complaintflow demo --db {db}' to make one)", 2)
     try:
         when = parse_period(period, timezone)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .. import canonical
+from . import faults
 from .base import (
     CaseQuery,
     CaseRecord,
@@ -197,7 +198,7 @@ def _serialized(read: Callable[Concatenate[SQLiteStore, _P], _R]) -> Callable[Co
         with store._serializer.reading():
             return read(store, *args, **kwargs)
 
-    return locked
+    return faults.named(locked)
 
 
 class SQLiteStore:
@@ -236,7 +237,7 @@ class SQLiteStore:
             )
             self._open()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a complaintflow store ({exc})") from None
+            raise faults.describe(exc, self.path) from None
 
     # -- format ------------------------------------------------------------------
     def _open(self) -> None:
@@ -251,14 +252,18 @@ class SQLiteStore:
         if "meta" not in tables:
             raise StoreError(f"{self.path} is an SQLite file but not a complaintflow store")
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        if not meta:  # a store's meta always has rows: its page was lost (a cut or damaged file)
+            raise faults.damaged(self.path, "its meta table is empty")
         if meta.get("format") != FORMAT_NAME:
             raise StoreError(f"{self.path} is an SQLite file but not a complaintflow store")
-        version = int(meta.get("format_version", "0"))
+        version = faults.format_version(self.path, meta.get("format_version"), known=(*UPGRADES, FORMAT_VERSION))
         if version > FORMAT_VERSION:
             raise StoreError(
                 f"{self.path} has store format {version}, newer than this complaintflow "
                 f"understands ({FORMAT_VERSION}); upgrade complaintflow"
             )
+        if version == FORMAT_VERSION:
+            faults.refuse_missing_tables(self.path, tables)
         while version < FORMAT_VERSION:
             with self.writing():
                 self._run_script(UPGRADES[version])
@@ -280,6 +285,7 @@ class SQLiteStore:
         return self._serializer.writing()
 
     # -- processes -----------------------------------------------------------------
+    @faults.named
     def save_process(self, process: StoredProcess) -> None:
         with self.writing():
             self.db.execute(
@@ -357,6 +363,7 @@ class SQLiteStore:
             row = self.db.execute("SELECT pos, seq, prev_pos FROM events WHERE pos=?", (row[2],)).fetchone()
         return row[0] if row is not None and row[1] == seq else None
 
+    @faults.named
     def commit(self, change: Commit) -> None:
         case, db = change.case, self.db
         with self.writing():
@@ -453,6 +460,7 @@ class SQLiteStore:
             for r in rows
         ]
 
+    @faults.named
     def ack_outbox(self, ids: Sequence[str]) -> None:
         keys = [key for key in map(split_message_id, ids) if key is not None]
         with self.writing():

@@ -71,7 +71,24 @@ def _report(exc: ComplaintflowError) -> None:
 
 
 class CommandGroup(click.Group):
-    """The command group: a ComplaintflowError from any command leaves through ``_report`` with its exit code."""
+    """The command group: a ComplaintflowError from any command leaves through ``_report`` with its exit code.
+
+    Anything else that escapes a command is a bug, but still one line (naming the command and
+    ``--debug``, which shows the traceback) rather than a traceback. Arguments that are not UTF-8
+    text are refused before any command runs: nothing below could store or print them.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for position, arg in enumerate(args, start=1):
+            if not _is_text(arg):
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise click.UsageError(
+                    f"argument {position} ({shown!r}) is not valid UTF-8 text; "
+                    "names, ids and paths must be UTF-8 (check the terminal's encoding)",
+                    ctx,
+                )
+        ctx.meta["complaintflow.args"] = list(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -83,6 +100,49 @@ class CommandGroup(click.Group):
             where = f" {exc.filename}" if exc.filename else ""
             click.echo(f"error: cannot use{where}: {exc.strerror or exc}", err=True)
             ctx.exit(2)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # the net under every command; each cause found gets its own message
+            if ctx.meta.get("complaintflow.debug"):
+                raise
+            from complaintflow.store import faults
+
+            if faults.is_store_fault(exc):  # a store that fails after it opened: full, read-only, damaged
+                fault = faults.describe(exc, _db_argument(ctx))
+                click.echo(f"error: {fault}", err=True)
+                ctx.exit(fault.exit_code)
+            command = ctx.invoked_subcommand or "complaintflow"
+            click.echo(
+                f"error: complaintflow {command} failed unexpectedly ({type(exc).__name__}: {_one_line(exc)}); "
+                f"run it again with --debug (complaintflow --debug {command} ...) for the traceback",
+                err=True,
+            )
+            ctx.exit(2)
+
+
+def _db_argument(ctx: click.Context) -> str:
+    """The --db a command was given (for a store fault's message), else its default."""
+    args: list[str] = ctx.meta.get("complaintflow.args", [])
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return str(args[i + 1])
+        if arg.startswith("--db="):
+            return arg[len("--db=") :]
+    return "complaintflow.db"
+
+
+def _is_text(arg: str) -> bool:
+    """Whether a command-line argument is real text (bytes that are not UTF-8 arrive as lone surrogates)."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] + ("..." if len(text) > 200 else "")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -111,8 +171,9 @@ class LocalTime:
 if TYPE_CHECKING:  # click >= 8.2 types its ParamType generically; 8.1 has no parameters to give
     _TimeParamBase = click.ParamType[LocalTime, str]
     _PairParamBase = click.ParamType[tuple[str, str], str]
+    _TextParamBase = click.ParamType[str, str]
 else:
-    _TimeParamBase = _PairParamBase = click.ParamType
+    _TimeParamBase = _PairParamBase = _TextParamBase = click.ParamType
 
 
 class LocalTimeType(_TimeParamBase):
@@ -144,6 +205,27 @@ class NameValueType(_PairParamBase):
         if not sep or not name.strip():
             self.fail(f"expected NAME=VALUE, got {value!r}", param, ctx)
         return name.strip(), text
+
+
+class PeriodType(_TextParamBase):
+    """``2026-11``, ``2026-W47`` or ``2026-11-01..2026-11-15``, checked when parsed (exit 2 with the reason)."""
+
+    name = "PERIOD"
+    MAX_DAYS = 366 * 100  # a report over more than a century is a typo, and its last day could pass year 9999
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from complaintflow.report.period import parse_period
+
+        text = str(value)
+        try:
+            period = parse_period(text, "UTC")  # the shape only: the timezone is another option
+        except (ValueError, OverflowError) as exc:
+            self.fail(str(exc) if isinstance(exc, ValueError) else f"{text!r} reaches past the year 9999", param, ctx)
+        if (period.last_day - period.first_day).days >= self.MAX_DAYS:
+            self.fail(f"{text!r} spans more than 100 years; report a month, a week or a shorter range", param, ctx)
+        if period.first_day.year < 1970:
+            self.fail(f"{text!r} starts before 1970, before any case could be stored", param, ctx)
+        return text
 
 
 def format_option(*choices: str, default: str = "text", help: str | None = None) -> Callable[[F], F]:
@@ -216,8 +298,11 @@ def _load(name: str) -> Any:
 
 @click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="complaintflow")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected failure (for a bug report).")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Run customer-complaint handling as declarative YAML processes."""
+    ctx.meta["complaintflow.debug"] = debug
 
 
 @main.command()
@@ -424,9 +509,11 @@ def schema(as_path: bool) -> None:
 def _engine(db: str, *, create: bool = False) -> Any:
     """The engine on store ``db``; only ``start`` may create a new store (a typo must not make an empty one)."""
     from complaintflow import Engine
+    from complaintflow.store import faults
 
-    if not create and db != ":memory:" and not Path(db).exists():
+    if not create and db != ":memory:" and not Path(db).exists() and Path(db).parent.is_dir():
         _fail(f"no store at {db!r} (start a case there first, or run 'complaintflow demo --db {db}')", 2)
+    faults.refuse_unusable_path(db, create=create)  # a read-only command never creates or initialises one
     return Engine(db)
 
 
@@ -789,7 +876,10 @@ def seal(db: str, now: LocalTime | None, key_file: str | None, out: str | None, 
 @main.command()
 @DB_OPTION
 @click.option(
-    "--period", required=True, help="A month '2026-11', an ISO week '2026-W47' or days '2026-11-01..2026-11-15'."
+    "--period",
+    required=True,
+    type=PeriodType(),
+    help="A month '2026-11', an ISO week '2026-W47' or days '2026-11-01..2026-11-15'.",
 )
 @click.option(
     "--households",
@@ -809,11 +899,11 @@ def report(
     from complaintflow.report.formats import render
     from complaintflow.report.period import parse_period
 
-    if not Path(db).exists():
+    if not Path(db).exists() and Path(db).parent.is_dir():
         _fail(f"no store at {db!r} (run 'complaintflow demo --db {db}' to make one)", 2)
     try:
         when = parse_period(period, timezone)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # the shape was checked; a timezone can still push it out of range
         _fail(f"--period: {exc}", 2)
     engine = _engine(db)
     text = render(build_report(engine, when, households=households, now=_now(now, timezone)), fmt)

@@ -22,3 +22,7 @@ class UnusableInputError(ComplaintflowError):
     """Input that cannot be used at all: a missing file, a name that is not a process, an unreadable store."""
 
     exit_code = 2
+
+
+class BadArgumentError(UnusableInputError):
+    """A Python caller passed a value of the wrong type or out of range (an embedding bug, not bad data)."""

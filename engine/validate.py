@@ -11,12 +11,14 @@ from pathlib import Path
 
 from .language.check import check_file
 from .language.diagnostics import Diagnostic
-from .language.loader import load_bytes
+from .language.loader import MAX_BYTES, load_bytes
 
 
 def is_scenario(path: Path) -> bool:
     """Whether the file's top-level mapping names a scenario rather than a process."""
     try:
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:  # check_file reports these; never read them
+            return False
         raw = path.read_bytes()
     except OSError:
         return False

@@ -44,8 +44,10 @@ LOADER_RULE_IDS = [
     "duplicate-key",
     "yaml-tag",
     "unquoted-time",
+    "nesting-too-deep",
+    "lone-surrogate",
 ]
-BUILD_RULE_IDS = ["bad-duration", "bad-time", "bad-date", "calendar-extends-cycle"]
+BUILD_RULE_IDS = ["bad-duration", "bad-time", "bad-date", "calendar-extends-cycle", "calendar-extends-too-long"]
 # Checks that run only when validate is given --now; their cases are checked at this time.
 NOW_CASES = {"calendar-data-ending": "2090-12-01 09:00"}
 ALL_RULE_IDS = RULE_IDS + LOADER_RULE_IDS + ["schema"] + BUILD_RULE_IDS + list(NOW_CASES)
@@ -56,6 +58,9 @@ GOLDEN_EXTRA = [
     "bad-date",
     "calendar-data-ending",
     "calendar-extends-cycle",
+    "calendar-extends-too-long",
+    "lone-surrogate",
+    "nesting-too-deep",
     "duplicate-key",
     "yaml-alias",
     "yaml-key",

@@ -39,6 +39,7 @@ from .spec import (
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 DEFAULT_HOURS = ["09:00-18:00"]
+MAX_EXTENDS = 16  # calendars in one 'extends' chain: a base and a variant or two is the usual case
 CALENDAR_KEYS = ("title", "weekdays", "hours", "statutory", "holidays", "workdays", "unpublished_year", "schedules")
 
 
@@ -145,6 +146,13 @@ class _Builder:
                     ("calendars", cid, "extends"),
                     "calendar-extends-cycle",
                     f"calendar {cid!r} extends itself through {' -> '.join(chain + (parent_id,))}",
+                )
+            elif parent_id in raw and len(chain) >= MAX_EXTENDS:
+                self.bad(
+                    ("calendars", cid, "extends"),
+                    "calendar-extends-too-long",
+                    f"calendar {chain[0]!r} extends a chain of more than {MAX_EXTENDS} calendars",
+                    "let calendars extend one shared base instead of each other in a line",
                 )
             elif parent_id in raw:
                 base = resolve(parent_id, chain + (parent_id,))

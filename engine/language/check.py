@@ -7,6 +7,7 @@ the runtime: it raises one ``DefinitionError`` carrying all errors.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from .build import build_process
@@ -46,7 +47,10 @@ def check_file(
 ) -> tuple[Process | None, list[Diagnostic]]:
     path = Path(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a directory, device or FIFO: reading it could block or never end
+            return None, [not_a_regular_file(str(path), info.st_mode)]
+        size = info.st_size
         if size > MAX_BYTES:  # refuse a huge file without reading it
             return None, [
                 Diagnostic(
@@ -64,6 +68,14 @@ def check_file(
     except OSError as exc:
         return None, [Diagnostic(str(path), 0, 0, Severity.ERROR, f"cannot read file: {exc.strerror or exc}", "io")]
     return check_bytes(raw, str(path), now=now, horizon_days=horizon_days)
+
+
+def not_a_regular_file(file: str, mode: int) -> Diagnostic:
+    """The problem for a path that names a directory, a device, a FIFO or a socket instead of a file."""
+    what = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+    return Diagnostic(
+        file, 1, 1, Severity.ERROR, f"{file} is {what}, not a regular file", "io", (), "name the .yaml file itself"
+    )
 
 
 def load_process(path: str | Path) -> Process:
@@ -87,6 +99,9 @@ def load_checked_file(path: str | Path, schema_name: str, what: str, *, empty: o
     """
     name = str(path)
     try:
+        mode = Path(path).stat().st_mode
+        if not stat.S_ISREG(mode):
+            return Document(name, None, diagnostics=[not_a_regular_file(name, mode)])
         raw = Path(path).read_bytes()
     except OSError as exc:
         diagnostic = Diagnostic(name, 0, 0, Severity.ERROR, f"cannot read the {what}: {exc.strerror}", "io")

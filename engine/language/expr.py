@@ -3,7 +3,10 @@
 A guard is parsed once, with Python's own parser used only as a tokenizer and
 tree builder, then every node is checked against a short whitelist and turned
 into a tree of closures. Nothing is ever passed to ``eval``: a name can only
-read a field, and no call, attribute or subscript can be written.
+read a field, and no call, attribute or subscript can be written. Evaluation is bounded before
+it starts: a guard has at most ``MAX_GUARD_CHARS`` characters and ``MAX_GUARD_DEPTH`` levels of
+nesting, and ``*`` multiplies numbers only (text or a list repeated by a field could take any
+amount of memory), so a guard's cost is linear in its length and the size of the fields it reads.
 """
 
 from __future__ import annotations
@@ -21,6 +24,17 @@ Evaluator = Callable[[Mapping[str, Any]], Any]
 LITERAL_NAMES = {"true": True, "false": False, "null": None}
 _PYTHON_LITERALS = {"True": "true", "False": "false", "None": "null"}
 
+MAX_GUARD_CHARS = 1000  # the longest bundled guard is under 100; Python's parser runs out of memory long before 10,000
+MAX_GUARD_DEPTH = 32  # nesting levels (operators inside operators); evaluation recurses this deep
+
+
+def _times(a: Any, b: Any) -> Any:
+    """``*`` of numbers only: text or a list repeated by a number could allocate gigabytes."""
+    if isinstance(a, (str, list, tuple)) or isinstance(b, (str, list, tuple)):
+        raise TypeError("repetition is not allowed in a guard")
+    return a * b
+
+
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -34,7 +48,7 @@ _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
 _ARITH: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
+    ast.Mult: _times,
     ast.Div: operator.truediv,
 }
 _SYMBOL = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -62,6 +76,12 @@ def parse_guard(text: str) -> Guard:
     if not isinstance(text, str) or not text.strip():
         raise GuardError("a guard must be a non-empty expression such as \"severity == 'major'\"")
     source = text.replace("\n", " ")
+    if len(source) > MAX_GUARD_CHARS:
+        raise GuardError(
+            f"guard is {len(source):,} characters long, over the limit of {MAX_GUARD_CHARS:,}",
+            1,
+            "split the condition over several actions, or keep a computed value in a field",
+        )
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
@@ -72,8 +92,23 @@ def parse_guard(text: str) -> Guard:
             col,
             "compare with == != < <= > >=, join with and / or, quote text as 'text'",
         ) from None
+    _refuse_deep(tree.body)
     names: set[str] = set()
     return Guard(text, tree, _compile(tree.body, names), frozenset(names))
+
+
+def _refuse_deep(root: ast.expr) -> None:
+    """Refuse nesting past MAX_GUARD_DEPTH before anything recurses over the tree."""
+    todo: list[tuple[ast.AST, int]] = [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_GUARD_DEPTH:
+            raise GuardError(
+                f"guard is nested more than {MAX_GUARD_DEPTH} levels deep",
+                getattr(node, "col_offset", 0) + 1,
+                "write the condition more flatly: a and b and c rather than operators inside operators",
+            )
+        todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def check_guard(guard: Guard, fields: Mapping[str, Field]) -> list[GuardError]:
@@ -88,7 +123,31 @@ def check_guard(guard: Guard, fields: Mapping[str, Field]) -> list[GuardError]:
             )
         if isinstance(node, ast.Compare):
             problems.extend(_check_enum_literals(node, fields))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            problems.extend(_check_repetition(node, fields))
     return problems
+
+
+def _check_repetition(node: ast.BinOp, fields: Mapping[str, Field]) -> list[GuardError]:
+    """``*`` of text or a list: refused at run time (it could allocate any amount), so refused here too."""
+    for operand in (node.left, node.right):
+        text_field = (
+            isinstance(operand, ast.Name)
+            and operand.id in fields
+            and fields[operand.id].type in (FieldType.STRING, FieldType.ENUM)
+        )
+        literal = isinstance(operand, (ast.List, ast.Tuple)) or (
+            isinstance(operand, ast.Constant) and isinstance(operand.value, str)
+        )
+        if text_field or literal:
+            return [
+                GuardError(
+                    "'*' repeats text or a list here; a guard multiplies numbers only",
+                    node.col_offset + 1,
+                    "compare the text itself, e.g. name == 'x'",
+                )
+            ]
+    return []
 
 
 def _check_enum_literals(node: ast.Compare, fields: Mapping[str, Field]) -> list[GuardError]:

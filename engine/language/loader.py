@@ -4,7 +4,10 @@ One compose pass over PyYAML's node graph. The resolver follows YAML 1.2's
 core schema narrowly, so ``on``, ``yes``, ``17:00``, ``012`` and dates stay
 strings; duplicate keys, anchors, aliases and tags are refused with their
 position. Positions live in ``Document.positions`` keyed by path, never in the
-user's data. This module is the only home of ``yaml``.
+user's data. Nesting deeper than ``MAX_DEPTH`` and lone surrogates written as
+escapes (``"\\ud800"``) are refused with their position too, so no input makes
+the reader recurse without bound or hand on text that cannot be stored. This
+module is the only home of ``yaml``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from yaml.scanner import Scanner
 from .diagnostics import Diagnostic, Path, Severity
 
 MAX_BYTES = 1_000_000  # a process file is a few KB; anything this big is a mistake
+MAX_DEPTH = 64  # mappings and lists inside each other; the bundled processes nest at most 6 deep
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -162,6 +166,7 @@ class Document:
     key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    escapes: bool = field(default=False, repr=False)  # the text has \\u escapes: a scalar may hold a surrogate
 
     def char_at(self, line: int, col: int) -> str:
         """The character at a 1-based position, '' past the end."""
@@ -215,18 +220,27 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
     if text is None:
         return doc
     doc.lines = text.splitlines()
+    doc.escapes = "\\u" in text or "\\U" in text
     try:
         try:
             if _FastLoader is not None and not _MAYBE_ANCHOR.search(text):
                 root = _FastLoader(text).get_single_node()
             else:
                 root = _Loader(text).get_single_node()
-        except yaml.MarkedYAMLError:
+        except yaml.MarkedYAMLError as exc:
             if _Loader is _PyLoader:
                 raise
+            if "maximum nesting depth" in (exc.problem or ""):  # libyaml's own limit (1,000): name the place
+                raise RecursionError from None
             root = _PyLoader(text).get_single_node()  # the rare bad file: PyYAML words and places errors better
     except _Refused as exc:
         doc.diagnostics.append(_at_mark(file, exc.mark, exc.rule, exc.message, exc.hint))
+        return doc
+    except RecursionError:  # PyYAML's composer recurses per level: find where the file nests too deep
+        mark = _too_deep_at(text)
+        if mark is None:
+            raise
+        doc.diagnostics.append(_at_mark(file, mark, "nesting-too-deep", *_DEEP))
         return doc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -245,6 +259,9 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
         doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, "file is empty", "yaml-syntax"))
         return doc
     doc.data = _plain(root, (), doc)
+    if doc.diagnostics and any(d.rule == "nesting-too-deep" for d in doc.diagnostics):
+        doc.data = None  # the same as when the composer gave up: nothing further is checked
+        return doc
     if doc.data is None:  # "~", "null" or a lone tag: nothing to check, and nothing to run
         doc.diagnostics.append(
             Diagnostic(
@@ -314,6 +331,50 @@ def _decode(raw: bytes, doc: Document) -> str | None:
         return None
 
 
+_DEEP = (
+    f"mappings and lists nest more than {MAX_DEPTH} levels deep here",
+    "a process file nests a few levels; is a bracket or an indentation wrong?",
+)
+
+
+def _too_deep_at(text: str) -> Any:
+    """Where nesting first passes MAX_DEPTH, read from the parser's flat stream of events (no recursion)."""
+    parser: Any = _PyLoader(
+        text
+    )  # pure Python, but it stops at the first place too deep; libyaml stops at 1,000 levels
+    depth = 0
+    try:
+        while (event := parser.get_event()) is not None and not isinstance(event, yaml.StreamEndEvent):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def _surrogate(text: str, path: Path, doc: Document) -> bool:
+    """Whether ``text`` holds a lone surrogate (only a \\u escape can write one); if so, say where."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        doc.diagnostics.append(
+            doc.problem(
+                path,
+                "lone-surrogate",
+                f"text holds the lone surrogate U+{ord(text[exc.start]):04X}, which is not a character",
+                hint="write the character itself, or a \\U escape of a real code point",
+            )
+        )
+        return True
+    return False
+
+
 def _at_mark(file: str, mark: Any, rule: str, message: str, hint: str = "") -> Diagnostic:
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     return Diagnostic(file, line, col, Severity.ERROR, message, rule, (), hint)
@@ -323,12 +384,15 @@ def _pos(node: Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _plain(node: Node, path: Path, doc: Document) -> Any:
+def _plain(node: Node, path: Path, doc: Document, depth: int = 0) -> Any:
     """Turn a node into plain Python data, recording positions and refusing what we do not accept."""
     mark = node.start_mark
     doc.positions[path] = (mark.line + 1, mark.column + 1)
     if isinstance(node, ScalarNode):  # most nodes: test it first
         return _scalar(node, path, doc)
+    if depth >= MAX_DEPTH:
+        doc.diagnostics.append(doc.problem(path, "nesting-too-deep", _DEEP[0], hint=_DEEP[1]))
+        return None
     if node.tag not in (_MAP, _SEQ):
         doc.diagnostics.append(
             doc.problem(
@@ -357,6 +421,8 @@ def _plain(node: Node, path: Path, doc: Document) -> Any:
                 )
                 continue
             key = str(key_node.value)
+            if doc.escapes and _surrogate(key, path, doc):
+                continue
             if key == "<<" and not key_node.style:  # YAML 1.1 tools would merge here; quoted '<<' is just text
                 line, col = _pos(key_node)
                 doc.diagnostics.append(
@@ -390,9 +456,11 @@ def _plain(node: Node, path: Path, doc: Document) -> Any:
                 )
                 continue
             doc.key_positions[child] = _pos(key_node)
-            out[key] = _plain(value_node, child, doc)
+            out[key] = _plain(value_node, child, doc, depth + 1)
         return out
-    return [_plain(item, path + (i,), doc) for i, item in enumerate(node.value)]  # what is left: a SequenceNode
+    return [
+        _plain(item, path + (i,), doc, depth + 1) for i, item in enumerate(node.value)
+    ]  # what is left: a SequenceNode
 
 
 def _scalar(node: Node, path: Path, doc: Document) -> Any:
@@ -420,6 +488,8 @@ def _scalar(node: Node, path: Path, doc: Document) -> Any:
         )
         return text
     if tag == _STR:
+        if doc.escapes and _surrogate(text, path, doc):
+            return ""
         return text  # already a str: what _CONVERT would give, one call sooner
     try:
         return _CONVERT[tag](text)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .. import calendar_data, canonical
+from .. import arguments, calendar_data, canonical
 from ..audit.rowcheck import row_problem
 from ..language.check import load_process_bytes
 from ..language.spec import Action, Process
@@ -94,9 +94,15 @@ class Engine:
     ) -> CaseRecord:
         """Open a case; ``case_id`` chooses its id (an idempotent caller derives it from its key), and a
         store that already has that id refuses with ``ConflictError``."""
-        cp = self._compiled.get(process.content_hash)
+        data, at = arguments.fields(data, "data"), arguments.instant(at, "at")
+        arguments.actor(actor)
+        if case_id is not None:
+            arguments.text(case_id, "case_id")
+        cp = self._compiled.get(getattr(process, "content_hash", None))  # type: ignore[arg-type]
         if cp is None:
-            raise RefusedError(f"process {process.id!r} was not loaded by this engine; call load_process first")
+            raise RefusedError(
+                f"process {getattr(process, 'id', process)!r} was not loaded by this engine; call load_process first"
+            )
         try:
             events = decide_start(cp, case_id or self._new_case_id(), data, actor.id, actor.roles, at)
         except InputError as exc:
@@ -115,6 +121,9 @@ class Engine:
     ) -> CaseRecord:
         """Take an action. ``expected_revision`` (a caller's ``If-Match``) is checked inside the write, so no
         change can land between the check and the action; a mismatch raises ``StaleRevisionError``."""
+        case_id, action = arguments.text(case_id, "case_id"), arguments.text(action, "action")
+        inputs, at = arguments.fields(inputs, "inputs"), arguments.instant(at, "at")
+        arguments.actor(actor)
         with self.store.writing():  # what is read here cannot change before the commit
             case = self._case_to_change(case_id)
             if expected_revision is not None and case.revision != expected_revision:
@@ -169,6 +178,7 @@ class Engine:
         the work of one call to that many rounds (a service interleaves requests). A case whose row or
         process does not agree with its history is refused and left as it is (``refused``, when given, gets
         its id and the reason), and the other cases go on."""
+        now = arguments.instant(now, "now")
         fired: list[EventRecord] = self._recompute_provisional(now)
         refusals: dict[str, str] = refused if refused is not None else {}
         while rounds is None or rounds > 0:
@@ -257,6 +267,7 @@ class Engine:
 
     # -- internals ------------------------------------------------------------------------
     def _case_or_refuse(self, case_id: str) -> CaseRecord:
+        arguments.text(case_id, "case_id")
         try:
             return self.store.case(case_id)
         except UnknownCaseError as exc:

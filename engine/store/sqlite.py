@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .. import canonical
+from . import faults
 from .base import (
     CaseQuery,
     CaseRecord,
@@ -221,7 +222,7 @@ def _serialized(read: Callable[Concatenate[SQLiteStore, _P], _R]) -> Callable[Co
         with store._serializer.reading():
             return read(store, *args, **kwargs)
 
-    return locked
+    return faults.named(locked)
 
 
 class SQLiteStore:
@@ -265,7 +266,7 @@ class SQLiteStore:
             )
             self._open()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a complaintflow store ({exc})") from None
+            raise faults.describe(exc, self.path) from None
 
     # -- format ------------------------------------------------------------------
     def _open(self) -> None:
@@ -280,9 +281,13 @@ class SQLiteStore:
         if "meta" not in tables:
             raise StoreError(f"{self.path} is an SQLite file but not a complaintflow store")
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        if not meta:  # a store's meta always has rows: its page was lost (a cut or damaged file)
+            raise faults.damaged(self.path, "its meta table is empty")
         if meta.get("format") != FORMAT_NAME:
             raise StoreError(f"{self.path} is an SQLite file but not a complaintflow store")
-        version = int(meta.get("format_version", "0"))
+        version = faults.format_version(
+            self.path, meta.get("format_version"), known=(*UPGRADES, *range(READABLE_FROM, FORMAT_VERSION + 1))
+        )
         if version > FORMAT_VERSION:
             raise StoreError(
                 f"{self.path} has store format {version}, newer than this complaintflow "
@@ -299,6 +304,7 @@ class SQLiteStore:
                     f"run 'complaintflow upgrade --db {self.path}' first"
                 )
         else:
+            faults.refuse_missing_tables(self.path, tables)
             self._rule2_from_pos = int(meta.get("rule2_from_pos", "1"))
 
     def upgrade(self, seal: Callable[[], tuple[int, int, str]], at: int) -> Upgrade | None:
@@ -380,6 +386,7 @@ class SQLiteStore:
         return self._serializer.batch()
 
     # -- processes -----------------------------------------------------------------
+    @faults.named
     def save_process(self, process: StoredProcess) -> None:
         with self.writing():
             self.db.execute(
@@ -481,6 +488,7 @@ class SQLiteStore:
             row = self.db.execute("SELECT pos, seq, prev_pos FROM events WHERE pos=?", (row[2],)).fetchone()
         return row[0] if row is not None and row[1] == seq else None
 
+    @faults.named
     def commit(self, change: Commit) -> None:
         case, db = change.case, self.db
         with self.writing():
@@ -597,6 +605,7 @@ class SQLiteStore:
                 pos = before[0] if before is not None and before[0] is not None and before[0] < pos else None
         return linked
 
+    @faults.named
     def ack_outbox(self, ids: Sequence[str]) -> None:
         keys = [key for key in map(split_message_id, ids) if key is not None]
         with self.writing():

@@ -26,10 +26,10 @@ class Rule:
 
 
 def _collect() -> tuple[Rule, ...]:
-    from . import branches, fields, graph, guards, header, references, timing
+    from . import branches, fields, graph, guards, header, ranges, references, reserved, timing
 
     found = []
-    for module in (header, references, graph, guards, timing, fields, branches):
+    for module in (header, references, graph, guards, timing, fields, branches, ranges, reserved):
         for fn in module.CHECKS:
             rule_id = fn.__name__.removeprefix("check_").replace("_", "-")
             found.append(Rule(rule_id, fn, (fn.__doc__ or "").strip().splitlines()[0]))

@@ -1,9 +1,10 @@
 """Sealing a store: verify every case, then commit each case's head into one Merkle root.
 
 A seal reads the case rows once (one consistent snapshot of the heads), checks each case with the
-engine's own ``verify`` (hash chain and replay) and that its history still holds the head read, and
-refuses to vouch for a store that does not verify. Writers are not held up: events only ever append, so
-a case that moves on during the seal still holds the head that was sealed. The time is an argument.
+engine's own ``verify`` (hash chain and replay) and that its history still holds the head read, runs the
+store-wide checks of audit/verify.py, and refuses to vouch for a store that does not verify. Writers are
+not held up: events only ever append, so a case that moves on during the seal still holds the head that
+was sealed. The time is an argument.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 Tables follow docs/architecture.md. Case rows carry a revision that refuses a
 commit built on a stale row; events are append-only; cases are indexed by when
 their next deadline falls due, so a tick reads only what is due. ``meta``
-records the format version; older files are upgraded in place, newer or
-foreign files are refused. The only home of sqlite3.
+records the format version; an older file is read as it is (format 3) or not
+at all (1 and 2) and written only after ``upgrade`` (audit/upgrade.py), newer
+or foreign files are refused. The only home of sqlite3.
 
 A commit's cost is the pages it writes to the WAL, at least one per B-tree it
-touches, so format 3 writes two on most actions: the case row and the event.
+touches, so formats 3 and 4 write two on most actions: the case row and the event.
 Events append at the right edge of their tree (``pos`` counts them in commit
 order); each names its case's event before it (``prev_pos``) and the case row
 names its latest (``last_pos``), so a history is walked back from the row

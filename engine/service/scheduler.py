@@ -35,6 +35,7 @@ class Scheduler:
     ):
         self.desk, self.metrics, self.batch, self.rounds, self.poll = desk, metrics, batch, rounds, poll
         self.between = between  # light upkeep run before each step (the calendar watch)
+        self._refused: dict[str, str] = {}  # cases tick refused (their row disagrees with their history)
 
     def step(self) -> list[EventRecord]:
         """Fire what is due now (a bounded amount); the events fired."""
@@ -43,7 +44,12 @@ class Scheduler:
         now = self.desk.now()
         # each round of due cases commits once (Engine.tick): 10,000 timers due at 09:00 on a Monday
         # would otherwise cost an fsync each
-        fired = self.desk.run(lambda: self.desk.engine.tick(now, batch=self.batch, rounds=self.rounds))
+        refused: dict[str, str] = {}
+        fired = self.desk.run(lambda: self.desk.engine.tick(now, batch=self.batch, rounds=self.rounds, refused=refused))
+        for case_id, why in sorted(refused.items()):
+            if self._refused.get(case_id) != why:  # said once per case and reason, not on every step
+                log.error("case %s was not fired: %s", case_id, why)
+            self._refused[case_id] = why
         for event in fired:
             if event.actor == SYSTEM_ACTOR and event.kind in TIMER_KINDS:
                 self.metrics.fired.labels(kind=event.kind).inc()

@@ -276,3 +276,22 @@ def test_a_store_from_before_leases_gains_the_lease_column_on_open(tmp_path):
     directory = Directory(path)
     assert directory.claim("m:1@hook", 100, wall_now=1.0, lease=60)
     directory.close()
+
+
+def test_the_scheduler_logs_a_case_it_cannot_fire_once_and_fires_the_others(desk, caplog):
+    import sqlite3
+
+    d, clock = desk
+    bad, good = _open(d, 2)
+    db = sqlite3.connect(d.engine.store.path)
+    db.execute("UPDATE cases SET last_at = last_at - 3600 WHERE id=?", (bad,))  # edited behind the engine's back
+    db.commit()
+    db.close()
+    scheduler = Scheduler(d, Metrics())
+    clock.move_to("2025-09-29 12:00")
+    with caplog.at_level("ERROR", logger="complaintflow.scheduler"):
+        fired = scheduler.step()
+        scheduler.step()
+    assert {e.case_id for e in fired} == {good}
+    lines = [r.getMessage() for r in caplog.records if "was not fired" in r.getMessage()]
+    assert len(lines) == 1 and bad in lines[0] and "edited outside complaintflow" in lines[0]

@@ -543,17 +543,20 @@ def tick(db: str, now: LocalTime | None, fmt: str) -> None:
 @main.command("case")
 @click.argument("case_id")
 @DB_OPTION
+@NOW_OPTION
 @format_option(*TEXT_OR_JSON)
-def case_command(case_id: str, db: str, fmt: str) -> None:
-    """Show a case: state, owner, record and running deadlines."""
+def case_command(case_id: str, db: str, now: LocalTime | None, fmt: str) -> None:
+    """Show a case: state, owner, record and running deadlines (budget, used, left, due, paused since)."""
     from dataclasses import asdict
 
-    from complaintflow.report.timeline import describe_case
+    from complaintflow.report.timeline import clock_views, describe_case
 
     engine = _engine(db)
     case = engine.case(case_id)
-    text = describe_case(engine, case)
-    _emit(fmt, asdict(case), text)
+    at = _now(now)
+    text = describe_case(engine, case, at)
+    views = [asdict(v) for v in clock_views(engine, case, at)] if case.closed_at is None else []
+    _emit(fmt, {**asdict(case), "deadlines": views}, text)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from typing import Any
 from ..language.diagnostics import did_you_mean
 from ..language.spec import Action
 from ..store.base import CaseRecord, EventKind, EventRecord
-from .clocks import Clock, TimerRecord, pause, recomputed, resume, start_clock, step_due
+from .clocks import Clock, TimerRecord, armed, missed_until, pause, recomputed, resume, start_clock, step_due
 from .errors import RefusedError
 from .events import GENESIS, next_event
 from .machine import CompiledProcess
@@ -36,7 +36,7 @@ def decide_start(
         raise InputError(f"missing required field(s): {', '.join(missing)}")
     initial = spec.states[spec.initial_state]
     branches = {b: cp.branch_initial[b] for b in initial.branches}
-    clocks = _start_clocks(cp, {initial.id, *branches.values()}, {}, at)
+    clocks = _start_clocks(cp, {initial.id, *branches.values()}, {}, at, values)
     if any(spec.states[s].pause for s in (initial.id, *branches.values())):
         clocks = {k: pause(v, at) for k, v in clocks.items()}
     payload = {
@@ -108,6 +108,8 @@ def decide_action(
             f"case {case.id}: action {action_id!r} is not allowed: its condition {guard.text!r} is false for this case"
         )
     target = cp.move(action_id, source)
+    if action.set:  # fixed values the action records, beside what the actor gave
+        values = {**values, **dict(action.set)}
     return _move(cp, case, action_id, source, target, values, actor, role, at)
 
 
@@ -149,11 +151,12 @@ def _move(
         ):
             ended.append(name)
     kept = {k: v for k, v in current.items() if k not in ended} if ended else current
-    started = {} if final else _start_clocks(cp, entered, kept, at)
+    data = {**case.data, **values}
+    started = {} if final else _start_clocks(cp, entered, kept, at, data)
     for name in ended:  # a repeating deadline reset by this action starts again at once
         d = spec.deadlines[name]
-        if action_id in d.reset_by and not final and not now_in.isdisjoint(d.start):
-            started[name] = start_clock(cp, d, at)
+        if action_id in d.reset_by and not final and not now_in.isdisjoint(d.start) and armed(cp, d, data):
+            started[name] = start_clock(cp, d, at, data)
     clocks = {**kept, **started} if started else kept
     if pausing:
         clocks = {k: pause(v, at) for k, v in clocks.items()}
@@ -183,12 +186,14 @@ def _move(
     return events
 
 
-def _start_clocks(cp: CompiledProcess, entered: set[str], running: Mapping[str, Clock], at: int) -> dict[str, Clock]:
+def _start_clocks(
+    cp: CompiledProcess, entered: set[str], running: Mapping[str, Clock], at: int, data: Mapping[str, Any]
+) -> dict[str, Clock]:
     started: dict[str, Clock] = {}
     for state in sorted(entered):
         for d in cp.starts_in.get(state, ()):
-            if d.id not in running and d.id not in started:
-                started[d.id] = start_clock(cp, d, at)
+            if d.id not in running and d.id not in started and armed(cp, d, data):
+                started[d.id] = start_clock(cp, d, at, data)
     return started
 
 
@@ -209,14 +214,16 @@ def decide_timer(cp: CompiledProcess, case: CaseRecord, timer: TimerRecord, now:
     if timer.kind == "warn":
         add("deadline_warning", {**base, "provisional": True} if clock["provisional"] else base)
         return out
+    if timer.kind == "breach" and clock.get("reminder"):  # a reminder falls due: its role hears, nothing breaches
+        add("deadline_warning", {**base, "reminder": True})
+        return out
     if timer.kind == "breach":
         payload: dict[str, Any] = {**base, "provisional": clock["provisional"]}
-        if d.due.every is not None:  # count every occurrence that ran out by now, then wait for the next
-            cal, missed, next_due = cp.calendar_for(d), 0, clock["due"]
-            while next_due <= now:
-                missed += 1
-                next_due = cal.next_occurrence(next_due, d.due.every).at
+        if d.due.every is not None:  # count the occurrences that ran out by now, then wait for the next
+            missed, next_due, estimated = missed_until(cp.calendar_for(d), d.due.every, clock["due"], now)
             payload.update(missed=missed, next_due=next_due)
+            if estimated:
+                payload["estimated"] = True
         add("deadline_breached", payload)
         if d.escalation and clock["step"] == 0:
             _escalate(cp, d.id, 1, at, add)
@@ -244,6 +251,8 @@ def decide_recompute(cp: CompiledProcess, case: CaseRecord, now: int) -> list[Ev
             "warn": new["warn"],
             "reason": f"{', '.join(map(str, years))} schedule now known",
         }
+        if "warn_later" in new or "warn_later" in clock:
+            payload["warn_later"] = new.get("warn_later", [])
         out.append(next_event(case.id, seq, prev, at, SYSTEM_ACTOR, SYSTEM_ROLE, "deadline_recomputed", payload))
     return out
 
@@ -254,15 +263,15 @@ def _escalate(cp: CompiledProcess, deadline_id: str, step: int, at: int, add: An
     if step > len(chain.steps):
         return
     s = chain.steps[step - 1]
-    add(
-        "escalated",
-        {
-            "deadline": d.id,
-            "escalation": chain.id,
-            "step": step,
-            "of": len(chain.steps),
-            "role": s.role,
-            "do": s.do.value,
-            "step_due": step_due(cp, d, step, at),
-        },
-    )
+    payload = {
+        "deadline": d.id,
+        "escalation": chain.id,
+        "step": step,
+        "of": len(chain.steps),
+        "role": s.role,
+        "do": s.do.value,
+        "step_due": step_due(cp, d, step, at),
+    }
+    if s.set:  # e.g. the case becomes major: recorded here, applied by fold
+        payload["set"] = dict(s.set)
+    add("escalated", payload)

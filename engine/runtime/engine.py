@@ -219,6 +219,8 @@ class Engine:
         """Open cases with a deadline breached, or due and not yet met, at ``now``."""
 
         def late(clock: dict[str, Any]) -> bool:
+            if clock.get("reminder"):  # a reminder falling due is not lateness
+                return False
             return bool(clock["breached"] or clock["misses"] or (clock["paused_at"] is None and clock["due"] <= now))
 
         return [

@@ -9,15 +9,19 @@ from ..expr import GuardError, check_guard, parse_guard
 from .context import Context
 
 
-def _guards(ctx: Context) -> Iterator[tuple[str, str]]:
+def _guards(ctx: Context) -> Iterator[tuple[tuple[str, str], str]]:
+    """(section and id, guard text) of every guarded action and deadline."""
     for action in ctx.process.actions.values():
         if action.guard is not None:
-            yield action.id, action.guard
+            yield ("actions", action.id), action.guard
+    for deadline in ctx.process.deadlines.values():
+        if deadline.guard is not None:
+            yield ("deadlines", deadline.id), deadline.guard
 
 
-def _at_column(ctx: Context, action_id: str, error: GuardError) -> Diagnostic:
+def _at_column(ctx: Context, where: tuple[str, str], error: GuardError) -> Diagnostic:
     """Point into the expression itself when it sits on the line where its value starts."""
-    path = ("actions", action_id, "guard")
+    path = (*where, "guard")
     line, col = ctx.doc.at(path)
     quoted = ctx.doc.char_at(line, col) in ("'", '"')
     raw = ctx.raw(path)
@@ -28,22 +32,22 @@ def _at_column(ctx: Context, action_id: str, error: GuardError) -> Diagnostic:
 
 def check_guard_syntax(ctx: Context) -> Iterator[Diagnostic]:
     """A guard is not a valid expression of the guard language."""
-    for action_id, text in _guards(ctx):
+    for where, text in _guards(ctx):
         try:
             parse_guard(text)
         except GuardError as error:
-            yield _at_column(ctx, action_id, error)
+            yield _at_column(ctx, where, error)
 
 
 def check_guard_field(ctx: Context) -> Iterator[Diagnostic]:
     """A guard reads a field that is not declared, or compares an enum field with a value it cannot have."""
-    for action_id, text in _guards(ctx):
+    for where, text in _guards(ctx):
         try:
             guard = parse_guard(text)
         except GuardError:
             continue
         for error in check_guard(guard, ctx.process.fields):
-            yield _at_column(ctx, action_id, error)
+            yield _at_column(ctx, where, error)
 
 
 CHECKS = (check_guard_syntax, check_guard_field)

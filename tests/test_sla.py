@@ -382,3 +382,22 @@ def test_decide_timer_for_a_reminder_writes_no_breach() -> None:
     timer = desired_timers("c", {"follow": clock})[0]
     (event,) = decide_timer(cp, case, timer, 7200)
     assert (event.kind, event.payload["reminder"]) == ("deadline_warning", True)
+
+
+def test_the_developers_month_makes_an_unresolved_complaint_major(db: Path) -> None:
+    engine, spec = engine_on(db, _bundled("property_developer"))
+    branch = Actor("sun", ("property_branch",))
+    case = engine.start(spec, {"customer_name": "李四", "content": "漏水"}, branch, at=at("2026-11-02 10:00"))
+    engine.act(
+        case.id, "record_and_classify", branch, {"severity": "general", "content": "漏水"}, at=at("2026-11-02 10:10")
+    )
+    engine.close()
+    engine = reopened(db)
+    assert engine.tick(at("2026-12-02 10:09")) == []
+    engine.close()
+    engine = reopened(db)
+    fired = engine.tick(at("2026-12-02 10:10"))
+    assert [e.kind for e in fired] == ["deadline_breached", "escalated"]
+    assert fired[1].payload["set"] == {"severity": "major"}
+    assert engine.case(case.id).data["severity"] == "major"
+    assert engine.verify() == []

@@ -198,7 +198,12 @@ deadlines:
   weekly_meeting: {title: {zh: 每周例会}, start: handling, every: weekly mon 09:00}
   monthly_review: {title: {zh: 每月回顾}, start: handling, every: monthly 5 09:00}
   plan_at_once: {title: {zh: 立即制定方案}, start: received, within: immediately}
-  share_warned: {title: {zh: 4工作小时内处理}, start: handling, within: 4wh, warn_at: [50%, 75%]}
+  share_warned:
+    title: {zh: 4工作小时内处理}
+    start: handling
+    within: 4wh
+    warn_at: [50%, 75%]
+    extend_by: [office_head]
   major_only: {title: {zh: 重大投诉1小时内}, start: handling, within: 1h, guard: "severity == 'major'"}
   follow_up: {title: {zh: 派单后2小时跟进}, start: handling, within: 2h, reminder: true}
   before_visit: {title: {zh: 预约前5分钟}, start: handling, at: "occurred_at + 5m"}

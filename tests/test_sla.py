@@ -56,6 +56,7 @@ deadlines:
     within: 4wh
     warn_at: [50%, 75%]
     warn_before: 30m
+    extend_by: [head]
   wall: {title: {zh: 8小时内处理}, start: handling, stop: closed, within: 8h}
   follow: {title: {zh: 派单后2小时跟进}, start: handling, within: 2h, reminder: true}
   major_only:
@@ -362,6 +363,7 @@ def test_diff_names_a_change_to_each_new_setting() -> None:
         ('at: "appointment_time - 5m"', 'at: "appointment_time - 10m"', "appointment_time - 10m"),
         ("set: {severity: major}", "set: {severity: general}", "set: added severity = general"),
         ("set: {status: open}", "set: {status: done}", "set: added status = done"),
+        ("extend_by: [head]", "extend_by: [desk]", "extend_by: added desk"),
     ]
     for before, after, named in edits:
         new = load_process_bytes(SLA.replace(before, after).replace("version: 1", "version: 2").encode())
@@ -401,3 +403,50 @@ def test_the_developers_month_makes_an_unresolved_complaint_major(db: Path) -> N
     assert fired[1].payload["set"] == {"severity": "major"}
     assert engine.case(case.id).data["severity"] == "major"
     assert engine.verify() == []
+
+
+# -- item 5: extending a running deadline ------------------------------------------------------
+
+
+def test_extending_a_deadline_needs_a_role_and_a_reason_is_recorded_and_rearms_warnings(db: Path) -> None:
+    from complaintflow import RefusedError
+    from complaintflow.language.durations import parse_duration
+
+    cid = open_handling(db)  # work: 4wh from Fri 16:00, due Mon 11:00
+    engine = reopened(db)
+    engine.tick(at("2026-11-09 10:45"))  # all three warnings given
+    with pytest.raises(RefusedError, match="needs one of: head"):
+        engine.extend(cid, "work", DESK, at=at("2026-11-09 10:45"), reason="等配件", add=parse_duration("2wh"))
+    with pytest.raises(RefusedError, match="needs a reason"):
+        engine.extend(cid, "work", HEAD, at=at("2026-11-09 10:45"), reason=" ", add=parse_duration("2wh"))
+    with pytest.raises(RefusedError, match="cannot be extended"):
+        engine.extend(cid, "wall", HEAD, at=at("2026-11-09 10:45"), reason="等配件", add=parse_duration("2h"))
+    before = len(engine.history(cid))
+    assert len(engine.history(cid)) == before  # refusals wrote nothing
+    engine.extend(cid, "work", HEAD, at=at("2026-11-09 10:45"), reason="等配件到货", add=parse_duration("2wh"))
+    engine.close()
+    engine = reopened(db)
+    clock = engine.case(cid).clocks["work"]
+    assert clock["due"] == at("2026-11-09 13:00")
+    event = engine.history(cid)[-1]
+    assert (event.actor, event.payload["reason"], event.payload["extended"]["by"]) == ("li", "等配件到货", "2wh")
+    # 6 working hours now: 75% falls Mon 11:30 and 30m before 12:30 (50% at Mon 10:00 is past, not again)
+    fired = [e.at for e in engine.tick(at("2026-11-09 12:45")) if e.kind == "deadline_warning"]
+    assert fired == [at("2026-11-09 11:30"), at("2026-11-09 12:30")]
+    assert engine.verify() == []
+
+
+def test_the_extend_command_refuses_in_one_line_and_extends(db: Path) -> None:
+    from click.testing import CliRunner
+
+    import cli
+
+    cid = open_handling(db)
+    runner = CliRunner()
+    base = ["extend", cid, "work", "--db", str(db), "--now", "2026-11-06 17:00", "--reason", "客户要求"]
+    refused = runner.invoke(cli.main, [*base, "--add", "2wh", "--as", "wang", "--role", "desk"])
+    assert refused.exit_code == 1 and "needs one of: head" in refused.output
+    assert "Traceback" not in refused.output
+    done = runner.invoke(cli.main, [*base, "--until", "2026-11-10 09:00", "--as", "li", "--role", "head"])
+    assert done.exit_code == 0, done.output
+    assert "due 2026-11-10 09:00" in done.output

@@ -234,6 +234,7 @@ class _Builder:
             tuple(sorted({int(str(share).rstrip("%")) for share in v.get("warn_at", ())})),
             v.get("guard"),
             v.get("reminder", False),
+            tuple(v.get("extend_by", ())),
         )
 
     def field_time(self, text: str, path: tuple[Any, ...]) -> FieldTime | None:

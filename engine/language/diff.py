@@ -148,7 +148,8 @@ _FIELD = _specs("title type required pii values:set")
 _STATE = _specs("title initial final owner pause checklist branches:set branch")
 _ACTION = _specs("title sources:set target roles:set guard:quoted inputs:set set:set")
 _DEADLINE = _specs(
-    "title start:set stop:set calendar role warn_before warn_at escalation reset_by:set guard:quoted reminder"
+    "title start:set stop:set calendar role warn_before warn_at escalation reset_by:set guard:quoted reminder "
+    "extend_by:set"
 )
 _STEP = _specs("role do set:set")
 _LABELS = {"sources": "from", "target": "to"}  # the words the YAML file uses

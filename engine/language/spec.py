@@ -202,6 +202,7 @@ class Deadline:
     warn_at: tuple[int, ...] = ()  # warnings at these percentages of the budget, ascending
     guard: str | None = None  # the clock starts only when this condition holds for the case
     reminder: bool = False  # falling due reminds its role; it is never a breach
+    extend_by: tuple[str, ...] = ()  # roles that may extend the running clock, with a reason
 
 
 @dataclass(frozen=True, slots=True)

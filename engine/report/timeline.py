@@ -74,6 +74,9 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
         extra = f", {p['missed']} occurrence(s) missed" if p.get("missed") else ""
         extra += " (counted by their mean spacing)" if p.get("estimated") else ""
         what = f"✗ BREACHED {p['title']} (due {_due(p, 'due', tz)}{extra})"
+    elif event.kind == "deadline_recomputed" and p.get("extended"):
+        old = format_local(p["old_due"], tz)
+        what = f"⇥ deadline extended: {p['title']} due {old} → {_due(p, 'due', tz)}; reason: {p['reason']}"
     elif event.kind == "deadline_recomputed":
         old = format_local(p["old_due"], tz)
         what = f"↻ deadline recomputed: {p['reason']}: {p['title']} due {old} → {_due(p, 'due', tz)}"

@@ -124,6 +124,20 @@ def start_clock(cp: CompiledProcess, deadline: Deadline, at: int, data: Mapping[
     return _with_warnings(clock, warn_times(cp, deadline, at, due.at))
 
 
+def extended(
+    cp: CompiledProcess, deadline: Deadline, clock: Clock, at: int, add: Duration | None, until: int | None
+) -> Clock:
+    """The clock with its due moved to ``until`` or by ``add`` (counted in the budget's own time from the
+    current due), and the warnings of the longer budget that are still ahead armed again."""
+    if until is not None:
+        due = DueTime(until, False)
+    else:
+        assert add is not None
+        due = cp.calendar_for(deadline).add(clock["due"], add)
+    new = {**clock, "due": due.at, "provisional": bool(clock["provisional"] or due.provisional), "warned": False}
+    return _with_warnings(new, [t for t in warn_times(cp, deadline, clock["started"], due.at) if t > at])
+
+
 def armed(cp: CompiledProcess, deadline: Deadline, data: Mapping[str, Any]) -> bool:
     """Whether the deadline's clock starts for a case with ``data``: its guard holds and its field is given."""
     guard = cp.deadline_guards.get(deadline.id)

@@ -11,9 +11,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..language.diagnostics import did_you_mean
-from ..language.spec import Action
+from ..language.spec import Action, Duration
 from ..store.base import CaseRecord, EventKind, EventRecord
-from .clocks import Clock, TimerRecord, armed, missed_until, pause, recomputed, resume, start_clock, step_due
+from .clocks import (
+    Clock,
+    TimerRecord,
+    armed,
+    extended,
+    missed_until,
+    pause,
+    recomputed,
+    resume,
+    start_clock,
+    step_due,
+)
 from .errors import RefusedError
 from .events import GENESIS, next_event
 from .machine import CompiledProcess
@@ -255,6 +266,58 @@ def decide_recompute(cp: CompiledProcess, case: CaseRecord, now: int) -> list[Ev
             payload["warn_later"] = new.get("warn_later", [])
         out.append(next_event(case.id, seq, prev, at, SYSTEM_ACTOR, SYSTEM_ROLE, "deadline_recomputed", payload))
     return out
+
+
+def decide_extend(
+    cp: CompiledProcess,
+    case: CaseRecord,
+    deadline_id: str,
+    actor: str,
+    roles: tuple[str, ...],
+    at: int,
+    reason: str,
+    add: Duration | None = None,
+    until: int | None = None,
+) -> list[EventRecord]:
+    """A person gives a running deadline more time: a new due time or an added budget, and a reason.
+
+    Recorded as a ``deadline_recomputed`` event carrying ``extended`` (who, by how much, why), so every
+    reader of due-time changes (fold, history, replay) already knows it; warnings still ahead re-arm.
+    """
+    d = cp.spec.deadlines.get(deadline_id)
+    clock = case.clocks.get(deadline_id)
+    if d is None or clock is None:
+        running = ", ".join(case.clocks) or "none"
+        raise RefusedError(f"case {case.id}: deadline {deadline_id!r} is not running (running: {running})")
+    if not d.extend_by:
+        raise RefusedError(f"case {case.id}: deadline {deadline_id!r} cannot be extended (it names no extend_by roles)")
+    role = next((r for r in roles if r in d.extend_by), None)
+    if role is None:
+        raise RefusedError(
+            f"case {case.id}: {actor} may not extend {deadline_id!r}; it needs one of: {', '.join(d.extend_by)}"
+        )
+    if not reason.strip():
+        raise RefusedError(f"case {case.id}: extending {deadline_id!r} needs a reason")
+    if (add is None) == (until is None):
+        raise RefusedError("give either an added budget or a new due time, not both")
+    if clock["breached"] or clock.get("reminded"):
+        raise RefusedError(f"case {case.id}: deadline {deadline_id!r} has already fallen due")
+    new = extended(cp, d, clock, at, add, until)
+    if new["due"] <= clock["due"]:
+        raise RefusedError(f"case {case.id}: the new due time is not later than the current one")
+    payload: dict[str, Any] = {
+        "deadline": d.id,
+        "title": d.title.zh,
+        "old_due": clock["due"],
+        "due": new["due"],
+        "provisional": new["provisional"],
+        "warn": new["warn"],
+        "warn_later": new.get("warn_later", []),
+        "warned": False,
+        "reason": reason.strip(),
+        "extended": {"by": str(add) if add is not None else None, "until": until},
+    }
+    return [next_event(case.id, case.last_seq, case.last_hash, at, actor, role, "deadline_recomputed", payload)]
 
 
 def _escalate(cp: CompiledProcess, deadline_id: str, step: int, at: int, add: Any) -> None:

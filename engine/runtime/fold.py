@@ -67,6 +67,8 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
             clocks = _with(clocks, p["deadline"], due=p["due"], provisional=p["provisional"], warn=p["warn"])
             if "warn_later" in p:
                 clocks = _with(clocks, p["deadline"], warn_later=p["warn_later"])
+            if "warned" in p:  # an extension re-arms the warnings
+                clocks = _with(clocks, p["deadline"], warned=p["warned"])
         elif kind == "escalated":
             clocks = _with(clocks, p["deadline"], step=p["step"], step_due=p["step_due"])
             if p.get("set"):

@@ -211,7 +211,7 @@ escalations:
   major_case:
     title: {zh: 重大投诉逐级上报}
     steps:
-      - {role: office_head, do: notify, within: 5m, set: {severity: major}}
+      - {role: office_head, do: notify, within: 5m, set: {severity: major}, deliver: business_hours}
       - {role: company_leader, do: reassign, within: 15m}
       - {role: board_office, do: notify}
 """

@@ -364,6 +364,11 @@ def test_diff_names_a_change_to_each_new_setting() -> None:
         ("set: {severity: major}", "set: {severity: general}", "set: added severity = general"),
         ("set: {status: open}", "set: {status: done}", "set: added status = done"),
         ("extend_by: [head]", "extend_by: [desk]", "extend_by: added desk"),
+        (
+            "set: {severity: major}}",
+            "set: {severity: major}, deliver: business_hours}",
+            "deliver now -> business_hours",
+        ),
     ]
     for before, after, named in edits:
         new = load_process_bytes(SLA.replace(before, after).replace("version: 1", "version: 2").encode())
@@ -450,3 +455,40 @@ def test_the_extend_command_refuses_in_one_line_and_extends(db: Path) -> None:
     done = runner.invoke(cli.main, [*base, "--until", "2026-11-10 09:00", "--as", "li", "--role", "head"])
     assert done.exit_code == 0, done.output
     assert "due 2026-11-10 09:00" in done.output
+
+
+# -- item 4: quiet hours ------------------------------------------------------------------------
+
+
+def test_a_business_hours_step_keeps_its_true_time_and_only_its_message_waits(db: Path) -> None:
+    quiet = SLA.replace(
+        "      - {role: head, do: notify, set: {severity: major}}",
+        "      - {role: head, do: notify, set: {severity: major}, deliver: business_hours}",
+    ).replace("within: 1h\n    guard", "within: 2d\n    guard")
+    engine, spec = engine_on(db, quiet)
+    case = engine.start(spec, {"severity": "major"}, DESK, at=at("2026-11-06 02:00"))  # Friday 02:00
+    engine.act(case.id, "dispatch", DESK, at=at("2026-11-06 02:00"))  # major_only falls Sunday 02:00
+    engine.close()
+    engine = reopened(db)
+    fired = [e for e in engine.tick(at("2026-11-08 03:00")) if e.payload.get("deadline") == "major_only"]
+    assert [(e.kind, e.at) for e in fired] == [
+        ("deadline_breached", at("2026-11-08 02:00")),
+        ("escalated", at("2026-11-08 02:00")),
+    ]
+    assert fired[1].payload["deliver_at"] == at("2026-11-09 09:00")  # Monday's opening
+    message = next(m for m in engine.store.outbox(None, 100) if m.id == f"{case.id}:{fired[1].seq}")
+    assert message.message["payload"]["deliver_at"] == at("2026-11-09 09:00")
+    assert "deliver_at" not in fired[0].payload  # the breach itself is not held
+    assert engine.verify() == []
+
+
+def test_a_business_hours_step_inside_opening_hours_goes_at_once(db: Path) -> None:
+    quiet = SLA.replace(
+        "      - {role: head, do: notify, set: {severity: major}}",
+        "      - {role: head, do: notify, set: {severity: major}, deliver: business_hours}",
+    )
+    engine, spec = engine_on(db, quiet)
+    case = engine.start(spec, {"severity": "major"}, DESK, at=at("2026-11-06 10:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2026-11-06 10:00"))
+    step = next(e for e in engine.tick(at("2026-11-06 11:30")) if e.kind == "escalated")
+    assert step.at == at("2026-11-06 11:00") and "deliver_at" not in step.payload

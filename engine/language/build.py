@@ -264,6 +264,7 @@ class _Builder:
                 EscalationKind(s["do"]),
                 self.duration(s.get("within"), ("escalations", eid, "steps", i, "within")),
                 tuple((s.get("set") or {}).items()),
+                s.get("deliver", "now"),
             )
             for i, s in enumerate(v["steps"])
         )

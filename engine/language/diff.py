@@ -151,7 +151,7 @@ _DEADLINE = _specs(
     "title start:set stop:set calendar role warn_before warn_at escalation reset_by:set guard:quoted reminder "
     "extend_by:set"
 )
-_STEP = _specs("role do set:set")
+_STEP = _specs("role do set:set deliver")
 _LABELS = {"sources": "from", "target": "to"}  # the words the YAML file uses
 
 

@@ -211,6 +211,7 @@ class EscalationStep:
     do: EscalationKind
     within: Duration | None = None  # time this step's role has before the next step starts
     set: tuple[tuple[str, Any], ...] = ()  # fields the step sets, e.g. (("severity", "major"),): recorded
+    deliver: Literal["now", "business_hours"] = "now"  # business_hours: the message waits for the next opening
 
 
 @dataclass(frozen=True, slots=True)

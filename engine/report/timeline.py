@@ -87,6 +87,8 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
             what += f", who has until {format_local(p['step_due'], tz)}"
         if p.get("set"):
             what += "; set " + ", ".join(f"{k} = {v}" for k, v in p["set"].items())
+        if p.get("deliver_at"):
+            what += f"; message held until {format_local(p['deliver_at'], tz)}"
     else:
         what = f"{event.kind} {p}"
     return f"{when}  {event.case_id}  {who}: {what}"

@@ -337,4 +337,8 @@ def _escalate(cp: CompiledProcess, deadline_id: str, step: int, at: int, add: An
     }
     if s.set:  # e.g. the case becomes major: recorded here, applied by fold
         payload["set"] = dict(s.set)
+    if s.deliver == "business_hours":  # the step happens now; only its message waits for the next opening
+        opening = cp.calendar_for(d).add_working_seconds(at, 1).at - 1
+        if opening > at:
+            payload["deliver_at"] = opening
     add("escalated", payload)

@@ -122,6 +122,16 @@ def check_deadline_setting(ctx: Context) -> Iterator[Diagnostic]:
                 f"deadline {d.id!r} is a reminder, which never breaches, so escalation {d.escalation!r} never starts",
                 "remove reminder: true to make it a deadline, or remove the escalation",
             )
+        chain = ctx.process.escalations.get(d.escalation or "")
+        no_calendar = d.calendar is None and ctx.process.calendar is None
+        for i, step in enumerate(chain.steps if chain is not None and no_calendar else ()):
+            if chain is not None and step.deliver == "business_hours":
+                yield ctx.error(
+                    ("escalations", chain.id, "steps", i, "deliver"),
+                    f"step {i + 1} of escalation {chain.id!r} waits for business hours, but deadline {d.id!r} "
+                    "that starts it has no calendar",
+                    "set 'calendar:' at the top of the file or on the deadline",
+                )
         if d.due.at is not None:
             field = fields.get(d.due.at.field)
             if field is None:

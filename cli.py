@@ -613,6 +613,48 @@ def act(
 
 
 @main.command()
+@click.argument("case_id")
+@click.argument("deadline")
+@click.option("--add", "add", help="Budget to add, e.g. 2h or 1wd (counted from the current due time).")
+@click.option("--until", "until", type=LocalTimeType(), default=None, help="The new due time, e.g. '2025-09-30 18:00'.")
+@click.option("--reason", required=True, help="Why the deadline is extended (recorded in the history).")
+@click.option("--as", "actor", help="Who extends it.")
+@click.option("--role", "roles", multiple=True, help="The actor's role (repeat for several).")
+@DB_OPTION
+@NOW_OPTION
+@format_option(*TEXT_OR_JSON)
+def extend(
+    case_id: str,
+    deadline: str,
+    add: str | None,
+    until: LocalTime | None,
+    reason: str,
+    actor: str | None,
+    roles: tuple[str, ...],
+    db: str,
+    now: LocalTime | None,
+    fmt: str,
+) -> None:
+    """Extend a running deadline of a case by a budget or to a new due time, with a reason."""
+    from dataclasses import asdict
+
+    from complaintflow.calendar import format_local
+    from complaintflow.language.durations import parse_duration
+
+    who = _actor(actor, roles)
+    engine = _engine(db)
+    spec = engine.compiled(engine.case(case_id).process_hash).spec
+    try:
+        budget = parse_duration(add) if add is not None else None
+    except ValueError as exc:
+        raise click.UsageError(f"--add: {exc}") from None
+    at = _now(now, spec.timezone)
+    due = until.epoch(spec.timezone) if until is not None else None
+    case = engine.extend(case_id, deadline, who, at=at, reason=reason, add=budget, until=due)
+    _emit(fmt, asdict(case), f"{case.id} {deadline} due {format_local(case.clocks[deadline]['due'], spec.timezone)}")
+
+
+@main.command()
 @DB_OPTION
 @NOW_OPTION
 @format_option(*TEXT_OR_JSON)
@@ -635,17 +677,20 @@ def tick(db: str, now: LocalTime | None, fmt: str) -> None:
 @main.command("case")
 @click.argument("case_id")
 @DB_OPTION
+@NOW_OPTION
 @format_option(*TEXT_OR_JSON)
-def case_command(case_id: str, db: str, fmt: str) -> None:
-    """Show a case: state, owner, record and running deadlines."""
+def case_command(case_id: str, db: str, now: LocalTime | None, fmt: str) -> None:
+    """Show a case: state, owner, record and running deadlines (budget, used, left, due, paused since)."""
     from dataclasses import asdict
 
-    from complaintflow.report.timeline import describe_case
+    from complaintflow.report.timeline import clock_views, describe_case
 
     engine = _engine(db)
     case = engine.case(case_id)
-    text = describe_case(engine, case)
-    _emit(fmt, asdict(case), text)
+    at = _now(now)
+    text = describe_case(engine, case, at)
+    views = [asdict(v) for v in clock_views(engine, case, at)] if case.closed_at is None else []
+    _emit(fmt, {**asdict(case), "deadlines": views}, text)
 
 
 @main.command()

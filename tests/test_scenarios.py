@@ -385,7 +385,7 @@ def test_mall_results_by_17_same_day_and_chain_reassigns_up_to_the_store_manager
     five = at("2025-10-14 17:00")
     # "立即上报营运经理": step 1 reassigns at the breach itself; the file gives the step 24h.
     assert f.tick(five) == [
-        ("breached", "results_by_17", five, five),
+        ("breached", "results_by_17", five, five, 1, five + DAY),  # 每天17:00: the next cut-off is armed
         ("escalated", "results_by_17", "mall_chain", 1, 2, "ops_manager", "reassign", five + 24 * HOUR, five),
     ]
     assert f.case(cid).owner_role == "ops_manager"
@@ -397,6 +397,7 @@ def test_mall_results_by_17_same_day_and_chain_reassigns_up_to_the_store_manager
         ("escalated", "reply_24h", "mall_chain", 1, 2, "ops_manager", "reassign", reply_due + 24 * HOUR, reply_due),
     ]
     assert f.tick(five + 24 * HOUR) == [
+        ("breached", "results_by_17", five + DAY, five + DAY, 1, five + 2 * DAY),  # missed again the next day
         ("escalated", "results_by_17", "mall_chain", 2, 2, "store_manager", "reassign", None, five + 24 * HOUR),
     ]
     case = f.case(cid)
@@ -430,7 +431,7 @@ def test_mall_results_by_17_next_opening_day(flow, dispatched, due):
     assert f.clock(cid, "results_by_17")["due"] == at(due)
     f.reload()
     f.ticks_nothing(at(due) - 1, cid)
-    assert f.tick(at(due))[0] == ("breached", "results_by_17", at(due), at(due))
+    assert f.tick(at(due))[0] == ("breached", "results_by_17", at(due), at(due), 1, at(due) + DAY)
     assert f.case(cid).owner_role == "ops_manager"
     assert f.engine.verify() == []
 

@@ -161,7 +161,7 @@ actions:
   agree_remedy: {title: {zh: 达成方案}, from: remedy_talks, to: remedy_agreed, roles: [after_sales_supervisor]}
   report_progress: {title: {zh: 反馈进度}, from: handling, to: handling, roles: [after_sales]}
   complete: {title: {zh: 处理完成}, from: handling, to: completed, roles: [after_sales_supervisor]}
-  close: {title: {zh: 结案}, from: completed, to: archived, roles: [front_desk]}
+  close: {title: {zh: 结案}, from: completed, to: archived, roles: [front_desk], set: {severity: general}}
 deadlines:
   notify_department:
     title: {zh: 接报后3分钟内知会相关部门}
@@ -197,11 +197,21 @@ deadlines:
   daily_summary: {title: {zh: 每日汇总}, start: handling, every: daily 17:00}
   weekly_meeting: {title: {zh: 每周例会}, start: handling, every: weekly mon 09:00}
   monthly_review: {title: {zh: 每月回顾}, start: handling, every: monthly 5 09:00}
+  plan_at_once: {title: {zh: 立即制定方案}, start: received, within: immediately}
+  share_warned:
+    title: {zh: 4工作小时内处理}
+    start: handling
+    within: 4wh
+    warn_at: [50%, 75%]
+    extend_by: [office_head]
+  major_only: {title: {zh: 重大投诉1小时内}, start: handling, within: 1h, guard: "severity == 'major'"}
+  follow_up: {title: {zh: 派单后2小时跟进}, start: handling, within: 2h, reminder: true}
+  before_visit: {title: {zh: 预约前5分钟}, start: handling, at: "occurred_at + 5m"}
 escalations:
   major_case:
     title: {zh: 重大投诉逐级上报}
     steps:
-      - {role: office_head, do: notify, within: 5m}
+      - {role: office_head, do: notify, within: 5m, set: {severity: major}, deliver: business_hours}
       - {role: company_leader, do: reassign, within: 15m}
       - {role: board_office, do: notify}
 counts_as:
@@ -423,7 +433,20 @@ def test_schema_keys_are_the_documented_keys():
         for section in ("calendars", "roles", "fields", "states", "actions", "deadlines", "escalations")
         for k in (block.get(section) or {})
     }
+    ids |= _set_map_keys(_doc_blocks(), set())  # `set: {severity: major}` names fields, not language keys
     assert in_schema == documented - ids
+
+
+def _set_map_keys(node, out: set) -> set:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "set" and isinstance(v, dict):
+                out |= set(v)
+            _set_map_keys(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _set_map_keys(v, out)
+    return out
 
 
 def _load_spec():
@@ -456,9 +479,9 @@ def test_schema_matches_spec_dataclasses():
     assert props("field") == _names(spec.Field, drop={"id"})
     assert props("state") == _names(spec.State, drop={"id"})
     assert props("action") == _names(spec.Action, drop={"id"}, rename={"sources": "from", "target": "to"})
-    # Due(within, by, end_of_day, every): end_of_day is written as `by: end_of_day`
+    # Due(within, by, end_of_day, every, immediate, at): `by: end_of_day` and `within: immediately`
     assert props("deadline") == _names(
-        spec.Deadline, drop={"id"}, expand={"due": _names(spec.Due, drop={"end_of_day"})}
+        spec.Deadline, drop={"id"}, expand={"due": _names(spec.Due, drop={"end_of_day", "immediate"})}
     )
     assert props("escalation_step") == _names(spec.EscalationStep)
     assert props("escalation") == _names(spec.Escalation, drop={"id"})

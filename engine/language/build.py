@@ -26,6 +26,7 @@ from .spec import (
     EscalationKind,
     EscalationStep,
     Field,
+    FieldTime,
     FieldType,
     Process,
     Role,
@@ -216,13 +217,18 @@ class _Builder:
             tuple(v["roles"]),
             v.get("guard"),
             tuple(v.get("inputs", ())),
+            tuple((v.get("set") or {}).items()),
         )
 
     def deadline(self, did: str, v: dict[str, Any]) -> Deadline:
         path = ("deadlines", did)
         due = Due()
-        if "within" in v:
+        if v.get("within") == "immediately":
+            due = Due(immediate=True)
+        elif "within" in v:
             due = Due(within=self.duration(v["within"], path + ("within",)))
+        elif "at" in v:
+            due = Due(at=self.field_time(v["at"], path + ("at",)))
         elif v.get("by") == "end_of_day":
             due = Due(end_of_day=True)
         elif "by" in v:
@@ -243,7 +249,31 @@ class _Builder:
             self.duration(v.get("warn_before"), path + ("warn_before",)),
             v.get("escalation"),
             tuple(v.get("reset_by", ())),
+            tuple(sorted({int(str(share).rstrip("%")) for share in v.get("warn_at", ())})),
+            v.get("guard"),
+            v.get("reminder", False),
+            tuple(v.get("extend_by", ())),
         )
+
+    def field_time(self, text: str, path: tuple[Any, ...]) -> FieldTime | None:
+        """``appointment_time``, ``appointment_time - 5m`` or ``+ 2h``: the schema vouched for the form."""
+        name, sign, amount = text.replace(" ", "").partition("-")[0], -1, ""
+        if "-" in text:
+            amount = text.split("-", 1)[1].strip()
+        elif "+" in text:
+            name, amount = (part.strip() for part in text.split("+", 1))
+            sign = 1
+        name = name.strip()
+        offset = 0
+        if amount:
+            d = self.duration(amount, path)
+            if d is None:
+                return None
+            if d.unit not in ("m", "h", "d"):
+                self.bad(path, "bad-duration", f"{d} counts working time; a field's time moves by m, h or d only")
+                return None
+            offset = sign * d.amount * {"m": 60, "h": 3600, "d": 86400}[d.unit]
+        return FieldTime(name, offset, text)
 
     def escalation(self, eid: str, v: dict[str, Any]) -> Escalation:
         steps = tuple(
@@ -251,6 +281,8 @@ class _Builder:
                 s["role"],
                 EscalationKind(s["do"]),
                 self.duration(s.get("within"), ("escalations", eid, "steps", i, "within")),
+                tuple((s.get("set") or {}).items()),
+                s.get("deliver", "now"),
             )
             for i, s in enumerate(v["steps"])
         )

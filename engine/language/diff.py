@@ -160,9 +160,12 @@ _CALENDAR = _specs(
 _ROLE = _specs("title")
 _FIELD = _specs("title type required pii values:set")
 _STATE = _specs("title initial final owner pause checklist branches:set branch")
-_ACTION = _specs("title sources:set target roles:set guard:quoted inputs:set")
-_DEADLINE = _specs("title start:set stop:set calendar role warn_before escalation reset_by:set")
-_STEP = _specs("role do")
+_ACTION = _specs("title sources:set target roles:set guard:quoted inputs:set set:set")
+_DEADLINE = _specs(
+    "title start:set stop:set calendar role warn_before warn_at escalation reset_by:set guard:quoted reminder "
+    "extend_by:set"
+)
+_STEP = _specs("role do set:set deliver")
 _LABELS = {"sources": "from", "target": "to"}  # the words the YAML file uses
 
 
@@ -179,6 +182,10 @@ def _view(obj: Any, attr: str) -> Any:
         return frozenset(_schedule_text(y) for y in value)
     if attr == "checklist":
         return tuple(str(t) for t in value)
+    if attr == "set":  # fields set to fixed values, as written: severity = major
+        return frozenset(f"{name} = {v}" for name, v in value)
+    if attr == "warn_at":
+        return tuple(f"{share}%" for share in value)
     return value
 
 

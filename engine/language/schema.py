@@ -213,7 +213,7 @@ def _explain(doc: Document, error: ValidationError, name: str) -> list[Diagnosti
 def _time_patterns(name: str) -> frozenset[str]:
     """The patterns of durations and schedules, whose mistakes get a message naming the accepted units."""
     defs = schema(name).get("$defs", {})
-    return frozenset(defs[d]["pattern"] for d in ("duration", "schedule") if d in defs)
+    return frozenset(defs[d]["pattern"] for d in ("duration", "budget", "schedule") if d in defs)
 
 
 def _at(data: Any, path: tuple[Any, ...]) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 # m/h wall-clock minutes and hours, d calendar days, wd working days, wh working hours
 DurationUnit = Literal["m", "h", "d", "wd", "wh"]
@@ -115,6 +115,7 @@ class Action:
     roles: tuple[str, ...]
     guard: str | None = None
     inputs: tuple[str, ...] = ()
+    set: tuple[tuple[str, Any], ...] = ()  # fields the action sets to fixed values, e.g. (("status", "resolved"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,15 +150,34 @@ class Repeat:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldTime:
+    """A moment read from a date-time field of the case, moved by an offset: ``预约时间 - 5m``."""
+
+    field: str
+    offset: int  # seconds, negative before the field's time
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
 class Due:
-    """When a deadline falls, exactly one of: within a duration, by a time of day, or repeating."""
+    """When a deadline falls, exactly one of: within a duration (or immediately), by a time of day,
+    repeating, or at a moment read from a date-time field."""
 
     within: Duration | None = None
     by: int | None = None  # minutes after midnight on a working day
     end_of_day: bool = False  # by close of business of the same working day
     every: Repeat | None = None
+    immediate: bool = False  # written `within: immediately`: due the moment the clock starts
+    at: FieldTime | None = None
 
     def __str__(self) -> str:
+        if self.immediate:
+            return "immediately"
+        if self.at is not None:
+            return f"at {self.at}"
         if self.within is not None:
             return f"within {self.within}"
         if self.end_of_day:
@@ -179,6 +199,10 @@ class Deadline:
     warn_before: Duration | None = None
     escalation: str | None = None
     reset_by: tuple[str, ...] = ()  # repeating deadlines: actions that satisfy an occurrence
+    warn_at: tuple[int, ...] = ()  # warnings at these percentages of the budget, ascending
+    guard: str | None = None  # the clock starts only when this condition holds for the case
+    reminder: bool = False  # falling due reminds its role; it is never a breach
+    extend_by: tuple[str, ...] = ()  # roles that may extend the running clock, with a reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +210,8 @@ class EscalationStep:
     role: str
     do: EscalationKind
     within: Duration | None = None  # time this step's role has before the next step starts
+    set: tuple[tuple[str, Any], ...] = ()  # fields the step sets, e.g. (("severity", "major"),): recorded
+    deliver: Literal["now", "business_hours"] = "now"  # business_hours: the message waits for the next opening
 
 
 @dataclass(frozen=True, slots=True)

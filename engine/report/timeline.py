@@ -66,11 +66,17 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
             what = f"✓ met {name} (due {_due(p, 'due', tz)}, {_late(p['due'] - event.at)} to spare)"
         else:
             what = f"✗ met late {name} (was due {_due(p, 'due', tz)})"
+    elif event.kind == "deadline_warning" and p.get("reminder"):
+        what = f"🔔 reminder: {p['title']} ({_role(spec, p['role'])})"
     elif event.kind == "deadline_warning":
         what = f"⚠ warning: {p['title']} falls due {_due(p, 'due', tz)} ({_role(spec, p['role'])})"
     elif event.kind == "deadline_breached":
         extra = f", {p['missed']} occurrence(s) missed" if p.get("missed") else ""
+        extra += " (counted by their mean spacing)" if p.get("estimated") else ""
         what = f"✗ BREACHED {p['title']} (due {_due(p, 'due', tz)}{extra})"
+    elif event.kind == "deadline_recomputed" and p.get("extended"):
+        old = format_local(p["old_due"], tz)
+        what = f"⇥ deadline extended: {p['title']} due {old} → {_due(p, 'due', tz)}; reason: {p['reason']}"
     elif event.kind == "deadline_recomputed":
         old = format_local(p["old_due"], tz)
         what = f"↻ deadline recomputed: {p['reason']}: {p['title']} due {old} → {_due(p, 'due', tz)}"
@@ -79,6 +85,10 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
         what = f"↑ escalation {p['escalation']} step {p['step']}/{p['of']}: {verb} {_role(spec, p['role'])}"
         if p.get("step_due"):
             what += f", who has until {format_local(p['step_due'], tz)}"
+        if p.get("set"):
+            what += "; set " + ", ".join(f"{k} = {v}" for k, v in p["set"].items())
+        if p.get("deliver_at"):
+            what += f"; message held until {format_local(p['deliver_at'], tz)}"
     else:
         what = f"{event.kind} {p}"
     return f"{when}  {event.case_id}  {who}: {what}"
@@ -93,7 +103,21 @@ def describe_case_line(engine: Any, case: CaseRecord) -> str:
     )
 
 
-def describe_case(engine: Any, case: CaseRecord) -> str:
+def _span(seconds: int | None) -> str:
+    if seconds is None:
+        return "?"
+    return ("-" if seconds < 0 else "") + _late(seconds)
+
+
+def clock_views(engine: Any, case: CaseRecord, now: int) -> list[Any]:
+    """Each running clock of the case as read at ``now`` (budget, used, remaining, due, paused since)."""
+    from ..runtime.clocks import view
+
+    cp = engine.compiled(case.process_hash)
+    return [view(cp, cp.spec.deadlines[name], clock, now) for name, clock in case.clocks.items()]
+
+
+def describe_case(engine: Any, case: CaseRecord, now: int | None = None) -> str:
     spec = _spec(engine, case.process_hash)
     tz = spec.timezone
     lines = [describe_case_line(engine, case)]
@@ -110,4 +134,11 @@ def describe_case(engine: Any, case: CaseRecord) -> str:
             f"  ⏱ {d.title.zh} [{name}] {d.due}: due {_due(clock, 'due', tz)} ({status}"
             f"{', escalation step ' + str(clock['step']) if clock['step'] else ''})"
         )
+    for v in clock_views(engine, case, now) if now is not None and case.closed_at is None else ():
+        line = f"    {v.deadline}: budget {v.budget} ({v.counts} time), used {_span(v.used)}, left {_span(v.remaining)}"
+        if v.paused_since is not None:
+            line += f", paused since {format_local(v.paused_since, tz)}"
+        if v.next_warning is not None:
+            line += f", next warning {format_local(v.next_warning, tz)}"
+        lines.append(line)
     return "\n".join(lines)

@@ -1,19 +1,23 @@
 """Deadline clocks of one case, and the timer rows they imply.
 
-A clock is plain JSON in the case row: when it started, when it falls due,
-whether it warned or breached, how far its escalation went and whether it is
-paused. The timers a case waits on are a pure function of its clocks
+A clock is plain JSON in the case row: a budget counted from when it started
+(in its unit: wall-clock or working time), the due time that budget gives, a
+ledger of the pauses that pushed it out (``pauses``: ``[from, to]`` pairs, and
+``paused_at`` while one runs), the warnings still to come, whether it breached
+and how far its escalation went. Keys added after the first release are read
+with defaults, so rows of older stores load as they are. The timers a case waits on are a pure function of its clocks
 (``desired_timers``), so they are never stored: a tick reads the clocks of the
 cases whose ``earliest_due`` has come, and can never fire a stale timer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..calendar import BusinessCalendar, DueTime, local_date
-from ..language.spec import Deadline, Duration
+from ..calendar import BusinessCalendar, CalendarError, DueTime, local_date, parse_local
+from ..language.spec import Deadline, Duration, Repeat
 from .machine import CompiledProcess
 
 Clock = dict[str, Any]
@@ -34,8 +38,12 @@ class TimerRecord:
 _WALL_UNITS = {"m": 60, "h": 3600, "d": 86400}
 
 
-def due_after(deadline: Deadline, start: int, cal: BusinessCalendar) -> DueTime:
+def due_after(deadline: Deadline, start: int, cal: BusinessCalendar, data: Mapping[str, Any] | None = None) -> DueTime:
     due = deadline.due
+    if due.immediate:
+        return DueTime(start, False)
+    if due.at is not None:  # start_clock arms such a clock only when the field has a value
+        return DueTime(parse_local(str((data or {})[due.at.field]), cal.timezone) + due.at.offset, False)
     if due.within is not None:
         return cal.add(start, due.within)
     if due.end_of_day:
@@ -48,6 +56,8 @@ def due_after(deadline: Deadline, start: int, cal: BusinessCalendar) -> DueTime:
 
 def pause_unit(deadline: Deadline) -> str:
     """Clocks in wall-clock units pause by wall time; the rest by working time."""
+    if deadline.due.immediate or deadline.due.at is not None:
+        return "m"
     within = deadline.due.within or (deadline.due.every.interval if deadline.due.every else None)
     return within.unit if within is not None and within.unit in _WALL_UNITS else "wh"
 
@@ -60,15 +70,48 @@ def rough_seconds(d: Duration) -> int:
     return d.amount * _ROUGH_UNIT_SECONDS[d.unit]
 
 
-def start_clock(cp: CompiledProcess, deadline: Deadline, at: int) -> Clock:
+def counted(cal: BusinessCalendar, unit: str, a: int, b: int) -> int:
+    """Seconds of the clock's own time from ``a`` to ``b``: wall time, or working time on ``cal``."""
+    if b <= a:
+        return 0
+    return b - a if unit in _WALL_UNITS else cal.working_seconds_between(a, b)
+
+
+def warn_times(cp: CompiledProcess, deadline: Deadline, start: int, due: int) -> list[int]:
+    """Every warning instant of one clock, ascending: each share of the budget and the fixed lead.
+
+    A share is of the time the clock counts (working time for working units), so ``75%`` of a ``4wh``
+    clock started Friday 17:00 falls Monday 11:00. Instants at or before the start, or at the due, are dropped.
+    """
+    instants = set()
+    if deadline.warn_before:
+        instants.add(due - rough_seconds(deadline.warn_before))
+    if deadline.warn_at:
+        cal, unit = cp.calendar_for(deadline), pause_unit(deadline)
+        budget = counted(cal, unit, start, due)
+        for share in deadline.warn_at:
+            used = budget * share // 100
+            instants.add(start + used if unit in _WALL_UNITS else cal.add_working_seconds(start, used).at)
+    return sorted(t for t in instants if start < t < due)
+
+
+def _with_warnings(clock: Clock, instants: list[int]) -> Clock:
+    """``warn`` is the next warning; ``warn_later`` the ones after it (kept only when there are any)."""
+    out = {**clock, "warn": instants[0] if instants else None}
+    out.pop("warn_later", None)
+    if len(instants) > 1:
+        out["warn_later"] = instants[1:]
+    return out
+
+
+def start_clock(cp: CompiledProcess, deadline: Deadline, at: int, data: Mapping[str, Any] | None = None) -> Clock:
     cal = cp.calendar_for(deadline)
-    due = due_after(deadline, at, cal)
-    warn = due.at - rough_seconds(deadline.warn_before) if deadline.warn_before else None
-    return {
+    due = due_after(deadline, at, cal, data)
+    clock: Clock = {
         "started": at,
         "due": due.at,
         "provisional": due.provisional,
-        "warn": warn if warn is not None and warn > at else None,
+        "warn": None,
         "warned": False,
         "breached": False,
         "misses": 0,
@@ -76,6 +119,31 @@ def start_clock(cp: CompiledProcess, deadline: Deadline, at: int) -> Clock:
         "step_due": None,
         "paused_at": None,
     }
+    if deadline.reminder:
+        clock["reminder"] = True
+    return _with_warnings(clock, warn_times(cp, deadline, at, due.at))
+
+
+def extended(
+    cp: CompiledProcess, deadline: Deadline, clock: Clock, at: int, add: Duration | None, until: int | None
+) -> Clock:
+    """The clock with its due moved to ``until`` or by ``add`` (counted in the budget's own time from the
+    current due), and the warnings of the longer budget that are still ahead armed again."""
+    if until is not None:
+        due = DueTime(until, False)
+    else:
+        assert add is not None
+        due = cp.calendar_for(deadline).add(clock["due"], add)
+    new = {**clock, "due": due.at, "provisional": bool(clock["provisional"] or due.provisional), "warned": False}
+    return _with_warnings(new, [t for t in warn_times(cp, deadline, clock["started"], due.at) if t > at])
+
+
+def armed(cp: CompiledProcess, deadline: Deadline, data: Mapping[str, Any]) -> bool:
+    """Whether the deadline's clock starts for a case with ``data``: its guard holds and its field is given."""
+    guard = cp.deadline_guards.get(deadline.id)
+    if guard is not None and not guard(dict(data)):
+        return False
+    return deadline.due.at is None or data.get(deadline.due.at.field) not in (None, "")
 
 
 def recomputed(cp: CompiledProcess, deadline: Deadline, clock: Clock) -> tuple[Clock, list[int]] | None:
@@ -99,11 +167,12 @@ def recomputed(cp: CompiledProcess, deadline: Deadline, clock: Clock) -> tuple[C
     known = [y for y in range(first, last + 1) if y in cal.official and y not in before.official]
     if not known or (after.at, after.provisional) == (clock["due"], clock["provisional"]):
         return None
-    warn = clock["warn"]
-    if deadline.warn_before and not clock["warned"]:
-        warn = after.at - rough_seconds(deadline.warn_before)
-        warn = warn if warn > clock["started"] else None
-    return {**clock, "due": after.at, "provisional": after.provisional, "warn": warn}, known
+    new = {**clock, "due": after.at, "provisional": after.provisional}
+    if not clock["warned"] and clock["warn"] is not None:  # the warnings not yet given, counted on the new due
+        new = _with_warnings(
+            new, [t for t in warn_times(cp, deadline, clock["started"], after.at) if t >= clock["warn"]]
+        )
+    return new, known
 
 
 def step_due(cp: CompiledProcess, deadline: Deadline, step: int, at: int) -> int | None:
@@ -121,7 +190,7 @@ def pause(clock: Clock, at: int) -> Clock:
 
 
 def resume(cp: CompiledProcess, deadline: Deadline, clock: Clock, at: int) -> Clock:
-    """Push every pending instant of a paused clock out by the time it was paused."""
+    """Push every pending instant of a paused clock out by the time it was paused, and log the pause."""
     paused_at = clock["paused_at"]
     if paused_at is None:
         return clock
@@ -130,22 +199,106 @@ def resume(cp: CompiledProcess, deadline: Deadline, clock: Clock, at: int) -> Cl
     def shift(instant: int | None) -> int | None:
         return None if instant is None else cal.shift_for_pause(instant, unit, paused_at, at).at
 
-    return {
+    out = {
         **clock,
         "paused_at": None,
         "due": shift(clock["due"]),
         "warn": shift(clock["warn"]),
         "step_due": shift(clock["step_due"]),
+        "pauses": [*clock.get("pauses", ()), [paused_at, at]],
     }
+    if clock.get("warn_later"):
+        out["warn_later"] = [shift(t) for t in clock["warn_later"]]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    """One running clock as a person reads it at ``now``: its budget, what is used and left, when it falls."""
+
+    deadline: str
+    budget: str  # "4wh", "by 17:00", "every daily 17:00", "immediately", "at appointment_time - 5m"
+    counts: Literal["wall", "working"]
+    used: int | None  # seconds of the clock's own time since it started, pauses left out
+    remaining: int | None  # seconds of its own time until due; negative once past
+    due: int
+    provisional: bool
+    paused_since: int | None
+    status: Literal["running", "paused", "breached", "reminded"]
+    next_warning: int | None
+
+
+def view(cp: CompiledProcess, deadline: Deadline, clock: Clock, now: int) -> ClockView:
+    cal, unit = cp.calendar_for(deadline), pause_unit(deadline)
+    until = clock["paused_at"] if clock["paused_at"] is not None else now
+    used: int | None
+    remaining: int | None
+    try:
+        paused = sum(counted(cal, unit, a, b) for a, b in clock.get("pauses", ()))
+        used = max(0, counted(cal, unit, clock["started"], until) - paused)
+        due = clock["due"]
+        remaining = counted(cal, unit, until, due) if due >= until else -counted(cal, unit, due, until)
+    except CalendarError:  # a time beyond the calendar's reach: the due time is still known and shown
+        used = remaining = None
+    status: Literal["running", "paused", "breached", "reminded"] = "running"
+    if clock.get("reminded"):
+        status = "reminded"
+    elif clock["breached"] or clock["misses"]:
+        status = "breached"
+    elif clock["paused_at"] is not None:
+        status = "paused"
+    return ClockView(
+        deadline.id,
+        str(deadline.due).removeprefix("within "),
+        "wall" if unit in _WALL_UNITS else "working",
+        used,
+        remaining,
+        clock["due"],
+        bool(clock["provisional"]),
+        clock["paused_at"],
+        status,
+        None if clock["warned"] else clock["warn"],
+    )
+
+
+_MISS_WALK = 64  # occurrences a breach walks one by one before it counts the rest by their mean spacing
+
+
+def missed_until(cal: BusinessCalendar, every: Repeat, due: int, now: int) -> tuple[int, int | None, bool]:
+    """(occurrences of a repeat that ran out at or before ``now`` since ``due``, the next one, estimated).
+
+    Bounded work whatever the gap: a wall-clock interval is a division; a clock schedule or working-time
+    interval is walked for at most ``_MISS_WALK`` occurrences and the rest counted by their mean spacing
+    (flagged estimated). The next occurrence is None when it is past what the calendar can compute.
+    """
+    interval = every.interval
+    if every.kind == "interval" and interval is not None and interval.unit in ("m", "h"):
+        step = _WALL_UNITS[interval.unit] * interval.amount
+        missed = (now - due) // step + 1
+        return missed, due + missed * step, False
+    missed, at = 0, due
+    try:
+        while at <= now and missed < _MISS_WALK:
+            missed, at = missed + 1, cal.next_occurrence(at, every).at
+        if at > now:
+            return missed, at, False
+        mean = max(1, (at - due) // missed)
+        missed += (now - at) // mean + 1
+        return missed, cal.next_occurrence(now, every).at, True
+    except (CalendarError, ValueError, OverflowError):  # beyond the calendar's reach or year 9999
+        return max(missed, 1), None, missed >= _MISS_WALK
 
 
 def _wanted(clock: Clock) -> list[tuple[TimerKind, int, int]]:
     """(kind, step, due) of each timer row one clock calls for."""
-    if clock["paused_at"] is not None:
+    if clock["paused_at"] is not None or clock.get("reminded"):
         return []
     wanted: list[tuple[TimerKind, int, int]] = []
     if clock["warn"] is not None and not clock["warned"] and not clock["breached"]:
-        wanted.append(("warn", 0, clock["warn"]))
+        # Every warning still to come, each numbered by how many follow it, so a tick that finds several
+        # due gives them in order, before a breach that is due as well.
+        pending = [clock["warn"], *clock.get("warn_later", ())]
+        wanted += [("warn", len(pending) - 1 - i, t) for i, t in enumerate(pending)]
     if not clock["breached"]:
         wanted.append(("breach", clock["misses"], clock["due"]))
     if clock["step_due"] is not None:

@@ -11,9 +11,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..language.diagnostics import did_you_mean
-from ..language.spec import Action
+from ..language.spec import Action, Duration
 from ..store.base import CaseRecord, EventKind, EventRecord
-from .clocks import Clock, TimerRecord, pause, recomputed, resume, start_clock, step_due
+from .clocks import (
+    Clock,
+    TimerRecord,
+    armed,
+    extended,
+    missed_until,
+    pause,
+    recomputed,
+    resume,
+    start_clock,
+    step_due,
+)
 from .errors import RefusedError
 from .events import GENESIS, next_event
 from .machine import CompiledProcess
@@ -36,7 +47,7 @@ def decide_start(
         raise InputError(f"missing required field(s): {', '.join(missing)}")
     initial = spec.states[spec.initial_state]
     branches = {b: cp.branch_initial[b] for b in initial.branches}
-    clocks = _start_clocks(cp, {initial.id, *branches.values()}, {}, at)
+    clocks = _start_clocks(cp, {initial.id, *branches.values()}, {}, at, values)
     if any(spec.states[s].pause for s in (initial.id, *branches.values())):
         clocks = {k: pause(v, at) for k, v in clocks.items()}
     payload = {
@@ -108,6 +119,8 @@ def decide_action(
             f"case {case.id}: action {action_id!r} is not allowed: its condition {guard.text!r} is false for this case"
         )
     target = cp.move(action_id, source)
+    if action.set:  # fixed values the action records, beside what the actor gave
+        values = {**values, **dict(action.set)}
     return _move(cp, case, action_id, source, target, values, actor, role, at)
 
 
@@ -149,11 +162,12 @@ def _move(
         ):
             ended.append(name)
     kept = {k: v for k, v in current.items() if k not in ended} if ended else current
-    started = {} if final else _start_clocks(cp, entered, kept, at)
+    data = {**case.data, **values}
+    started = {} if final else _start_clocks(cp, entered, kept, at, data)
     for name in ended:  # a repeating deadline reset by this action starts again at once
         d = spec.deadlines[name]
-        if action_id in d.reset_by and not final and not now_in.isdisjoint(d.start):
-            started[name] = start_clock(cp, d, at)
+        if action_id in d.reset_by and not final and not now_in.isdisjoint(d.start) and armed(cp, d, data):
+            started[name] = start_clock(cp, d, at, data)
     clocks = {**kept, **started} if started else kept
     if pausing:
         clocks = {k: pause(v, at) for k, v in clocks.items()}
@@ -183,12 +197,14 @@ def _move(
     return events
 
 
-def _start_clocks(cp: CompiledProcess, entered: set[str], running: Mapping[str, Clock], at: int) -> dict[str, Clock]:
+def _start_clocks(
+    cp: CompiledProcess, entered: set[str], running: Mapping[str, Clock], at: int, data: Mapping[str, Any]
+) -> dict[str, Clock]:
     started: dict[str, Clock] = {}
     for state in sorted(entered):
         for d in cp.starts_in.get(state, ()):
-            if d.id not in running and d.id not in started:
-                started[d.id] = start_clock(cp, d, at)
+            if d.id not in running and d.id not in started and armed(cp, d, data):
+                started[d.id] = start_clock(cp, d, at, data)
     return started
 
 
@@ -209,14 +225,16 @@ def decide_timer(cp: CompiledProcess, case: CaseRecord, timer: TimerRecord, now:
     if timer.kind == "warn":
         add("deadline_warning", {**base, "provisional": True} if clock["provisional"] else base)
         return out
+    if timer.kind == "breach" and clock.get("reminder"):  # a reminder falls due: its role hears, nothing breaches
+        add("deadline_warning", {**base, "reminder": True})
+        return out
     if timer.kind == "breach":
         payload: dict[str, Any] = {**base, "provisional": clock["provisional"]}
-        if d.due.every is not None:  # count every occurrence that ran out by now, then wait for the next
-            cal, missed, next_due = cp.calendar_for(d), 0, clock["due"]
-            while next_due <= now:
-                missed += 1
-                next_due = cal.next_occurrence(next_due, d.due.every).at
+        if d.due.every is not None:  # count the occurrences that ran out by now, then wait for the next
+            missed, next_due, estimated = missed_until(cp.calendar_for(d), d.due.every, clock["due"], now)
             payload.update(missed=missed, next_due=next_due)
+            if estimated:
+                payload["estimated"] = True
         add("deadline_breached", payload)
         if d.escalation and clock["step"] == 0:
             _escalate(cp, d.id, 1, at, add)
@@ -244,8 +262,62 @@ def decide_recompute(cp: CompiledProcess, case: CaseRecord, now: int) -> list[Ev
             "warn": new["warn"],
             "reason": f"{', '.join(map(str, years))} schedule now known",
         }
+        if "warn_later" in new or "warn_later" in clock:
+            payload["warn_later"] = new.get("warn_later", [])
         out.append(next_event(case.id, seq, prev, at, SYSTEM_ACTOR, SYSTEM_ROLE, "deadline_recomputed", payload))
     return out
+
+
+def decide_extend(
+    cp: CompiledProcess,
+    case: CaseRecord,
+    deadline_id: str,
+    actor: str,
+    roles: tuple[str, ...],
+    at: int,
+    reason: str,
+    add: Duration | None = None,
+    until: int | None = None,
+) -> list[EventRecord]:
+    """A person gives a running deadline more time: a new due time or an added budget, and a reason.
+
+    Recorded as a ``deadline_recomputed`` event carrying ``extended`` (who, by how much, why), so every
+    reader of due-time changes (fold, history, replay) already knows it; warnings still ahead re-arm.
+    """
+    d = cp.spec.deadlines.get(deadline_id)
+    clock = case.clocks.get(deadline_id)
+    if d is None or clock is None:
+        running = ", ".join(case.clocks) or "none"
+        raise RefusedError(f"case {case.id}: deadline {deadline_id!r} is not running (running: {running})")
+    if not d.extend_by:
+        raise RefusedError(f"case {case.id}: deadline {deadline_id!r} cannot be extended (it names no extend_by roles)")
+    role = next((r for r in roles if r in d.extend_by), None)
+    if role is None:
+        raise RefusedError(
+            f"case {case.id}: {actor} may not extend {deadline_id!r}; it needs one of: {', '.join(d.extend_by)}"
+        )
+    if not reason.strip():
+        raise RefusedError(f"case {case.id}: extending {deadline_id!r} needs a reason")
+    if (add is None) == (until is None):
+        raise RefusedError("give either an added budget or a new due time, not both")
+    if clock["breached"] or clock.get("reminded"):
+        raise RefusedError(f"case {case.id}: deadline {deadline_id!r} has already fallen due")
+    new = extended(cp, d, clock, at, add, until)
+    if new["due"] <= clock["due"]:
+        raise RefusedError(f"case {case.id}: the new due time is not later than the current one")
+    payload: dict[str, Any] = {
+        "deadline": d.id,
+        "title": d.title.zh,
+        "old_due": clock["due"],
+        "due": new["due"],
+        "provisional": new["provisional"],
+        "warn": new["warn"],
+        "warn_later": new.get("warn_later", []),
+        "warned": False,
+        "reason": reason.strip(),
+        "extended": {"by": str(add) if add is not None else None, "until": until},
+    }
+    return [next_event(case.id, case.last_seq, case.last_hash, at, actor, role, "deadline_recomputed", payload)]
 
 
 def _escalate(cp: CompiledProcess, deadline_id: str, step: int, at: int, add: Any) -> None:
@@ -254,15 +326,19 @@ def _escalate(cp: CompiledProcess, deadline_id: str, step: int, at: int, add: An
     if step > len(chain.steps):
         return
     s = chain.steps[step - 1]
-    add(
-        "escalated",
-        {
-            "deadline": d.id,
-            "escalation": chain.id,
-            "step": step,
-            "of": len(chain.steps),
-            "role": s.role,
-            "do": s.do.value,
-            "step_due": step_due(cp, d, step, at),
-        },
-    )
+    payload = {
+        "deadline": d.id,
+        "escalation": chain.id,
+        "step": step,
+        "of": len(chain.steps),
+        "role": s.role,
+        "do": s.do.value,
+        "step_due": step_due(cp, d, step, at),
+    }
+    if s.set:  # e.g. the case becomes major: recorded here, applied by fold
+        payload["set"] = dict(s.set)
+    if s.deliver == "business_hours":  # the step happens now; only its message waits for the next opening
+        opening = cp.calendar_for(d).add_working_seconds(at, 1).at - 1
+        if opening > at:
+            payload["deliver_at"] = opening
+    add("escalated", payload)

@@ -18,7 +18,7 @@ from typing import Any
 from .. import arguments, calendar_data, canonical
 from ..audit.rowcheck import row_problem
 from ..language.check import load_process_bytes
-from ..language.spec import Action, Process
+from ..language.spec import Action, Duration, Process
 from ..store.base import (
     CaseQuery,
     CaseRecord,
@@ -31,7 +31,16 @@ from ..store.base import (
     UnknownCaseError,
 )
 from .clocks import TimerRecord, desired_timers
-from .decide import SYSTEM_ACTOR, SYSTEM_ROLE, decide_action, decide_recompute, decide_start, decide_timer, source_of
+from .decide import (
+    SYSTEM_ACTOR,
+    SYSTEM_ROLE,
+    decide_action,
+    decide_extend,
+    decide_recompute,
+    decide_start,
+    decide_timer,
+    source_of,
+)
 from .errors import RefusedError, StaleRevisionError
 from .events import ChainProblem, verify_chain
 from .fold import fold, replay
@@ -141,6 +150,28 @@ class Engine:
             events = self._decide(cp, case, action, actor, inputs, at)
             return self._commit(case, events)
 
+    def extend(
+        self,
+        case_id: str,
+        deadline: str,
+        actor: Actor,
+        *,
+        at: int,
+        reason: str,
+        add: Duration | None = None,
+        until: int | None = None,
+    ) -> CaseRecord:
+        """Give a running deadline more time (an added budget or a new due time), for a reason that is recorded."""
+        self._case_or_refuse(case_id)
+        self._fire_case_timers(case_id, at)  # what ran out before the extension is recorded first
+        with self.store.writing():
+            case = self._case_or_refuse(case_id)
+            if at < case.last_at:
+                raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
+            cp = self.compiled(case.process_hash)
+            events = decide_extend(cp, case, deadline, actor.id, actor.roles, at, reason, add, until)
+            return self._commit(case, events)
+
     def _decide(
         self,
         cp: CompiledProcess,
@@ -234,6 +265,8 @@ class Engine:
         """Open cases with a deadline breached, or due and not yet met, at ``now``."""
 
         def late(clock: dict[str, Any]) -> bool:
+            if clock.get("reminder"):  # a reminder falling due is not lateness
+                return False
             return bool(clock["breached"] or clock["misses"] or (clock["paused_at"] is None and clock["due"] <= now))
 
         return [

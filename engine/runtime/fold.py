@@ -49,7 +49,14 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
             if p["final"]:
                 closed_at = event.at
         elif kind == "deadline_warning":
-            clocks = _with(clocks, p["deadline"], warned=True)
+            clock = clocks[p["deadline"]]
+            if p.get("reminder"):
+                clocks = _with(clocks, p["deadline"], reminded=True)
+            elif clock.get("warn_later"):  # the next warning of the same clock is now the one to wait for
+                later = clock["warn_later"]
+                clocks = _with(clocks, p["deadline"], warn=later[0], warn_later=later[1:])
+            else:
+                clocks = _with(clocks, p["deadline"], warned=True)
         elif kind == "deadline_breached":
             if p.get("next_due") is None:
                 clocks = _with(clocks, p["deadline"], breached=True)
@@ -58,8 +65,14 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
                 clocks = _with(clocks, p["deadline"], misses=missed, due=p["next_due"])
         elif kind == "deadline_recomputed":
             clocks = _with(clocks, p["deadline"], due=p["due"], provisional=p["provisional"], warn=p["warn"])
+            if "warn_later" in p:
+                clocks = _with(clocks, p["deadline"], warn_later=p["warn_later"])
+            if "warned" in p:  # an extension re-arms the warnings
+                clocks = _with(clocks, p["deadline"], warned=p["warned"])
         elif kind == "escalated":
             clocks = _with(clocks, p["deadline"], step=p["step"], step_due=p["step_due"])
+            if p.get("set"):
+                data = {**data, **p["set"]}
             if p["do"] == "reassign":
                 owner = p["role"]
         elif kind == "started":

@@ -48,6 +48,7 @@ class CompiledProcess:
     branch_initial: dict[str, str] = field(default_factory=dict)
     pausing: frozenset[str] = frozenset()  # states where clocks stop
     final: frozenset[str] = frozenset()
+    deadline_guards: dict[str, Guard] = field(default_factory=dict)  # deadline -> condition arming its clock
 
     def move(self, action_id: str, from_state: str) -> str:
         """The state ``action_id`` leads to from ``from_state``; raises ValueError when it cannot be taken there."""
@@ -102,4 +103,5 @@ def compile_process(spec: Process) -> CompiledProcess:
         wall=BusinessCalendar.compile(_ALWAYS, spec.timezone),
         starts_in={k: tuple(v) for k, v in starts_in.items()},
         branch_initial={s.branch: s.id for s in spec.states.values() if s.branch and s.initial},
+        deadline_guards={d.id: parse_guard(d.guard) for d in spec.deadlines.values() if d.guard},
     )

@@ -98,8 +98,10 @@ class Notifier:
         if notification is None:
             return []
         body = asdict(notification)
+        # A step with deliver: business_hours names when its message may go (the step itself happened already).
+        first_try = max(desk.now(), int(message.message.get("payload", {}).get("deliver_at") or 0))
         return [
-            Delivery(f"{message.id}@{route.name}", message.id, route.name, body, "pending", 0, desk.now(), None)
+            Delivery(f"{message.id}@{route.name}", message.id, route.name, body, "pending", 0, first_try, None)
             for route in self.routes.values()
             if route.roles is None or role in route.roles
         ]

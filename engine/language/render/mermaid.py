@@ -104,8 +104,20 @@ def due_text(due: Due) -> str:
     return str(due.within) if due.within is not None else str(due)
 
 
+REMINDER_MARK = "🔔"
+
+
 def deadline_line(deadline: Deadline) -> str:
-    line = f"{CLOCK_MARK} {due_text(deadline.due)} {deadline.title.zh}"
+    """``⏱ 4wh 标题 (warn 50%, 75%) if severity == 'major' → escalation chain``; a reminder wears a bell."""
+    mark = REMINDER_MARK if deadline.reminder else CLOCK_MARK
+    line = f"{mark} {due_text(deadline.due)} {deadline.title.zh}"
+    warns = [f"{share}%" for share in deadline.warn_at] + (
+        [f"{deadline.warn_before} before"] if deadline.warn_before else []
+    )
+    if warns:
+        line += f" (warn {', '.join(warns)})"
+    if deadline.guard:
+        line += f" if {deadline.guard}"
     if deadline.escalation:
         line += f" → escalation {deadline.escalation}"
     return line

@@ -1,11 +1,12 @@
-"""The complaint record's fields: enums need values, personal data must be marked."""
+"""The complaint record's fields: personal data must be marked, values set by the process must fit."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, did_you_mean
 from ..spec import FieldType
 from .context import Context
 
@@ -24,4 +25,39 @@ def check_pii_unmarked(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
-CHECKS = (check_pii_unmarked,)
+_FITS = {
+    FieldType.STRING: lambda v: isinstance(v, str),
+    FieldType.DATETIME: lambda v: isinstance(v, str),
+    FieldType.ENUM: lambda v: isinstance(v, str),
+    FieldType.NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    FieldType.BOOL: lambda v: isinstance(v, bool),
+}
+
+
+def _sets(ctx: Context) -> Iterator[tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...]]]:
+    for action in ctx.process.actions.values():
+        yield f"action {action.id!r}", ("actions", action.id, "set"), action.set
+    for chain in ctx.process.escalations.values():
+        for i, step in enumerate(chain.steps):
+            yield f"step {i + 1} of escalation {chain.id!r}", ("escalations", chain.id, "steps", i, "set"), step.set
+
+
+def check_set_value(ctx: Context) -> Iterator[Diagnostic]:
+    """An action or escalation step sets a field that is not declared, or to a value it cannot have."""
+    fields = ctx.process.fields
+    for who, path, pairs in _sets(ctx):
+        for name, value in pairs:
+            field = fields.get(name)
+            if field is None:
+                yield ctx.error(path + (name,), f"{who} sets undeclared field {name!r}", did_you_mean(name, fields))
+            elif not _FITS[field.type](value) or (field.type is FieldType.ENUM and value not in field.values):
+                allowed = ", ".join(field.values) if field.type is FieldType.ENUM else f"a {field.type.value}"
+                yield ctx.error(
+                    path + (name,),
+                    f"{who} sets field {name!r} to {value!r}, which it cannot hold",
+                    f"give one of: {allowed}"
+                    + (f"; {hint}" if (hint := did_you_mean(str(value), field.values)) else ""),
+                )
+
+
+CHECKS = (check_pii_unmarked, check_set_value)

@@ -10,10 +10,14 @@ from .context import Context
 
 
 def _guards(ctx: Context) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every guard expression with its path: actions' guards and the ``when`` of ``counts_as`` lines."""
+    """Every guard expression with its path: actions' and deadlines' guards and the ``when`` of ``counts_as``
+    lines."""
     for action in ctx.process.actions.values():
         if action.guard is not None:
             yield ("actions", action.id, "guard"), action.guard
+    for deadline in ctx.process.deadlines.values():
+        if deadline.guard is not None:
+            yield ("deadlines", deadline.id, "guard"), deadline.guard
     for i, rule in enumerate(ctx.process.counts_as):
         if rule.when is not None:
             yield ("counts_as", i, "when"), rule.when

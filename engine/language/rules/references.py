@@ -47,6 +47,9 @@ def check_undefined_role(ctx: Context) -> Iterator[Diagnostic]:
     for deadline in ctx.process.deadlines.values():
         if deadline.role is not None and deadline.role not in roles:
             yield ctx.error(("deadlines", deadline.id, "role"), *unknown("role", deadline.role, roles))
+        for i, role in enumerate(deadline.extend_by):
+            if role not in roles:
+                yield ctx.error(("deadlines", deadline.id, "extend_by", i), *unknown("role", role, roles))
     for chain in ctx.process.escalations.values():
         for i, step in enumerate(chain.steps):
             if step.role not in roles:
@@ -106,6 +109,7 @@ def check_unused_role(ctx: Context) -> Iterator[Diagnostic]:
     p = ctx.process
     used = {r for a in p.actions.values() for r in a.roles} | {s.owner for s in p.states.values()}
     used |= {d.role for d in p.deadlines.values()} | {s.role for e in p.escalations.values() for s in e.steps}
+    used |= {r for d in p.deadlines.values() for r in d.extend_by}
     for role in p.roles:
         if role not in used:
             yield ctx.at_key(

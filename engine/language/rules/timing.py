@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic, Severity
+from ..diagnostics import Diagnostic, Severity, did_you_mean
 from ..durations import approx_minutes
-from ..spec import Deadline
+from ..spec import Deadline, FieldType
 from .context import Context
 
 _BUSINESS_UNITS = ("wd", "wh")
@@ -15,6 +15,8 @@ _BUSINESS_UNITS = ("wd", "wh")
 def needs_calendar(deadline: Deadline) -> bool:
     """True when the deadline counts working time or falls at a clock time on working days."""
     due = deadline.due
+    if due.immediate or due.at is not None:
+        return False
     if due.within is not None:
         return due.within.unit in _BUSINESS_UNITS
     if due.every is not None and due.every.interval is not None:
@@ -102,6 +104,47 @@ def check_warn_before_too_long(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
+def check_deadline_setting(ctx: Context) -> Iterator[Diagnostic]:
+    """A deadline's settings contradict each other or name a field that cannot give a time."""
+    fields = ctx.process.fields
+    for d in ctx.process.deadlines.values():
+        path = ("deadlines", d.id)
+        if d.due.immediate and (d.warn_before or d.warn_at):
+            key = "warn_before" if d.warn_before else "warn_at"
+            yield ctx.error(
+                path + (key,),
+                f"deadline {d.id!r} is due immediately, so it has no time to warn in",
+                f"remove {key}, or give the deadline a budget such as within: 30m",
+            )
+        if d.reminder and d.escalation:
+            yield ctx.error(
+                path + ("escalation",),
+                f"deadline {d.id!r} is a reminder, which never breaches, so escalation {d.escalation!r} never starts",
+                "remove reminder: true to make it a deadline, or remove the escalation",
+            )
+        chain = ctx.process.escalations.get(d.escalation or "")
+        no_calendar = d.calendar is None and ctx.process.calendar is None
+        for i, step in enumerate(chain.steps if chain is not None and no_calendar else ()):
+            if chain is not None and step.deliver == "business_hours":
+                yield ctx.error(
+                    ("escalations", chain.id, "steps", i, "deliver"),
+                    f"step {i + 1} of escalation {chain.id!r} waits for business hours, but deadline {d.id!r} "
+                    "that starts it has no calendar",
+                    "set 'calendar:' at the top of the file or on the deadline",
+                )
+        if d.due.at is not None:
+            field = fields.get(d.due.at.field)
+            if field is None:
+                hint = did_you_mean(d.due.at.field, fields)
+                yield ctx.error(path + ("at",), f"deadline {d.id!r} reads undeclared field {d.due.at.field!r}", hint)
+            elif field.type is not FieldType.DATETIME:
+                yield ctx.error(
+                    path + ("at",),
+                    f"deadline {d.id!r} reads field {field.id!r}, which is {field.type.value}, not a datetime",
+                    "name a field of type: datetime",
+                )
+
+
 def check_escalation_cycle(ctx: Context) -> Iterator[Diagnostic]:
     """A chain comes back to a role it already passed, so it would go round in circles."""
     for chain in ctx.process.escalations.values():
@@ -148,6 +191,7 @@ CHECKS = (
     check_calendar_overlapping_hours,
     check_calendar_without_holidays,
     check_warn_before_too_long,
+    check_deadline_setting,
     check_escalation_cycle,
     check_escalation_step_within,
     check_unused_escalation,

@@ -29,6 +29,9 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     sync_playwright = require_browser()
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)  # a shared CI machine can be slow; a passing check returns at once
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

@@ -129,6 +129,7 @@ def test_the_language_switch_is_remembered_and_sets_the_lang_attribute(desk, bro
     expect(page.locator("#skip-link")).to_have_text("Skip to content")
     page.keyboard.press("Tab")  # from the heading a view focuses, the keyboard reaches the filters
     expect(page.locator(":focus")).to_have_accessible_name("Process")
+    assert serious_accessibility_problems(page) == []
     page.get_by_role("button", name="中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_role("link", name="新投诉")).to_be_visible()

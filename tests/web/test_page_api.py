@@ -155,6 +155,8 @@ def test_assets_are_served_and_nothing_outside_their_folder(api):
     client = api[0]
     script = client.get("/assets/js/main.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    icon = client.get("/favicon.ico")  # asked for by browsers whatever the page links
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
     for bad in ["/assets/../app.py", "/assets/%2e%2e/app.py", "/assets/js/../../routes.py", "/assets/nope.js"]:
         assert client.get(bad).status_code == 404, bad
 

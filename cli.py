@@ -1134,6 +1134,8 @@ def serve(
         click.echo(f"admin token (shown once, keep it): {secrets.admin_token}", err=True)
     if secrets.demo_token:
         click.echo(f"demo user token (holds every role): {secrets.demo_token}", err=True)
+    for user_id, roles, password in secrets.demo_staff:
+        click.echo(f"demo staff login for the web pages: user {user_id} password {password} ({roles})", err=True)
     sys.exit(service.serve(lambda line: click.echo(line, err=True)))
 
 

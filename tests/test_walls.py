@@ -15,8 +15,9 @@ HOMES = {
     "chinese_calendar": {"calendar.py"},
     "lunar_python": {"holiday_law.py"},
     "sqlite3": {"store/sqlite.py", "store/directory.py"},
-    "fastapi": {"service/app.py"},
-    "starlette": {"service/app.py"},
+    # the web pages' routes are a second, deliberate home (engine/service/web/ is the pages' package)
+    "fastapi": {"service/app.py", "service/web/routes.py"},
+    "starlette": {"service/app.py", "service/web/routes.py"},
     "pydantic": {"service/app.py"},
     "uvicorn": {"service/runner.py", "service/slow_clients.py"},
     "argon2": {"service/auth.py"},

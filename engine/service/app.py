@@ -5,6 +5,7 @@ for free). Errors leave as RFC 9457 problem documents (``problems.py``). Busines
 """
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -16,13 +17,15 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..report.formats import rate_line, to_csv
 from ..resources import data_dir
 from ..store.base import StoreError
 from ..store.directory import User
 from . import auth, studio
-from .desk import Desk, DeskError, case_json, event_json
+from .desk import Desk, DeskError, event_json, field_json
 from .metrics import Metrics
 from .problems import problem
+from .web.routes import pages_router
 
 MAX_BODY = 1_000_000  # bytes; a process file is refused above 1 MB too
 
@@ -165,6 +168,15 @@ def create_app(
         response.set_cookie("cf_session", secret, httponly=True, samesite="strict", max_age=auth.SESSION_SECONDS)
         return {"token": secret, "user": credential.user_id, "expires_at": credential.expires_at}
 
+    @app.delete("/v1/sessions", tags=["people"], status_code=204)
+    def log_out(who: Caller) -> Response:
+        """Log out: revoke the session this request came with (an API token is left alone) and drop its cookie."""
+        if who.credential.kind == "session":
+            desk.run(lambda: desk.directory.revoke(who.credential.id, desk.now()))
+        response = Response(status_code=204)
+        response.delete_cookie("cf_session", httponly=True, samesite="strict")
+        return response
+
     @app.get("/v1/me", tags=["people"])
     def me(who: Caller) -> dict[str, Any]:
         return user_json(who.user) | {"token_roles": who.credential.roles}
@@ -188,12 +200,23 @@ def create_app(
             "title_en": spec.title.en,
             "source": desk.run(lambda: desk.engine.store.process(spec.content_hash)).source.decode("utf-8"),
             "roles": {r.id: r.title.zh for r in spec.roles.values()},
+            "role_titles": {r.id: {"zh": r.title.zh, "en": r.title.en} for r in spec.roles.values()},
+            "initial_state": spec.initial_state,
             "states": {
-                s.id: {"title": s.title.zh, "initial": s.initial, "final": s.final} for s in spec.states.values()
+                s.id: {
+                    "title": s.title.zh,
+                    "title_en": s.title.en,
+                    "initial": s.initial,
+                    "final": s.final,
+                    "owner": s.owner,
+                    "branch": s.branch,
+                }
+                for s in spec.states.values()
             },
             "actions": {
                 a.id: {
                     "title": a.title.zh,
+                    "title_en": a.title.en,
                     "from": list(a.sources),
                     "to": a.target,
                     "roles": list(a.roles),
@@ -201,8 +224,10 @@ def create_app(
                 }
                 for a in spec.actions.values()
             },
-            "fields": {
-                f.id: {"type": f.type.value, "required": f.required, "pii": f.pii} for f in spec.fields.values()
+            "fields": {f.id: field_json(spec, f.id) for f in spec.fields.values()},
+            "deadlines": {
+                d.id: {"title": d.title.zh, "title_en": d.title.en, "rule": str(d.due), "role": d.role}
+                for d in spec.deadlines.values()
             },
             "mermaid": desk.mermaid(spec),
         }
@@ -290,13 +315,16 @@ def create_app(
                 cursor=cursor,
             )
         )
-        return {"items": [case_json(c, desk.process_of(c)) for c in page.items], "next_cursor": page.next_cursor}
+        items = desk.run(lambda: [desk.case_view(c) for c in page.items])
+        return {"items": items, "next_cursor": page.next_cursor}
 
     @app.get("/v1/cases/{case_id}", tags=["cases"])
     def get_case(case_id: str, who: Caller, response: Response) -> dict[str, Any]:
+        """The case with its running clocks (``deadlines``: budget, used, remaining or overdue, in business
+        time for working-time deadlines, and ``provisional`` where the calendar is estimated)."""
         case, holder = desk.run(lambda: (desk.case(case_id), desk.directory.assignee(case_id)))
         response.headers["ETag"] = f'"{case.revision}"'
-        return case_json(case, desk.process_of(case)) | {"assignee": holder}
+        return desk.run(lambda: desk.case_view(case)) | {"assignee": holder}
 
     @app.get("/v1/cases/{case_id}/actions", tags=["cases"])
     def case_actions(case_id: str, who: Caller) -> list[dict[str, Any]]:
@@ -314,7 +342,7 @@ def create_app(
         case = desk.run(lambda: desk.act(who, case_id, action, body.role, body.inputs, if_match))
         metrics.actions.labels(kind="act").inc()
         response.headers["ETag"] = f'"{case.revision}"'
-        return case_json(case, desk.process_of(case))
+        return desk.run(lambda: desk.case_view(case))
 
     @app.put("/v1/cases/{case_id}/assignee", tags=["cases"])
     def assign(case_id: str, body: Assign, who: Caller) -> dict[str, Any]:
@@ -323,9 +351,31 @@ def create_app(
 
     @app.get("/v1/queue", tags=["cases"])
     def queue(who: Caller, limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
-        """My queue: cases I hold, then my roles' open cases; overdue first."""
-        rows, held = desk.run(lambda: (desk.queue(who)[:limit], desk.directory.assignees()))
-        return [case_json(c, desk.process_of(c)) | {"assignee": held.get(c.id)} for c in rows]
+        """My queue: cases I hold, then my roles' open cases and those escalated to my roles; overdue first.
+        ``why`` says which: ``held``, ``role`` or ``escalated``."""
+        rows, held = desk.run(lambda: (desk.queue_items(who)[:limit], desk.directory.assignees()))
+        return desk.run(lambda: [desk.case_view(c) | {"assignee": held.get(c.id), "why": why} for c, why in rows])
+
+    @app.get("/v1/report", tags=["reports"], response_model=None)
+    def report(
+        who: Caller,
+        period: str = Query(description="a month 2025-09, an ISO week 2025-W40 or days 2025-09-29..2025-10-10"),
+        households: int | None = Query(default=None, ge=1, description="occupied households, for the complaint rate"),
+        timezone: str = "Asia/Shanghai",
+        format: str = Query(default="json", pattern="^(json|csv)$"),
+    ) -> dict[str, Any] | Response:
+        """The management report (the same as `complaintflow report`): on-time rates, escalations, handling
+        time, the complaint rate against the 5% target and the review list. ``format=csv`` answers a CSV file
+        with a UTF-8 byte-order mark, so Excel reads its Chinese text."""
+        result = desk.run(lambda: desk.report(period, households, timezone))
+        if format == "csv":
+            name = f"complaintflow-report-{result.period}.csv".replace("..", "_to_")
+            return Response(
+                to_csv(result),  # it starts with the byte-order mark Excel needs
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        return dataclasses.asdict(result) | {"complaint_rate_line": rate_line(result)}
 
     @app.get("/v1/cases/{case_id}/history", tags=["cases"])
     def history(case_id: str, who: Caller) -> list[dict[str, Any]]:
@@ -441,6 +491,7 @@ def create_app(
             raise DeskError(409, "not-dead", f"delivery {delivery_id!r} is not dead (or does not exist)")
         return {"id": delivery_id, "status": "pending"}
 
+    app.include_router(pages_router())
     return app
 
 

@@ -7,6 +7,7 @@ passed in; nothing here reads the wall clock.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,15 @@ class FirstRun:
 
     admin_token: str | None
     demo_token: str | None
+    demo_staff: tuple[tuple[str, str, str], ...] = ()  # (user id, roles, password) to log in to the pages
+
+
+# Demo staff who log in to the web pages with a password (each role for every process that has it).
+DEMO_STAFF = (
+    ("frontdesk", "王芳 (前台 front desk)", ("receiver", "front_desk", "customer_centre", "cs_centre")),
+    ("head", "张伟 (部门负责人 department head)", ("dept_head", "office_head")),
+    ("leader", "李强 (公司领导 company leader)", ("company_leader", "board_office", "developer_cs")),
+)
 
 
 def build_desk(db: str, processes: Path, clock: Callable[[], float]) -> Desk:
@@ -50,7 +60,13 @@ def first_run(desk: Desk, *, demo: bool) -> FirstRun:
         roles = tuple(sorted({role for spec in desk.latest.values() for role in spec.roles}))
         directory.add_user(User("demo", "演示用户 Demo user", roles, {}, False), now)
         demo_token, _ = auth.issue(directory, "demo", "token", now, label="demo token")
-    return FirstRun(admin_token, demo_token)
+    staff = []
+    for user_id, name, roles in DEMO_STAFF if demo else ():
+        if directory.user(user_id) is None:
+            password = secrets.token_urlsafe(9)
+            directory.add_user(User(user_id, name, roles, {}, False, auth.hash_password(password)), now)
+            staff.append((user_id, ", ".join(roles), password))
+    return FirstRun(admin_token, demo_token, tuple(staff))
 
 
 def seed_demo_day(desk: Desk, processes: Path) -> str:

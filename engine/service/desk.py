@@ -21,11 +21,14 @@ from ..language.check import check_bytes
 from ..language.diagnostics import DefinitionError, Severity
 from ..language.render import mermaid
 from ..language.spec import Process
+from ..report.build import Report, build_report
+from ..report.period import parse_period
 from ..runtime.engine import Actor, Engine
 from ..runtime.errors import RefusedError, StaleRevisionError
 from ..store.base import CaseQuery, CaseRecord, ConflictError, EventRecord, UnknownCaseError
 from ..store.directory import Directory, User
 from .auth import Caller
+from .clock_view import deadline_views, escalated_roles
 
 T = TypeVar("T")
 
@@ -286,20 +289,53 @@ class Desk:
         return {"case": case_id, "owner_role": role, "assignee": user_id}
 
     def queue(self, caller: Caller) -> list[CaseRecord]:
-        """The caller's work: cases they hold, then open cases owned by their roles; overdue first in each."""
+        return [case for case, _ in self.queue_items(caller)]
+
+    def queue_items(self, caller: Caller) -> list[tuple[CaseRecord, str]]:
+        """The caller's work, each with why it is theirs: ``held`` (they hold it), ``role`` (one of their
+        roles owns it) or ``escalated`` (an escalation step reached one of their roles). Held cases come
+        first, then the rest; overdue first in each."""
         mine = {c for c, u in self.directory.assignees().items() if u == caller.user.id}
         now = self.now()
-        rows = []
+        rows: list[tuple[CaseRecord, str]] = []
         for case in self.engine.cases(CaseQuery(open_only=True, limit=10**9)):
             spec = self.process_of(case)
-            if case.id in mine or (case.owner_role and caller.may_use(spec.id, case.owner_role)):
-                rows.append(case)
+            if case.id in mine:
+                rows.append((case, "held"))
+            elif case.owner_role and caller.may_use(spec.id, case.owner_role):
+                rows.append((case, "role"))
+            elif any(caller.may_use(spec.id, role) for role in escalated_roles(spec, case)):
+                rows.append((case, "escalated"))
 
         def late(case: CaseRecord) -> bool:
             return any(k["breached"] or (k["paused_at"] is None and k["due"] <= now) for k in case.clocks.values())
 
-        rows.sort(key=lambda c: (c.id not in mine, not late(c), c.next_due or 2**62, c.opened_at))
+        rows.sort(key=lambda r: (r[1] != "held", not late(r[0]), r[0].next_due or 2**62, r[0].opened_at))
         return rows
+
+    def case_view(self, case: CaseRecord) -> dict[str, Any]:
+        """A case as the pages show it: its row, the state's English title, and every running clock
+        measured in business time now (``deadlines``), with ``overdue`` when any of them is."""
+        spec = self.process_of(case)
+        state = spec.states.get(case.state)
+        clocks = deadline_views(self.engine.compiled(case.process_hash), case, self.now())
+        return case_json(case, spec) | {
+            "timezone": spec.timezone,
+            "process_title": spec.title.zh,
+            "process_title_en": spec.title.en,
+            "state_title_en": state.title.en if state else case.state,
+            "owner_role_title": _role_title(spec, case.owner_role),
+            "deadlines": clocks,
+            "overdue": any(c["overdue"] for c in clocks),
+        }
+
+    def report(self, period: str, households: int | None, timezone: str) -> Report:
+        """The management report (engine/report) over every case, as of now."""
+        try:
+            when = parse_period(period, timezone)
+            return build_report(self.engine, when, households=households, now=self.now())
+        except ValueError as exc:
+            raise DeskError(422, "invalid-request", f"period: {exc}") from None
 
     # -- people ------------------------------------------------------------------------
     def add_user(self, user: User) -> None:
@@ -310,6 +346,11 @@ def _problems(exc: DefinitionError) -> list[dict[str, object]]:
     return [d.to_json() for d in exc.diagnostics if d.severity is Severity.ERROR] or [
         d.to_json() for d in exc.diagnostics
     ]
+
+
+def _role_title(spec: Process, role: str | None) -> dict[str, str] | None:
+    r = spec.roles.get(role or "")
+    return {"zh": r.title.zh, "en": r.title.en} if r else None
 
 
 def field_json(spec: Process, name: str) -> dict[str, Any]:
@@ -323,6 +364,7 @@ def field_json(spec: Process, name: str) -> dict[str, Any]:
         "pii": f.pii,
         "values": list(f.values),
         "title": f.title.zh if f.title else None,
+        "title_en": f.title.en if f.title else None,
     }
 
 

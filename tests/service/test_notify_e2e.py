@@ -158,7 +158,9 @@ def test_two_services_on_one_store_deliver_each_message_once(tmp_path):
                     rows = admin.get("/v1/deliveries", params={"limit": 1000}).json()
     sent = [r.headers.get("x-complaintflow-delivery") for r in hook.received]
     assert {d["message_id"] for d in rows} == set(sent)
-    assert len(sent) == len(set(sent)), "a message was delivered twice"
+    twice = sorted({m for m in sent if sent.count(m) > 1})
+    retried = {d["message_id"]: (d["attempts"], d["last_error"]) for d in rows if d["message_id"] in twice}
+    assert not twice, f"delivered twice: {twice}; their deliveries' attempts and last errors: {retried}"
     assert {m.split(":")[0] for m in sent} == set(ids)
 
 

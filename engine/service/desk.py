@@ -21,6 +21,7 @@ from ..language.check import check_bytes
 from ..language.diagnostics import DefinitionError, Severity
 from ..language.render import mermaid
 from ..language.spec import Process
+from ..runtime.clocks import is_late
 from ..runtime.engine import Actor, Engine
 from ..runtime.errors import RefusedError, StaleRevisionError
 from ..store.base import CaseQuery, CaseRecord, ConflictError, EventRecord, UnknownCaseError
@@ -296,7 +297,7 @@ class Desk:
                 rows.append(case)
 
         def late(case: CaseRecord) -> bool:
-            return any(k["breached"] or (k["paused_at"] is None and k["due"] <= now) for k in case.clocks.values())
+            return any(is_late(k, now) for k in case.clocks.values())
 
         rows.sort(key=lambda c: (c.id not in mine, not late(c), c.next_due or 2**62, c.opened_at))
         return rows

@@ -252,6 +252,11 @@ def test_a_reminder_reminds_once_and_never_breaches(db: Path) -> None:
     assert follow == [("deadline_warning", True)]
     assert [e.message["payload"].get("reminder") for e in engine.store.outbox(None, 100)].count(True) == 1
     assert "follow" not in [t.deadline for t in engine.timers(cid)]
+    from complaintflow.runtime.clocks import is_late
+
+    follow_clock = engine.case(cid).clocks["follow"]
+    assert not is_late(follow_clock, at("2026-11-06 19:00"))  # reports and the desk do not count it late
+    assert is_late({**follow_clock, "reminder": False}, at("2026-11-06 19:00"))
 
 
 def test_a_guarded_deadline_is_armed_only_when_its_condition_holds(db: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from ..calendar import BusinessCalendar, CalendarError, format_local
 from ..language.expr import Guard, parse_guard
 from ..language.spec import Process
+from ..runtime.clocks import is_late
 from ..stats import percentile  # nearest rank, shared with the simulation
 from ..store.base import CaseQuery, CaseRecord, EventRecord
 from .period import Period, due_note
@@ -270,11 +271,7 @@ def _review(rd: _Reader, cases: list[CaseRecord], now: int) -> list[ReviewRow]:
     for case in sorted(open_cases, key=lambda c: (c.opened_at, c.id)):
         spec = rd.spec(case)
         breached = {e.payload["deadline"] for e in rd.history(case) if e.kind == "deadline_breached"}
-        breached |= {
-            d
-            for d, k in case.clocks.items()
-            if k["breached"] or k["misses"] or (k["paused_at"] is None and k["due"] <= now)
-        }
+        breached |= {d for d, k in case.clocks.items() if is_late(k, now)}
         state = spec.states.get(case.state)
         rows.append(
             ReviewRow(

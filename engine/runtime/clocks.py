@@ -138,6 +138,13 @@ def extended(
     return _with_warnings(new, [t for t in warn_times(cp, deadline, clock["started"], due.at) if t > at])
 
 
+def is_late(clock: Clock, now: int) -> bool:
+    """Breached, missed, or due by ``now`` and not paused; a reminder is never late."""
+    if clock.get("reminder"):
+        return False
+    return bool(clock["breached"] or clock["misses"] or (clock["paused_at"] is None and clock["due"] <= now))
+
+
 def armed(cp: CompiledProcess, deadline: Deadline, data: Mapping[str, Any]) -> bool:
     """Whether the deadline's clock starts for a case with ``data``: its guard holds and its field is given."""
     guard = cp.deadline_guards.get(deadline.id)

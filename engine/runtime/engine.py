@@ -30,7 +30,7 @@ from ..store.base import (
     StoreError,
     UnknownCaseError,
 )
-from .clocks import TimerRecord, desired_timers
+from .clocks import TimerRecord, desired_timers, is_late
 from .decide import (
     SYSTEM_ACTOR,
     SYSTEM_ROLE,
@@ -264,15 +264,10 @@ class Engine:
     def overdue(self, now: int, process_id: str | None = None) -> list[CaseRecord]:
         """Open cases with a deadline breached, or due and not yet met, at ``now``."""
 
-        def late(clock: dict[str, Any]) -> bool:
-            if clock.get("reminder"):  # a reminder falling due is not lateness
-                return False
-            return bool(clock["breached"] or clock["misses"] or (clock["paused_at"] is None and clock["due"] <= now))
-
         return [
             c
             for c in self.store.cases(CaseQuery(process_id=process_id, open_only=True, limit=10**9))
-            if any(late(k) for k in c.clocks.values())
+            if any(is_late(k, now) for k in c.clocks.values())
         ]
 
     def verify(self, case_id: str | None = None) -> list[ChainProblem]:

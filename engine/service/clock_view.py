@@ -13,7 +13,7 @@ from typing import Any
 
 from ..calendar import BusinessCalendar
 from ..language.spec import Process
-from ..runtime.clocks import pause_unit
+from ..runtime.clocks import is_late, pause_unit
 from ..runtime.machine import CompiledProcess
 from ..store.base import CaseRecord
 
@@ -31,7 +31,7 @@ def deadline_views(cp: CompiledProcess, case: CaseRecord, now: int) -> list[dict
         # A paused clock stands still at the moment it paused.
         at = clock["paused_at"] if clock["paused_at"] is not None else now
         started, due = clock["started"], clock["due"]
-        late = at > due or clock["breached"]
+        late = is_late(clock, now) or (clock["paused_at"] is not None and at > due)  # a reminder is never late
         views.append(
             {
                 "deadline": deadline_id,
@@ -52,6 +52,7 @@ def deadline_views(cp: CompiledProcess, case: CaseRecord, now: int) -> list[dict
                 "breached": bool(clock["breached"]),
                 "misses": clock.get("misses", 0),
                 "warned": bool(clock.get("warned")),
+                "reminder": bool(clock.get("reminder")),
                 "escalation": escalation_view(spec, deadline.escalation, clock),
             }
         )

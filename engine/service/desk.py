@@ -23,6 +23,7 @@ from ..language.render import mermaid
 from ..language.spec import Process
 from ..report.build import Report, build_report
 from ..report.period import parse_period
+from ..runtime.clocks import is_late
 from ..runtime.engine import Actor, Engine
 from ..runtime.errors import RefusedError, StaleRevisionError
 from ..store.base import CaseQuery, CaseRecord, ConflictError, EventRecord, UnknownCaseError
@@ -308,7 +309,7 @@ class Desk:
                 rows.append((case, "escalated"))
 
         def late(case: CaseRecord) -> bool:
-            return any(k["breached"] or (k["paused_at"] is None and k["due"] <= now) for k in case.clocks.values())
+            return any(is_late(k, now) for k in case.clocks.values())
 
         rows.sort(key=lambda r: (r[1] != "held", not late(r[0]), r[0].next_due or 2**62, r[0].opened_at))
         return rows

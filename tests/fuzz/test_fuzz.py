@@ -10,10 +10,11 @@ bench/fuzz.py runs the same properties for longer and counts tracebacks, hangs a
 from __future__ import annotations
 
 from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from complaintflow.language.check import check_bytes
 
-from .exercise import exercise
+from .exercise import YEAR, exercise
 from .mutations import SHIPPED, any_process
 
 CI = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
@@ -32,9 +33,9 @@ def test_validation_reports_and_never_raises(raw: bytes) -> None:
 
 
 @CI
-@given(any_process())
-@example(GENERAL.replace(b"within: 10m", b"within: 10000000000h"))
-@example(GENERAL)
-def test_a_file_that_validates_clean_runs(raw: bytes) -> None:
-    outcome = exercise(raw)
+@given(any_process(), st.integers(0, 100 * YEAR))
+@example(GENERAL.replace(b"within: 10m", b"within: 10000000000h"), 100 * YEAR)
+@example(GENERAL, 0)
+def test_a_file_that_validates_clean_runs(raw: bytes, tick_after: int) -> None:
+    outcome = exercise(raw, tick_offsets=(3600, tick_after))
     assert outcome.started or not outcome.clean

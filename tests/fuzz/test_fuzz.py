@@ -28,6 +28,7 @@ GENERAL = SHIPPED["general_affairs_dispatch"]
 @example(GENERAL.replace(b"version: 1", b"version: 18446744073709551616"))
 @example(GENERAL.replace(b"Pass the complaint on within 10 minutes", b'"\\ud800"'))
 @example(b"x: " + b"[" * 5000)
+@example(GENERAL + b"extra: " + b"[" * 3000 + b"\n")  # found by bench/fuzz.py: PyYAML re-read it in 2 s
 def test_validation_reports_and_never_raises(raw: bytes) -> None:
     check_bytes(raw, "fuzzed.yaml")
 

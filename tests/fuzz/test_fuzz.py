@@ -37,6 +37,7 @@ def test_validation_reports_and_never_raises(raw: bytes) -> None:
 @given(any_process(), st.integers(0, 100 * YEAR))
 @example(GENERAL.replace(b"within: 10m", b"within: 10000000000h"), 100 * YEAR)
 @example(GENERAL, 0)
+@example(GENERAL.replace(b"within: 10m", b"within: 62151wd"), 0)  # found by bench/fuzz.py: clean, then no start
 def test_a_file_that_validates_clean_runs(raw: bytes, tick_after: int) -> None:
     outcome = exercise(raw, tick_offsets=(3600, tick_after))
     assert outcome.started or not outcome.clean

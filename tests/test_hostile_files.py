@@ -39,8 +39,9 @@ def _rules(raw: bytes) -> list[tuple[str, int, int]]:
         (b"x: " + b"[" * 100_000 + b"]" * 100_000, 1, 3 + MAX_DEPTH),  # past libyaml's own 1,000 levels
         (b"x:\n" + b"".join(b" " * (i + 1) + b"a:\n" for i in range(1300)), MAX_DEPTH + 1, MAX_DEPTH + 1),
         (b"- " * 5000 + b"a", 1, 1 + 2 * MAX_DEPTH),
+        (b"x: " + b"[" * 3000, 1, 3 + MAX_DEPTH),  # never closed: libyaml's syntax error, not PyYAML's slow re-read
     ],
-    ids=["flow-500", "maps-1000", "flow-100000", "block-1300", "dashes-5000"],
+    ids=["flow-500", "maps-1000", "flow-100000", "block-1300", "dashes-5000", "unclosed-3000"],
 )
 def test_nesting_past_the_limit_is_one_positioned_problem(raw: bytes, line: int, col: int) -> None:
     doc = load_bytes(raw, "p.yaml")

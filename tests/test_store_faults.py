@@ -138,3 +138,31 @@ def test_the_store_itself_refuses_a_bad_format_version(good: Path) -> None:
     _edit(good, "UPDATE meta SET value='x1' WHERE key='format_version'")
     with pytest.raises(StoreError, match="format_version is 'x1'"):
         SQLiteStore(good)
+
+
+def _store_with_open_wal(path: Path, cases: int) -> Engine:
+    engine = Engine(path)
+    process = engine.load_process(processes_dir() / "general_affairs_dispatch.yaml")
+    for i in range(cases):
+        engine.start(process, {"customer_name": "a", "content": "b"}, Actor("wang", ("general_affairs",)), at=AT + i)
+    return engine  # left open: its WAL still holds the latest pages
+
+
+def test_a_wal_that_belongs_to_another_store_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    mine, other = tmp_path / "mine.db", tmp_path / "other.db"
+    _store_with_open_wal(mine, 3).close()  # everything checkpointed into mine.db
+    reopened = _store_with_open_wal(mine, 1)
+    assert len(Engine(mine).cases()) == 4  # its own WAL is read as usual
+    reopened.close()
+    keep = _store_with_open_wal(other, 5)
+    shutil.copy(f"{other}-wal", f"{mine}-wal")
+    shutil.copy(f"{other}-shm", f"{mine}-shm")
+    before = mine.read_bytes()
+    with pytest.raises(StoreError, match="belongs to another store"):
+        Engine(mine)
+    code, err = run("verify", "--db", str(mine))
+    assert code == 1 and "belongs to another store" in err
+    assert mine.read_bytes() == before
+    keep.close()

@@ -193,6 +193,7 @@ class _Builder:
             v.get("required", False),
             v.get("pii", False),
             tuple(v.get("values", ())),
+            v.get("max_length"),
         )
 
     def state(self, sid: str, v: dict[str, Any]) -> State:

@@ -92,23 +92,8 @@ def parse_guard(text: str) -> Guard:
             col,
             "compare with == != < <= > >=, join with and / or, quote text as 'text'",
         ) from None
-    _refuse_deep(tree.body)
     names: set[str] = set()
     return Guard(text, tree, _compile(tree.body, names), frozenset(names))
-
-
-def _refuse_deep(root: ast.expr) -> None:
-    """Refuse nesting past MAX_GUARD_DEPTH before anything recurses over the tree."""
-    todo: list[tuple[ast.AST, int]] = [(root, 1)]
-    while todo:
-        node, depth = todo.pop()
-        if depth > MAX_GUARD_DEPTH:
-            raise GuardError(
-                f"guard is nested more than {MAX_GUARD_DEPTH} levels deep",
-                getattr(node, "col_offset", 0) + 1,
-                "write the condition more flatly: a and b and c rather than operators inside operators",
-            )
-        todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def check_guard(guard: Guard, fields: Mapping[str, Field]) -> list[GuardError]:
@@ -180,7 +165,13 @@ def _string_literals(operands: list[ast.expr]) -> list[tuple[ast.Constant, str]]
     return out
 
 
-def _compile(node: ast.expr, names: set[str]) -> Evaluator:
+def _compile(node: ast.expr, names: set[str], depth: int = 1) -> Evaluator:
+    if depth > MAX_GUARD_DEPTH:  # refused before recursing further: evaluation would recurse as deep
+        raise GuardError(
+            f"guard is nested more than {MAX_GUARD_DEPTH} levels deep",
+            getattr(node, "col_offset", 0) + 1,
+            "write the condition more flatly: a and b and c rather than operators inside operators",
+        )
     if (
         isinstance(node, ast.Constant)
         and isinstance(node.value, (str, int, float))
@@ -204,23 +195,27 @@ def _compile(node: ast.expr, names: set[str]) -> Evaluator:
         key = node.id
         return lambda data: data.get(key)
     if isinstance(node, (ast.List, ast.Tuple)):
-        items = [_compile(i, names) for i in node.elts]
+        items = [_compile(i, names, depth + 1) for i in node.elts]
         return lambda data: [i(data) for i in items]
     if isinstance(node, ast.BoolOp):
-        parts = [_compile(v, names) for v in node.values]
+        parts = [_compile(v, names, depth + 1) for v in node.values]
         if isinstance(node.op, ast.And):
             return lambda data: all(p(data) for p in parts)
         return lambda data: any(p(data) for p in parts)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
-        inner = _compile(node.operand, names)
+        inner = _compile(node.operand, names, depth + 1)
         if isinstance(node.op, ast.Not):
             return lambda data: not inner(data)
         return lambda data: _safe(operator.neg, inner(data))
     if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
-        fn, left, right = _ARITH[type(node.op)], _compile(node.left, names), _compile(node.right, names)
+        fn, left, right = (
+            _ARITH[type(node.op)],
+            _compile(node.left, names, depth + 1),
+            _compile(node.right, names, depth + 1),
+        )
         return lambda data: _safe(fn, left(data), right(data))
     if isinstance(node, ast.Compare):
-        return _compile_compare(node, names)
+        return _compile_compare(node, names, depth)
     raise GuardError(
         f"{_describe(node)} is not allowed in a guard",
         getattr(node, "col_offset", 0) + 1,
@@ -228,7 +223,7 @@ def _compile(node: ast.expr, names: set[str]) -> Evaluator:
     )
 
 
-def _compile_compare(node: ast.Compare, names: set[str]) -> Evaluator:
+def _compile_compare(node: ast.Compare, names: set[str], depth: int) -> Evaluator:
     for op in node.ops:
         if type(op) not in _COMPARE:
             raise GuardError(
@@ -236,7 +231,7 @@ def _compile_compare(node: ast.Compare, names: set[str]) -> Evaluator:
                 node.col_offset + 1,
                 "use == != < <= > >= in or not in",
             )
-    operands = [_compile(o, names) for o in [node.left, *node.comparators]]
+    operands = [_compile(o, names, depth + 1) for o in [node.left, *node.comparators]]
     tests = [_COMPARE[type(op)] for op in node.ops]
 
     def compare(data: Mapping[str, Any]) -> bool:

@@ -227,10 +227,10 @@ def load_bytes(raw: bytes, file: str = "<string>") -> Document:
                 root = _FastLoader(text).get_single_node()
             else:
                 root = _Loader(text).get_single_node()
-        except yaml.MarkedYAMLError as exc:
+        except yaml.MarkedYAMLError:
             if _Loader is _PyLoader:
                 raise
-            if "maximum nesting depth" in (exc.problem or ""):  # libyaml's own limit (1,000): name the place
+            if _too_deep_at(text) is not None:  # PyYAML would read the deep part in quadratic time: name the place
                 raise RecursionError from None
             root = _PyLoader(text).get_single_node()  # the rare bad file: PyYAML words and places errors better
     except _Refused as exc:
@@ -338,21 +338,38 @@ _DEEP = (
 
 
 def _too_deep_at(text: str) -> Any:
-    """Where nesting first passes MAX_DEPTH, read from the parser's flat stream of events (no recursion)."""
-    parser: Any = _PyLoader(
-        text
-    )  # pure Python, but it stops at the first place too deep; libyaml stops at 1,000 levels
-    depth = 0
+    """Where nesting first passes MAX_DEPTH, read from a parser's flat stream of events (no recursion);
+    None when the text is not that deep, or turns out broken first.
+
+    With libyaml, only libyaml reads it (PyYAML's scanner is quadratic in flow depth): on the whole text,
+    or on the part before the place its own 1,000-level limit stopped it."""
+    if _FastLoader is None:
+        try:
+            return _deepest_event(_PyLoader(text))
+        except yaml.YAMLError:
+            return None
     try:
-        while (event := parser.get_event()) is not None and not isinstance(event, yaml.StreamEndEvent):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return event.start_mark
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
+        return _deepest_event(CParser(text))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        if "maximum nesting depth" not in (exc.problem or "") or mark is None or mark.index == 0:
+            return None
+    try:
+        return _deepest_event(CParser(text[: mark.index]))
     except yaml.YAMLError:
         return None
+
+
+def _deepest_event(parser: Any) -> Any:
+    """The start mark of the first mapping or list nested past MAX_DEPTH, or None."""
+    depth = 0
+    while (event := parser.get_event()) is not None and not isinstance(event, yaml.StreamEndEvent):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
     return None
 
 

@@ -91,6 +91,7 @@ class Field:
     required: bool = False
     pii: bool = False
     values: tuple[str, ...] = ()  # the allowed values of an enum field
+    max_length: int | None = None  # longest text value in characters (None: DEFAULT_MAX_LENGTH in runtime/values.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,17 @@ class InputError(ComplaintflowError, ValueError):
 _INT_RANGE = range(-(2**53) + 1, 2**53)
 
 
+DEFAULT_MAX_LENGTH = 10_000  # characters of one text value unless the field sets max_length (docs/language.md)
+
+
 def check_value(field: Field, value: Any, timezone: str) -> Any:
     kind = field.type
+    if isinstance(value, str) and len(value) > (field.max_length or DEFAULT_MAX_LENGTH):
+        limit = field.max_length or DEFAULT_MAX_LENGTH
+        raise InputError(
+            f"{field.id}: the text is {len(value):,} characters, over the limit of {limit:,}"
+            + ("" if field.max_length else " (a field's max_length can raise it)")
+        )
     if kind is FieldType.STRING and type(value) is str and value.isascii():
         return value  # the most common value, known valid without encoding it
     if isinstance(value, str) and not _is_valid_text(value):

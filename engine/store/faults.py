@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -145,3 +146,60 @@ def named(method: _Method) -> _Method:
             raise
 
     return cast(_Method, calling)
+
+
+# -- a WAL beside the file that belongs to another store ------------------------------------------
+# Each store gets a random mark in its header's user_version (4 bytes at offset 60 of page 1) when it is
+# made. A WAL is a log of page images: if its latest image of page 1 carries another mark, SQLite would
+# replay another store's pages over this one and show that store's history as this one's.
+_WAL_MAGIC = (0x377F0682, 0x377F0683)
+_MARK_OFFSET = 60
+
+
+def new_store_mark() -> int:
+    """The random, non-zero mark a new store keeps in its header (PRAGMA user_version)."""
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+def _wal_page_one_mark(wal: Path) -> int | None:
+    """The mark in the WAL's newest valid image of page 1, or None (no WAL, no such image, not a WAL)."""
+    try:
+        with open(wal, "rb") as handle:
+            header = handle.read(32)
+            if len(header) < 32 or int.from_bytes(header[:4], "big") not in _WAL_MAGIC:
+                return None
+            page_size = int.from_bytes(header[8:12], "big") or 65536
+            salts = header[16:24]
+            mark = None
+            offset = 32
+            while True:
+                handle.seek(offset)
+                frame = handle.read(24)
+                if len(frame) < 24 or frame[8:16] != salts:  # the end, or frames left from an older log
+                    return mark
+                if int.from_bytes(frame[:4], "big") == 1:
+                    handle.seek(offset + 24 + _MARK_OFFSET)
+                    mark = int.from_bytes(handle.read(4), "big")
+                offset += 24 + page_size
+    except OSError:
+        return None
+
+
+def refuse_foreign_wal(path: str) -> None:
+    """Raise StoreError when the WAL beside ``path`` was written for another store."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(_MARK_OFFSET)
+            raw = handle.read(4)
+    except OSError:
+        return
+    file_mark = int.from_bytes(raw, "big") if len(raw) == 4 else 0
+    if file_mark == 0:
+        return  # a new store whose marked page 1 is only in its WAL yet, or one made before marks
+    wal_mark = _wal_page_one_mark(Path(f"{path}-wal"))
+    if wal_mark is not None and wal_mark != file_mark:
+        raise StoreError(
+            f"store {path}: the WAL beside it ({path}-wal) belongs to another store; nothing was read or "
+            f"changed. Move that WAL away (the file alone holds the history up to its last checkpoint), "
+            f"or {RESTORE}"
+        )

@@ -250,6 +250,7 @@ class SQLiteStore:
             background_checkpoint = synchronous in ("OFF", "NORMAL")
         if self.path != ":memory:":
             _refuse_foreign_file(Path(self.path))
+            faults.refuse_foreign_wal(self.path)
         self._checkpointer: _Checkpointer | None = None
         try:
             # One connection serves every thread, one at a time (engine/store/group.py): no thread reads
@@ -278,6 +279,7 @@ class SQLiteStore:
                 self.db.executemany(
                     "INSERT INTO meta VALUES (?, ?)", [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))]
                 )
+                self.db.execute(f"PRAGMA user_version={faults.new_store_mark()}")  # tells its WAL from another's
             return
         if "meta" not in tables:
             raise StoreError(f"{self.path} is an SQLite file but not a complaintflow store")

@@ -71,7 +71,7 @@ class Guard:
     def watch(self, page: Any) -> None:
         page.on("request", lambda r: None if local_only(r.url) else self.outside.append(r.url))
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e} {getattr(e, 'stack', '')}"))
 
     def problems(self) -> list[str]:
         expected = re.compile(r"status of (\d+)")

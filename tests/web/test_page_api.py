@@ -149,6 +149,10 @@ def test_every_page_path_serves_the_shell_under_a_strict_policy(api):
         assert reply.status_code == 200 and b'<script type="module" src="/assets/js/main.js">' in reply.content
         policy = reply.headers["content-security-policy"]
         assert "default-src 'self'" in policy and "script-src 'self'" in policy and "unsafe" not in policy
+    for path in ["/studio", "/studio/shopping_mall"]:  # its editor and diagrams carry their own <style>
+        policy = client.get(path).headers["content-security-policy"]
+        assert "style-src 'self' 'unsafe-inline'" in policy and "script-src 'self';" in policy
+        assert policy.count("unsafe") == 1  # scripts stay 'self' only
 
 
 def test_assets_are_served_and_nothing_outside_their_folder(api):

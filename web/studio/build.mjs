@@ -13,7 +13,7 @@ await build({
   entryPoints: [new URL("src/editor.js", import.meta.url).pathname],
   bundle: true,
   format: "esm",
-  minify: true,
+  minify: process.env.CF_NO_MINIFY ? false : true,
   legalComments: "eof",
   banner: { js: banner },
   outfile: new URL("editor.js", out).pathname,

@@ -53,7 +53,7 @@ def _reach_seconds(ctx: Context, duration: Duration, calendar_id: str | None) ->
         return None
     # Counting working time can only take longer than its wall-clock equal: refuse the hopeless cheaply.
     if duration.amount * (3600 if duration.unit == "wh" else 24 * 3600) > _MAX_SECONDS:
-        return duration.amount * 3600
+        return _MAX_SECONDS + 1
     from ...calendar import BusinessCalendar, CalendarError, parse_local  # the calendar stack, only when needed
 
     try:

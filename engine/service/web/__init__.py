@@ -13,12 +13,17 @@ from pathlib import PurePosixPath
 
 # Paths that open the shell; the JavaScript router picks the view from the path.
 PAGE_PATHS = ("/", "/login", "/queue", "/new", "/cases/{case_id}", "/report")
+# The studio's paths: the same shell under a policy that also lets styles be inline, because its editor
+# (CodeMirror) and its diagrams (Mermaid's SVG) carry their own <style>; scripts stay 'self' only.
+STUDIO_PATHS = ("/studio", "/studio/{process_id}")
 
 # Self only: no inline script or style, nothing from another origin, not framed by another site.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+STUDIO_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 _TYPES = {
     ".html": "text/html; charset=utf-8",

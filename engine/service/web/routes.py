@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from . import CONTENT_SECURITY_POLICY, PAGE_PATHS, asset, shell
+from . import CONTENT_SECURITY_POLICY, PAGE_PATHS, STUDIO_CONTENT_SECURITY_POLICY, STUDIO_PATHS, asset, shell
 
 _HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -27,8 +27,14 @@ def pages_router() -> APIRouter:
     def page() -> Response:
         return Response(shell(), media_type="text/html; charset=utf-8", headers=_HEADERS)
 
+    def studio_page() -> Response:
+        headers = _HEADERS | {"Content-Security-Policy": STUDIO_CONTENT_SECURITY_POLICY}
+        return Response(shell(), media_type="text/html; charset=utf-8", headers=headers)
+
     for path in PAGE_PATHS:
         router.add_api_route(path, page, methods=["GET"])
+    for path in STUDIO_PATHS:
+        router.add_api_route(path, studio_page, methods=["GET"])
 
     @router.get("/assets/{name:path}")
     def static(name: str) -> Response:

@@ -27,12 +27,12 @@ export function createEditor(parent, { text, schema, onChange, label, nonce }) {
   return new EditorView({ parent, state: EditorState.create({ doc: text, extensions }) });
 }
 
-// problems: [{line, column, severity, message, hint, rule}] with 1-based line and column, as the API gives.
+// problems: [{line, col, severity, message, hint, rule}] with 1-based line and col, as the API gives.
 export function showProblems(view, problems) {
   const doc = view.state.doc;
   const diagnostics = problems.map((p) => {
     const line = doc.line(Math.min(Math.max(1, p.line || 1), doc.lines));
-    const from = Math.min(line.from + Math.max(0, (p.column || 1) - 1), line.to);
+    const from = Math.min(line.from + Math.max(0, (p.col || 1) - 1), line.to);
     const end = from < line.to ? line.to : Math.min(from + 1, doc.length);
     const text = p.hint ? `${p.message} (${p.rule}) — ${p.hint}` : `${p.message} (${p.rule})`;
     return { from, to: end, severity: p.severity === "error" ? "error" : "warning", message: text };
@@ -42,8 +42,8 @@ export function showProblems(view, problems) {
 
 export function jumpTo(view, line, column) {
   const doc = view.state.doc;
-  const at = doc.line(Math.min(Math.max(1, line), doc.lines));
-  const pos = Math.min(at.from + Math.max(0, column - 1), at.to);
+  const at = doc.line(Math.min(Math.max(1, Number(line) || 1), doc.lines));
+  const pos = Math.min(at.from + Math.max(0, (Number(column) || 1) - 1), at.to);
   view.dispatch({ selection: { anchor: pos }, scrollIntoView: true });
   view.focus();
 }

@@ -4,7 +4,7 @@ const KEY = "cf.lang";
 
 const WORDS = {
   zh: {
-    app: "投诉工作台", skip: "跳到正文", nav: "主导航", queue: "我的队列", new_case: "新投诉", report: "报表",
+    app: "投诉工作台", skip: "跳到正文", nav: "主导航", queue: "我的队列", new_case: "新投诉", report: "报表", studio: "流程工作室",
     log_in: "登录", log_out: "退出", switch: "English", user: "用户名", password: "密码",
     login_title: "登录投诉工作台", login_failed: "登录失败：{detail}", logged_out: "已退出。",
     queue_title: "我的队列", filters: "筛选", all: "全部", state: "状态", process: "流程", phone: "客户电话",
@@ -36,7 +36,7 @@ const WORDS = {
   },
   en: {
     app: "Complaint desk", skip: "Skip to content", nav: "Main", queue: "My queue", new_case: "New complaint",
-    report: "Report", log_in: "Log in", log_out: "Log out", switch: "中文", user: "User", password: "Password",
+    report: "Report", studio: "Studio", log_in: "Log in", log_out: "Log out", switch: "中文", user: "User", password: "Password",
     login_title: "Log in to the complaint desk", login_failed: "Login failed: {detail}", logged_out: "Logged out.",
     queue_title: "My queue", filters: "Filters", all: "All", state: "State", process: "Process",
     phone: "Customer phone", case: "Case", deadline: "Most urgent deadline", deadline_name: "Deadline", due: "Due", why: "Why mine",

@@ -9,6 +9,7 @@ import * as loginView from "./views/login.js";
 import * as newView from "./views/new.js";
 import * as queueView from "./views/queue.js";
 import * as reportView from "./views/report.js";
+import * as studioView from "./views/studio.js";
 
 const ROUTES = [
   { pattern: /^\/login$/, view: loginView, open: true },
@@ -16,8 +17,11 @@ const ROUTES = [
   { pattern: /^\/new$/, view: newView, nav: "/new" },
   { pattern: /^\/cases\/([^/]+)$/, view: caseView },
   { pattern: /^\/report$/, view: reportView, nav: "/report" },
+  { pattern: /^\/studio(?:\/([^/]+))?$/, view: studioView, nav: "/studio" },
 ];
-const NAV = [["/queue", "queue"], ["/new", "new_case"], ["/report", "report"]];
+const NAV = [["/queue", "queue"], ["/new", "new_case"], ["/report", "report"], ["/studio", "studio"]];
+// Pages served under another Content-Security-Policy: reached by a real load, not in-page navigation.
+const OWN_POLICY = new Set(["/studio"]);
 
 let stop = () => {};
 let me = null;
@@ -58,7 +62,7 @@ function chrome(route) {
   const nav = document.getElementById("nav");
   nav.setAttribute("aria-label", t("nav"));
   replace(nav, me ? NAV.map(([path, key]) => h("a", {
-    href: path, "data-link": true, "aria-current": route && route.nav === path ? "page" : undefined,
+    href: path, "data-link": !OWN_POLICY.has(path), "aria-current": route && route.nav === path ? "page" : undefined,
   }, t(key))) : []);
   const switcher = document.getElementById("lang-switch");
   switcher.textContent = t("switch");

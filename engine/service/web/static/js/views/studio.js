@@ -45,8 +45,8 @@ function problemList(problems, jump) {
   if (!problems.length) return h("p", { class: "ok" }, W("没有问题。", "No problems."));
   return h("ul", { class: "problems" }, problems.map((p) =>
     h("li", { class: p.severity },
-      h("button", { type: "button", class: "link-button", onclick: () => jump(p.line, p.column) },
-        `${p.line}:${p.column}`),
+      h("button", { type: "button", class: "link-button", onclick: () => jump(p.line, p.col) },
+        `${p.line}:${p.col}`),
       " ", h("strong", {}, p.severity === "error" ? W("错误", "error") : W("警告", "warning")), " ",
       `${p.message} [${p.rule}]`, p.hint ? h("div", { class: "hint" }, p.hint) : null)));
 }
@@ -111,6 +111,7 @@ export async function render(main, ctx) {
       timer = setTimeout(judge, DEBOUNCE_MS);
     },
   });
+  editorBox.cmView = view; // for scripted editing (the browser tests select text through it, then type)
   const jump = (line, column) => kit.jumpTo(view, line, column);
 
   async function drawDiagram(text) {

@@ -764,7 +764,9 @@ def verify(case_id: str | None, db: str, fmt: str, checkpoint: str | None, signe
 
     engine = _engine(db)
     problems = verify_store(engine, case_id)
-    _emit(fmt, [str(p) for p in problems], "\n".join(str(p) for p in problems) or _intact(engine))
+    # JSON: one object per problem (case null: the store as a whole), so a tool reads fields, not sentences
+    found = [{"case": p.case_id, "seq": p.seq, "problem": p.message, "text": str(p)} for p in problems]
+    _emit(fmt, found, "\n".join(str(p) for p in problems) or _intact(engine))
     sys.exit(1 if problems else 0)
 
 

@@ -199,3 +199,13 @@ def test_a_payload_that_is_not_json_is_named_instead_of_crashing_verify(store):
     assert lines[0].startswith(f"case c2: event 2: acted at {at('2025-11-03 10:01')}: the stored payload is not JSON (")
     code, _, err = run("history", "c2", "--db", str(store))
     assert code == 1 and err.startswith("error: case c2: event 2: the stored payload is not JSON (")
+
+
+def test_verify_as_json_gives_one_object_per_problem(store):
+    edit_store(store, ("UPDATE events SET payload='{\"x\": 1}' WHERE case_id='c2' AND seq=2", ()))
+    code, out, _ = run("verify", "--db", str(store), "--format", "json")
+    import json
+
+    found = json.loads(out)
+    assert code == 1 and [(p["case"], p["seq"]) for p in found] == [("c2", 2)]
+    assert "altered" in found[0]["problem"] and found[0]["text"].startswith("case c2: event 2: ")

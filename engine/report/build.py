@@ -326,17 +326,17 @@ def build_report(engine: Any, period: Period, *, households: int | None = None, 
         len(opened),
     )
     per: dict[str, Counter[tuple[str, str]]] = {k: Counter() for k in ("process", "category", "severity", "state")}
-    titles: dict[tuple[str, str], str] = {}
+    titles: dict[tuple[str, str], str] = {}  # (process, state) -> the state's title
+    process_titles: dict[tuple[str, str], str] = {}
     for case in opened:
         spec = rd.spec(case)
         state = spec.states.get(case.state)
         per["process"][(case.process_id, case.process_id)] += 1
-        titles[("process", case.process_id)] = spec.title.zh
+        process_titles[(case.process_id, case.process_id)] = spec.title.zh
         per["category"][(case.process_id, _field(spec, case, "category"))] += 1
         per["severity"][(case.process_id, _field(spec, case, "severity"))] += 1
         per["state"][(case.process_id, case.state)] += 1
         titles[(case.process_id, case.state)] = state.title.zh if state else ""
-    process_titles = {(p, v): titles[("process", p)] for p, v in per["process"]}
     report.by_process, report.by_category = _counts(per["process"], process_titles), _counts(per["category"])
     report.by_severity, report.by_state = _counts(per["severity"]), _counts(per["state"], titles)
     report.deadlines = _deadlines(rd, active, period)

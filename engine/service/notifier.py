@@ -97,35 +97,25 @@ class Notifier:
         notification = render(message, case, process, recipients, base_url=self.base_url, at=desk.now())
         if notification is None:
             return []
-        body = asdict(notification)
         # A step with deliver: business_hours names when its message may go (the step itself happened already).
         first_try = max(desk.now(), int(message.message.get("payload", {}).get("deliver_at") or 0))
-        return [
-            Delivery(f"{message.id}@{route.name}", message.id, route.name, body, "pending", 0, first_try, None)
-            for route in self.routes.values()
-            if route.roles is None or role in route.roles
-        ]
+        return self._rows(notification, role, first_try)
 
     def announce(self, notification: Notification) -> int:
         """Queue a service notice (not from a case's outbox) for the admins, on every channel that carries
         the admin role; its delivery id keys it, so raising it again sends nothing new."""
-        body = asdict(notification)
         now = self.desk.now()
-        rows = [
-            Delivery(
-                f"{notification.delivery_id}@{route.name}",
-                notification.delivery_id,
-                route.name,
-                body,
-                "pending",
-                0,
-                now,
-                None,
-            )
-            for route in self.routes.values()
-            if route.roles is None or ADMIN_ROLE in route.roles
-        ]
+        rows = self._rows(notification, ADMIN_ROLE, now)
         return self.desk.directory.queue(rows, now) if rows else 0
+
+    def _rows(self, notification: Notification, role: str, first_try: int) -> list[Delivery]:
+        """One pending delivery of ``notification`` per channel that carries ``role``, due at ``first_try``."""
+        body, message_id = asdict(notification), notification.delivery_id
+        return [
+            Delivery(f"{message_id}@{route.name}", message_id, route.name, body, "pending", 0, first_try, None)
+            for route in self.routes.values()
+            if route.roles is None or role in route.roles
+        ]
 
     def deliver(self) -> int:
         """Send what is due; how many attempts were made."""

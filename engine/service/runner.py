@@ -83,7 +83,6 @@ class Service:
             stop.set()
             for t in loops:
                 t.join(timeout=15)
-            self.scheduler.close()
             self.desk.close()
             sock.close()
             announce("complaintflow serve: stopped")

@@ -58,9 +58,6 @@ class Scheduler:
             log.info("fired %d event(s); the oldest was due %d s ago", len(fired), now - min(e.at for e in fired))
         return fired
 
-    def close(self) -> None:
-        """Nothing to let go of (kept for the service's shutdown sequence)."""
-
     def run(self, stopped: Callable[[], bool], wait: Callable[[float], object]) -> None:
         while not stopped():
             try:

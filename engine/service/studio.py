@@ -31,7 +31,7 @@ def review(desk: Desk, raw: bytes, file: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "valid": not errors,
         "problems": problems,
-        "mermaid": None,
+        "mermaid": mermaid.render(spec) if spec is not None else None,  # drawn even while it has errors
         "deployed": None,
         "changes": [],
         "publishable": False,
@@ -39,10 +39,7 @@ def review(desk: Desk, raw: bytes, file: str) -> dict[str, Any]:
     }
     if spec is None or errors:
         out["why_not"] = f"the draft has {len(errors)} error(s): fix them first"
-        if spec is not None:
-            out["mermaid"] = mermaid.render(spec)
         return out
-    out["mermaid"] = mermaid.render(spec)
     deployed = desk.latest.get(spec.id)
     if deployed is None:
         out["publishable"] = True

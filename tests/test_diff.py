@@ -284,3 +284,17 @@ def test_counts_as_lines_added_changed_and_removed_are_named_by_position() -> No
     assert summary(diff(before, load(BASE + lines.rsplit("  - {kind: other}\n", 1)[0]))) == [
         ("removed", "counts_as", "2")
     ]
+
+
+def test_visible_to_changes_read_as_roles() -> None:
+    name = "customer_name: {type: string, required: true, title: {zh: 姓名}}"
+
+    def seen_by(visible_to: str) -> Process:
+        return edited((name, name.replace("required: true,", f"required: true, pii: true{visible_to},")))
+
+    everyone, desk, nobody = seen_by(""), seen_by(", visible_to: [front_desk]"), seen_by(", visible_to: []")
+    assert [str(c) for c in diff(everyone, desk)] == [
+        "changed   field customer_name: visible_to every role -> front_desk"
+    ]
+    assert [str(c) for c in diff(desk, nobody)] == ["changed   field customer_name: visible_to front_desk -> nobody"]
+    assert diff(desk, desk) == []

@@ -246,9 +246,19 @@ def test_table_content(small: Process) -> None:
 
 def test_table_field_flags(small: Process) -> None:
     rows = sections(table.render(small))["Fields"]
-    assert rows[0] == "| id            | title    | type   | required | pii | values         |"
-    assert rows[2] == "| customer_name | 姓名     | string | yes      | yes |                |"
-    assert rows[3] == "| severity      | 投诉等级 | enum   |          |     | general, major |"
+    assert rows[0] == "| id            | title    | type   | required | pii | visible to | values         |"
+    assert rows[2] == "| customer_name | 姓名     | string | yes      | yes | every role |                |"
+    assert rows[3] == "| severity      | 投诉等级 | enum   |          |     |            | general, major |"
+
+
+@pytest.mark.parametrize(
+    ("visible_to", "shown"), [("[front_desk, after_sales]", "front_desk, after_sales"), ("[]", "nobody")]
+)
+def test_table_field_visible_to(visible_to: str, shown: str) -> None:
+    text = SMALL.replace("pii: true, title: {zh: 姓名}", f"pii: true, visible_to: {visible_to}, title: {{zh: 姓名}}")
+    process = load_process_bytes(text.encode("utf-8"), "small.yaml")
+    row = sections(table.render(process))["Fields"][2]
+    assert [cell.strip() for cell in row.strip("|").split("|")][5] == shown
 
 
 def test_weekdays_text() -> None:

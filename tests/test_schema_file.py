@@ -115,7 +115,7 @@ roles:
   board_office: {title: {zh: 董事会办公室}}
 fields:
   customer_name: {type: string, required: true, pii: true, title: {zh: 姓名}}
-  phone: {type: string, pii: true, max_length: 40, title: {zh: 联系电话}}
+  phone: {type: string, pii: true, visible_to: [front_desk], max_length: 40, title: {zh: 联系电话}}
   severity:
     type: enum
     values: [general, important, major]

@@ -194,6 +194,7 @@ class _Builder:
             v.get("pii", False),
             tuple(v.get("values", ())),
             v.get("max_length"),
+            tuple(v["visible_to"]) if "visible_to" in v else None,
         )
 
     def state(self, sid: str, v: dict[str, Any]) -> State:

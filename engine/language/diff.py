@@ -158,7 +158,7 @@ _CALENDAR = _specs(
     "title extends weekdays:set hours statutory holidays:set workdays:set unpublished_year schedules:set"
 )
 _ROLE = _specs("title")
-_FIELD = _specs("title type required pii values:set")
+_FIELD = _specs("title type required pii visible_to values:set")
 _STATE = _specs("title initial final owner pause checklist branches:set branch")
 _ACTION = _specs("title sources:set target roles:set guard:quoted inputs:set set:set")
 _DEADLINE = _specs(
@@ -184,6 +184,8 @@ def _view(obj: Any, attr: str) -> Any:
         return tuple(str(t) for t in value)
     if attr == "set":  # fields set to fixed values, as written: severity = major
         return frozenset(f"{name} = {v}" for name, v in value)
+    if attr == "visible_to":  # None (every role) and () (nobody) read differently from a list of roles
+        return "every role" if value is None else tuple(sorted(value)) or "nobody"
     if attr == "warn_at":
         return tuple(f"{share}%" for share in value)
     return value

@@ -92,6 +92,7 @@ class Field:
     pii: bool = False
     values: tuple[str, ...] = ()  # the allowed values of an enum field
     max_length: int | None = None  # longest text value in characters (None: DEFAULT_MAX_LENGTH in runtime/values.py)
+    visible_to: tuple[str, ...] | None = None  # roles that may see a pii value; None: every role of the process
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from ..durations import WEEKDAYS
-from ..spec import Calendar, Process, Title
+from ..spec import Calendar, Field, Process, Title
 
 
 def display_width(s: str) -> int:
@@ -52,6 +52,15 @@ def _title(t: Title | None) -> str:
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else ""
+
+
+def _seen_by(f: Field) -> str:
+    """Who may see a personal-data field's value; blank for a field that is not personal."""
+    if not f.pii:
+        return ""
+    if f.visible_to is None:
+        return "every role"
+    return ", ".join(f.visible_to) or "nobody"
 
 
 def _clock(minutes: int) -> str:
@@ -101,9 +110,9 @@ def render(process: Process) -> str:
     out += _section("Roles", ("id", "title", "title (en)"), [(r.id, r.title.zh, r.title.en) for r in p.roles.values()])
     out += _section(
         "Fields",
-        ("id", "title", "type", "required", "pii", "values"),
+        ("id", "title", "type", "required", "pii", "visible to", "values"),
         [
-            (f.id, _title(f.title), f.type.value, _yes(f.required), _yes(f.pii), ", ".join(f.values))
+            (f.id, _title(f.title), f.type.value, _yes(f.required), _yes(f.pii), _seen_by(f), ", ".join(f.values))
             for f in p.fields.values()
         ],
     )

@@ -60,4 +60,27 @@ def check_set_value(ctx: Context) -> Iterator[Diagnostic]:
                 )
 
 
-CHECKS = (check_pii_unmarked, check_set_value)
+def check_visible_to_not_pii(ctx: Context) -> Iterator[Diagnostic]:
+    """A field that is not marked ``pii`` says who may see it: only personal data is hidden from anyone."""
+    for field in ctx.process.fields.values():
+        if field.visible_to is not None and not field.pii:
+            yield ctx.at_key(
+                ("fields", field.id, "visible_to"),
+                f"field {field.id!r} has visible_to but is not marked pii, so every role sees it anyway",
+                "add 'pii: true' if it holds personal data, or remove visible_to",
+            )
+
+
+def check_visible_to_nobody(ctx: Context) -> Iterator[Diagnostic]:
+    """A personal field's ``visible_to`` is an empty list: no role may ever see its value."""
+    for field in ctx.process.fields.values():
+        if field.pii and field.visible_to == ():
+            yield ctx.warning(
+                ("fields", field.id, "visible_to"),
+                f"nobody may see field {field.id!r}: its visible_to lists no role",
+                "name the roles that handle the customer's details, e.g. visible_to: [front_desk]; "
+                "without visible_to every role sees it",
+            )
+
+
+CHECKS = (check_pii_unmarked, check_set_value, check_visible_to_not_pii, check_visible_to_nobody)

@@ -35,8 +35,12 @@ def check_undefined_state(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def check_undefined_role(ctx: Context) -> Iterator[Diagnostic]:
-    """A state owner, action, deadline or escalation step names a role that is not declared."""
+    """A state owner, action, deadline, escalation step or field's ``visible_to`` names a role that is not declared."""
     roles = ctx.process.roles
+    for field in ctx.process.fields.values():
+        for i, role in enumerate(field.visible_to or ()):
+            if role not in roles:
+                yield ctx.error(("fields", field.id, "visible_to", i), *unknown("role", role, roles))
     for state in ctx.process.states.values():
         if state.owner is not None and state.owner not in roles:
             yield ctx.error(("states", state.id, "owner"), *unknown("role", state.owner, roles))
@@ -105,11 +109,13 @@ def check_undefined_action(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def check_unused_role(ctx: Context) -> Iterator[Diagnostic]:
-    """A declared role takes no action, owns no state and is named by no deadline or escalation step."""
+    """A declared role takes no action, owns no state, sees no personal field by name and is named by no
+    deadline or escalation step."""
     p = ctx.process
     used = {r for a in p.actions.values() for r in a.roles} | {s.owner for s in p.states.values()}
     used |= {d.role for d in p.deadlines.values()} | {s.role for e in p.escalations.values() for s in e.steps}
     used |= {r for d in p.deadlines.values() for r in d.extend_by}
+    used |= {r for f in p.fields.values() for r in f.visible_to or ()}
     for role in p.roles:
         if role not in used:
             yield ctx.at_key(

@@ -234,6 +234,13 @@ def format_option(*choices: str, default: str = "text", help: str | None = None)
 
 
 TEXT_OR_JSON = ("text", "json")
+# Personal data is shown only to the roles the process lets see it; without this option every value reads ***.
+AS_ROLE_OPTION = click.option(
+    "--as-role",
+    "view_roles",
+    multiple=True,
+    help="Show the personal data this role may see (repeat for several); without it personal values read ***.",
+)
 DB_OPTION = click.option("--db", default="complaintflow.db", show_default=True, help="SQLite store file.")
 NOW_OPTION = click.option(
     "--now",
@@ -534,6 +541,26 @@ def _event_data(event: Any) -> dict[str, Any]:
     return data
 
 
+def _masked_case(engine: Any, case: Any, roles: Any) -> Any:
+    """The case with each personal value the roles may not see replaced by ***."""
+    from dataclasses import replace
+
+    from complaintflow.masking import mask_data
+
+    return replace(case, data=mask_data(engine.compiled(case.process_hash).spec, case.data, set(roles)))
+
+
+def _masked_event(engine: Any, event: Any, roles: Any, spec: Any = None) -> Any:
+    """The event with the personal values of its payload masked for the roles (revealed where they may see)."""
+    from dataclasses import replace
+
+    from complaintflow.masking import mask_event
+
+    if spec is None:
+        spec = engine.compiled(engine.case(event.case_id).process_hash).spec
+    return replace(event, payload=mask_event(spec, event, set(roles)))
+
+
 def _emit(fmt: str, data: Any, text: str) -> None:
     import json
 
@@ -550,6 +577,7 @@ def _emit(fmt: str, data: Any, text: str) -> None:
 )
 @click.option("--as", "actor", help="Who records the complaint.")
 @click.option("--role", "roles", multiple=True, help="The actor's role (repeat for several).")
+@AS_ROLE_OPTION
 @DB_OPTION
 @NOW_OPTION
 @format_option(*TEXT_OR_JSON)
@@ -558,6 +586,7 @@ def start(
     data: tuple[tuple[str, str], ...],
     actor: str | None,
     roles: tuple[str, ...],
+    view_roles: tuple[str, ...],
     db: str,
     now: LocalTime | None,
     fmt: str,
@@ -574,7 +603,7 @@ def start(
     engine = _engine(db, create=True)
     spec = engine.load_process(path)
     case = engine.start(spec, coerce_text(spec.fields, dict(data)), who, at=_now(now, spec.timezone))
-    _emit(fmt, asdict(case), f"{case.id}")
+    _emit(fmt, asdict(_masked_case(engine, case, roles + view_roles)), f"{case.id}")
     click.echo(f"case {case.id} opened on {spec.id} v{spec.version}, in {case.state!r}", err=True)
 
 
@@ -586,6 +615,7 @@ def start(
 )
 @click.option("--as", "actor", help="Who acts.")
 @click.option("--role", "roles", multiple=True, help="The actor's role (repeat for several).")
+@AS_ROLE_OPTION
 @DB_OPTION
 @NOW_OPTION
 @format_option(*TEXT_OR_JSON)
@@ -595,6 +625,7 @@ def act(
     inputs: tuple[tuple[str, str], ...],
     actor: str | None,
     roles: tuple[str, ...],
+    view_roles: tuple[str, ...],
     db: str,
     now: LocalTime | None,
     fmt: str,
@@ -609,7 +640,7 @@ def act(
     before = engine.case(case_id)
     spec = engine.compiled(before.process_hash).spec
     case = engine.act(case_id, action, who, coerce_text(spec.fields, dict(inputs)), at=_now(now, spec.timezone))
-    _emit(fmt, asdict(case), f"{case.id} {before.state} -> {case.state}")
+    _emit(fmt, asdict(_masked_case(engine, case, roles + view_roles)), f"{case.id} {before.state} -> {case.state}")
 
 
 @main.command()
@@ -620,6 +651,7 @@ def act(
 @click.option("--reason", required=True, help="Why the deadline is extended (recorded in the history).")
 @click.option("--as", "actor", help="Who extends it.")
 @click.option("--role", "roles", multiple=True, help="The actor's role (repeat for several).")
+@AS_ROLE_OPTION
 @DB_OPTION
 @NOW_OPTION
 @format_option(*TEXT_OR_JSON)
@@ -631,6 +663,7 @@ def extend(
     reason: str,
     actor: str | None,
     roles: tuple[str, ...],
+    view_roles: tuple[str, ...],
     db: str,
     now: LocalTime | None,
     fmt: str,
@@ -651,7 +684,8 @@ def extend(
     at = _now(now, spec.timezone)
     due = until.epoch(spec.timezone) if until is not None else None
     case = engine.extend(case_id, deadline, who, at=at, reason=reason, add=budget, until=due)
-    _emit(fmt, asdict(case), f"{case.id} {deadline} due {format_local(case.clocks[deadline]['due'], spec.timezone)}")
+    shown = asdict(_masked_case(engine, case, roles + view_roles))
+    _emit(fmt, shown, f"{case.id} {deadline} due {format_local(case.clocks[deadline]['due'], spec.timezone)}")
 
 
 @main.command()
@@ -666,6 +700,7 @@ def tick(db: str, now: LocalTime | None, fmt: str) -> None:
     engine = _engine(db)
     refused: dict[str, str] = {}
     fired = engine.tick(_now(now), refused=refused)
+    fired = [_masked_event(engine, e, ()) for e in fired]  # the engine acts in no role: no personal value
     lines = [describe_event(engine, e) for e in fired]
     _emit(fmt, [_event_data(e) for e in fired], "\n".join(lines) if lines else "nothing due")
     for reason in refused.values():  # the other cases went on; these were left as they are
@@ -676,10 +711,11 @@ def tick(db: str, now: LocalTime | None, fmt: str) -> None:
 
 @main.command("case")
 @click.argument("case_id")
+@AS_ROLE_OPTION
 @DB_OPTION
 @NOW_OPTION
 @format_option(*TEXT_OR_JSON)
-def case_command(case_id: str, db: str, now: LocalTime | None, fmt: str) -> None:
+def case_command(case_id: str, view_roles: tuple[str, ...], db: str, now: LocalTime | None, fmt: str) -> None:
     """Show a case: state, owner, record and running deadlines (budget, used, left, due, paused since)."""
     from dataclasses import asdict
 
@@ -688,21 +724,24 @@ def case_command(case_id: str, db: str, now: LocalTime | None, fmt: str) -> None
     engine = _engine(db)
     case = engine.case(case_id)
     at = _now(now)
-    text = describe_case(engine, case, at)
+    text = describe_case(engine, case, at, roles=set(view_roles))
+    case = _masked_case(engine, case, view_roles)
     views = [asdict(v) for v in clock_views(engine, case, at)] if case.closed_at is None else []
     _emit(fmt, {**asdict(case), "deadlines": views}, text)
 
 
 @main.command()
 @click.argument("case_id")
+@AS_ROLE_OPTION
 @DB_OPTION
 @format_option(*TEXT_OR_JSON)
-def history(case_id: str, db: str, fmt: str) -> None:
+def history(case_id: str, view_roles: tuple[str, ...], db: str, fmt: str) -> None:
     """Print a case's full history, oldest first."""
     from complaintflow.report.timeline import describe_event
 
     engine = _engine(db)
-    events = engine.history(case_id)
+    spec = engine.compiled(engine.case(case_id).process_hash).spec
+    events = [_masked_event(engine, e, view_roles, spec) for e in engine.history(case_id)]
     _emit(fmt, [_event_data(e) for e in events], "\n".join(describe_event(engine, e) for e in events))
 
 
@@ -712,6 +751,7 @@ def history(case_id: str, db: str, fmt: str) -> None:
 @click.option("--role", help="Only cases held by this role.")
 @click.option("--open", "open_only", is_flag=True, help="Only open cases.")
 @click.option("--overdue", is_flag=True, help="Only open cases with a deadline breached or due by --now.")
+@AS_ROLE_OPTION
 @DB_OPTION
 @NOW_OPTION
 @format_option(*TEXT_OR_JSON)
@@ -721,6 +761,7 @@ def cases(
     role: str | None,
     open_only: bool,
     overdue: bool,
+    view_roles: tuple[str, ...],
     db: str,
     now: LocalTime | None,
     fmt: str,
@@ -740,7 +781,8 @@ def cases(
         ]
     else:
         found = engine.cases(CaseQuery(process_id, state, role, open_only))
-    _emit(fmt, [asdict(c) for c in found], "\n".join(describe_case_line(engine, c) for c in found) or "no cases")
+    shown = [asdict(_masked_case(engine, c, view_roles)) for c in found]
+    _emit(fmt, shown, "\n".join(describe_case_line(engine, c) for c in found) or "no cases")
 
 
 @main.command()

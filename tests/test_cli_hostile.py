@@ -111,7 +111,7 @@ def test_an_unexpected_exception_is_one_line_naming_the_command_and_debug(
 ) -> None:
     import complaintflow.report.timeline as timeline
 
-    def broken(*args: object) -> str:
+    def broken(*args: object, **kwargs: object) -> str:
         raise ZeroDivisionError("a bug")
 
     monkeypatch.setattr(timeline, "describe_case", broken)

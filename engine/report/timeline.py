@@ -10,6 +10,7 @@ from typing import Any
 
 from ..calendar import format_local
 from ..language.spec import Process
+from ..masking import Roles, mask_data
 from ..store.base import CaseRecord, EventRecord
 
 
@@ -117,15 +118,14 @@ def clock_views(engine: Any, case: CaseRecord, now: int) -> list[Any]:
     return [view(cp, cp.spec.deadlines[name], clock, now) for name, clock in case.clocks.items()]
 
 
-def describe_case(engine: Any, case: CaseRecord, now: int | None = None) -> str:
+def describe_case(engine: Any, case: CaseRecord, now: int | None = None, roles: Roles = None) -> str:
+    """The case as text; its personal values read *** unless ``roles`` may see them (engine/masking.py)."""
     spec = _spec(engine, case.process_hash)
     tz = spec.timezone
     lines = [describe_case_line(engine, case)]
     for branch, state in case.branches.items():
         lines.append(f"  branch {branch}: {_state(spec, state)} [{state}]")
-    for name, value in case.data.items():
-        field = spec.fields.get(name)
-        shown = "***" if field is not None and field.pii else value
+    for name, shown in mask_data(spec, case.data, roles).items():
         lines.append(f"  {name}: {shown}")
     for name, clock in case.clocks.items():
         d = spec.deadlines[name]

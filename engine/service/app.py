@@ -22,7 +22,7 @@ from ..resources import data_dir
 from ..store.base import StoreError
 from ..store.directory import User
 from . import auth, studio
-from .desk import Desk, DeskError, event_json, field_json
+from .desk import Desk, DeskError, field_json
 from .metrics import Metrics
 from .problems import problem
 from .web.routes import pages_router
@@ -303,6 +303,7 @@ def create_app(
     ) -> dict[str, Any]:
         page = desk.run(
             lambda: desk.cases(
+                who,
                 process=process,
                 state=state,
                 owner_role=owner_role,
@@ -315,7 +316,7 @@ def create_app(
                 cursor=cursor,
             )
         )
-        items = desk.run(lambda: [desk.case_view(c) for c in page.items])
+        items = desk.run(lambda: [desk.case_view(c, who) for c in page.items])
         return {"items": items, "next_cursor": page.next_cursor}
 
     @app.get("/v1/cases/{case_id}", tags=["cases"])
@@ -324,7 +325,7 @@ def create_app(
         time for working-time deadlines, and ``provisional`` where the calendar is estimated)."""
         case, holder = desk.run(lambda: (desk.case(case_id), desk.directory.assignee(case_id)))
         response.headers["ETag"] = f'"{case.revision}"'
-        return desk.run(lambda: desk.case_view(case)) | {"assignee": holder}
+        return desk.run(lambda: desk.case_view(case, who)) | {"assignee": holder}
 
     @app.get("/v1/cases/{case_id}/actions", tags=["cases"])
     def case_actions(case_id: str, who: Caller) -> list[dict[str, Any]]:
@@ -342,7 +343,7 @@ def create_app(
         case = desk.run(lambda: desk.act(who, case_id, action, body.role, body.inputs, if_match))
         metrics.actions.labels(kind="act").inc()
         response.headers["ETag"] = f'"{case.revision}"'
-        return desk.run(lambda: desk.case_view(case))
+        return desk.run(lambda: desk.case_view(case, who))
 
     @app.put("/v1/cases/{case_id}/assignee", tags=["cases"])
     def assign(case_id: str, body: Assign, who: Caller) -> dict[str, Any]:
@@ -354,7 +355,7 @@ def create_app(
         """My queue: cases I hold, then my roles' open cases and those escalated to my roles; overdue first.
         ``why`` says which: ``held``, ``role`` or ``escalated``."""
         rows, held = desk.run(lambda: (desk.queue_items(who)[:limit], desk.directory.assignees()))
-        return desk.run(lambda: [desk.case_view(c) | {"assignee": held.get(c.id), "why": why} for c, why in rows])
+        return desk.run(lambda: [desk.case_view(c, who) | {"assignee": held.get(c.id), "why": why} for c, why in rows])
 
     @app.get("/v1/report", tags=["reports"], response_model=None)
     def report(
@@ -379,7 +380,7 @@ def create_app(
 
     @app.get("/v1/cases/{case_id}/history", tags=["cases"])
     def history(case_id: str, who: Caller) -> list[dict[str, Any]]:
-        return [event_json(e) for e in desk.run(lambda: desk.history(case_id))]
+        return desk.run(lambda: desk.history_view(who, case_id))
 
     @app.get("/v1/cases/{case_id}/timers", tags=["cases"])
     def timers(case_id: str, who: Caller) -> list[dict[str, Any]]:

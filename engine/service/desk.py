@@ -21,6 +21,7 @@ from ..language.check import check_bytes
 from ..language.diagnostics import DefinitionError, Severity
 from ..language.render import mermaid
 from ..language.spec import Process
+from ..masking import hidden_fields, mask_data, mask_event
 from ..report.build import Report, build_report
 from ..report.period import parse_period
 from ..runtime.clocks import is_late
@@ -152,7 +153,7 @@ class Desk:
                         f"Idempotency-Key {idempotency_key!r} was "
                         "used before with a different body; use a new key for a new request",
                     )
-                return seen[1], seen[2]
+                return seen[1], self._replayed(caller, seen[2])
             # The case id follows from the key, so a repeat after a crash between the two commits finds it.
             case_id = hashlib.sha256(f"{caller.user.id}\0{idempotency_key}".encode()).hexdigest()[:12]
         try:
@@ -161,10 +162,18 @@ class Desk:
             raise DeskError(422, "refused", str(exc)) from None
         except ConflictError:
             case = self.case(case_id or "")
-        reply = case_json(case, spec)
-        if idempotency_key is not None:
-            self.directory.remember_reply(caller.user.id, idempotency_key, body, 201, reply, self.now())
-        return 201, reply
+        if idempotency_key is not None:  # kept with no personal value: the directory is outside erasure
+            self.directory.remember_reply(caller.user.id, idempotency_key, body, 201, case_json(case, spec), self.now())
+        return 201, case_json(case, spec, caller.roles_in(spec.id))
+
+    def _replayed(self, caller: Caller, first: dict[str, Any]) -> dict[str, Any]:
+        """The first reply to a repeated start, its record read again as the caller may see it now: the
+        stored copy holds no personal value (an older one may, so it is never sent as it is)."""
+        case = self.case(str(first["id"]))
+        spec = self.process_of(case)
+        return first | {
+            k: v for k, v in case_json(case, spec, caller.roles_in(spec.id)).items() if k in ("data", "hidden")
+        }
 
     def act(
         self, caller: Caller, case_id: str, action: str, role: str, inputs: Mapping[str, Any], if_match: str | None
@@ -218,6 +227,7 @@ class Desk:
 
     def cases(
         self,
+        caller: Caller,
         *,
         process: str | None,
         state: str | None,
@@ -243,7 +253,7 @@ class Desk:
             and (owner_role is None or c.owner_role == owner_role)
             and (opened_from is None or c.opened_at >= opened_from)
             and (opened_to is None or c.opened_at < opened_to)
-            and (phone is None or phone in {str(v) for v in c.data.values()})
+            and (phone is None or self._shows(caller, c, phone))
         ]
         rows.sort(key=lambda c: (c.opened_at, c.id))
         if cursor is not None:
@@ -252,9 +262,22 @@ class Desk:
         more = len(rows) > limit
         return Page(page, f"{page[-1].opened_at}:{page[-1].id}" if more and page else None)
 
+    def _shows(self, caller: Caller, case: CaseRecord, value: str) -> bool:
+        """Whether one of the values the caller may see in the case's record is ``value``: a search by phone
+        number must not tell a caller who may not see it which case holds it."""
+        spec = self.process_of(case)
+        hidden = hidden_fields(spec, caller.roles_in(spec.id))
+        return value in {str(v) for name, v in case.data.items() if name not in hidden}
+
     def history(self, case_id: str) -> list[EventRecord]:
         self.case(case_id)
         return self.engine.history(case_id)
+
+    def history_view(self, caller: Caller, case_id: str) -> list[dict[str, Any]]:
+        """The case's events as the caller may read them: personal values masked for their roles."""
+        spec = self.process_of(self.case(case_id))
+        roles = caller.roles_in(spec.id)
+        return [event_json(e, mask_event(spec, e, roles)) for e in self.history(case_id)]
 
     def timers(self, case_id: str) -> list[dict[str, Any]]:
         self.case(case_id)
@@ -314,13 +337,14 @@ class Desk:
         rows.sort(key=lambda r: (r[1] != "held", not late(r[0]), r[0].next_due or 2**62, r[0].opened_at))
         return rows
 
-    def case_view(self, case: CaseRecord) -> dict[str, Any]:
-        """A case as the pages show it: its row, the state's English title, and every running clock
-        measured in business time now (``deadlines``), with ``overdue`` when any of them is."""
+    def case_view(self, case: CaseRecord, caller: Caller) -> dict[str, Any]:
+        """A case as the pages show it: its row (personal values masked for the caller's roles), the state's
+        English title, and every running clock measured in business time now (``deadlines``), with
+        ``overdue`` when any of them is."""
         spec = self.process_of(case)
         state = spec.states.get(case.state)
         clocks = deadline_views(self.engine.compiled(case.process_hash), case, self.now())
-        return case_json(case, spec) | {
+        return case_json(case, spec, caller.roles_in(spec.id)) | {
             "timezone": spec.timezone,
             "process_title": spec.title.zh,
             "process_title_en": spec.title.en,
@@ -369,8 +393,11 @@ def field_json(spec: Process, name: str) -> dict[str, Any]:
     }
 
 
-def case_json(case: CaseRecord, spec: Process) -> dict[str, Any]:
+def case_json(case: CaseRecord, spec: Process, roles: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A case as the API gives it; each personal value ``roles`` may not see reads ``***`` and is named in
+    ``hidden`` (no role: none is shown)."""
     state = spec.states.get(case.state)
+    hidden = hidden_fields(spec, roles)
     return {
         "id": case.id,
         "process": case.process_id,
@@ -379,7 +406,8 @@ def case_json(case: CaseRecord, spec: Process) -> dict[str, Any]:
         "state": case.state,
         "state_title": state.title.zh if state else case.state,
         "branches": case.branches,
-        "data": case.data,
+        "data": mask_data(spec, case.data, roles),
+        "hidden": sorted(name for name in hidden if case.data.get(name) is not None),
         "owner_role": case.owner_role,
         "revision": case.revision,
         "opened_at": case.opened_at,
@@ -390,14 +418,15 @@ def case_json(case: CaseRecord, spec: Process) -> dict[str, Any]:
     }
 
 
-def event_json(event: EventRecord) -> dict[str, Any]:
+def event_json(event: EventRecord, payload: dict[str, Any]) -> dict[str, Any]:
+    """An event as the API gives it, with ``payload`` as the caller may read it (engine/masking.py)."""
     return {
         "seq": event.seq,
         "at": event.at,
         "actor": event.actor,
         "role": event.role,
         "kind": event.kind,
-        "payload": event.payload,
+        "payload": payload,
         "hash": event.hash,
         "prev_hash": event.prev_hash,
     }

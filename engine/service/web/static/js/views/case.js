@@ -119,6 +119,12 @@ export async function render(main, ctx) {
         h("tbody", {}, item.deadlines.map((c) => clockRow(c, spec, tz))))));
   }
 
+  // A personal value the caller's roles may not see: the API sent *** in its place.
+  function hiddenValue() {
+    return h("span", { class: "masked", title: t("hidden_for_role") },
+      h("span", { "aria-hidden": "true" }, "***"), " ", h("span", { class: "note" }, t("hidden_for_role")));
+  }
+
   function drawRecord(item, spec) {
     const fields = spec.fields || {};
     const names = [...new Set([...Object.keys(fields), ...Object.keys(item.data)])].filter((n) => n in item.data);
@@ -126,7 +132,8 @@ export async function render(main, ctx) {
       const f = fields[name] || {};
       const value = item.data[name];
       return [h("dt", {}, pick(f.title || name, f.title_en), f.pii ? h("span", { class: "badge pii", title: t("pii_hint") }, t("pii")) : null),
-        h("dd", {}, typeof value === "boolean" ? t(value ? "yes" : "no") : String(value))];
+        h("dd", {}, (item.hidden || []).includes(name) ? hiddenValue() :
+          typeof value === "boolean" ? t(value ? "yes" : "no") : String(value))];
     })));
   }
 

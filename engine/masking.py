@@ -1,0 +1,93 @@
+"""Who sees personal data: a case's record and an event's payload as one caller may read them.
+
+A process marks personal fields ``pii: true`` and may say which of its roles see them (``visible_to``;
+without it every role of the process does). A caller is the set of roles it acts in; an empty set or None
+is a caller with no role (an operator without ``--as-role``, a report, a webhook, an admin token) and sees
+no personal value. Each value the caller may not see becomes ``"***"``; None stays None, since it is an
+erased value and says nothing about the person. In an event payload a personal value may already be a
+commitment ``{"pii": "sha256:..."}`` (the value itself is kept outside the hash chain): it becomes the
+revealed value when the caller may see it and one is given, else ``"***"``. Every output masks here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from .language.spec import Field, Process
+
+HIDDEN = "***"
+# The parts of an event payload that carry field values: a case's opening data, an action's inputs, and
+# the fields an action or escalation step sets.
+VALUE_PARTS = ("data", "inputs", "set")
+
+Roles = Collection[str] | None
+
+
+def may_see(spec: Process, field: Field, roles: Roles) -> bool:
+    """Whether a caller acting in ``roles`` may read the value of ``field`` (always, when it is not pii)."""
+    if not field.pii:
+        return True
+    allowed = spec.roles.keys() if field.visible_to is None else field.visible_to
+    return any(role in allowed for role in roles or ())
+
+
+def hidden_fields(spec: Process, roles: Roles) -> frozenset[str]:
+    """The ids of the fields whose values the caller sees as ``"***"``."""
+    return frozenset(name for name, field in spec.fields.items() if not may_see(spec, field, roles))
+
+
+def is_commitment(value: Any) -> bool:
+    """A salted commitment standing in for a personal value inside a hashed payload."""
+    return isinstance(value, Mapping) and set(value) == {"pii"} and str(value["pii"]).startswith("sha256:")
+
+
+def mask_data(spec: Process, data: Mapping[str, Any], roles: Roles) -> dict[str, Any]:
+    """``data`` (a case's record) with each value the caller may not see replaced by ``"***"``."""
+    hidden = hidden_fields(spec, roles)
+    return {name: HIDDEN if name in hidden and value is not None else value for name, value in data.items()}
+
+
+def mask_payload(
+    spec: Process, payload: Mapping[str, Any], roles: Roles, revealed: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """An event's payload as the caller may read it: ``data``, ``inputs`` and ``set`` masked field by field.
+
+    ``revealed`` is the same payload with the personal values put back in place of their commitments;
+    without it a commitment reads ``"***"`` even for a caller who may see the field.
+    """
+    hidden = hidden_fields(spec, roles)
+    out = dict(payload)
+    for part in VALUE_PARTS:
+        values = payload.get(part)
+        if not isinstance(values, Mapping):
+            continue
+        shown_values = revealed.get(part) if revealed is not None else None
+        shown = shown_values if isinstance(shown_values, Mapping) else {}
+        masked = {}
+        for name, value in values.items():
+            if name in hidden:
+                masked[name] = None if value is None else HIDDEN
+            elif is_commitment(value):
+                found = shown.get(name, HIDDEN)
+                masked[name] = HIDDEN if is_commitment(found) else found
+            else:
+                masked[name] = value
+        out[part] = masked
+    return out
+
+
+def revealed_payload(event: Any) -> dict[str, Any] | None:
+    """An event's payload with its personal values put back, where the store keeps them outside the
+    chain (``runtime.personal``); None where it does not, so the payload holds the values itself."""
+    try:
+        reveal = importlib.import_module(f"{__package__}.runtime.personal").reveal
+    except ModuleNotFoundError:
+        return None
+    return dict(reveal(event))
+
+
+def mask_event(spec: Process, event: Any, roles: Roles) -> dict[str, Any]:
+    """An event's payload as the caller may read it, personal values revealed where the caller may see them."""
+    return mask_payload(spec, event.payload, roles, revealed_payload(event))

@@ -11,11 +11,12 @@ revealed value when the caller may see it and one is given, else ``"***"``. Ever
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from .language.spec import Field, Process
+from .runtime.personal import is_commitment, reveal
+from .store.base import EventRecord
 
 HIDDEN = "***"
 # The parts of an event payload that carry field values: a case's opening data, an action's inputs, and
@@ -36,11 +37,6 @@ def may_see(spec: Process, field: Field, roles: Roles) -> bool:
 def hidden_fields(spec: Process, roles: Roles) -> frozenset[str]:
     """The ids of the fields whose values the caller sees as ``"***"``."""
     return frozenset(name for name, field in spec.fields.items() if not may_see(spec, field, roles))
-
-
-def is_commitment(value: Any) -> bool:
-    """A salted commitment standing in for a personal value inside a hashed payload."""
-    return isinstance(value, Mapping) and set(value) == {"pii"} and str(value["pii"]).startswith("sha256:")
 
 
 def mask_data(spec: Process, data: Mapping[str, Any], roles: Roles) -> dict[str, Any]:
@@ -69,7 +65,7 @@ def mask_payload(
         for name, value in values.items():
             if name in hidden:
                 masked[name] = None if value is None else HIDDEN
-            elif is_commitment(value):
+            elif is_commitment(value):  # kept beside the chain: only the revealed value may be shown
                 found = shown.get(name, HIDDEN)
                 masked[name] = HIDDEN if is_commitment(found) else found
             else:
@@ -78,16 +74,7 @@ def mask_payload(
     return out
 
 
-def revealed_payload(event: Any) -> dict[str, Any] | None:
-    """An event's payload with its personal values put back, where the store keeps them outside the
-    chain (``runtime.personal``); None where it does not, so the payload holds the values itself."""
-    try:
-        reveal = importlib.import_module(f"{__package__}.runtime.personal").reveal
-    except ModuleNotFoundError:
-        return None
-    return dict(reveal(event))
-
-
-def mask_event(spec: Process, event: Any, roles: Roles) -> dict[str, Any]:
-    """An event's payload as the caller may read it, personal values revealed where the caller may see them."""
-    return mask_payload(spec, event.payload, roles, revealed_payload(event))
+def mask_event(spec: Process, event: EventRecord, roles: Roles) -> dict[str, Any]:
+    """An event's payload as the caller may read it: the personal values kept beside the chain are put
+    back (``runtime.personal``) only where the caller may see them; an older store's payload holds them."""
+    return mask_payload(spec, event.payload, roles, reveal(event))

@@ -106,3 +106,15 @@ def test_export_stays_raw_for_an_access_request(store: tuple[str, str]) -> None:
     db, case_id = store
     exported = json.loads(run("export", case_id, "--db", db))
     assert exported["personal_data"]["phone"] == PHONE
+
+
+def test_history_reveals_kept_values_only_to_allowed_roles_and_erased_ones_as_null(store: tuple[str, str]) -> None:
+    db, case_id = store
+    for roles in ((), ("--as-role", "engineer"), ("--as-role", "frontdesk")):
+        out = run("history", case_id, "--db", db, "--format", "json", *roles)
+        assert "sha256:" not in out  # a commitment is never shown in place of the value
+    run("erase", case_id, "--reason", "客户要求删除", "--as", "dpo", "--db", db, *NOW)
+    desk = json.loads(run("history", case_id, "--db", db, "--format", "json", "--as-role", "frontdesk"))
+    assert desk[0]["payload"]["data"]["phone"] is None and desk[1]["payload"]["inputs"] == {"callback_phone": None}
+    case = json.loads(run("case", case_id, "--db", db, *NOW, "--format", "json", "--as-role", "frontdesk"))
+    assert case["data"]["phone"] is None and case["data"]["subject"] == "漏水"

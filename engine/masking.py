@@ -63,13 +63,10 @@ def mask_payload(
         shown = shown_values if isinstance(shown_values, Mapping) else {}
         masked = {}
         for name, value in values.items():
-            if name in hidden:
-                masked[name] = None if value is None else HIDDEN
-            elif is_commitment(value):  # kept beside the chain: only the revealed value may be shown
-                found = shown.get(name, HIDDEN)
-                masked[name] = HIDDEN if is_commitment(found) else found
-            else:
-                masked[name] = value
+            if is_commitment(value):  # kept beside the chain: the revealed value (None once erased), else ***
+                value = shown.get(name, HIDDEN)
+                value = HIDDEN if is_commitment(value) else value
+            masked[name] = HIDDEN if name in hidden and value is not None else value
         out[part] = masked
     return out
 

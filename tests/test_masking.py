@@ -94,6 +94,11 @@ def test_erased_values_stay_none(spec: Process, roles: set[str] | None) -> None:
     erased = dict.fromkeys(spec.fields)
     assert mask_data(spec, erased, roles) == erased
     assert mask_payload(spec, {"inputs": erased}, roles, {"inputs": erased})["inputs"] == erased
+    # an erased value's commitment stays in the chain; revealed, it is None for every caller
+    committed = {n: COMMITMENT for n, f in spec.fields.items() if f.pii}
+    assert mask_payload(spec, {"data": committed}, roles, {"data": dict.fromkeys(committed)})["data"] == dict.fromkeys(
+        committed
+    )
 
 
 # The process the CLI and API tests of masking run too: the phone only for the front desk, the name for

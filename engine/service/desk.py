@@ -387,6 +387,7 @@ def field_json(spec: Process, name: str) -> dict[str, Any]:
         "type": f.type.value,
         "required": f.required,
         "pii": f.pii,
+        "visible_to": None if f.visible_to is None else list(f.visible_to),  # None: every role of the process
         "values": list(f.values),
         "title": f.title.zh if f.title else None,
         "title_en": f.title.en if f.title else None,

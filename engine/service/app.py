@@ -45,6 +45,11 @@ class Assign(BaseModel):
     user: str | None = Field(description="the person to hold the case; null gives it back to the role")
 
 
+class Erasure(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="why the data is erased (kept in the history)")
+    fields: list[str] = Field(default_factory=list, max_length=100, description="pii fields; empty: all of them")
+
+
 class NewUser(BaseModel):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     name: str = Field(min_length=1, max_length=100)
@@ -389,6 +394,17 @@ def create_app(
     def verify(case_id: str, who: Caller) -> dict[str, Any]:
         problems = desk.run(lambda: desk.verify(case_id))
         return {"intact": not problems, "problems": problems}
+
+    # -- personal data (admin) ---------------------------------------------------------------
+    @app.get("/v1/cases/{case_id}/personal-data", tags=["privacy"])
+    def personal_data(case_id: str, who: Admin) -> dict[str, Any]:
+        """A case's personal data and where the store keeps it, for an access request (PIPL art. 45)."""
+        return desk.run(lambda: desk.personal_data(case_id))
+
+    @app.post("/v1/cases/{case_id}/erasure", tags=["privacy"])
+    def erase(case_id: str, body: Erasure, who: Admin) -> dict[str, Any]:
+        """Destroy a case's personal values (PIPL art. 47); the history records it and still verifies."""
+        return desk.run(lambda: desk.erase(who, case_id, body.reason, tuple(body.fields)))
 
     # -- people and tokens (admin) ---------------------------------------------------------
     @app.get("/v1/users", tags=["people"])

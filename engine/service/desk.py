@@ -21,6 +21,7 @@ from ..language.check import check_bytes
 from ..language.diagnostics import DefinitionError, Severity
 from ..language.render import mermaid
 from ..language.spec import Process
+from ..privacy import personal_data
 from ..report.build import Report, build_report
 from ..report.period import parse_period
 from ..runtime.clocks import is_late
@@ -266,6 +267,31 @@ class Desk:
     def verify(self, case_id: str) -> list[str]:
         self.case(case_id)
         return [str(p) for p in self.engine.verify(case_id)]
+
+    # -- personal data (admins answer access and deletion requests, docs/privacy.md) -----------
+    def personal_data(self, case_id: str) -> dict[str, Any]:
+        self.case(case_id)
+        return personal_data(self.engine, case_id)
+
+    def erase(self, caller: Caller, case_id: str, reason: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        self.case(case_id)
+        try:
+            case = self.engine.erase(
+                case_id, Actor(caller.user.id, ("privacy",)), at=self.now(), reason=reason, fields=fields
+            )
+        except RefusedError as exc:
+            raise DeskError(422, "refused", str(exc)) from None
+        self.directory.forget_replies(case_id)
+        scrub = getattr(self.engine.store, "scrub", None)
+        wal_emptied = scrub() if callable(scrub) else True
+        erased = self.engine.history(case_id)[-1].payload["fields"]
+        return {
+            "case": case.id,
+            "erased": erased,
+            "seq": case.last_seq,
+            "revision": case.revision,
+            "wal_emptied": wal_emptied,
+        }
 
     def assign(self, caller: Caller, case_id: str, user_id: str | None) -> dict[str, Any]:
         """Claim (``user_id`` is the caller), assign, reassign or release a case inside its owner role."""

@@ -22,7 +22,14 @@ from ..errors import ComplaintflowError
 
 # What happened, one word per event; runtime/fold.py says how each changes the case row.
 EventKind = Literal[
-    "started", "acted", "deadline_met", "deadline_warning", "deadline_breached", "escalated", "deadline_recomputed"
+    "started",
+    "acted",
+    "deadline_met",
+    "deadline_warning",
+    "deadline_breached",
+    "escalated",
+    "deadline_recomputed",
+    "migrated",
 ]
 
 

@@ -95,6 +95,8 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
         what += "".join(f"; {name} due {_due(clock, 'due', tz)}" for name, clock in sorted(p["clocks"].items()))
         if p["ended"]:
             what += f"; clock(s) ended: {', '.join(p['ended'])}"
+    elif event.kind == "erased":
+        what = f"erased {', '.join(p['fields'])}: {p['reason']}"
     else:
         what = f"{event.kind} {p}"
     return f"{when}  {event.case_id}  {who}: {what}"

@@ -409,3 +409,60 @@ def test_a_closed_case_keeps_the_version_it_ran_on(db: Path, tmp_path: Path) -> 
     code, out, err = run("migrate", "--to", str(target), "--case", cid, "--db", str(db), "--now", "2026-11-06 17:00")
     assert code == 1 and f"{cid}: sla v1 -> v2: refused: it is closed (in 'closed')" in out
     assert rows(db) == before  # not even the new version is stored when no case moves
+
+
+SPLIT = """\
+process: split
+version: 1
+title: {zh: 并行}
+calendar: office
+calendars:
+  office: {weekdays: [mon, tue, wed, thu, fri], hours: ["09:00-18:00"], statutory: none}
+roles:
+  desk: {title: {zh: 前台}}
+states:
+  received: {title: {zh: 受理}, initial: true, owner: desk}
+  both: {title: {zh: 并行处理}, owner: desk, branches: [left, right]}
+  left_open: {title: {zh: 左开}, branch: left, initial: true}
+  left_done: {title: {zh: 左完}, branch: left, final: true}
+  right_open: {title: {zh: 右开}, branch: right, initial: true}
+  right_done: {title: {zh: 右完}, branch: right, final: true}
+  closed: {title: {zh: 结案}, final: true}
+actions:
+  split: {title: {zh: 分头处理}, from: received, to: both, roles: [desk]}
+  left: {title: {zh: 左}, from: left_open, to: left_done, roles: [desk]}
+  right: {title: {zh: 右}, from: right_open, to: right_done, roles: [desk]}
+  join: {title: {zh: 汇总}, from: both, to: closed, roles: [desk]}
+deadlines:
+  left_in_1h: {title: {zh: 左1小时}, start: left_open, within: 1h}
+"""
+
+
+def test_each_branch_state_of_a_parallel_state_must_exist_or_be_mapped(db: Path) -> None:
+    engine = Engine(db)
+    spec = engine.load_process(SPLIT.encode())
+    case = engine.start(spec, {}, DESK, at=at("2026-11-06 10:00"))
+    engine.act(case.id, "split", DESK, at=at("2026-11-06 10:00"))
+    renamed = SPLIT.replace("version: 1", "version: 2").replace("left_open", "left_todo")
+    new = engine.load_process(renamed.encode())
+    with pytest.raises(MigrationRefusedError, match="its state 'left_open' is not in v2"):
+        engine.migrate(case.id, new, at=at("2026-11-06 10:30"))
+    with pytest.raises(MigrationRefusedError, match="branch 'left' would be in 'right_open'"):
+        engine.migrate(case.id, new, at=at("2026-11-06 10:30"), state_map={"left_open": "right_open"})
+    plan = engine.migrate(case.id, new, at=at("2026-11-06 10:30"), state_map={"left_open": "left_todo"})
+    assert dict(plan.new_branches) == {"left": "left_todo", "right": "right_open"}
+    assert next(c.fate for c in plan.clocks if c.deadline == "left_in_1h") == "kept"
+    engine.act(case.id, "left", DESK, at=at("2026-11-06 10:40"))  # v2's action out of the mapped state
+    assert engine.verify() == []
+
+
+def test_the_memory_store_moves_a_case_too() -> None:
+    from complaintflow.store.memory import MemoryStore
+
+    engine = Engine(MemoryStore())
+    spec = engine.load_process(SLA.encode())
+    case = engine.start(spec, {"severity": "general"}, DESK, at=at("2026-11-06 16:00"))
+    engine.act(case.id, "dispatch", DESK, at=at("2026-11-06 16:00"))
+    new = engine.load_process(LOOSER.encode())
+    engine.migrate(case.id, new, at=at("2026-11-06 17:00"))
+    assert engine.case(case.id).process_hash == new.content_hash and engine.verify() == []

@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import at
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_sla import DESK, HEAD, SLA, engine_on, open_handling, reopened
 
 import cli
 from complaintflow import Engine
+from complaintflow.calendar import BusinessCalendar
 from complaintflow.language.check import load_process_bytes
 from complaintflow.runtime.clocks import view
 from complaintflow.runtime.errors import MigrationRefusedError
@@ -466,3 +469,29 @@ def test_the_memory_store_moves_a_case_too() -> None:
     new = engine.load_process(LOOSER.encode())
     engine.migrate(case.id, new, at=at("2026-11-06 17:00"))
     assert engine.case(case.id).process_hash == new.content_hash and engine.verify() == []
+
+
+START = st.integers(min_value=at("2026-11-02 00:00"), max_value=at("2026-11-20 00:00"))
+LATER = st.integers(min_value=0, max_value=3 * 3600)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=START, after=LATER, paused=LATER)
+def test_a_loosened_budget_moves_each_due_by_the_difference_in_its_own_time(
+    tmp_path_factory: pytest.TempPathFactory, start: int, after: int, paused: int
+) -> None:
+    store = tmp_path_factory.mktemp("loosen") / "m.db"
+    engine, spec = engine_on(store)
+    case = engine.start(spec, {"severity": "general"}, DESK, at=start)
+    engine.act(case.id, "dispatch", DESK, at=start)
+    engine.act(case.id, "ask", HEAD, at=start + 60)
+    engine._fire_case_timers = lambda case_id, at: None  # keep the breaches out: only the dues are measured
+    before = engine.act(case.id, "answer", DESK, at=start + 60 + paused).clocks
+    new = engine.load_process(LOOSER.encode())
+    now = start + 60 + paused + after
+    plan = engine.plan_migration(case.id, new, at=now)
+    moved = {c.deadline: c.new_due for c in plan.clocks}
+    office = BusinessCalendar.compile(spec.calendars["office"], spec.timezone)
+    assert moved["wall"] - before["wall"]["due"] == 2 * 3600  # 8h -> 10h, whatever was paused or used
+    assert office.working_seconds_between(before["work"]["due"], moved["work"]) == 2 * 3600  # 4wh -> 6wh
+    engine.close()

@@ -577,9 +577,10 @@ class SQLiteStore:
             if change.erase_personal:  # before the row names the new events: they keep nothing to erase
                 self._erase_personal(case.id, change.erase_personal)
             updated = db.execute(
-                "UPDATE cases SET state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, last_at=?, "
-                f"last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
+                "UPDATE cases SET process_hash=?, state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, "
+                f"last_at=?, last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
                 (
+                    case.process_hash,  # a migration moves a case to a newer version
                     case.state,
                     _json(case.branches),
                     _json(case.data),

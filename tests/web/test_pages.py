@@ -127,6 +127,7 @@ def test_the_language_switch_is_remembered_and_sets_the_lang_attribute(desk, bro
     page.reload()
     expect(page.locator("h1")).to_have_text("My queue")
     expect(page.locator("#skip-link")).to_have_text("Skip to content")
+    expect(page.locator("h1")).to_be_focused()  # the view has loaded its queue and focused its heading
     page.keyboard.press("Tab")  # from the heading a view focuses, the keyboard reaches the filters
     expect(page.locator(":focus")).to_have_accessible_name("Process")
     assert serious_accessibility_problems(page) == []

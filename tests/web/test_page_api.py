@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,14 @@ def test_a_bad_search_is_a_problem_document_naming_the_parameter(api, params, wo
     assert reply.status_code == 422
     assert reply.headers["content-type"].startswith("application/problem+json")
     assert words in reply.json()["detail"]
+
+
+def test_docs_web_shows_a_small_screenshot_of_each_page():
+    text = (ROOT / "docs" / "web.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\((img/[^)]+\.png)\)", text)
+    for name in ("login", "queue", "new", "case", "report", "studio"):
+        assert f"img/web-{name}.png" in images, name
+    for image in images:
+        png = ROOT / "docs" / image
+        assert png.read_bytes().startswith(b"\x89PNG"), image
+        assert png.stat().st_size < 150_000, f"{image} is {png.stat().st_size} bytes (python -m tests.web.screenshots)"

@@ -11,7 +11,7 @@ revealed value when the caller may see it and one is given, else ``"***"``. Ever
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from .language.spec import Field, Process
@@ -68,6 +68,21 @@ def mask_payload(
                 value = HIDDEN if is_commitment(value) else value
             masked[name] = HIDDEN if name in hidden and value is not None else value
         out[part] = masked
+    return out
+
+
+def event_specs(
+    events: Iterable[EventRecord], spec_of: Callable[[str], Process], current: Process
+) -> list[tuple[EventRecord, Process]]:
+    """Each event with the process version its case ran on when it was written (a migration changes it),
+    so each is masked as that version declares its fields; ``current`` when a history does not say."""
+    out, spec = [], current
+    for event in events:
+        if event.kind == "started" and "process_hash" in event.payload:
+            spec = spec_of(event.payload["process_hash"])
+        out.append((event, spec))
+        if event.kind == "migrated":
+            spec = spec_of(event.payload["to_hash"])
     return out
 
 

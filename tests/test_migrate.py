@@ -410,7 +410,8 @@ def test_a_closed_case_keeps_the_version_it_ran_on(db: Path, tmp_path: Path) -> 
     target.write_text(LOOSER, encoding="utf-8")
     before = rows(db)
     code, out, err = run("migrate", "--to", str(target), "--case", cid, "--db", str(db), "--now", "2026-11-06 17:00")
-    assert code == 1 and f"{cid}: sla v1 -> v2: refused: it is closed (in 'closed')" in out
+    assert code == 1 and f"{cid}: sla v1 -> v2: refused: it is closed (in 'closed'); a closed case keeps" in out
+    assert "final" not in out  # the one reason, not what its state would be
     assert rows(db) == before  # not even the new version is stored when no case moves
 
 

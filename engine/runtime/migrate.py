@@ -15,7 +15,7 @@ its start states. The dry run prints this plan; the real run commits exactly its
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from ..calendar import CalendarError, DueTime
@@ -98,15 +98,15 @@ def plan_migration(
         dict(current.branches),
         new_branches,
     )
-    refusals = _refusals(current, new.spec, state_map, new_state, new_branches)
     if case.closed_at is not None:
-        refusals.insert(0, f"it is closed (in {case.state!r}); a closed case keeps the version it ran on")
+        return replace(base, refusals=(f"it is closed (in {case.state!r}); a closed case keeps the version it ran on",))
+    refusals = _refusals(current, new.spec, state_map, new_state, new_branches)
     if refusals:
-        return _replace(base, refusals=tuple(refusals))
+        return replace(base, refusals=tuple(refusals))
     try:
         clocks, changes, ended = _clocks(old, new, current, {new_state, *new_branches.values()}, at)
     except CalendarError as exc:
-        return _replace(base, refusals=(f"its clocks cannot be counted on v{new.spec.version}: {exc}",))
+        return replace(base, refusals=(f"its clocks cannot be counted on v{new.spec.version}: {exc}",))
     used_map = {s: state_map[s] for s in states if s in state_map}
     payload = {
         "process_id": new.spec.id,
@@ -126,13 +126,7 @@ def plan_migration(
     )
     events = (*fired, moved)
     row = fold(case, events, revision=case.revision + 1)
-    return _replace(base, clocks=tuple(changes), fired=tuple(fired), events=events, row=row)
-
-
-def _replace(plan: MigrationPlan, **changes: Any) -> MigrationPlan:
-    from dataclasses import replace
-
-    return replace(plan, **changes)
+    return replace(base, clocks=tuple(changes), fired=tuple(fired), events=events, row=row)
 
 
 def _fired_before(cp: CompiledProcess, case: CaseRecord, at: int) -> tuple[CaseRecord, list[EventRecord]]:

@@ -66,6 +66,8 @@ def sample_value(f: Field, case_no: int) -> Any:
         return case_no % 2 == 0
     if f.type is FieldType.DATETIME:
         return DAY_START
+    if f.type is FieldType.CHECKLIST:
+        return [item.id for item in f.items]
     if f.pii:
         return "138-0000-0000" if any(w in f.id for w in ("phone", "tel", "mobile", "contact")) else "张先生"
     return (f.title.zh if f.title else f.id) + "（示例）"

@@ -128,6 +128,34 @@ def test_a_manager_sees_every_open_case_overdue_first_and_may_act_on_none(api):
     assert client.get("/v1/report", params={"period": "2025-09"}, headers=chen).status_code == 200
 
 
+def test_a_checklist_input_is_described_kept_in_order_and_an_unknown_item_refused(api):
+    client, _, login, desk = api
+    desk.directory.add_user(User("sun", "sun", ("service_centre", "duty_manager"), {}, False, _password_hash()), 0)
+    sun = login("sun")
+    steps = client.get("/v1/processes/furniture_mall", headers=sun).json()["fields"]["injury_steps"]
+    assert steps["type"] == "checklist" and steps["items"][0] == {
+        "id": "notified",
+        "title": "已通知相关部门和商场值班经理",
+        "title_en": "Departments and the duty manager notified",
+    }
+    case = _open(client, sun, "furniture_mall", "service_centre", {"customer_name": "王五", "content": "摔倒"})
+
+    def act(action, inputs, revision):
+        return client.post(
+            f"/v1/cases/{case}/actions/{action}",
+            json={"role": "service_centre" if action == "report_injury" else "duty_manager", "inputs": inputs},
+            headers=sun | {"If-Match": f'"{revision}"'},
+        )
+
+    assert act("report_injury", {"injury": True, "serious_injury": False, "dispute": False}, 1).status_code == 200
+    refused = act("record_injury_steps", {"injury_steps": ["notified", "caled_120"]}, 2)
+    assert refused.status_code == 409
+    assert "injury_steps: 'caled_120' is not an item of this checklist; did you mean 'called_120'?" in refused.text
+    done = act("record_injury_steps", {"injury_steps": ["witnesses", "notified"]}, 2)
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["injury_steps"] == ["notified", "witnesses"]
+
+
 def test_a_process_describes_its_fields_for_the_new_complaint_form(api):
     client, _, login, _ = api
     spec = client.get("/v1/processes/property_management", headers=login("wang")).json()

@@ -18,6 +18,7 @@ from .loader import Document
 from .spec import (
     Action,
     Calendar,
+    ChecklistItem,
     CountRule,
     Deadline,
     Due,
@@ -194,6 +195,7 @@ class _Builder:
             v.get("pii", False),
             tuple(v.get("values", ())),
             v.get("max_length"),
+            items=tuple(ChecklistItem(item_id, title(t)) for item_id, t in (v.get("items") or {}).items()),
         )
 
     def state(self, sid: str, v: dict[str, Any]) -> State:

@@ -382,6 +382,7 @@ def field_json(spec: Process, name: str) -> dict[str, Any]:
         "required": f.required,
         "pii": f.pii,
         "values": list(f.values),
+        "items": [{"id": i.id, "title": i.title.zh, "title_en": i.title.en} for i in f.items],
         "title": f.title.zh if f.title else None,
         "title_en": f.title.en if f.title else None,
     }

@@ -70,6 +70,8 @@ def sample_value(f: Field, case_no: int, serial: int | None = None) -> Any:
         return case_no % 2 == 0
     if f.type is FieldType.DATETIME:
         return DAY_START
+    if f.type is FieldType.CHECKLIST:
+        return [item.id for item in f.items]
     if f.pii:
         n = case_no if serial is None else serial
         if "name" in f.id:

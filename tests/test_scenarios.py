@@ -935,6 +935,8 @@ def test_furniture_injury_checklist_and_treatment_pauses_the_3_day_clock(flow):
     )
     f.act(cid, "report_injury", "service_centre", t0 + 5 * MIN, injury=True, serious_injury=True, dispute=False)
     assert (f.case(cid).state, f.case(cid).owner_role) == ("injury_response", "duty_manager")
+    f.act(cid, "record_injury_steps", "duty_manager", t0 + 10 * MIN, injury_steps=["called_120", "notified"])
+    assert f.case(cid).data["injury_steps"] == ["notified", "called_120"]  # the items' order, as declared
     due = t0 + 3 * DAY
     paused = t0 + 1 * HOUR
     f.act(cid, "escort_to_hospital", "duty_manager", paused, escort_and_advance=True)

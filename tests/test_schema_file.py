@@ -125,6 +125,12 @@ fields:
   injured: {type: bool, title: {zh: 是否人身伤害}}
   occurred_at: {type: datetime, title: {zh: 发生时间}}
   department: {type: string}
+  injury_steps:
+    type: checklist
+    items:
+      called_120: {zh: 已拨打120, en: Called 120}
+      witnesses: {zh: 已联系目击证人}
+    title: {zh: 人身伤害处置清单}
 states:
   received:
     title: {zh: 受理登记, en: Received}
@@ -438,9 +444,10 @@ def test_schema_keys_are_the_documented_keys():
 
 
 def _set_map_keys(node, out: set) -> set:
+    """The keys that name things, not language keys: fields in ``set`` maps, item ids in ``items`` maps."""
     if isinstance(node, dict):
         for k, v in node.items():
-            if k == "set" and isinstance(v, dict):
+            if k in ("set", "items") and isinstance(v, dict):
                 out |= set(v)
             _set_map_keys(v, out)
     elif isinstance(node, list):
@@ -720,6 +727,20 @@ def test_values_on_a_non_enum_field_are_rejected():
     assert errors[0].message == "False schema does not allow ['a']"
     assert "else" in list(errors[0].absolute_schema_path)
     assert list(errors[0].absolute_path)[:2] == ["fields", "phone"]
+
+
+def test_a_checklist_field_needs_its_items_and_only_a_checklist_has_items():
+    doc = full_doc()
+    del doc["fields"]["injury_steps"]["items"]
+    assert describe(errors_of(doc)) == [("$.fields.injury_steps", "required")]
+    doc = full_doc()
+    doc["fields"]["phone"]["items"] = {"a": {"zh": "一"}}
+    (error,) = errors_of(doc)
+    assert error.message == "False schema does not allow {'a': {'zh': '一'}}" and "else" in error.absolute_schema_path
+    assert list(error.absolute_path)[:2] == ["fields", "phone"]
+    doc = full_doc()
+    doc["fields"]["injury_steps"]["items"] = {"Called120": {"zh": "一"}}
+    assert describe(errors_of(doc))[0][0] == "$.fields.injury_steps.items"
 
 
 def test_holiday_read_as_date_is_rejected():

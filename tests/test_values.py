@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from complaintflow import canonical
-from complaintflow.language.spec import Field, FieldType
+from complaintflow.language.spec import ChecklistItem, Field, FieldType, Title
 from complaintflow.runtime.values import InputError, check_value, check_values, coerce_text
 
 TZ = "Asia/Shanghai"
@@ -19,6 +19,11 @@ FIELDS = {
     "urgent": Field("urgent", FieldType.BOOL),
     "severity": Field("severity", FieldType.ENUM, values=("general", "important", "major")),
     "visit_at": Field("visit_at", FieldType.DATETIME),
+    "steps": Field(
+        "steps",
+        FieldType.CHECKLIST,
+        items=(ChecklistItem("called_120", Title("已拨打120")), ChecklistItem("witnesses", Title("已联系目击证人"))),
+    ),
 }
 
 
@@ -35,6 +40,8 @@ FIELDS = {
         ("severity", "major"),
         ("visit_at", "2025-09-30 18:00"),
         ("visit_at", "2025-09-30T18:00:00+08:00"),
+        ("steps", ["called_120", "witnesses"]),
+        ("steps", []),
     ],
 )
 def test_values_of_the_declared_type_pass_unchanged(name: str, value: object) -> None:
@@ -57,6 +64,10 @@ def test_values_of_the_declared_type_pass_unchanged(name: str, value: object) ->
         ("severity", "zzz", "severity: 'zzz' is not one of general, important, major"),
         ("visit_at", "tomorrow", "visit_at: cannot read 'tomorrow' as a time"),
         ("visit_at", 20250930, "visit_at: expected a date and time"),
+        ("steps", ["called_12"], "steps: 'called_12' is not an item of this checklist; did you mean 'called_120'?"),
+        ("steps", ["zzz"], "steps: 'zzz' is not an item of this checklist; items: called_120, witnesses"),
+        ("steps", [1], "steps: 1 is not an item of this checklist"),
+        ("steps", "called_120", "steps: expected a list of the ticked items' ids, got 'called_120'"),
     ],
 )
 def test_refusals_name_the_field_and_the_value(name: str, value: object, message: str) -> None:
@@ -71,8 +82,15 @@ def test_check_values_drops_nones_and_refuses_unknown_names() -> None:
     assert check_values(FIELDS, {"amount": 1, "content": None}, TZ) == {"amount": 1}
     with pytest.raises(InputError, match="unknown field 'amout'; did you mean 'amount'?"):
         check_values(FIELDS, {"amout": 1}, TZ)
-    with pytest.raises(InputError, match="unknown field 'zzz'; fields: content, amount, urgent, severity, visit_at"):
+    with pytest.raises(
+        InputError, match="unknown field 'zzz'; fields: content, amount, urgent, severity, visit_at, steps"
+    ):
         check_values(FIELDS, {"zzz": 1}, TZ)
+
+
+def test_a_checklist_keeps_its_ticks_once_each_in_the_fields_order() -> None:
+    assert check_value(FIELDS["steps"], ["witnesses", "called_120", "witnesses"], TZ) == ["called_120", "witnesses"]
+    assert coerce_text(FIELDS, {"steps": "witnesses, called_120,"}) == {"steps": ["witnesses", "called_120"]}
 
 
 def test_coerce_text_reads_numbers_and_booleans_and_passes_the_rest() -> None:

@@ -18,6 +18,7 @@ from .loader import Document
 from .spec import (
     Action,
     Calendar,
+    ChecklistItem,
     CountRule,
     Deadline,
     Due,
@@ -195,6 +196,7 @@ class _Builder:
             tuple(v.get("values", ())),
             v.get("max_length"),
             tuple(v["visible_to"]) if "visible_to" in v else None,
+            items=tuple(ChecklistItem(item_id, title(t)) for item_id, t in (v.get("items") or {}).items()),
         )
 
     def state(self, sid: str, v: dict[str, Any]) -> State:

@@ -119,7 +119,7 @@ def _check_repetition(node: ast.BinOp, fields: Mapping[str, Field]) -> list[Guar
         text_field = (
             isinstance(operand, ast.Name)
             and operand.id in fields
-            and fields[operand.id].type in (FieldType.STRING, FieldType.ENUM)
+            and fields[operand.id].type in (FieldType.STRING, FieldType.ENUM, FieldType.CHECKLIST)
         )
         literal = isinstance(operand, (ast.List, ast.Tuple)) or (
             isinstance(operand, ast.Constant) and isinstance(operand.value, str)

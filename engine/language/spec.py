@@ -22,6 +22,7 @@ class FieldType(str, Enum):
     ENUM = "enum"
     BOOL = "bool"
     DATETIME = "datetime"
+    CHECKLIST = "checklist"  # the value is the list of its items that were ticked
 
 
 class EscalationKind(str, Enum):
@@ -84,6 +85,14 @@ class Role:
 
 
 @dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """One thing to tick on a checklist field: its id (what the value holds) and its title."""
+
+    id: str
+    title: Title
+
+
+@dataclass(frozen=True, slots=True)
 class Field:
     id: str
     type: FieldType
@@ -93,6 +102,7 @@ class Field:
     values: tuple[str, ...] = ()  # the allowed values of an enum field
     max_length: int | None = None  # longest text value in characters (None: DEFAULT_MAX_LENGTH in runtime/values.py)
     visible_to: tuple[str, ...] | None = None  # roles that may see a pii value; None: every role of the process
+    items: tuple[ChecklistItem, ...] = ()  # the items of a checklist field, in their order
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,22 @@ def check_value(field: Field, value: Any, timezone: str) -> Any:
         except ValueError as exc:
             raise InputError(f"{field.id}: {exc}") from None
         return value
+    if kind is FieldType.CHECKLIST and isinstance(value, list):
+        return _ticked(field, value)
     raise InputError(f"{field.id}: expected {_WORDS[kind]}, got {value!r}")
+
+
+def _ticked(field: Field, value: list[Any]) -> list[str]:
+    """The ticked items of a checklist, each known, once, in the field's order."""
+    known = [item.id for item in field.items]
+    for tick in value:
+        if not isinstance(tick, str) or tick not in known:
+            hint = did_you_mean(str(tick), known)
+            raise InputError(
+                f"{field.id}: {tick!r} is not an item of this checklist"
+                + (f"; {hint}" if hint else f"; items: {', '.join(known)}")
+            )
+    return [item for item in known if item in value]
 
 
 def _is_valid_text(text: str) -> bool:
@@ -81,6 +96,7 @@ _WORDS = {
     FieldType.BOOL: "true or false",
     FieldType.ENUM: "one of the listed values",
     FieldType.DATETIME: "a date and time such as '2025-09-30 18:00'",
+    FieldType.CHECKLIST: "a list of the ticked items' ids",
 }
 
 
@@ -103,6 +119,8 @@ def coerce_text(fields: Mapping[str, Field], raw: Mapping[str, str]) -> dict[str
         field = fields.get(name)
         if field is None or field.type in (FieldType.STRING, FieldType.ENUM, FieldType.DATETIME):
             out[name] = text
+        elif field.type is FieldType.CHECKLIST:  # 'steps=call_120,witnesses'
+            out[name] = [tick.strip() for tick in text.split(",") if tick.strip()]
         elif field.type is FieldType.NUMBER:
             try:
                 out[name] = int(text) if text.lstrip("-").isdigit() else float(text)

@@ -1,37 +1,36 @@
 """Each running clock of a case as people read it: budget, used, remaining or overdue, in business time.
 
 A clock in the case row only says when it started and falls due. The pages need the countdown a person
-acts on ("还剩 1 工作小时 20 分"), so this module measures it on the deadline's own calendar: working
-seconds for deadlines in working units or tied to a time of day, wall seconds for ``m``/``h``/``d``
-(the same split the engine uses when a clock pauses). Read-only; nothing here changes a case.
+acts on ("还剩 1 工作小时 20 分"), so this module takes the engine's own reading of a clock
+(``runtime.clocks.view``, the one place that measures used and remaining time, pauses left out, on the
+deadline's calendar; ``complaintflow case`` prints the same reading) and adds what the pages show beside
+it: the titles, the escalation reached, the budget and the overdue time. Read-only; nothing here changes
+a case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from ..calendar import BusinessCalendar
 from ..language.spec import Process
-from ..runtime.clocks import is_late, pause_unit
+from ..runtime.clocks import is_late, view
 from ..runtime.machine import CompiledProcess
 from ..store.base import CaseRecord
 
 
 def deadline_views(cp: CompiledProcess, case: CaseRecord, now: int) -> list[dict[str, Any]]:
-    """One entry per clock of ``case`` as of ``now``, most urgent first."""
+    """One entry per clock of ``case`` as of ``now``, most urgent first. The seconds are of the clock's
+    own time (working seconds for working-time deadlines), None where the calendar cannot reach."""
     spec = cp.spec
     views = []
     for deadline_id, clock in case.clocks.items():
         deadline = spec.deadlines.get(deadline_id)
         if deadline is None:  # a clock of a deadline the pinned version no longer names cannot happen; be safe
             continue
-        business = pause_unit(deadline) == "wh"
-        span = _measure(cp.calendar_for(deadline), business)
-        # A paused clock stands still at the moment it paused.
-        at = clock["paused_at"] if clock["paused_at"] is not None else now
-        started, due = clock["started"], clock["due"]
-        late = is_late(clock, now) or (clock["paused_at"] is not None and at > due)  # a reminder is never late
+        reading = view(cp, deadline, clock, now)
+        used, remaining = reading.used, reading.remaining
+        # A paused clock stands still at the moment it paused; a reminder is never late.
+        late = is_late(clock, now) or (clock["paused_at"] is not None and clock["paused_at"] > clock["due"])
         views.append(
             {
                 "deadline": deadline_id,
@@ -39,16 +38,16 @@ def deadline_views(cp: CompiledProcess, case: CaseRecord, now: int) -> list[dict
                 "title_en": deadline.title.en,
                 "rule": str(deadline.due),
                 "role": deadline.role,
-                "business": business,
-                "started_at": started,
-                "due_at": due,
-                "budget_seconds": span(started, due),
-                "used_seconds": span(started, min(at, due)),
-                "remaining_seconds": span(at, due),
-                "overdue_seconds": span(due, at),
+                "business": reading.counts == "working",
+                "started_at": clock["started"],
+                "due_at": clock["due"],
+                "budget_seconds": used + remaining if used is not None and remaining is not None else None,
+                "used_seconds": used,
+                "remaining_seconds": max(0, remaining) if remaining is not None else None,
+                "overdue_seconds": max(0, -remaining) if remaining is not None else None,
                 "overdue": late,
-                "paused": clock["paused_at"] is not None,
-                "provisional": bool(clock.get("provisional")),
+                "paused": reading.paused_since is not None,
+                "provisional": reading.provisional,
                 "breached": bool(clock["breached"]),
                 "misses": clock.get("misses", 0),
                 "warned": bool(clock.get("warned")),
@@ -58,17 +57,6 @@ def deadline_views(cp: CompiledProcess, case: CaseRecord, now: int) -> list[dict
         )
     views.sort(key=lambda v: (not v["overdue"], v["due_at"]))
     return views
-
-
-def _measure(cal: BusinessCalendar, business: bool) -> Callable[[int, int], int]:
-    """Seconds from ``a`` to ``b`` (0 when ``b`` is not later): working seconds on ``cal`` or wall seconds."""
-
-    def span(a: int, b: int) -> int:
-        if b <= a:
-            return 0
-        return cal.working_seconds_between(a, b) if business else b - a
-
-    return span
 
 
 def escalation_view(spec: Process, chain_id: str | None, clock: dict[str, Any]) -> dict[str, Any] | None:

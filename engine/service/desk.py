@@ -407,6 +407,7 @@ def field_json(spec: Process, name: str) -> dict[str, Any]:
         "pii": f.pii,
         "visible_to": None if f.visible_to is None else list(f.visible_to),  # None: every role of the process
         "values": list(f.values),
+        "items": [{"id": i.id, "title": i.title.zh, "title_en": i.title.en} for i in f.items],
         "title": f.title.zh if f.title else None,
         "title_en": f.title.en if f.title else None,
     }

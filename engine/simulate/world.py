@@ -61,6 +61,8 @@ class World:
             return int(x) if x.is_integer() else x
         if f.type is FieldType.DATETIME:
             return arrived
+        if f.type is FieldType.CHECKLIST:
+            return [item.id for item in f.items]
         return (f.title.zh if f.title else f.id) + "（模拟）"
 
     # -- actions --------------------------------------------------------------------------------

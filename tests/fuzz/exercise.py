@@ -34,6 +34,7 @@ def _value(kind: FieldType, values: tuple[str, ...]) -> Any:
         FieldType.ENUM: values[0] if values else "x",
         FieldType.BOOL: True,
         FieldType.DATETIME: "2026-01-01 09:00",
+        FieldType.CHECKLIST: [],
     }[kind]
 
 

@@ -17,6 +17,7 @@ STAFF = {
     "zhao": ["dept_head"],
     "li": ["company_leader"],
     "chen": ["manager"],
+    "sun": ["service_centre", "duty_manager"],
 }
 
 

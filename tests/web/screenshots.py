@@ -35,6 +35,29 @@ def _afternoon(served: Served) -> None:
         assert demo.post("/v1/cases", json=body).status_code == 201
 
 
+def _injury(served: Served) -> str:
+    """A furniture-mall injury whose duty manager has ticked two of its steps; the case's path."""
+    with served.client(served.demo_token) as demo:
+        body = {
+            "process": "furniture_mall",
+            "role": "service_centre",
+            "data": {"customer_name": "王五", "content": "扶梯摔倒"},
+        }
+        case = demo.post("/v1/cases", json=body).json()["id"]
+        steps = [
+            ("report_injury", "service_centre", {"injury": True, "serious_injury": True, "dispute": False}),
+            ("record_injury_steps", "duty_manager", {"injury_steps": ["notified", "called_120"]}),
+        ]
+        for revision, (action, role, inputs) in enumerate(steps, start=1):
+            reply = demo.post(
+                f"/v1/cases/{case}/actions/{action}",
+                json={"role": role, "inputs": inputs},
+                headers={"If-Match": f'"{revision}"'},
+            )
+            assert reply.status_code == 200, reply.text
+        return f"/cases/{case}"
+
+
 VIEWPORT = {"width": 1000, "height": 700}  # one screen per page keeps each PNG small (docs/web.md)
 
 
@@ -73,6 +96,9 @@ def main() -> int:
             page.goto(served.base_url + case)
             page.locator("#timeline").wait_for()
             page.screenshot(path=str(OUT / "web-case.png"))
+            page.goto(served.base_url + _injury(served))
+            page.locator("ul.ticks").scroll_into_view_if_needed()
+            page.screenshot(path=str(OUT / "web-checklist.png"))
             page.goto(served.base_url + "/new?process=property_management")
             page.locator("#new-case").wait_for()
             page.screenshot(path=str(OUT / "web-new.png"))

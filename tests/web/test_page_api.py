@@ -128,6 +128,69 @@ def test_a_manager_sees_every_open_case_overdue_first_and_may_act_on_none(api):
     assert client.get("/v1/report", params={"period": "2025-09"}, headers=chen).status_code == 200
 
 
+def test_a_checklist_input_is_described_kept_in_order_and_an_unknown_item_refused(api):
+    client, _, login, desk = api
+    desk.directory.add_user(User("sun", "sun", ("service_centre", "duty_manager"), {}, False, _password_hash()), 0)
+    sun = login("sun")
+    steps = client.get("/v1/processes/furniture_mall", headers=sun).json()["fields"]["injury_steps"]
+    assert steps["type"] == "checklist" and steps["items"][0] == {
+        "id": "notified",
+        "title": "已通知相关部门和商场值班经理",
+        "title_en": "Departments and the duty manager notified",
+    }
+    case = _open(client, sun, "furniture_mall", "service_centre", {"customer_name": "王五", "content": "摔倒"})
+
+    def act(action, inputs, revision):
+        return client.post(
+            f"/v1/cases/{case}/actions/{action}",
+            json={"role": "service_centre" if action == "report_injury" else "duty_manager", "inputs": inputs},
+            headers=sun | {"If-Match": f'"{revision}"'},
+        )
+
+    assert act("report_injury", {"injury": True, "serious_injury": False, "dispute": False}, 1).status_code == 200
+    refused = act("record_injury_steps", {"injury_steps": ["notified", "caled_120"]}, 2)
+    assert refused.status_code == 409
+    assert "injury_steps: 'caled_120' is not an item of this checklist; did you mean 'called_120'?" in refused.text
+    done = act("record_injury_steps", {"injury_steps": ["witnesses", "notified"]}, 2)
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["injury_steps"] == ["notified", "witnesses"]
+
+
+def test_a_paused_clock_keeps_its_budget_and_its_used_time_leaves_the_pause_out(api):
+    client, clock, login, desk = api
+    desk.directory.add_user(User("sun", "sun", ("service_centre", "duty_manager"), {}, False, _password_hash()), 0)
+    sun = login("sun")
+    case = _open(client, sun, "furniture_mall", "service_centre", {"customer_name": "王五", "content": "摔倒"})
+    steps = [
+        ("report_injury", "service_centre", {"injury": True, "serious_injury": True, "dispute": False}),
+        ("escort_to_hospital", "duty_manager", {"escort_and_advance": True}),  # the 3-day clock pauses
+    ]
+    for revision, (action, role, inputs) in enumerate(steps, start=1):
+        clock.move_to(f"2025-09-29 1{revision}:00")
+        reply = client.post(
+            f"/v1/cases/{case}/actions/{action}",
+            json={"role": role, "inputs": inputs},
+            headers=sun | {"If-Match": f'"{revision}"'},
+        )
+        assert reply.status_code == 200, reply.text
+    clock.move_to("2025-09-29 20:00")
+    (paused,) = client.get(f"/v1/cases/{case}", headers=sun).json()["deadlines"]
+    assert paused["paused"] is True and paused["used_seconds"] == 2 * 3600  # 10:00 to the pause at 12:00
+    clock.move_to("2025-09-30 09:00")
+    sun = login("sun")
+    reply = client.post(
+        f"/v1/cases/{case}/actions/discharged",
+        json={"role": "duty_manager", "inputs": {}},
+        headers=sun | {"If-Match": '"3"'},
+    )
+    assert reply.status_code == 200, reply.text
+    clock.move_to("2025-09-30 10:00")
+    (resumed,) = client.get(f"/v1/cases/{case}", headers=sun).json()["deadlines"]
+    assert resumed["budget_seconds"] == 3 * 86400  # the pause moved the due time, not the budget
+    assert resumed["used_seconds"] == 3 * 3600  # two hours before the pause, one since
+    assert resumed["remaining_seconds"] == 3 * 86400 - 3 * 3600
+
+
 def test_a_process_describes_its_fields_for_the_new_complaint_form(api):
     client, _, login, _ = api
     spec = client.get("/v1/processes/property_management", headers=login("wang")).json()

@@ -184,6 +184,34 @@ def test_the_report_draws_its_charts_and_exports_a_csv_with_a_bom(desk, browser,
     assert serious_accessibility_problems(page) == []
 
 
+def test_the_duty_manager_ticks_a_checklist_and_the_record_shows_the_ticks(desk, browser, guards):
+    data = {"customer_name": "王五", "content": "扶梯摔倒", "injury": True}
+    with _as(desk, "sun") as sun:
+        reply = sun.post("/v1/cases", json={"process": "furniture_mall", "role": "service_centre", "data": data})
+        assert reply.status_code == 201, reply.text
+        case = reply.json()["id"]
+        _act(sun, case, "report_injury", "service_centre", {"injury": True, "serious_injury": False, "dispute": False})
+    page = next(pages(browser, guards))
+    log_in(page, desk.base_url, "sun", f"/cases/{case}")
+    form = page.locator("form[data-action='record_injury_steps']")
+    steps = form.get_by_role("group", name="人身伤害事件已办事项")
+    expect(steps.get_by_role("checkbox")).to_have_count(6)
+    assert serious_accessibility_problems(page) == []
+    steps.get_by_label("已通知相关部门和商场值班经理").check()
+    steps.get_by_label("已联系目击证人并留下联系电话、书面证言").check()
+    form.get_by_role("button").click()
+    expect(page.locator("#status")).to_contain_text("已执行")
+    record = page.locator("ul.ticks")
+    expect(record.locator("li.ticked")).to_have_count(2)
+    expect(record.locator("li[data-item='notified']")).to_contain_text("✓")
+    expect(record.locator("li[data-item='called_120']")).to_contain_text("☐")
+    again = page.locator("form[data-action='record_injury_steps']").get_by_role("group", name="人身伤害事件已办事项")
+    expect(again.get_by_label("已通知相关部门和商场值班经理")).to_be_checked()  # the form starts from the ticks
+    expect(again.get_by_label("伤势较重，已拨打120急救电话")).not_to_be_checked()
+    with _as(desk, "sun") as sun:
+        assert sun.get(f"/v1/cases/{case}").json()["data"]["injury_steps"] == ["notified", "witnesses"]
+
+
 def test_a_breach_and_its_escalation_appear_on_the_case_page_and_in_the_leaders_queue(desk, browser, guards):
     # Last in the module: it moves the service's clock past every deadline opened above.
     case = _open_case(desk, "电梯困人")

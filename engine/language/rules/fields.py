@@ -31,6 +31,7 @@ _FITS = {
     FieldType.ENUM: lambda v: isinstance(v, str),
     FieldType.NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     FieldType.BOOL: lambda v: isinstance(v, bool),
+    FieldType.CHECKLIST: lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
 }
 
 

@@ -1,9 +1,10 @@
-// Form controls generated from a process's field descriptions ({name, type, required, pii, values, title}),
+// Form controls generated from a process's field descriptions ({name, type, required, pii, values, items, title}),
 // and the values typed into them in the shape the API takes.
 import { h, uid } from "./dom.js";
 import { pick, t } from "./i18n.js";
 
-export function fieldControl(field) {
+// ``current``: the case's value, where a control starts from it (a checklist's ticks so far).
+export function fieldControl(field, current) {
   const id = uid(`f-${field.name}`);
   const label = pick(field.title || field.name, field.title_en);
   const marks = [];
@@ -17,6 +18,18 @@ export function fieldControl(field) {
     id, name: field.name, required: field.required || undefined,
     "aria-describedby": field.pii ? `${id}-pii` : undefined, "data-type": field.type || "string",
   };
+  if (field.type === "checklist") {
+    // One checkbox per item in a fieldset whose legend is the field; the value is the ticked items' ids.
+    return h("fieldset", { class: "field checklist", "data-type": "checklist", "data-name": field.name },
+      h("legend", {}, label, marks),
+      (field.items || []).map((item) => {
+        const box = uid(`${id}-${item.id}`);
+        return h("div", { class: "field-check" },
+          h("input", { id: box, type: "checkbox", value: item.id,
+            checked: Array.isArray(current) && current.includes(item.id) }), " ",
+          h("label", { for: box }, pick(item.title, item.title_en)));
+      }));
+  }
   if (field.type === "bool") {
     return h("div", { class: "field field-check" },
       h("input", { ...common, type: "checkbox", required: undefined }), " ",
@@ -39,9 +52,14 @@ export function fieldControl(field) {
 
 // {name: value} of the filled controls of ``form``; empty ones are left out, so "required" is the API's call.
 export function readFields(form) {
+  // (a checklist's own checkboxes carry no data-type: its fieldset reads them)
   const values = {};
   for (const el of form.querySelectorAll("[data-type]")) {
     const type = el.dataset.type;
+    if (type === "checklist") {
+      values[el.dataset.name] = [...el.querySelectorAll("input:checked")].map((box) => box.value);
+      continue;
+    }
     if (type === "bool") {
       values[el.name] = el.checked;
       continue;

@@ -3,6 +3,7 @@
 import { lang } from "./i18n.js";
 
 function parts(seconds, business) {
+  if (seconds === null || seconds === undefined) return "?"; // beyond what the calendar can compute
   const minutes = Math.floor(seconds / 60);
   const en = lang() === "en";
   const out = [];

@@ -48,6 +48,16 @@ function describe(event, spec, tz) {
   }
 }
 
+// A checklist field's value on the record: every item, ticked (✓) or not (☐), said in words too.
+function ticks(field, ticked) {
+  return h("ul", { class: "ticks" }, (field.items || []).map((item) => {
+    const done = ticked.includes(item.id);
+    return h("li", { class: done ? "ticked" : "unticked", "data-item": item.id },
+      h("span", { "aria-hidden": "true" }, done ? "✓ " : "☐ "),
+      h("span", { class: "visually-hidden" }, done ? t("ticked") : t("not_ticked")), pick(item.title, item.title_en));
+  }));
+}
+
 function clockRow(clock, spec, tz) {
   const { text, late } = countdown(clock);
   const notes = [];
@@ -132,8 +142,9 @@ export async function render(main, ctx) {
       const f = fields[name] || {};
       const value = item.data[name];
       return [h("dt", {}, pick(f.title || name, f.title_en), f.pii ? h("span", { class: "badge pii", title: t("pii_hint") }, t("pii")) : null),
-        h("dd", {}, (item.hidden || []).includes(name) ? hiddenValue() :
-          typeof value === "boolean" ? t(value ? "yes" : "no") : String(value))];
+        h("dd", {}, (item.hidden || []).includes(name) ? hiddenValue()
+          : f.type === "checklist" && Array.isArray(value) ? ticks(f, value)
+          : typeof value === "boolean" ? t(value ? "yes" : "no") : String(value))];
     })));
   }
 
@@ -170,7 +181,7 @@ export async function render(main, ctx) {
       const form = h("form", { "data-action": action.action, "data-role": action.role, novalidate: true },
         h("h3", {}, pick(action.title, action.title_en), " ",
           h("span", { class: "note" }, t("as_role", { role: roleTitle(spec, action.role) }))),
-        action.inputs.map(fieldControl), alert, button);
+        action.inputs.map((field) => fieldControl(field, shown.data[field.name])), alert, button);
       const formRevision = drawnRevision;
       form.addEventListener("submit", async (event) => {
         event.preventDefault();

@@ -40,7 +40,7 @@ export async function render(main, ctx) {
       h("select", { id: roleId, name: "role" }, roles.map((r) => h("option", {
         value: r, selected: r === initialOwner || undefined,
       }, pick(spec.role_titles[r].zh, spec.role_titles[r].en)))),
-      Object.values(spec.fields).map(fieldControl),
+      Object.values(spec.fields).map((field) => fieldControl(field)),
       h("p", { class: "note" }, h("span", { class: "req" }, "*"), " ", t("required")),
       alert, button);
     form.addEventListener("submit", async (event) => {

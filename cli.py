@@ -14,6 +14,7 @@ message and exit code, so no command catches them itself; ``_fail`` stops with a
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -234,7 +235,13 @@ def format_option(*choices: str, default: str = "text", help: str | None = None)
 
 
 TEXT_OR_JSON = ("text", "json")
-DB_OPTION = click.option("--db", default="complaintflow.db", show_default=True, help="SQLite store file.")
+DB_OPTION = click.option(
+    "--db",
+    default="complaintflow.db",
+    envvar="COMPLAINTFLOW_DB",
+    show_default=True,
+    help="Store: an SQLite file, or a PostgreSQL URL postgresql://... (environment: COMPLAINTFLOW_DB).",
+)
 NOW_OPTION = click.option(
     "--now",
     "now",
@@ -507,10 +514,14 @@ def schema(as_path: bool) -> None:
 
 
 def _engine(db: str, *, create: bool = False) -> Any:
-    """The engine on store ``db``; only ``start`` may create a new store (a typo must not make an empty one)."""
+    """The engine on store ``db``; only ``start`` may create a new store (a typo must not make an empty one).
+    A PostgreSQL URL names a database that exists already; opening it migrates its schema."""
     from complaintflow import Engine
     from complaintflow.store import faults
+    from complaintflow.store.open import is_database_url
 
+    if is_database_url(db):
+        return Engine(db)
     if not create and db != ":memory:" and not Path(db).exists() and Path(db).parent.is_dir():
         _fail(f"no store at {db!r} (start a case there first, or run 'complaintflow demo --db {db}')", 2)
     faults.refuse_unusable_path(db, create=create)  # a read-only command never creates or initialises one
@@ -812,8 +823,13 @@ def upgrade(db: str, now: LocalTime | None) -> None:
     """Bring an older store to the current format: verify every history, seal it, rehash nothing."""
     from complaintflow import Engine
     from complaintflow.audit.upgrade import upgrade_store
+    from complaintflow.store.open import is_database_url
     from complaintflow.store.sqlite import FORMAT_VERSION, SQLiteStore
 
+    if is_database_url(db):
+        _engine(db).close()  # refuses what is not a store; a PostgreSQL store migrates its schema when opened
+        click.echo(f"{db}: a PostgreSQL store migrates its schema when it is opened; nothing to do", err=True)
+        return
     if not Path(db).exists():
         _fail(f"no store at {db!r}", 2)
     engine = Engine(SQLiteStore(db, for_upgrade=True))
@@ -881,7 +897,6 @@ def seal(db: str, now: LocalTime | None, key_file: str | None, out: str | None, 
     if new_key is not None:
         if key_file or out:
             _fail("--new-key only makes a key; seal with --key in a second run", 2)
-        import os
 
         made = signing.new_private_key_pem()
         try:  # a new file only, readable by its owner alone
@@ -946,7 +961,7 @@ def report(
     from complaintflow.report.formats import render
     from complaintflow.report.period import parse_period
 
-    if not Path(db).exists() and Path(db).parent.is_dir():
+    if not _is_url(db) and not Path(db).exists() and Path(db).parent.is_dir():
         _fail(f"no store at {db!r} (run 'complaintflow demo --db {db}' to make one)", 2)
     try:
         when = parse_period(period, timezone)
@@ -1074,7 +1089,19 @@ def _service_clock(clock_file: str | None) -> Any:
 
 
 @main.command()
-@click.option("--db", default=None, help="SQLite store file  [default: complaintflow.db]")
+@click.option(
+    "--db",
+    default=None,
+    envvar="COMPLAINTFLOW_DB",
+    help="SQLite store file or postgresql:// URL (environment: COMPLAINTFLOW_DB)  [default: complaintflow.db]",
+)
+@click.option(
+    "--directory",
+    default=None,
+    envvar="COMPLAINTFLOW_DIRECTORY",
+    help="With a PostgreSQL --db: the SQLite file for users, tokens and deliveries (environment: "
+    "COMPLAINTFLOW_DIRECTORY); an SQLite store keeps them in its own file.",
+)
 @click.option(
     "--processes",
     "processes_path",
@@ -1096,6 +1123,7 @@ def _service_clock(clock_file: str | None) -> Any:
 @click.option("--clock-file", default=None, hidden=True, help="Read the time from this file (tests, rehearsals).")
 def serve(
     db: str | None,
+    directory: str | None,
     processes_path: str | None,
     config_path: str | None,
     host: str | None,
@@ -1115,6 +1143,7 @@ def serve(
         click.echo(str(exc), err=True)
         _fail("the service configuration has errors", 2)
     config.db = db or config.db or "complaintflow.db"
+    directory_file = _directory_file(config.db, directory)
     config.host = host or config.host
     config.port = config.port if port is None else port
     folder = Path(processes_path or config.processes or processes_dir())
@@ -1124,10 +1153,9 @@ def serve(
 
     configure(log_format)
     clock = _service_clock(clock_file)
-    import os
     import time
 
-    service = build_service(config, clock, folder, wall_clock=time.time, env=os.environ)
+    service = build_service(config, clock, folder, wall_clock=time.time, env=os.environ, directory=directory_file)
     secrets = first_run(service.desk, demo=demo)
     if demo:
         click.echo(seed_demo_day(service.desk, folder), err=True)
@@ -1141,10 +1169,37 @@ def serve(
     sys.exit(service.serve(lambda line: click.echo(line, err=True)))
 
 
+def _is_url(db: str) -> bool:
+    from complaintflow.store.open import is_database_url
+
+    return is_database_url(db)
+
+
+def _directory_file(db: str, directory: str | None) -> str:
+    """Where the service's users, tokens and deliveries are kept: in the SQLite store file itself, or, beside
+    a PostgreSQL store, in the SQLite file ``--directory`` (or COMPLAINTFLOW_DIRECTORY) names."""
+    if not _is_url(db):
+        return directory or db
+    directory = directory or os.environ.get("COMPLAINTFLOW_DIRECTORY")
+    if not directory:
+        _fail(
+            "a PostgreSQL store keeps the service's users, tokens and deliveries in an SQLite file of their own "
+            "for now: name it with --directory FILE or COMPLAINTFLOW_DIRECTORY (docs/postgres.md)",
+            2,
+        )
+    return directory
+
+
 def _directory(db: str) -> Any:
     """The service tables of an existing store (users, tokens, deliveries)."""
     from complaintflow.store.directory import Directory
 
+    if _is_url(db):
+        _engine(db).close()  # refuses what is not a store
+        path = _directory_file(db, None)
+        if not Path(path).is_file():
+            _fail(f"no directory at {path!r} (run 'complaintflow serve --db URL --directory {path}' once)", 2)
+        return Directory(path)
     if not Path(db).is_file():
         _fail(f"no store at {db!r} (run 'complaintflow serve --db {db}' once to make one)", 2)
     _engine(db).close()  # refuses a file that is not a complaintflow store, and upgrades an old one

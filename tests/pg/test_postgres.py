@@ -1,0 +1,184 @@
+"""The PostgreSQL store on a throw-away server: its schema migrations, the databases it refuses, claimed
+timers, a lost connection, and the CLI on a postgresql:// URL. The store contract itself is tested on
+every store by the conformance suite (the ``any_store`` and ``shared_address`` fixtures, conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from helpers import MINI, at, ids
+
+import cli
+from complaintflow import Actor, Engine, StoreError
+from complaintflow.audit.verify import verify_store
+from complaintflow.store.postgres import SCHEMA_VERSION, NotAStoreError, PostgresStore
+
+DESK = Actor("wang", ("desk",))
+DATA = {"customer_name": "张三", "severity": "general"}
+
+
+def _sql(url: str, statement: str) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as db:
+        cursor = db.execute(statement)  # type: ignore[arg-type]
+        return cursor.fetchall() if cursor.description else []
+
+
+def _engine_with_cases(url: str, tmp_path: Path, count: int) -> tuple[Engine, list[str]]:
+    engine = Engine(url, new_case_id=ids())
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    spec = engine.load_process(tmp_path / "mini.yaml")
+    opened = [engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00") + 60 * n).id for n in range(count)]
+    return engine, opened
+
+
+def test_a_new_database_gets_every_migration_once(postgres_url):
+    PostgresStore(postgres_url).close()
+    PostgresStore(postgres_url).close()  # a second open finds nothing to do
+    rows = _sql(postgres_url, "SELECT version FROM schema_migrations ORDER BY version")
+    assert rows == [(n,) for n in range(1, SCHEMA_VERSION + 1)]
+    columns = _sql(
+        postgres_url,
+        "SELECT column_name, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = 'events' AND column_name = 'personal'",
+    )
+    assert columns == [("personal", "YES")]
+
+
+def test_a_schema_newer_than_the_code_is_refused(postgres_url):
+    PostgresStore(postgres_url).close()
+    _sql(postgres_url, "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
+    with pytest.raises(NotAStoreError, match="has schema version 99, newer than this complaintflow understands"):
+        PostgresStore(postgres_url)
+
+
+def test_another_programs_database_is_refused_and_left_as_it_was(postgres_url):
+    _sql(postgres_url, "CREATE TABLE orders (id INTEGER)")
+    with pytest.raises(NotAStoreError, match=r"holds tables of another program \(orders\)"):
+        PostgresStore(postgres_url)
+    tables = _sql(postgres_url, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    assert tables == [("orders",)]  # nothing was created: the refusal rolled back
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("postgresql://[bad", "not a PostgreSQL URL"),
+        ("postgresql://localhost:notaport/x", "the port 'notaport' is not a number"),
+    ],
+)
+def test_a_bad_url_is_refused_in_one_line(url, words):
+    with pytest.raises(NotAStoreError, match=words):
+        PostgresStore(url)
+
+
+def test_an_unreachable_server_and_a_wrong_password_are_named_without_the_password(postgres_server, tmp_path):
+    with pytest.raises(NotAStoreError, match="cannot connect to PostgreSQL: .*No such file") as down:
+        PostgresStore(f"postgresql://complaintflow@/tests?host={tmp_path}")
+    assert "\n" not in str(down.value)
+    with pytest.raises(NotAStoreError, match="password authentication failed") as refused:
+        PostgresStore(postgres_server.url("tests", "secretive", "wrong-secret"))
+    assert "wrong-secret" not in str(refused.value) and "secretive:***@" in str(refused.value)
+
+
+def test_a_claimed_due_case_is_passed_by_another_connections_claim(postgres_url, tmp_path):
+    engine, opened = _engine_with_cases(postgres_url, tmp_path, 3)
+    first, second = engine.store, PostgresStore(postgres_url)
+    now = at("2025-11-03 18:00")
+    with first.batch():
+        claimed = [c.id for c in first.due_cases(now, 2)]
+        assert claimed == opened[:2]
+        assert [c.id for c in second.due_cases(now, 10)] == opened  # a plain read claims nothing
+        with second.batch():
+            assert [c.id for c in second.due_cases(now, 10)] == opened[2:]  # the claimed rows are passed by
+    with second.batch():  # the first batch ended: its claims are released
+        assert [c.id for c in second.due_cases(now, 10)] == opened
+    second.close()
+    engine.close()
+
+
+def test_a_lost_connection_is_a_store_error_and_a_new_store_carries_on(postgres_url, tmp_path):
+    engine, opened = _engine_with_cases(postgres_url, tmp_path, 1)
+    pid = engine.store.conn.info.backend_pid
+    _sql(postgres_url, f"SELECT pg_terminate_backend({pid})")
+    with pytest.raises(StoreError, match="the database connection failed"):
+        engine.case(opened[0])
+    again = Engine(postgres_url)
+    again.act(opened[0], "dispatch", DESK, at=at("2025-11-03 10:05"))
+    assert again.verify() == []
+    again.close()
+
+
+def test_verify_names_an_event_row_the_engine_did_not_write(postgres_url, tmp_path):
+    engine, opened = _engine_with_cases(postgres_url, tmp_path, 1)
+    engine.close()
+    _sql(
+        postgres_url,
+        "INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
+        f"SELECT case_id, 2, at, actor, role, 'acted', payload, hash, hash FROM events WHERE case_id = '{opened[0]}'",
+    )
+    _sql(postgres_url, f"UPDATE events SET payload = '{{}}' WHERE case_id = '{opened[0]}' AND seq = 1")
+    again = Engine(postgres_url)
+    problems = [str(p) for p in verify_store(again)]
+    assert any("event 1" in p and "altered" in p for p in problems), problems
+    assert any("not linked into the case's history" in p for p in problems), problems
+    assert again.store.outbox(None, 10)[-1].id == f"{opened[0]}:1"  # the forged row is never delivered
+    again.close()
+
+
+# -- the CLI on a postgresql:// URL ------------------------------------------------------------------
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli.main, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_start_act_tick_and_verify_through_the_cli(postgres_url, tmp_path):
+    process = tmp_path / "mini.yaml"
+    process.write_text(MINI, encoding="utf-8")
+    code, out, err = _run(
+        "start", str(process), "--db", postgres_url, "--as", "wang", "--role", "desk", "--now", "2025-11-03 10:00",
+        "--data", "customer_name=张三", "--data", "severity=general",
+    )  # fmt: skip
+    assert code == 0, err
+    engine = Engine(postgres_url)
+    (case,) = engine.cases()
+    engine.close()
+    assert case.id in out + err
+    env = {"COMPLAINTFLOW_DB": postgres_url}  # the environment names the store as --db does
+    code, _, err = _run(
+        "act", case.id, "dispatch", "--as", "wang", "--role", "desk", "--now", "2025-11-03 10:01", env=env
+    )
+    assert code == 0, err
+    code, out, err = _run("tick", "--db", postgres_url, "--now", "2025-11-03 18:00")
+    assert code == 0, err
+    assert "BREACHED" in out
+    code, out, err = _run("verify", env=env)
+    assert code == 0 and "history intact" in out + err, err
+    _sql(postgres_url, f"UPDATE cases SET state = 'closed' WHERE id = '{case.id}'")
+    code, out, err = _run("verify", "--db", postgres_url)
+    assert code == 1 and "does not match its history" in out + err
+
+
+@pytest.mark.parametrize("command", [("cases",), ("verify",), ("tick", "--now", "2025-11-03 18:00")])
+def test_the_cli_refuses_an_unusable_database_in_one_line(command, postgres_server, postgres_url, tmp_path):
+    _sql(postgres_url, "CREATE TABLE orders (id INTEGER)")
+    for url, words in (
+        (f"postgresql://complaintflow@/tests?host={tmp_path}", "cannot connect to PostgreSQL"),
+        (postgres_server.url("tests", "secretive", "wrong"), "password authentication failed"),
+        (postgres_url, "tables of another program"),
+        ("postgresql://[bad", "not a PostgreSQL URL"),
+    ):
+        code, out, err = _run(*command, "--db", url)
+        assert code == 2, (url, out, err)
+        assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_the_service_commands_need_a_directory_file_beside_a_postgresql_store(postgres_url, tmp_path):
+    code, _, err = _run("users", "list", "--db", postgres_url)
+    assert code == 2 and "--directory FILE or COMPLAINTFLOW_DIRECTORY" in err
+    code, _, err = _run("users", "list", "--db", postgres_url, env={"COMPLAINTFLOW_DIRECTORY": str(tmp_path / "d")})
+    assert code == 2 and "no directory at" in err

@@ -542,6 +542,7 @@ def _event_data(event: Any) -> dict[str, Any]:
 
     data = asdict(event)
     data.pop("payload_json", None)
+    data.pop("personal", None)  # kept beside the chain; the payload shows their commitments
     return data
 
 
@@ -788,17 +789,26 @@ def _intact(engine: Any) -> str:
     lines = ["history intact"]
     version = getattr(engine.store, "format_version", None)
     for done in upgrades_of(engine):
+        if done.from_format < 4:
+            rules = f"hash rule 1 and sealed (root {done.root[:16]}); events from position {done.first_pos} on "
+            rules += "are hashed under rule 2 (RFC 8785)"
+        else:
+            rules = f"hash rule 2 and sealed (root {done.root[:16]}); personal values of events from position "
+            rules += f"{done.first_pos} on are kept beside the chain"
         lines.append(
             f"store upgraded from format {done.from_format} to {done.to_format} at {_utc(done.at)}: "
-            f"{done.cases} cases and {done.events} events verified under hash rule 1 and sealed (root "
-            f"{done.root[:16]}); events from position {done.first_pos} on are hashed under rule 2 (RFC 8785)"
+            f"{done.cases} cases and {done.events} events verified under {rules}"
         )
     from complaintflow.store.sqlite import FORMAT_VERSION
 
     if isinstance(version, int) and version < FORMAT_VERSION:
         lines.append(
-            f"store format {version}: every event is hashed under rule 1; 'complaintflow upgrade' brings it "
-            f"to format {FORMAT_VERSION} (docs/audit.md)"
+            (
+                f"store format {version}: every event is hashed under rule 1"
+                if version < 4
+                else f"store format {version}: personal values are inside the hashed payloads"
+            )
+            + f"; 'complaintflow upgrade' brings it to format {FORMAT_VERSION} (docs/audit.md)"
         )
     return "\n".join(lines)
 
@@ -814,6 +824,46 @@ def export(case_id: str, db: str, fmt: str) -> None:
     engine = _engine(db)
     exported = personal_data(engine, case_id)
     _emit(fmt, exported, describe(exported))
+
+
+@main.command()
+@click.argument("case_id")
+@click.option("--reason", required=True, help="Why the data is erased (recorded in the history).")
+@click.option("--field", "fields", multiple=True, help="A pii field to erase (repeat; default: every pii field).")
+@click.option("--as", "actor", required=True, help="Who erases it (recorded in the history).")
+@click.option("--role", default="privacy", show_default=True, help="The role the eraser acts in.")
+@DB_OPTION
+@NOW_OPTION
+@format_option(*TEXT_OR_JSON)
+def erase(
+    case_id: str,
+    reason: str,
+    fields: tuple[str, ...],
+    actor: str,
+    role: str,
+    db: str,
+    now: LocalTime | None,
+    fmt: str,
+) -> None:
+    """Destroy a case's personal data (PIPL article 47); the history records the erasure and still verifies."""
+    from complaintflow import Actor
+
+    engine = _engine(db)
+    spec = engine.compiled(engine.case(case_id).process_hash).spec
+    case = engine.erase(case_id, Actor(actor, (role,)), at=_now(now, spec.timezone), reason=reason, fields=fields)
+    erased = engine.history(case_id)[-1].payload["fields"]
+    if Path(db).exists():  # the service's remembered replies may show the case as it was
+        from complaintflow.store.directory import forget_replies
+
+        forget_replies(db, case_id)
+    scrub = getattr(engine.store, "scrub", None)
+    if callable(scrub) and not scrub():
+        click.echo(
+            f"warning: {db} is in use by another process, so its write-ahead log still holds the erased values' "
+            "old pages until its next checkpoint",
+            err=True,
+        )
+    _emit(fmt, {"case": case.id, "erased": erased, "seq": case.last_seq}, f"{case.id}: erased {', '.join(erased)}")
 
 
 @main.command()
@@ -837,10 +887,11 @@ def upgrade(db: str, now: LocalTime | None) -> None:
     if done is None:
         click.echo(f"{db} has store format {FORMAT_VERSION} already; nothing to do", err=True)
         return
+    rule = 1 if done.from_format < 4 else 2
     click.echo(
         f"upgraded {db} from store format {done.from_format} to {done.to_format}: {done.cases} cases and "
-        f"{done.events} events verified under hash rule 1 and sealed, root {done.root}; new events are hashed "
-        "under rule 2 (RFC 8785)",
+        f"{done.events} events verified under hash rule {rule} and sealed, root {done.root}; new events are hashed "
+        "under rule 2 (RFC 8785) and keep personal values beside the chain (docs/privacy.md)",
         err=True,
     )
 

@@ -2,9 +2,10 @@
 
 A person may ask what a company holds about them (PIPL article 45). For one case this gathers the fields
 its process marks ``pii`` with their values, the rest of the case's record, and every place the store
-keeps those values: the case row, each event whose payload carries them (the values the case was opened
-with, and each action's inputs) and each outbox message not yet acknowledged. It reads only; what is
-stored where, and what cannot yet be erased, is written in docs/privacy.md.
+keeps those values: the case row, each event that keeps them beside the chain (the values the case was
+opened with, and each action's inputs), and, in histories written before store format 5, each event and
+unacknowledged outbox message whose hashed payload carries them. It reads only; what is stored where, and
+how ``erase`` removes it, is written in docs/privacy.md.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .runtime.engine import Engine
+from .runtime.personal import PARTS, is_commitment
 
 
 @dataclass(frozen=True, slots=True)
 class Holding:
     """One place a case's personal data is kept: where, which event or message, which fields."""
 
-    place: str  # "case row", "event" or "outbox"
+    place: str  # "case row", "event" (kept beside the chain), "event payload" or "outbox" (before format 5)
     ref: str  # the case id, "seq N" or the message id
     fields: tuple[str, ...]
 
@@ -32,10 +34,13 @@ def personal_data(engine: Engine, case_id: str) -> dict[str, Any]:
     holdings = [Holding("case row", case.id, tuple(n for n in personal if n in case.data))]
     carried: dict[int, tuple[str, ...]] = {}
     for event in engine.history(case_id):
+        kept = tuple(sorted({key.split(".", 1)[1] for key in event.personal or ()}))
+        if kept:
+            holdings.append(Holding("event", f"seq {event.seq} ({event.kind})", kept))
         fields = _carried(event.payload, personal)
         if fields:
             carried[event.seq] = fields
-            holdings.append(Holding("event", f"seq {event.seq} ({event.kind})", fields))
+            holdings.append(Holding("event payload", f"seq {event.seq} ({event.kind})", fields))
     after: str | None = None
     while True:  # every unacknowledged message, page by page
         page = engine.store.outbox(after, 500)
@@ -57,12 +62,13 @@ def personal_data(engine: Engine, case_id: str) -> dict[str, Any]:
 
 
 def _carried(payload: dict[str, Any], personal: list[str]) -> tuple[str, ...]:
-    """The personal fields an event payload carries: in the values a case opened with, or an action's inputs."""
+    """The personal fields whose values a hashed payload carries as they are (written before store format 5;
+    a newer payload holds commitments): in the values a case opened with, or an action's inputs."""
     found: set[str] = set()
-    for part in ("data", "inputs"):
+    for part in PARTS:
         values = payload.get(part)
         if isinstance(values, dict):
-            found |= {name for name in personal if name in values}
+            found |= {n for n in personal if values.get(n) is not None and not is_commitment(values[n])}
     return tuple(sorted(found))
 
 

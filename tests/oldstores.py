@@ -6,21 +6,53 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from complaintflow import canonical
 from complaintflow.runtime.events import GENESIS, event_hash
 
 
-def as_format_3(path: Path) -> None:
-    """Turn a format-4 store into the format-3 store the previous release would have written: every event
-    hashed under rule 1 (chained anew from the first), no upgrades table, no rule-2 position."""
+def _inline_personal(payload: str, personal: str | None) -> str:
+    """The payload as a store before format 5 held it: personal values inside, where commitments are now."""
+    if personal is None:
+        return payload
+    value = canonical.loads(payload)
+    for key, kept in canonical.loads(personal).items():
+        part, name = key.split(".", 1)
+        value[part][name] = kept["value"]
+    return canonical.dumps(value)
+
+
+def _rechain(db: sqlite3.Connection, rule: int) -> None:
+    """Every event's payload with its personal values inlined, hashed under ``rule`` and chained anew."""
+    rows = db.execute(
+        "SELECT pos, case_id, seq, at, actor, role, kind, payload, personal FROM events ORDER BY pos"
+    ).fetchall()
+    heads: dict[str, str] = {}
+    for pos, case_id, seq, at, actor, role, kind, payload, personal in rows:
+        payload = _inline_personal(payload, personal)
+        prev = heads.get(case_id, GENESIS)
+        heads[case_id] = event_hash(case_id, seq, at, actor, role, kind, payload, prev, rule=rule)
+        db.execute("UPDATE events SET payload=?, prev_hash=?, hash=? WHERE pos=?", (payload, prev, heads[case_id], pos))
+    db.executemany("UPDATE cases SET last_hash=? WHERE id=?", [(h, c) for c, h in heads.items()])
+    db.execute("ALTER TABLE events DROP COLUMN personal")
+
+
+def as_format_4(path: Path) -> None:
+    """Turn a format-5 store into the format-4 store the previous release would have written: personal
+    values inside the hashed payloads (rule 2), no ``personal`` column."""
     db = sqlite3.connect(path)
     with db:
-        rows = db.execute("SELECT pos, case_id, seq, at, actor, role, kind, payload FROM events ORDER BY pos")
-        heads: dict[str, str] = {}
-        for pos, case_id, seq, at, actor, role, kind, payload in rows.fetchall():
-            prev = heads.get(case_id, GENESIS)
-            heads[case_id] = event_hash(case_id, seq, at, actor, role, kind, payload, prev, rule=1)
-            db.execute("UPDATE events SET prev_hash=?, hash=? WHERE pos=?", (prev, heads[case_id], pos))
-        db.executemany("UPDATE cases SET last_hash=? WHERE id=?", [(h, c) for c, h in heads.items()])
+        _rechain(db, rule=2)
+        db.execute("UPDATE meta SET value='4' WHERE key='format_version'")
+    db.close()
+
+
+def as_format_3(path: Path) -> None:
+    """Turn a format-5 store into the format-3 store the releases before format 4 would have written: every
+    event hashed under rule 1 (chained anew from the first) with its personal values inside, no upgrades
+    table, no rule-2 position."""
+    db = sqlite3.connect(path)
+    with db:
+        _rechain(db, rule=1)
         db.execute("DROP TABLE upgrades")
         db.execute("DELETE FROM meta WHERE key='rule2_from_pos'")
         db.execute("UPDATE meta SET value='3' WHERE key='format_version'")

@@ -89,6 +89,8 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
             what += "; set " + ", ".join(f"{k} = {v}" for k, v in p["set"].items())
         if p.get("deliver_at"):
             what += f"; message held until {format_local(p['deliver_at'], tz)}"
+    elif event.kind == "erased":
+        what = f"erased {', '.join(p['fields'])}: {p['reason']}"
     else:
         what = f"{event.kind} {p}"
     return f"{when}  {event.case_id}  {who}: {what}"

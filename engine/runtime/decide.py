@@ -28,6 +28,7 @@ from .clocks import (
 from .errors import RefusedError
 from .events import GENESIS, next_event
 from .machine import CompiledProcess
+from .personal import inline_personal, separate
 from .values import InputError, check_values
 
 SYSTEM_ACTOR = "complaintflow"
@@ -60,7 +61,8 @@ def decide_start(
         "owner_role": initial.owner,
         "clocks": clocks,
     }
-    return [next_event(case_id, 0, GENESIS, at, actor, role, "started", payload)]
+    payload, personal = separate(payload, "data", cp.pii)
+    return [next_event(case_id, 0, GENESIS, at, actor, role, "started", payload, personal)]
 
 
 def source_of(cp: CompiledProcess, case: CaseRecord, action: Action) -> str | None:
@@ -186,7 +188,8 @@ def _move(
         "clocks": changed,
         "final": final,
     }
-    events = [next_event(case.id, case.last_seq, case.last_hash, at, actor, role, "acted", payload)]
+    payload, personal = separate(payload, "inputs", cp.pii)
+    events = [next_event(case.id, case.last_seq, case.last_hash, at, actor, role, "acted", payload, personal)]
     for name in ended:
         clock = current[name]
         on_time = not clock["breached"] and not clock["misses"] and at <= clock["due"]
@@ -342,3 +345,39 @@ def _escalate(cp: CompiledProcess, deadline_id: str, step: int, at: int, add: An
         if opening > at:
             payload["deliver_at"] = opening
     add("escalated", payload)
+
+
+def decide_erase(
+    cp: CompiledProcess,
+    case: CaseRecord,
+    history: list[EventRecord],
+    fields: tuple[str, ...],
+    actor: str,
+    role: str,
+    at: int,
+    reason: str,
+) -> list[EventRecord]:
+    """Erase personal fields of a case (all of its process's when ``fields`` is empty): one ``erased`` event
+    that records who, why and which fields; the store destroys the kept values in the same commit. Refused
+    for a history that holds a personal value inside a hashed payload (written before store format 5):
+    erasing it there would break the chain."""
+    pii = sorted(cp.pii)
+    if not pii:
+        raise RefusedError(f"case {case.id}: process {cp.spec.id!r} marks no field pii; there is nothing to erase")
+    unknown = [f for f in fields if f not in cp.pii]
+    if unknown:
+        raise RefusedError(
+            f"case {case.id}: {', '.join(map(repr, unknown))} is not a pii field of process {cp.spec.id!r} "
+            f"(its pii fields: {', '.join(pii)})"
+        )
+    if not reason.strip():
+        raise RefusedError("say why the data is erased: --reason TEXT (it is recorded in the history)")
+    chosen = sorted(set(fields)) if fields else pii
+    inside = [f"{name} (event {seq})" for seq, name in inline_personal(history, chosen)]
+    if inside:
+        raise RefusedError(
+            f"case {case.id}: refused: {', '.join(inside[:3])} is kept inside the hashed history, written before "
+            "store format 5; it cannot be erased without breaking the chain (docs/privacy.md)"
+        )
+    payload = {"fields": chosen, "reason": reason}
+    return [next_event(case.id, case.last_seq, case.last_hash, at, actor, role, "erased", payload)]

@@ -35,6 +35,7 @@ from .decide import (
     SYSTEM_ACTOR,
     SYSTEM_ROLE,
     decide_action,
+    decide_erase,
     decide_extend,
     decide_recompute,
     decide_start,
@@ -42,7 +43,7 @@ from .decide import (
     source_of,
 )
 from .errors import RefusedError, StaleRevisionError
-from .events import ChainProblem, verify_chain
+from .events import ChainProblem, personal_problems, verify_chain
 from .fold import fold, replay
 from .machine import CompiledProcess, compile_process
 from .values import InputError
@@ -172,6 +173,27 @@ class Engine:
             events = decide_extend(cp, case, deadline, actor.id, actor.roles, at, reason, add, until)
             return self._commit(case, events)
 
+    def erase(self, case_id: str, actor: Actor, *, at: int, reason: str, fields: tuple[str, ...] = ()) -> CaseRecord:
+        """Destroy a case's personal values (those of ``fields``, or every pii field) for a recorded reason.
+        The history keeps its commitments, so it still verifies; the values are gone from the store."""
+        case_id, at, reason = (
+            arguments.text(case_id, "case_id"),
+            arguments.instant(at, "at"),
+            arguments.text(reason, "reason"),
+        )
+        arguments.actor(actor)
+        with self.store.writing():
+            case = self._case_to_change(case_id)
+            if at < case.last_at:
+                raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
+            cp = self.compiled(case.process_hash)
+            role = actor.roles[0] if actor.roles else "admin"
+            events = decide_erase(cp, case, self.store.events(case_id), tuple(fields), actor.id, role, at, reason)
+            new = fold(case, events, revision=case.revision + 1)
+            erased = frozenset(events[-1].payload["fields"])
+            self.store.commit(Commit(case=new, events=events, next_due_before=case.next_due, erase_personal=erased))
+            return new
+
     def _decide(
         self,
         cp: CompiledProcess,
@@ -279,7 +301,7 @@ class Engine:
         for cid in ids:
             case = self._case_or_refuse(cid)
             events = self.store.events(cid)
-            chain = verify_chain(case, events)
+            chain = verify_chain(case, events) or personal_problems(case.id, events)
             problems += chain
             if not chain:
                 try:

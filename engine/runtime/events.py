@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import canonical
 from ..store.base import CaseRecord, EventKind, EventRecord
+from .personal import check
 
 GENESIS = "0" * 64
 
@@ -42,11 +43,13 @@ def next_event(
     role: str,
     kind: EventKind,
     payload: dict[str, Any],
+    personal: dict[str, dict[str, Any]] | None = None,
 ) -> EventRecord:
+    """The event after (prev_seq, prev_hash); ``payload`` holds commitments where ``personal`` holds values."""
     seq = prev_seq + 1
     # Encoded once: the hash, the store and the outbox all use this text.
     text, digest = canonical.encode_event(case_id, seq, at, actor, role, kind, payload, prev_hash)
-    return EventRecord(case_id, seq, at, actor, role, kind, payload, prev_hash, digest, text)
+    return EventRecord(case_id, seq, at, actor, role, kind, payload, prev_hash, digest, text, personal=personal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +107,16 @@ def verify_chain(case: CaseRecord, events: Sequence[EventRecord]) -> list[ChainP
                 )
             )
     return problems
+
+
+def personal_problems(case_id: str, events: Sequence[EventRecord]) -> list[ChainProblem]:
+    """The first event whose kept personal values do not match their commitments (runtime/personal.py)."""
+    erased: dict[str, int] = {}
+    for event in events:
+        if event.kind == "erased":
+            erased.update(dict.fromkeys(event.payload.get("fields", ()), event.seq))
+    for event in events:
+        problem = check(event, erased)
+        if problem is not None:
+            return [ChainProblem(case_id, event.seq, f"{event.kind} at {event.at}: {problem}")]
+    return []

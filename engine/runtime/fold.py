@@ -18,6 +18,7 @@ from typing import Any
 from ..store.base import CaseRecord, EventRecord
 from .clocks import earliest_due
 from .machine import CompiledProcess
+from .personal import revealed
 
 
 def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) -> CaseRecord:
@@ -28,7 +29,8 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
             raise ValueError(f"event {first.kind!r} before 'started'")
         p = first.payload
         case_id, process_id, process_hash, opened_at = first.case_id, p["process_id"], p["process_hash"], first.at
-        state, branches, data, owner, clocks = p["state"], p["branches"], p["data"], p["owner_role"], p["clocks"]
+        state, branches, owner, clocks = p["state"], p["branches"], p["owner_role"], p["clocks"]
+        data = revealed(first, "data")
         closed_at, last_at = None, first.at
         events = events[1:]
     else:
@@ -39,7 +41,7 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
         kind, p = event.kind, event.payload
         if kind == "acted":
             if p["inputs"]:
-                data = {**data, **p["inputs"]}
+                data = {**data, **revealed(event, "inputs")}
             state, branches, owner = p["state"], p["branches"], p["owner_role"]
             if p["ended"] or p["clocks"]:
                 clocks = {**clocks, **p["clocks"]}
@@ -75,6 +77,8 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
                 data = {**data, **p["set"]}
             if p["do"] == "reassign":
                 owner = p["role"]
+        elif kind == "erased":
+            data = {**data, **{name: None for name in p["fields"] if name in data}}
         elif kind == "started":
             raise ValueError(f"case {case_id}: a second 'started' event (seq {event.seq})")
         if event.at > last_at:

@@ -49,6 +49,7 @@ class CompiledProcess:
     pausing: frozenset[str] = frozenset()  # states where clocks stop
     final: frozenset[str] = frozenset()
     deadline_guards: dict[str, Guard] = field(default_factory=dict)  # deadline -> condition arming its clock
+    pii: frozenset[str] = frozenset()  # fields whose values are kept beside the chain (runtime/personal.py)
 
     def move(self, action_id: str, from_state: str) -> str:
         """The state ``action_id`` leads to from ``from_state``; raises ValueError when it cannot be taken there."""
@@ -98,6 +99,7 @@ def compile_process(spec: Process) -> CompiledProcess:
         steps=steps,
         pausing=frozenset(s.id for s in spec.states.values() if s.pause),
         final=frozenset(s.id for s in spec.states.values() if s.final),
+        pii=frozenset(f.id for f in spec.fields.values() if f.pii),
         guards={a.id: parse_guard(a.guard) for a in spec.actions.values() if a.guard},
         calendars={cid: BusinessCalendar.compile(cal, spec.timezone) for cid, cal in spec.calendars.items()},
         wall=BusinessCalendar.compile(_ALWAYS, spec.timezone),

@@ -22,7 +22,14 @@ from ..errors import ComplaintflowError
 
 # What happened, one word per event; runtime/fold.py says how each changes the case row.
 EventKind = Literal[
-    "started", "acted", "deadline_met", "deadline_warning", "deadline_breached", "escalated", "deadline_recomputed"
+    "started",
+    "acted",
+    "deadline_met",
+    "deadline_warning",
+    "deadline_breached",
+    "escalated",
+    "deadline_recomputed",
+    "erased",
 ]
 
 
@@ -82,6 +89,10 @@ class EventRecord:
     # Which rule ``hash`` was made under (engine/canonical.py, docs/audit.md): 2 for every event a store of
     # format 4 writes, 1 for those an older store held when it was upgraded.
     hash_rule: int = field(default=2, compare=False, repr=False)
+    # The personal values the payload commits to (runtime/personal.py): "data.<field>" or "inputs.<field>" ->
+    # {"salt", "value"}. Kept beside the event, outside its hash, so erasing them leaves the chain intact;
+    # None when the event carries none or they were erased.
+    personal: dict[str, dict[str, Any]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +136,9 @@ class Commit:
     events: Sequence[EventRecord]
     # The row's next_due before this change: a store rewrites its due-time index only when it moved.
     next_due_before: int | None = None
+    # Fields whose personal values the store destroys in every event of the case it already holds
+    # (``complaintflow erase``): the keys "data.<field>" and "inputs.<field>" of ``EventRecord.personal``.
+    erase_personal: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

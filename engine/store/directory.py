@@ -406,3 +406,27 @@ def _credential(row: Sequence[Any]) -> Credential:
 
 def _delivery(row: Sequence[Any]) -> Delivery:
     return Delivery(row[0], row[1], row[2], json.loads(row[3]), row[4], int(row[5]), int(row[6]), row[7])
+
+
+def forget_replies(path: str | Path, case_id: str) -> int:
+    """Delete the service's remembered replies that show a case (an ``Idempotency-Key`` start keeps the case
+    as it answered), so ``erase`` leaves no copy of its personal values there. A store the service never
+    ran on has no such table: nothing to do. Returns how many replies were deleted."""
+    try:
+        db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the service tables: {exc}") from None
+    try:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name='svc_idempotency'").fetchone() is None:
+            return 0
+        db.execute("PRAGMA secure_delete=ON")
+        return int(
+            db.execute(
+                "DELETE FROM svc_idempotency WHERE json_valid(response) AND json_extract(response, '$.id') = ?",
+                (case_id,),
+            ).rowcount
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot clear the service's remembered replies: {exc}") from None
+    finally:
+        db.close()

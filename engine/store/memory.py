@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager
 from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from .. import canonical
+from ..runtime.personal import without
 from .base import (
     CaseQuery,
     CaseRecord,
@@ -40,8 +41,8 @@ from .base import (
 )
 
 # seq, at, actor, role, kind, payload text (UTF-8), hash and previous hash (raw; the same object as the row
-# before's hash, so it costs a pointer)
-Row = tuple[int, int, str, str, EventKind, bytes, bytes, bytes]
+# before's hash, so it costs a pointer), and the kept personal values' text (None when there are none)
+Row = tuple[int, int, str, str, EventKind, bytes, bytes, bytes, bytes | None]
 _GENESIS = bytes(32)
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -101,7 +102,7 @@ class MemoryStore:
         history = self._events.get(case_id)
         if not history:
             return case, None
-        seq, at, *_, digest, _ = history[-1]
+        seq, at, digest = history[-1][0], history[-1][1], history[-1][6]
         return case, Head(seq, at, digest.hex())
 
     @_serialized
@@ -144,11 +145,14 @@ class MemoryStore:
         if change.events and history and change.events[0].seq <= history[-1][0]:
             raise ConflictError(f"case {case.id!r} already has event {change.events[0].seq}")
         self._cases[case.id] = case
+        if change.erase_personal:
+            history = [_erased(row, change.erase_personal) if row[8] is not None else row for row in history]
         self._events[case.id] = history
         for e in change.events:
             text = e.payload_json.encode() if e.payload_json else canonical.dumps(e.payload).encode()
             prev = history[-1][6] if history else bytes.fromhex(e.prev_hash)
-            history.append((e.seq, e.at, e.actor, e.role, e.kind, text, bytes.fromhex(e.hash), prev))
+            personal = canonical.dumps(e.personal).encode() if e.personal else None
+            history.append((e.seq, e.at, e.actor, e.role, e.kind, text, bytes.fromhex(e.hash), prev, personal))
             if self._keep_outbox:
                 self._log.append((e.case_id, e.seq))
         if case.next_due is not None and case.next_due != change.next_due_before:
@@ -193,8 +197,23 @@ class MemoryStore:
         return None
 
 
+def _erased(row: Row, fields: frozenset[str]) -> Row:
+    kept = without(canonical.loads(cast(bytes, row[8])), fields)
+    return (*row[:8], canonical.dumps(kept).encode() if kept else None)
+
+
 def _record(case_id: str, row: Row) -> EventRecord:
-    seq, at, actor, role, kind, text, digest, prev = row
+    seq, at, actor, role, kind, text, digest, prev, personal = row
     return EventRecord(
-        case_id, seq, at, actor, role, kind, canonical.loads(text), prev.hex(), digest.hex(), text.decode()
+        case_id,
+        seq,
+        at,
+        actor,
+        role,
+        kind,
+        canonical.loads(text),
+        prev.hex(),
+        digest.hex(),
+        text.decode(),
+        personal=canonical.loads(personal) if personal is not None else None,
     )

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .. import canonical
+from ..runtime.personal import without
 from . import faults
 from .base import (
     CaseQuery,
@@ -52,9 +53,10 @@ from .base import (
 from .group import Serializer
 
 FORMAT_NAME = "complaintflow-store"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # Format 4 hashes new events under rule 2 (RFC 8785, engine/canonical.py); events of an upgraded store before
-# ``meta.rule2_from_pos`` keep rule 1. Formats 3 and 4 share their tables, so a format-3 store is read as it is.
+# ``meta.rule2_from_pos`` keep rule 1. Format 5 keeps personal values beside the chain, in ``events.personal``
+# (runtime/personal.py). Formats 3 to 5 share their tables otherwise, so an older store is read as it is.
 READABLE_FROM = 3
 
 # Format 1, kept so tests can build an old file and check the upgrade.
@@ -131,6 +133,9 @@ CREATE TABLE upgrades (
   events INTEGER NOT NULL, root TEXT NOT NULL, first_pos INTEGER NOT NULL)
 """
 _SCHEMA_V4 = _SCHEMA_V3 + _UPGRADES_TABLE + ";\nINSERT INTO meta VALUES ('rule2_from_pos', '1');\n"
+# Format 5: an event's personal values (salts and values its payload commits to), outside its hash.
+_PERSONAL_COLUMN = "ALTER TABLE events ADD COLUMN personal TEXT"
+_SCHEMA_V5 = _SCHEMA_V4 + _PERSONAL_COLUMN + ";\n"
 
 # Layout steps: UPGRADES[n] turns a format-n store into format n+1. They run only in ``upgrade``, in its one
 # transaction, before the histories are verified and sealed (3 -> 4).
@@ -186,12 +191,18 @@ DROP TABLE timers;
 # A commit's events in one statement: the first follows the case's latest (none for a new case), each
 # other one the event inserted just before it, which is the newest row (the writer holds the file).
 _INSERT_EVENT = (
-    "INSERT INTO events (prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash) "
+    "INSERT INTO events (prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
     "VALUES (CASE WHEN ? THEN (SELECT max(pos) FROM events) ELSE (SELECT last_pos FROM cases WHERE id=?) "
-    "END, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "END, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _NEWEST_EVENT = "(SELECT max(pos) FROM events)"
 _EVENT_COLUMNS = "case_id, seq, at, actor, role, kind, payload, prev_hash, hash"
+# Erasure: every event of the case that keeps personal values (the chain walk, as in ``events``).
+_KEEPING_PERSONAL = (
+    "WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE id=? "
+    "UNION ALL SELECT e.prev_pos FROM events e JOIN chain ON e.pos = chain.pos WHERE e.prev_pos < e.pos) "
+    "SELECT pos, personal FROM events WHERE pos IN chain AND personal IS NOT NULL"
+)
 # A case's history, walked back from its row through prev_pos.
 # Positions only go back, so a row edited to point at itself or ahead ends the walk instead of looping.
 _CHAIN = (
@@ -241,6 +252,7 @@ class SQLiteStore:
         self.format_version = FORMAT_VERSION
         self._writable = True  # False while the store has an older format: reads only, until ``upgrade``
         self._rule2_from_pos = 1  # events before this position are hashed under rule 1
+        self._personal = "personal"  # the column of kept personal values; a store older than format 5 has none
         synchronous = synchronous.upper() if isinstance(synchronous, str) else synchronous
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise StoreError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
@@ -257,6 +269,9 @@ class SQLiteStore:
             # what another has not committed, and queued threads' changes commit together.
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
+            # Freed space is overwritten with zeros, so an erased personal value, or an older copy of a case
+            # row holding one, is not left readable in the file (docs/privacy.md).
+            self.db.execute("PRAGMA secure_delete=ON")
             self.db.execute(f"PRAGMA synchronous={synchronous}")
             if background_checkpoint and self.path != ":memory:":
                 self.db.execute("PRAGMA wal_autocheckpoint=0")
@@ -275,7 +290,7 @@ class SQLiteStore:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
             with self.writing():
-                self._run_script(_SCHEMA_V4)
+                self._run_script(_SCHEMA_V5)
                 self.db.executemany(
                     "INSERT INTO meta VALUES (?, ?)", [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))]
                 )
@@ -297,10 +312,12 @@ class SQLiteStore:
                 f"understands ({FORMAT_VERSION}); upgrade complaintflow"
             )
         self.format_version = version
+        if version < 5:
+            self._personal = "NULL"
         if version < FORMAT_VERSION:
             # Nothing is upgraded behind the caller's back: an older store is read as it is, or not at all.
             self._writable = False
-            self._rule2_from_pos = 2**63 - 1
+            self._rule2_from_pos = int(meta.get("rule2_from_pos", 2**63 - 1))  # before format 4: rule 1 alone
             if version < READABLE_FROM and not self._for_upgrade:
                 raise StoreError(
                     f"{self.path} has store format {version}, older than this complaintflow reads; "
@@ -328,18 +345,22 @@ class SQLiteStore:
                     version += 1
                 cases, events, root = seal()
                 first_pos = self.last_event_pos() + 1
-                self._run_script(_UPGRADES_TABLE)
+                if self.format_version < 4:  # 3 -> 4: new events are hashed under rule 2 from here on
+                    self._run_script(_UPGRADES_TABLE)
+                    self.db.execute("INSERT INTO meta VALUES ('rule2_from_pos', ?)", (str(first_pos),))
+                self.db.execute(_PERSONAL_COLUMN)  # 4 -> 5
                 self.db.execute(
                     "INSERT INTO upgrades VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (FORMAT_VERSION, self.format_version, at, cases, events, root, first_pos),
                 )
-                self.db.execute("INSERT INTO meta VALUES ('rule2_from_pos', ?)", (str(first_pos),))
                 self.db.execute("UPDATE meta SET value=? WHERE key='format_version'", (str(FORMAT_VERSION),))
+                rule2_from = int(self.db.execute("SELECT value FROM meta WHERE key='rule2_from_pos'").fetchone()[0])
         except BaseException:
             self._writable = False
             raise
         upgrade = Upgrade(self.format_version, FORMAT_VERSION, at, cases, events, root, first_pos)
-        self.format_version, self._rule2_from_pos = FORMAT_VERSION, first_pos
+        self._personal = "personal"
+        self.format_version, self._rule2_from_pos = FORMAT_VERSION, rule2_from
         return upgrade
 
     def upgrades(self) -> list[Upgrade]:
@@ -458,8 +479,9 @@ class SQLiteStore:
 
     @_serialized
     def events(self, case_id: str) -> list[EventRecord]:
+        columns = f"{_EVENT_COLUMNS}, pos, {self._personal}"
         rows = self.db.execute(
-            _CHAIN + f"SELECT {_EVENT_COLUMNS}, pos FROM events WHERE pos IN chain ORDER BY pos", (case_id,)
+            _CHAIN + f"SELECT {columns} FROM events WHERE pos IN chain ORDER BY pos", (case_id,)
         ).fetchall()
         broken = any(r[1] != n for n, r in enumerate(rows, 1)) or (
             not rows and self.db.execute("SELECT 1 FROM cases WHERE id=?", (case_id,)).fetchone() is not None
@@ -467,13 +489,22 @@ class SQLiteStore:
         if broken:
             # The chain is broken: someone removed or edited events. Show every event still filed under the
             # case (a scan of the whole table), so verify can name what is missing.
-            rows = self.db.execute(
-                f"SELECT {_EVENT_COLUMNS}, pos FROM events WHERE case_id=? ORDER BY pos", (case_id,)
-            ).fetchall()
+            rows = self.db.execute(f"SELECT {columns} FROM events WHERE case_id=? ORDER BY pos", (case_id,)).fetchall()
         rule2_from = self._rule2_from_pos
         return [
             EventRecord(
-                r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], 2 if r[9] >= rule2_from else 1
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                _payload(r[6]),
+                r[7],
+                r[8],
+                r[6],
+                2 if r[9] >= rule2_from else 1,
+                _personal(r[10]),
             )
             for r in rows
         ]
@@ -512,6 +543,7 @@ class SQLiteStore:
                             e.payload_json or canonical.dumps(e.payload),
                             e.prev_hash,
                             e.hash,
+                            _json(e.personal) if e.personal else None,
                         )
                         for n, e in enumerate(events)
                     ],
@@ -538,6 +570,8 @@ class SQLiteStore:
                 args.append(case.next_due)
             if events:
                 extra += ", last_pos=" + _NEWEST_EVENT
+            if change.erase_personal:  # before the row names the new events: they keep nothing to erase
+                self._erase_personal(case.id, change.erase_personal)
             updated = db.execute(
                 "UPDATE cases SET state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, last_at=?, "
                 f"last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
@@ -558,6 +592,16 @@ class SQLiteStore:
             ).rowcount
             if updated == 0:
                 raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
+
+    def _erase_personal(self, case_id: str, fields: frozenset[str]) -> None:
+        """Destroy the kept values of ``fields`` in the case's events (secure_delete zeroes the old text)."""
+        changed = []
+        for pos, text in self.db.execute(_KEEPING_PERSONAL, (case_id,)).fetchall():
+            before = _personal(text) or {}
+            kept = without(before, fields)
+            if kept != before:
+                changed.append((_json(kept) if kept else None, pos))
+        self.db.executemany("UPDATE events SET personal=? WHERE pos=?", changed)
 
     # -- due cases and outbox -------------------------------------------------------------
     @_serialized
@@ -630,6 +674,13 @@ class SQLiteStore:
 
     def _acked(self, pos: int) -> bool:
         return self.db.execute("SELECT 1 FROM outbox_acked WHERE pos=?", (pos,)).fetchone() is not None
+
+    def scrub(self) -> bool:
+        """Copy the WAL into the file and empty it, so no page image from before an erasure is left in it;
+        False when a reader kept the copy from finishing (run it again later)."""
+        with self._serializer.reading():
+            busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return bool(busy == 0)
 
     def close(self) -> None:
         with self._serializer.reading():  # commits an open group first
@@ -707,6 +758,17 @@ def _payload(text: str) -> dict[str, Any]:
     except canonical.NotJSONError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _personal(text: str | None) -> dict[str, Any] | None:
+    """An event's kept personal values; text that is not JSON reads as none, and verify names the event."""
+    if text is None:
+        return None
+    try:
+        value = canonical.loads(text)
+    except canonical.NotJSONError:
+        return {"?": {}}  # matches no commitment: verify reports the event
+    return value if isinstance(value, dict) else {"?": {}}
 
 
 def _row(case: CaseRecord) -> tuple[Any, ...]:

@@ -852,10 +852,12 @@ def erase(
     spec = engine.compiled(engine.case(case_id).process_hash).spec
     case = engine.erase(case_id, Actor(actor, (role,)), at=_now(now, spec.timezone), reason=reason, fields=fields)
     erased = engine.history(case_id)[-1].payload["fields"]
-    if Path(db).exists():  # the service's remembered replies may show the case as it was
+    # The service's remembered replies may show the case as it was (beside a PostgreSQL store: in its directory).
+    replies = os.environ.get("COMPLAINTFLOW_DIRECTORY") if _is_url(db) else db
+    if replies and Path(replies).exists():
         from complaintflow.store.directory import forget_replies
 
-        forget_replies(db, case_id)
+        forget_replies(replies, case_id)
     scrub = getattr(engine.store, "scrub", None)
     if callable(scrub) and not scrub():
         click.echo(
@@ -1090,17 +1092,23 @@ def demo(db: str | None) -> None:
     """Run a scripted working day of complaints through every bundled process and print the timeline."""
     import tempfile
 
-    from complaintflow import Engine
+    from complaintflow import CaseQuery, Engine
     from complaintflow.demo import DemoStats, run_demo
     from complaintflow.resources import processes_dir
 
-    path = Path(db) if db else Path(tempfile.mkdtemp(prefix="complaintflow-demo-")) / "demo.db"
-    if path.exists():
+    path: Path | str = Path(db) if db else Path(tempfile.mkdtemp(prefix="complaintflow-demo-")) / "demo.db"
+    if db and _is_url(db):  # a PostgreSQL store: an empty one
+        engine = _engine(db)
+        if engine.cases(CaseQuery(limit=1)):
+            _fail(f"{_shown_db(db)} already holds cases; the demo writes a new store (pass another --db)", 2)
+        path = _shown_db(db)
+    elif Path(path).exists():
         _fail(f"{path} already exists; the demo writes a new store (pass another --db)", 2)
+    else:
+        engine = Engine(path)
     files = sorted(processes_dir().glob("*.yaml"))
     click.echo(f"complaintflow demo: {len(files)} processes, simulated clock, store {path}\n", err=True)
     stats = DemoStats()
-    engine = Engine(path)
     for line in run_demo(engine, files, stats):
         click.echo(line)
     click.echo(
@@ -1139,54 +1147,70 @@ def _service_clock(clock_file: str | None) -> Any:
     return read
 
 
-@main.command()
-@click.option(
-    "--db",
-    default=None,
-    envvar="COMPLAINTFLOW_DB",
-    help="SQLite store file or postgresql:// URL (environment: COMPLAINTFLOW_DB)  [default: complaintflow.db]",
-)
-@click.option(
-    "--directory",
-    default=None,
-    envvar="COMPLAINTFLOW_DIRECTORY",
-    help="With a PostgreSQL --db: the SQLite file for users, tokens and deliveries (environment: "
-    "COMPLAINTFLOW_DIRECTORY); an SQLite store keeps them in its own file.",
-)
-@click.option(
-    "--processes",
-    "processes_path",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Folder of process files (default: the bundled ones).",
-)
-@click.option("--config", "config_path", default=None, help="Service configuration YAML (schemas/serve.schema.json).")
-@click.option("--host", default=None, help="Address to listen on  [default: 127.0.0.1]")
-@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port  [default: 8080; 0 picks a free one]")
-@click.option("--demo", is_flag=True, help="Seed the scripted demo day into an empty store and add a demo user.")
-@click.option(
-    "--log-format",
-    type=click.Choice(["json", "text"]),
-    default="json",
-    show_default=True,
-    help="Log lines as JSON objects or as plain text.",
-)
-@click.option("--clock-file", default=None, hidden=True, help="Read the time from this file (tests, rehearsals).")
-def serve(
+def _service_options(command: F) -> F:
+    """The options ``serve`` and ``worker`` share: where the store, the directory and the processes are."""
+    for option in reversed(
+        (
+            click.option(
+                "--db",
+                default=None,
+                envvar="COMPLAINTFLOW_DB",
+                help="SQLite store file or postgresql:// URL (environment: COMPLAINTFLOW_DB)  "
+                "[default: complaintflow.db]",
+            ),
+            click.option(
+                "--directory",
+                default=None,
+                envvar="COMPLAINTFLOW_DIRECTORY",
+                help="With a PostgreSQL --db: the SQLite file for users, tokens and deliveries (environment: "
+                "COMPLAINTFLOW_DIRECTORY); an SQLite store keeps them in its own file.",
+            ),
+            click.option(
+                "--processes",
+                "processes_path",
+                type=click.Path(file_okay=False),
+                default=None,
+                help="Folder of process files (default: the bundled ones).",
+            ),
+            click.option(
+                "--config", "config_path", default=None, help="Service configuration YAML (schemas/serve.schema.json)."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _log_options(command: F) -> F:
+    command = click.option(
+        "--clock-file", default=None, hidden=True, help="Read the time from this file (tests, rehearsals)."
+    )(command)
+    return click.option(
+        "--log-format",
+        type=click.Choice(["json", "text"]),
+        default="json",
+        show_default=True,
+        help="Log lines as JSON objects or as plain text.",
+    )(command)
+
+
+def _build_service(
     db: str | None,
     directory: str | None,
     processes_path: str | None,
     config_path: str | None,
-    host: str | None,
-    port: int | None,
-    demo: bool,
     log_format: str,
     clock_file: str | None,
-) -> None:
-    """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process."""
+    host: str | None = None,
+    port: int | None = None,
+) -> tuple[Any, Path, str]:
+    """The service ``serve`` and ``worker`` run, its folder of processes and its store."""
+    import time
+
     from complaintflow.resources import processes_dir
-    from complaintflow.service.build import build_service, first_run, seed_demo_day
+    from complaintflow.service.build import build_service
     from complaintflow.service.config import ConfigError, load_config
+    from complaintflow.service.logs import configure
 
     try:
         config = load_config(config_path)
@@ -1200,17 +1224,39 @@ def serve(
     folder = Path(processes_path or config.processes or processes_dir())
     if not folder.is_dir():
         _fail(f"--processes: no folder {str(folder)!r}", 2)
-    from complaintflow.service.logs import configure
-
     configure(log_format)
     clock = _service_clock(clock_file)
-    import time
-
     service = build_service(config, clock, folder, wall_clock=time.time, env=os.environ, directory=directory_file)
+    return service, folder, config.db
+
+
+@main.command()
+@_service_options
+@click.option("--host", default=None, help="Address to listen on  [default: 127.0.0.1]")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port  [default: 8080; 0 picks a free one]")
+@click.option("--demo", is_flag=True, help="Seed the scripted demo day into an empty store and add a demo user.")
+@_log_options
+def serve(
+    db: str | None,
+    directory: str | None,
+    processes_path: str | None,
+    config_path: str | None,
+    host: str | None,
+    port: int | None,
+    demo: bool,
+    log_format: str,
+    clock_file: str | None,
+) -> None:
+    """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process."""
+    from complaintflow.service.build import first_run, seed_demo_day
+
+    service, folder, store = _build_service(
+        db, directory, processes_path, config_path, log_format, clock_file, host, port
+    )
     secrets = first_run(service.desk, demo=demo)
     if demo:
         click.echo(seed_demo_day(service.desk, folder), err=True)
-    click.echo(f"complaintflow serve: {len(service.desk.latest)} processes, store {config.db}", err=True)
+    click.echo(f"complaintflow serve: {len(service.desk.latest)} processes, store {_shown_db(store)}", err=True)
     if secrets.admin_token:
         click.echo(f"admin token (shown once, keep it): {secrets.admin_token}", err=True)
     if secrets.demo_token:
@@ -1218,6 +1264,32 @@ def serve(
     for user_id, roles, password in secrets.demo_staff:
         click.echo(f"demo staff login for the web pages: user {user_id} password {password} ({roles})", err=True)
     sys.exit(service.serve(lambda line: click.echo(line, err=True)))
+
+
+@main.command()
+@_service_options
+@_log_options
+def worker(
+    db: str | None,
+    directory: str | None,
+    processes_path: str | None,
+    config_path: str | None,
+    log_format: str,
+    clock_file: str | None,
+) -> None:
+    """Run the scheduler and the notifier without the HTTP API: one more worker on a shared (PostgreSQL) store."""
+    service, _, store = _build_service(db, directory, processes_path, config_path, log_format, clock_file)
+    click.echo(f"complaintflow worker: {len(service.desk.latest)} processes, store {_shown_db(store)}", err=True)
+    sys.exit(service.work(lambda line: click.echo(line, err=True)))
+
+
+def _shown_db(db: str) -> str:
+    """The store as a message names it: a URL without its password."""
+    if _is_url(db):
+        from complaintflow.store.postgres import shown_url
+
+        return str(shown_url(db))
+    return db
 
 
 def _is_url(db: str) -> bool:

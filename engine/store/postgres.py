@@ -29,6 +29,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 
 from .. import canonical
+from ..runtime.personal import without
 from .base import (
     CaseQuery,
     CaseRecord,
@@ -141,6 +142,11 @@ class PostgresStore:
         self._batching = 0  # nested ``batch`` blocks the connection's holder is inside
         try:
             self._migrate()
+        except StoreError as exc:
+            self.conn.close()
+            if isinstance(exc, NotAStoreError):
+                raise
+            raise NotAStoreError(str(exc)) from None  # opening is all or nothing: bad input, exit 2
         except BaseException:
             self.conn.close()
             raise
@@ -152,8 +158,12 @@ class PostgresStore:
             return self.conn.execute(query, args)
         except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure, pg_errors.LockNotAvailable) as exc:
             raise ConflictError(f"another writer holds the same case; try again ({_first_line(exc)})") from None
-        except psycopg.OperationalError as exc:
+        except psycopg.IntegrityError:
+            raise  # the callers say which row was there already
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise StoreError(f"store {self.shown}: the database connection failed: {_first_line(exc)}") from None
+        except psycopg.Error as exc:  # a table dropped or altered by hand, a missing schema, no permission
+            raise StoreError(f"store {self.shown}: the database refused a statement: {_first_line(exc)}") from None
 
     def _control(self, statement: str) -> None:
         """Transaction control for the serializer (which speaks SQLite's ``BEGIN IMMEDIATE``)."""
@@ -300,8 +310,8 @@ class PostgresStore:
     def commit(self, change: Commit) -> None:
         case = change.case
         with self.writing():
-            if getattr(change, "erase_personal", False):  # the personal-data interface (docs/postgres.md)
-                self._sql("UPDATE events SET personal = NULL WHERE case_id = %s", (case.id,))
+            if change.erase_personal:  # before the new events are in: they keep nothing to erase
+                self._erase_personal(case.id, change.erase_personal)
             if case.revision == 1:
                 try:
                     self._sql(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", _row(case))
@@ -332,8 +342,26 @@ class PostgresStore:
             if change.events:
                 self._insert_events(case.id, change.events)
 
+    def _erase_personal(self, case_id: str, fields: frozenset[str]) -> None:
+        """Destroy the kept values of ``fields`` in the case's events (``complaintflow erase``)."""
+        changed: list[tuple[str | None, int]] = []
+        rows = self._sql(
+            "SELECT pos, personal FROM events WHERE case_id = %s AND personal IS NOT NULL", (case_id,)
+        ).fetchall()
+        for pos, text in rows:
+            before = _personal(text) or {}
+            kept = without(before, fields)
+            if kept != before:
+                changed.append((_json(kept) if kept else None, pos))
+        if changed:
+            self._sql(
+                "UPDATE events SET personal = k.personal FROM unnest(%s::text[], %s::bigint[]) AS k(personal, pos) "
+                "WHERE events.pos = k.pos",
+                ([c[0] for c in changed], [c[1] for c in changed]),
+            )
+
     def _insert_events(self, case_id: str, events: Sequence[EventRecord]) -> None:
-        personal = [getattr(e, "personal", None) for e in events]
+        personal = [e.personal for e in events]
         try:
             self._sql(
                 _INSERT_EVENTS,
@@ -347,7 +375,7 @@ class PostgresStore:
                     [e.payload_json or canonical.dumps(e.payload) for e in events],
                     [e.prev_hash for e in events],
                     [e.hash for e in events],
-                    [None if p is None else canonical.dumps(p) for p in personal],
+                    [_json(p) if p else None for p in personal],
                 ),
             )
         except pg_errors.UniqueViolation:
@@ -457,8 +485,21 @@ def _payload(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _personal(text: str | None) -> dict[str, Any] | None:
+    """An event's kept personal values; text that is not JSON reads as a value no commitment matches, so
+    verify names the event."""
+    if text is None:
+        return None
+    try:
+        value = canonical.loads(text)
+    except canonical.NotJSONError:
+        return {"?": {}}
+    return value if isinstance(value, dict) else {"?": {}}
+
+
 def _event(r: Sequence[Any]) -> EventRecord:
-    return EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6])
+    """An event from its columns (``_EVENT_COLUMNS``, then ``personal``)."""
+    return EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], personal=_personal(r[9]))
 
 
 def _row(case: CaseRecord) -> tuple[Any, ...]:

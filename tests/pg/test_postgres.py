@@ -14,6 +14,7 @@ from helpers import MINI, at, ids
 import cli
 from complaintflow import Actor, Engine, StoreError
 from complaintflow.audit.verify import verify_store
+from complaintflow.store.base import CaseQuery
 from complaintflow.store.postgres import SCHEMA_VERSION, NotAStoreError, PostgresStore
 
 DESK = Actor("wang", ("desk",))
@@ -182,3 +183,44 @@ def test_the_service_commands_need_a_directory_file_beside_a_postgresql_store(po
     assert code == 2 and "--directory FILE or COMPLAINTFLOW_DIRECTORY" in err
     code, _, err = _run("users", "list", "--db", postgres_url, env={"COMPLAINTFLOW_DIRECTORY": str(tmp_path / "d")})
     assert code == 2 and "no directory at" in err
+
+
+def test_erase_through_the_cli_empties_the_personal_column_and_verify_stays_clean(postgres_url):
+    from test_erase import DESK as SERVICE_DESK
+    from test_erase import PHONE, RECEPTIONIST, RECORD
+
+    engine = Engine(postgres_url)
+    spec = engine.load_process(SERVICE_DESK)
+    case = engine.start(spec, RECORD, RECEPTIONIST, at("2025-11-03 09:00"))
+    engine.close()
+    kept = _sql(postgres_url, f"SELECT personal FROM events WHERE case_id = '{case.id}' AND personal IS NOT NULL")
+    assert len(kept) == 1 and PHONE in kept[0][0]
+    code, _, err = _run("erase", case.id, "--reason", "request", "--as", "dpo", "--db", postgres_url)
+    assert code == 0, err
+    rows = _sql(postgres_url, f"SELECT seq, kind, personal FROM events WHERE case_id = '{case.id}' ORDER BY seq")
+    assert [(seq, kind) for seq, kind, _ in rows][-1][1] == "erased"
+    assert all(personal is None for _, _, personal in rows)
+    code, out, err = _run("verify", "--db", postgres_url)
+    assert code == 0 and "history intact" in out + err, out + err
+
+
+def test_the_demo_day_runs_into_an_empty_postgresql_store_once(postgres_url):
+    code, out, err = _run("demo", "--db", postgres_url)
+    assert code == 0, err
+    engine = Engine(postgres_url)
+    assert len(engine.cases()) > 10 and engine.verify() == []
+    engine.close()
+    code, _, err = _run("demo", "--db", postgres_url)
+    assert code == 2 and "already holds cases" in err
+
+
+def test_a_schema_that_does_not_exist_or_a_table_dropped_by_hand_is_one_line(postgres_server, postgres_url):
+    with pytest.raises(NotAStoreError, match="the database refused a statement"):
+        PostgresStore(postgres_server.url("tests", schema="no_such_schema"))
+    PostgresStore(postgres_url).close()
+    _sql(postgres_url, "DROP TABLE outbox")
+    store = PostgresStore(postgres_url)
+    with pytest.raises(StoreError, match='the database refused a statement: relation "outbox" does not exist'):
+        store.outbox(None, 10)
+    assert store.cases(CaseQuery()) == []  # the connection carries on
+    store.close()

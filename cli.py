@@ -667,6 +667,95 @@ def extend(
 
 
 @main.command()
+@click.option(
+    "--to", "to", required=True, metavar="PROCESS_FILE", help="The new version: same process, higher version."
+)
+@click.option("--case", "case_id", default=None, help="Move this case.")
+@click.option(
+    "--all-of", "all_of", default=None, metavar="HASH", help="Move every open case on this version (hash or prefix)."
+)
+@click.option("--map", "mapping", multiple=True, metavar="OLD=NEW", help="Place an old state in a new one (repeat).")
+@click.option("--dry-run", is_flag=True, help="Print what would change for each case; change nothing.")
+@DB_OPTION
+@NOW_OPTION
+@format_option(*TEXT_OR_JSON)
+def migrate(
+    to: str,
+    case_id: str | None,
+    all_of: str | None,
+    mapping: tuple[str, ...],
+    dry_run: bool,
+    db: str,
+    now: LocalTime | None,
+    fmt: str,
+) -> None:
+    """Move running cases to a newer version of their process, keeping the time their clocks used (exit 1 if any
+    case is refused)."""
+    from complaintflow.report.migration import describe_plan, plan_data
+    from complaintflow.runtime.errors import RefusedError
+    from complaintflow.store.base import ConflictError
+
+    if (case_id is None) == (all_of is None):
+        _fail("say which cases: --case ID or --all-of HASH (one of them)", 2)
+    state_map: dict[str, str] = {}
+    for pair in mapping:
+        before, _, after = pair.partition("=")
+        if not before.strip() or not after.strip():
+            _fail(f"--map {pair}: expected OLD=NEW, a state of the old version and one of the new", 2)
+        if before.strip() in state_map:
+            _fail(f"--map names state {before.strip()!r} twice", 2)
+        state_map[before.strip()] = after.strip()
+    path = resolve_process_path(to)
+    spec = _load(str(path))
+    engine = _engine(db)
+    at = _now(now, spec.timezone)
+    ids = [case_id] if case_id is not None else _cases_of_version(engine, all_of or "", spec, state_map)
+    verb = ("would migrate", "would refuse") if dry_run else ("migrated", "refused")
+    deployed, outputs, refused = dry_run, [], {}
+    for n, cid in enumerate(ids, start=1):
+        try:
+            plan = engine.plan_migration(cid, spec, at=at, state_map=state_map)
+            if not plan.refused and not dry_run:
+                if not deployed:  # the new version is stored once a case is known to move, not before
+                    engine.load_process(path)
+                    deployed = True
+                revision = plan.row.revision - 1  # the revision planned on: a case changed since is refused
+                plan = engine.migrate(cid, spec, at=at, state_map=state_map, expected_revision=revision)
+        except (RefusedError, ConflictError) as exc:  # this case stays as it is; the others go on
+            refused[cid] = str(exc)
+            outputs.append(({"case": cid, "refusals": [str(exc)]}, f"{cid}: refused: {exc}"))
+        else:
+            if plan.refused:
+                refused[cid] = "; ".join(plan.refusals)
+            old = engine.compiled(plan.from_hash).spec
+            outputs.append((plan_data(plan), describe_plan(engine, plan, old, spec)))
+        if all_of is not None:
+            click.echo(f"[{n}/{len(ids)}] {cid}: {verb[1] if cid in refused else verb[0]}", err=True)
+    _emit(fmt, [data for data, _ in outputs], "\n".join(text for _, text in outputs) or "no open cases to move")
+    click.echo(f"{verb[0]} {len(ids) - len(refused)}, {verb[1]} {len(refused)}", err=True)
+    for cid, reason in refused.items():
+        click.echo(f"  {cid}: {reason}", err=True)
+    if dry_run:
+        click.echo("dry run: nothing was changed", err=True)
+    if refused:
+        sys.exit(1)
+
+
+def _cases_of_version(engine: Any, wanted: str, spec: Any, state_map: dict[str, str]) -> list[str]:
+    """The open cases on the stored version whose content hash is (or starts with) ``wanted``, checked once."""
+    from complaintflow import CaseQuery
+
+    found = [p for p in engine.store.processes() if wanted and p.content_hash.startswith(wanted.lower())]
+    if not found:
+        _fail(f"--all-of {wanted}: no stored version has that hash (see process_hash in cases --format json)", 2)
+    if len(found) > 1:
+        _fail(f"--all-of {wanted}: {len(found)} stored versions start with it; give more of the hash", 2)
+    engine.check_migration_target(engine.compiled(found[0].content_hash).spec, spec, state_map)
+    query = CaseQuery(process_id=found[0].process_id, open_only=True, limit=10**9)
+    return [c.id for c in engine.cases(query) if c.process_hash == found[0].content_hash]
+
+
+@main.command()
 @DB_OPTION
 @NOW_OPTION
 @format_option(*TEXT_OR_JSON)
@@ -711,11 +800,11 @@ def case_command(case_id: str, db: str, now: LocalTime | None, fmt: str) -> None
 @format_option(*TEXT_OR_JSON)
 def history(case_id: str, db: str, fmt: str) -> None:
     """Print a case's full history, oldest first."""
-    from complaintflow.report.timeline import describe_event
+    from complaintflow.report.timeline import describe_history
 
     engine = _engine(db)
     events = engine.history(case_id)
-    _emit(fmt, [_event_data(e) for e in events], "\n".join(describe_event(engine, e) for e in events))
+    _emit(fmt, [_event_data(e) for e in events], "\n".join(describe_history(engine, events)))
 
 
 @main.command()

@@ -133,7 +133,7 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
     (first_pos,) = db.execute("SELECT coalesce(max(pos), 0) + 1 FROM events").fetchone()
 
     def flush() -> None:
-        db.executemany("INSERT INTO events VALUES (" + ", ".join("?" * 11) + ")", event_rows)
+        db.executemany("INSERT INTO events VALUES (" + ", ".join("?" * 12) + ")", event_rows)
         db.executemany("INSERT INTO cases VALUES (" + ", ".join("?" * 16) + ")", case_rows)
         case_rows.clear()
         event_rows.clear()
@@ -144,6 +144,7 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
         e = head_event(c)  # the event the row names (its last_pos), as tick checks before writing
         event_rows.append(
             (first_pos + i, None, e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload_json, e.prev_hash, e.hash)
+            + (None,)  # personal: the head event keeps no personal value
         )
         case_rows.append(
             (

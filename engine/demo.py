@@ -56,8 +56,12 @@ class DemoStats:
             self.deepest_step = max(self.deepest_step, payload["step"])
 
 
-def sample_value(f: Field, case_no: int) -> Any:
-    """Plausible, fake record values; personal data is obviously made up."""
+_SURNAMES = "张李王赵刘陈杨黄周吴徐孙"
+
+
+def sample_value(f: Field, case_no: int, serial: int | None = None) -> Any:
+    """Plausible, fake record values; personal data is obviously made up, and differs by ``serial`` (the
+    case's number in the run) so that erasing one case's values is seen in the store (docs/privacy.md)."""
     if f.type is FieldType.ENUM:
         return f.values[case_no % len(f.values)]
     if f.type is FieldType.NUMBER:
@@ -67,7 +71,12 @@ def sample_value(f: Field, case_no: int) -> Any:
     if f.type is FieldType.DATETIME:
         return DAY_START
     if f.pii:
-        return "138-0000-0000" if any(w in f.id for w in ("phone", "tel", "mobile", "contact")) else "张先生"
+        n = case_no if serial is None else serial
+        if "name" in f.id:
+            return _SURNAMES[n % len(_SURNAMES)] + ("先生" if n % 2 == 0 else "女士")
+        if any(w in f.id for w in ("phone", "tel", "mobile", "contact")):
+            return f"138-0000-{1000 + n:04d}"
+        return f"示例路 {n + 1} 号"
     return (f.title.zh if f.title else f.id) + "（示例）"
 
 
@@ -93,7 +102,7 @@ def run_demo(engine: Engine, process_files: list[Path], stats: DemoStats) -> Ite
         yield from _tick(engine, at, by_case, stats)
         if not case_id:
             spec = specs[order]
-            data = {f.id: sample_value(f, order) for f in spec.fields.values()}
+            data = {f.id: sample_value(f, order, stats.cases) for f in spec.fields.values()}
             opener = _actor_for(spec, spec.states[spec.initial_state].owner or next(iter(spec.roles)))
             case = engine.start(spec, data, opener, at=at)
             by_case[case.id], taken[case.id], steps[case.id] = spec, set(), 0
@@ -116,6 +125,14 @@ def run_demo(engine: Engine, process_files: list[Path], stats: DemoStats) -> Ite
     stats.closed = sum(engine.case(cid).closed_at is not None for cid in by_case)
 
 
+def _input_value(f: Field, case: Any, case_no: int, stats: DemoStats) -> Any:
+    """An action's input: a personal value the case holds is given again; a new one is unique in the run."""
+    if f.pii:
+        held = case.data.get(f.id)
+        return held if held is not None else sample_value(f, case_no, 100 + stats.actions)
+    return sample_value(f, case_no)
+
+
 def _take_next_action(
     engine: Engine, spec: Process, case_id: str, at: int, taken: set[str], stats: DemoStats
 ) -> list[Any] | None:
@@ -126,7 +143,7 @@ def _take_next_action(
     options.sort(key=lambda a: (a.id in taken, a.target == case.state))
     for action in options:
         actor = _actor_for(spec, action.roles[0])
-        inputs = {name: sample_value(spec.fields[name], len(taken)) for name in action.inputs}
+        inputs = {name: _input_value(spec.fields[name], case, len(taken), stats) for name in action.inputs}
         before = case.last_seq
         try:
             engine.act(case_id, action.id, actor, inputs, at=at)

@@ -213,3 +213,42 @@ def test_erase_also_clears_the_services_remembered_reply(tmp_path):
     assert PHONE.encode() not in _file_bytes(path) and NAME.encode() not in _file_bytes(path)
     kept = Directory(path)
     assert kept.idempotent_reply("u1", "key-1") is None and kept.idempotent_reply("u1", "key-2") is not None
+
+
+def test_erasing_a_demo_case_leaves_its_values_in_no_file_report_or_message(tmp_path):
+    """The issue's check: the demo's store, one case erased, then grep of the store file, the outbox and
+    every report format for that case's name and phone number."""
+    from complaintflow.report.build import build_report
+    from complaintflow.report.formats import FORMATS, render
+    from complaintflow.report.period import parse_period
+
+    path = tmp_path / "demo.db"
+    assert run("demo", "--db", str(path))[0] == 0
+    engine = Engine(path)
+    chosen = None
+    for case in engine.cases():
+        spec = engine.compiled(case.process_hash).spec
+        values = [str(v) for k, v in case.data.items() if k in spec.fields and spec.fields[k].pii and v]
+        if len(values) >= 2:
+            chosen = case.id, values
+            break
+    assert chosen is not None
+    case_id, values = chosen
+    engine.close()
+    assert all(v.encode() in _file_bytes(path) for v in values)
+    code, _, err = run("erase", case_id, "--reason", "retention ended", "--as", "dpo", "--db", str(path))
+    assert (code, err) == (0, "")
+    raw = _file_bytes(path)
+    assert [v for v in values if v.encode() in raw] == [], [p.name for p in tmp_path.iterdir()]
+    engine = Engine(path)
+    assert engine.verify() == []
+    messages = [m for m in engine.store.outbox(None, 10**6) if m.case_id == case_id]
+    outbox = json.dumps([m.message for m in messages], ensure_ascii=False)
+    assert messages and not [v for v in values if v in outbox]
+    period = parse_period("2025-09-29..2025-10-10", "Asia/Shanghai")
+    report = build_report(engine, period, households=200, now=at("2025-10-10 18:00"))
+    for fmt in FORMATS:
+        out = render(report, fmt)
+        assert not [v for v in values if v in out], fmt
+    assert engine.history(case_id)[-1].payload["reason"] == "retention ended"
+    engine.close()

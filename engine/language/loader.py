@@ -12,6 +12,7 @@ module is the only home of ``yaml``.
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -201,6 +202,19 @@ class Document:
 
 def load_bytes(raw: bytes, file: str = "<string>") -> Document:
     """Read a process file's bytes. Never raises for bad input: problems go to ``diagnostics``."""
+    # The node graph of a file holds no reference cycles, yet every node, mark and value is an object the
+    # cyclic collector walks again at each of its passes while the graph grows: for a 1 MB file that was
+    # over half of the reading time (BENCHMARKS.md). Collection waits until the file is read.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read(raw, file)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read(raw: bytes, file: str) -> Document:
     doc = Document(file, None)
     if len(raw) > MAX_BYTES:
         doc.diagnostics.append(

@@ -89,11 +89,29 @@ def describe_event(engine: Any, event: EventRecord, spec: Process | None = None)
             what += "; set " + ", ".join(f"{k} = {v}" for k, v in p["set"].items())
         if p.get("deliver_at"):
             what += f"; message held until {format_local(p['deliver_at'], tz)}"
+    elif event.kind == "migrated":
+        moved = ", ".join(f"{a} → {b}" for a, b in p["state_map"].items())
+        what = f"⇄ moved to v{p['to_version']} of {p['process_id']}" + (f" ({moved})" if moved else "")
+        what += "".join(f"; {name} due {_due(clock, 'due', tz)}" for name, clock in sorted(p["clocks"].items()))
+        if p["ended"]:
+            what += f"; clock(s) ended: {', '.join(p['ended'])}"
     elif event.kind == "erased":
         what = f"erased {', '.join(p['fields'])}: {p['reason']}"
     else:
         what = f"{event.kind} {p}"
     return f"{when}  {event.case_id}  {who}: {what}"
+
+
+def describe_history(engine: Any, events: list[EventRecord]) -> list[str]:
+    """A whole history, each event in the words of the version the case ran on then (a migration changes it)."""
+    lines, spec = [], None
+    for event in events:
+        if event.kind == "started" and "process_hash" in event.payload:
+            spec = _spec(engine, event.payload["process_hash"])
+        lines.append(describe_event(engine, event, spec))
+        if event.kind == "migrated":
+            spec = _spec(engine, event.payload["to_hash"])
+    return lines
 
 
 def describe_case_line(engine: Any, case: CaseRecord) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import arguments, calendar_data, canonical
 from ..audit.rowcheck import row_problem
+from ..errors import UnusableInputError
 from ..language.check import load_process_bytes
 from ..language.spec import Action, Duration, Process
 from ..store.base import (
@@ -42,10 +43,11 @@ from .decide import (
     decide_timer,
     source_of,
 )
-from .errors import RefusedError, StaleRevisionError
+from .errors import MigrationRefusedError, RefusedError, StaleRevisionError
 from .events import ChainProblem, personal_problems, verify_chain
 from .fold import fold, replay
 from .machine import CompiledProcess, compile_process
+from .migrate import MigrationPlan, plan_migration
 from .values import InputError
 
 _NOT_YET = object()
@@ -172,6 +174,83 @@ class Engine:
             cp = self.compiled(case.process_hash)
             events = decide_extend(cp, case, deadline, actor.id, actor.roles, at, reason, add, until)
             return self._commit(case, events)
+
+    def plan_migration(
+        self, case_id: str, to: Process, *, at: int, state_map: Mapping[str, str] | None = None
+    ) -> MigrationPlan:
+        """What moving a case to the newer version ``to`` at ``at`` would do (the dry run); writes nothing, and
+        ``to`` need not be in the store yet. A refused case is a plan whose ``refusals`` say why."""
+        case, old, new = self._migration(case_id, to, arguments.instant(at, "at"), dict(state_map or {}))
+        return plan_migration(old, new, case, dict(state_map or {}), at)
+
+    def migrate(
+        self,
+        case_id: str,
+        to: Process,
+        *,
+        at: int,
+        state_map: Mapping[str, str] | None = None,
+        expected_revision: int | None = None,
+    ) -> MigrationPlan:
+        """Move a running case to ``to`` (stored by ``load_process``) in one transaction: what ran out before
+        ``at`` is fired on the old version, then one ``migrated`` event. Refused with ``MigrationRefusedError``
+        (every reason named), or ``ConflictError`` when the case is no longer at ``expected_revision``."""
+        at, mapping = arguments.instant(at, "at"), dict(state_map or {})
+        try:
+            self.store.process(to.content_hash)
+        except StoreError:
+            raise RefusedError(f"process {to.id!r} v{to.version} is not in this store; load it first") from None
+        with self.store.writing():  # what is read here cannot change before the commit
+            case, old, new = self._migration(case_id, to, at, mapping)
+            if expected_revision is not None and case.revision != expected_revision:
+                raise ConflictError(
+                    f"case {case_id} changed since it was read (revision {case.revision}, not {expected_revision}); "
+                    "look at it again and migrate it again"
+                )
+            plan = plan_migration(old, new, case, mapping, at)
+            if plan.refused:
+                raise MigrationRefusedError(case_id, to.version, plan.refusals)
+            assert plan.row is not None
+            self.store.commit(Commit(case=plan.row, events=plan.events, next_due_before=case.next_due))
+            return plan
+
+    def _migration(
+        self, case_id: str, to: Process, at: int, state_map: dict[str, str]
+    ) -> tuple[CaseRecord, CompiledProcess, CompiledProcess]:
+        """The case and both compiled versions, after checking that ``to`` is a newer version of its process and
+        that ``state_map`` names old states and new ones (each a one-line ``UnusableInputError``)."""
+        arguments.text(case_id, "case_id")
+        try:
+            found = self.store.case(case_id)
+        except UnknownCaseError as exc:
+            raise UnusableInputError(str(exc)) from None
+        old = self._runnable(found)
+        self.check_migration_target(old.spec, to, state_map)
+        new = self._compiled.get(to.content_hash) or self._compiled.setdefault(to.content_hash, compile_process(to))
+        case = self._case_to_change(case_id)
+        if at < case.last_at:
+            raise RefusedError(f"case {case_id}: 'at' is earlier than its last event; history only moves forward")
+        return case, old, new
+
+    def check_migration_target(self, old: Process, to: Process, state_map: Mapping[str, str]) -> None:
+        """Refuse (exit 2) a target that is not a newer version of ``old``'s process, or a map naming unknown states."""
+        if to.id != old.id:
+            raise UnusableInputError(f"the new file is process {to.id!r}, but the case runs process {old.id!r}")
+        if to.version <= old.version:
+            raise UnusableInputError(
+                f"process {to.id!r} v{to.version} is not newer than v{old.version}; raise 'version:' in the new file"
+            )
+        for known in self.store.processes():
+            if known.process_id == to.id and known.version == to.version and known.content_hash != to.content_hash:
+                raise UnusableInputError(
+                    f"process {to.id!r} version {to.version} is already in this store with different content; "
+                    "raise 'version:' in the file when you change the rules"
+                )
+        for before, after in state_map.items():
+            if before not in old.states:
+                raise UnusableInputError(f"--map {before}={after}: v{old.version} has no state {before!r}")
+            if after not in to.states:
+                raise UnusableInputError(f"--map {before}={after}: v{to.version} has no state {after!r}")
 
     def erase(self, case_id: str, actor: Actor, *, at: int, reason: str, fields: tuple[str, ...] = ()) -> CaseRecord:
         """Destroy a case's personal values (those of ``fields``, or every pii field) for a recorded reason.

@@ -77,6 +77,8 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
                 data = {**data, **p["set"]}
             if p["do"] == "reassign":
                 owner = p["role"]
+        elif kind == "migrated":  # a newer version of the process: its state and clocks from here on
+            process_hash, state, branches, clocks = p["to_hash"], p["state"], p["branches"], p["clocks"]
         elif kind == "erased":
             data = {**data, **{name: None for name in p["fields"] if name in data}}
         elif kind == "started":

@@ -22,6 +22,7 @@ from ..resources import data_dir
 from ..store.base import StoreError
 from ..store.directory import User
 from . import auth, studio
+from .case_search import CaseFilter, opened_bound
 from .desk import Desk, DeskError, event_json, field_json
 from .metrics import Metrics
 from .problems import problem
@@ -43,6 +44,11 @@ class Act(BaseModel):
 
 class Assign(BaseModel):
     user: str | None = Field(description="the person to hold the case; null gives it back to the role")
+
+
+class Erasure(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="why the data is erased (kept in the history)")
+    fields: list[str] = Field(default_factory=list, max_length=100, description="pii fields; empty: all of them")
 
 
 class NewUser(BaseModel):
@@ -179,7 +185,8 @@ def create_app(
 
     @app.get("/v1/me", tags=["people"])
     def me(who: Caller) -> dict[str, Any]:
-        return user_json(who.user) | {"token_roles": who.credential.roles}
+        """Who I am; ``manager`` when I may read every case and the report (the pages show the report then)."""
+        return user_json(who.user) | {"token_roles": who.credential.roles, "manager": who.manager}
 
     # -- processes ------------------------------------------------------------------------
     @app.get("/v1/processes", tags=["processes"])
@@ -295,24 +302,33 @@ def create_app(
         owner_role: str | None = None,
         open: bool = False,
         overdue: bool = False,
-        opened_from: int | None = Query(default=None, description="epoch seconds, inclusive"),
-        opened_to: int | None = Query(default=None, description="epoch seconds, exclusive"),
-        phone: str | None = None,
+        opened_from: str | None = Query(
+            default=None, description="epoch seconds, a day 2025-09-29 or a time 2025-09-29 14:00; inclusive"
+        ),
+        opened_to: str | None = Query(
+            default=None, description="epoch seconds (exclusive), a day 2025-09-30 (through its end) or a time"
+        ),
+        phone: str | None = Query(default=None, description="digits found in any value: 139 0000 finds 13900000000"),
+        q: str | None = Query(default=None, description="text found in any text value (customer, address, subject)"),
+        timezone: str = Query(default="Asia/Shanghai", description="the zone of days and times in opened_from/to"),
         limit: int = Query(default=50, ge=1, le=500),
         cursor: str | None = None,
     ) -> dict[str, Any]:
-        page = desk.run(
-            lambda: desk.cases(
-                process=process,
+        """Cases, oldest first, narrowed by every filter given; a search by phone, customer text and dates."""
+        try:
+            where = CaseFilter(
                 state=state,
                 owner_role=owner_role,
-                open_only=open,
-                overdue=overdue,
-                opened_from=opened_from,
-                opened_to=opened_to,
-                phone=phone,
-                limit=limit,
-                cursor=cursor,
+                opened_from=opened_bound("opened_from", opened_from, timezone, end=False),
+                opened_to=opened_bound("opened_to", opened_to, timezone, end=True),
+                phone=phone or None,
+                text=q or None,
+            )
+        except ValueError as exc:
+            raise DeskError(422, "invalid-request", str(exc)) from None
+        page = desk.run(
+            lambda: desk.cases(
+                process=process, open_only=open, overdue=overdue, where=where, limit=limit, cursor=cursor
             )
         )
         items = desk.run(lambda: [desk.case_view(c) for c in page.items])
@@ -352,7 +368,8 @@ def create_app(
     @app.get("/v1/queue", tags=["cases"])
     def queue(who: Caller, limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
         """My queue: cases I hold, then my roles' open cases and those escalated to my roles; overdue first.
-        ``why`` says which: ``held``, ``role`` or ``escalated``."""
+        ``why`` says which: ``held``, ``role`` or ``escalated``; a manager also sees every other open case
+        (``all``)."""
         rows, held = desk.run(lambda: (desk.queue_items(who)[:limit], desk.directory.assignees()))
         return desk.run(lambda: [desk.case_view(c) | {"assignee": held.get(c.id), "why": why} for c, why in rows])
 
@@ -389,6 +406,17 @@ def create_app(
     def verify(case_id: str, who: Caller) -> dict[str, Any]:
         problems = desk.run(lambda: desk.verify(case_id))
         return {"intact": not problems, "problems": problems}
+
+    # -- personal data (admin) ---------------------------------------------------------------
+    @app.get("/v1/cases/{case_id}/personal-data", tags=["privacy"])
+    def personal_data(case_id: str, who: Admin) -> dict[str, Any]:
+        """A case's personal data and where the store keeps it, for an access request (PIPL art. 45)."""
+        return desk.run(lambda: desk.personal_data(case_id))
+
+    @app.post("/v1/cases/{case_id}/erasure", tags=["privacy"])
+    def erase(case_id: str, body: Erasure, who: Admin) -> dict[str, Any]:
+        """Destroy a case's personal values (PIPL art. 47); the history records it and still verifies."""
+        return desk.run(lambda: desk.erase(who, case_id, body.reason, tuple(body.fields)))
 
     # -- people and tokens (admin) ---------------------------------------------------------
     @app.get("/v1/users", tags=["people"])

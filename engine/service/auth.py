@@ -23,6 +23,8 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 TOKEN_PREFIX = "cft_"
 SESSION_PREFIX = "cfs_"
 SESSION_SECONDS = 12 * 3600
+# A directory role no process declares: its holder reads every case and the report, and acts on none.
+MANAGER_ROLE = "manager"
 _hasher = PasswordHasher()
 
 
@@ -82,6 +84,12 @@ class Caller:
 
     def may_use(self, process_id: str, role: str) -> bool:
         return role in self.roles_in(process_id)
+
+    @property
+    def manager(self) -> bool:
+        """Holds the manager role (for every process) and the credential's scope allows it."""
+        scope = self.credential.roles
+        return MANAGER_ROLE in self.user.roles and (scope is None or MANAGER_ROLE in scope)
 
 
 def issue(

@@ -40,6 +40,7 @@ DEMO_STAFF = (
     ("frontdesk", "王芳 (前台 front desk)", ("receiver", "front_desk", "customer_centre", "cs_centre")),
     ("head", "张伟 (部门负责人 department head)", ("dept_head", "office_head")),
     ("leader", "李强 (公司领导 company leader)", ("company_leader", "board_office", "developer_cs")),
+    ("manager", "陈静 (经理 manager: reads every case and the report)", (auth.MANAGER_ROLE,)),
 )
 
 

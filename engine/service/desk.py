@@ -21,6 +21,7 @@ from ..language.check import check_bytes
 from ..language.diagnostics import DefinitionError, Severity
 from ..language.render import mermaid
 from ..language.spec import Process
+from ..privacy import personal_data
 from ..report.build import Report, build_report
 from ..report.period import parse_period
 from ..runtime.clocks import is_late
@@ -29,6 +30,7 @@ from ..runtime.errors import RefusedError, StaleRevisionError
 from ..store.base import CaseQuery, CaseRecord, ConflictError, EventRecord, UnknownCaseError
 from ..store.directory import Directory, User
 from .auth import Caller
+from .case_search import CaseFilter
 from .clock_view import deadline_views, escalated_roles
 
 T = TypeVar("T")
@@ -220,31 +222,20 @@ class Desk:
         self,
         *,
         process: str | None,
-        state: str | None,
-        owner_role: str | None,
         open_only: bool,
         overdue: bool,
-        opened_from: int | None,
-        opened_to: int | None,
-        phone: str | None,
+        where: CaseFilter,
         limit: int,
         cursor: str | None,
     ) -> Page:
         if overdue:
             rows = self.engine.overdue(self.now(), process)
         else:
-            rows = self.engine.cases(
-                CaseQuery(process_id=process, state=state, owner_role=owner_role, open_only=open_only, limit=10**9)
+            query = CaseQuery(
+                process_id=process, state=where.state, owner_role=where.owner_role, open_only=open_only, limit=10**9
             )
-        rows = [
-            c
-            for c in rows
-            if (state is None or c.state == state)
-            and (owner_role is None or c.owner_role == owner_role)
-            and (opened_from is None or c.opened_at >= opened_from)
-            and (opened_to is None or c.opened_at < opened_to)
-            and (phone is None or phone in {str(v) for v in c.data.values()})
-        ]
+            rows = self.engine.cases(query)
+        rows = [c for c in rows if where.matches(c)]
         rows.sort(key=lambda c: (c.opened_at, c.id))
         if cursor is not None:
             rows = [c for c in rows if f"{c.opened_at}:{c.id}" > cursor]
@@ -266,6 +257,31 @@ class Desk:
     def verify(self, case_id: str) -> list[str]:
         self.case(case_id)
         return [str(p) for p in self.engine.verify(case_id)]
+
+    # -- personal data (admins answer access and deletion requests, docs/privacy.md) -----------
+    def personal_data(self, case_id: str) -> dict[str, Any]:
+        self.case(case_id)
+        return personal_data(self.engine, case_id)
+
+    def erase(self, caller: Caller, case_id: str, reason: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        self.case(case_id)
+        try:
+            case = self.engine.erase(
+                case_id, Actor(caller.user.id, ("privacy",)), at=self.now(), reason=reason, fields=fields
+            )
+        except RefusedError as exc:
+            raise DeskError(422, "refused", str(exc)) from None
+        self.directory.forget_replies(case_id)
+        scrub = getattr(self.engine.store, "scrub", None)
+        wal_emptied = scrub() if callable(scrub) else True
+        erased = self.engine.history(case_id)[-1].payload["fields"]
+        return {
+            "case": case.id,
+            "erased": erased,
+            "seq": case.last_seq,
+            "revision": case.revision,
+            "wal_emptied": wal_emptied,
+        }
 
     def assign(self, caller: Caller, case_id: str, user_id: str | None) -> dict[str, Any]:
         """Claim (``user_id`` is the caller), assign, reassign or release a case inside its owner role."""
@@ -294,8 +310,8 @@ class Desk:
 
     def queue_items(self, caller: Caller) -> list[tuple[CaseRecord, str]]:
         """The caller's work, each with why it is theirs: ``held`` (they hold it), ``role`` (one of their
-        roles owns it) or ``escalated`` (an escalation step reached one of their roles). Held cases come
-        first, then the rest; overdue first in each."""
+        roles owns it), ``escalated`` (an escalation step reached one of their roles) or, for a manager,
+        ``all`` (every other open case). Held cases come first, then the rest; overdue first in each."""
         mine = {c for c, u in self.directory.assignees().items() if u == caller.user.id}
         now = self.now()
         rows: list[tuple[CaseRecord, str]] = []
@@ -307,6 +323,8 @@ class Desk:
                 rows.append((case, "role"))
             elif any(caller.may_use(spec.id, role) for role in escalated_roles(spec, case)):
                 rows.append((case, "escalated"))
+            elif caller.manager:
+                rows.append((case, "all"))
 
         def late(case: CaseRecord) -> bool:
             return any(is_late(k, now) for k in case.clocks.values())

@@ -30,6 +30,7 @@ EventKind = Literal[
     "escalated",
     "deadline_recomputed",
     "erased",
+    "migrated",
 ]
 
 

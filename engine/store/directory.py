@@ -257,6 +257,12 @@ class Directory:
                 (user_id, key, body_digest, status, json.dumps(response, ensure_ascii=False), at),
             )
 
+    def forget_replies(self, case_id: str) -> int:
+        """Delete the remembered replies that show a case (``erase``: they hold its personal values)."""
+        with self._writing() as db:
+            db.execute("PRAGMA secure_delete=ON")
+            return int(db.execute(_FORGET_REPLIES, (case_id,)).rowcount)
+
     # -- who holds a case inside its owner role ---------------------------------------------
     def assign(self, case_id: str, user_id: str | None, by: str, at: int) -> None:
         """Give the case to ``user_id`` (None: back to the role's shared queue); every change is logged."""
@@ -408,6 +414,10 @@ def _delivery(row: Sequence[Any]) -> Delivery:
     return Delivery(row[0], row[1], row[2], json.loads(row[3]), row[4], int(row[5]), int(row[6]), row[7])
 
 
+# A start's remembered reply is the case as it answered (engine/service/desk.py case_json): its "id" is the case.
+_FORGET_REPLIES = "DELETE FROM svc_idempotency WHERE json_valid(response) AND json_extract(response, '$.id') = ?"
+
+
 def forget_replies(path: str | Path, case_id: str) -> int:
     """Delete the service's remembered replies that show a case (an ``Idempotency-Key`` start keeps the case
     as it answered), so ``erase`` leaves no copy of its personal values there. A store the service never
@@ -420,12 +430,7 @@ def forget_replies(path: str | Path, case_id: str) -> int:
         if db.execute("SELECT 1 FROM sqlite_master WHERE name='svc_idempotency'").fetchone() is None:
             return 0
         db.execute("PRAGMA secure_delete=ON")
-        return int(
-            db.execute(
-                "DELETE FROM svc_idempotency WHERE json_valid(response) AND json_extract(response, '$.id') = ?",
-                (case_id,),
-            ).rowcount
-        )
+        return int(db.execute(_FORGET_REPLIES, (case_id,)).rowcount)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot clear the service's remembered replies: {exc}") from None
     finally:

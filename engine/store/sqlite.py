@@ -363,6 +363,7 @@ class SQLiteStore:
         self.format_version, self._rule2_from_pos = FORMAT_VERSION, rule2_from
         return upgrade
 
+    @_serialized
     def upgrades(self) -> list[Upgrade]:
         """Every upgrade this store went through, oldest first."""
         if self.format_version < FORMAT_VERSION:
@@ -372,6 +373,7 @@ class SQLiteStore:
         ).fetchall()
         return [Upgrade(*row) for row in rows]
 
+    @_serialized
     def heads_before(self, pos: int) -> list[tuple[str, int, str]]:
         """(case id, seq, hash) of each case's latest event before position ``pos``, sorted by case id: the
         heads an upgrade sealed, as the store holds them now."""
@@ -381,6 +383,7 @@ class SQLiteStore:
             (pos,),
         ).fetchall()
 
+    @_serialized
     def unlinked_events(self) -> list[tuple[str, int, int, bool]]:
         """(case id, seq, position, whether the case row exists) of every event row that no case's history
         reaches from its row: a row someone inserted, or the events of a case whose row was deleted."""
@@ -509,6 +512,7 @@ class SQLiteStore:
             for r in rows
         ]
 
+    @faults.named
     def last_event_pos(self) -> int:
         """The position of the newest event row (0 when there is none), which a seal records."""
         return int(self.db.execute("SELECT coalesce(max(pos), 0) FROM events").fetchone()[0])
@@ -573,9 +577,10 @@ class SQLiteStore:
             if change.erase_personal:  # before the row names the new events: they keep nothing to erase
                 self._erase_personal(case.id, change.erase_personal)
             updated = db.execute(
-                "UPDATE cases SET state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, last_at=?, "
-                f"last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
+                "UPDATE cases SET process_hash=?, state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, "
+                f"last_at=?, last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
                 (
+                    case.process_hash,  # a migration moves a case to a newer version
                     case.state,
                     _json(case.branches),
                     _json(case.data),
@@ -675,6 +680,7 @@ class SQLiteStore:
     def _acked(self, pos: int) -> bool:
         return self.db.execute("SELECT 1 FROM outbox_acked WHERE pos=?", (pos,)).fetchone() is not None
 
+    @faults.named
     def scrub(self) -> bool:
         """Copy the WAL into the file and empty it, so no page image from before an erasure is left in it;
         False when a reader kept the copy from finishing (run it again later)."""

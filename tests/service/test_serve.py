@@ -170,7 +170,7 @@ def test_bad_input_gets_a_problem_document_and_changes_nothing(desk, clerk, meth
 
 
 def test_a_bad_or_revoked_token_is_refused(desk):
-    token = _user(desk, "sun", ["receiver"])
+    token = _user(desk, "han", ["receiver"])
     with desk.client(token[:-1] + ("A" if token[-1] != "A" else "B")) as typo:
         assert typo.get("/v1/processes").json()["detail"].startswith("the token is malformed")
     with desk.client(desk.admin_token) as admin:
@@ -325,3 +325,27 @@ def test_the_language_schemas_are_served_for_editors(desk, clerk):
         assert "counts_as" in schema.json()["properties"]
         missing = http.get("/v1/schemas/nothing")
         assert missing.status_code == 404 and "process, scenario, serve" in missing.json()["detail"]
+
+
+def test_an_admin_exports_and_erases_a_cases_personal_data_over_http(desk):
+    token = _user(desk, "meimei", ["receiver"])
+    record = dict(CASE, data=dict(CASE["data"], customer_name="韩梅梅", phone="13711112222"))
+    with desk.client(token) as http:
+        case = http.post("/v1/cases", json=record, headers={"Idempotency-Key": "erase-me"}).json()
+        refused = http.post(f"/v1/cases/{case['id']}/erasure", json={"reason": "本人要求"})
+        assert refused.status_code == 403  # only an admin answers these requests
+    with desk.client(desk.admin_token) as admin:
+        exported = admin.get(f"/v1/cases/{case['id']}/personal-data").json()
+        assert exported["personal_data"] == {"customer_name": "韩梅梅", "phone": "13711112222"}
+        assert admin.post(f"/v1/cases/{case['id']}/erasure", json={"reason": " "}).status_code == 422
+        bad = admin.post(f"/v1/cases/{case['id']}/erasure", json={"reason": "r", "fields": ["subject"]})
+        assert bad.status_code == 422 and "not a pii field" in bad.json()["detail"]
+        done = admin.post(f"/v1/cases/{case['id']}/erasure", json={"reason": "本人要求删除"})
+        assert done.status_code == 200, done.text
+        assert done.json()["erased"] == ["address", "customer_name", "phone"]
+        assert admin.get(f"/v1/cases/{case['id']}/verify").json() == {"intact": True, "problems": []}
+        last = admin.get(f"/v1/cases/{case['id']}/history").json()[-1]
+        assert (last["kind"], last["actor"], last["payload"]["reason"]) == ("erased", "admin", "本人要求删除")
+        assert admin.get(f"/v1/cases/{case['id']}").json()["data"]["phone"] is None
+    raw = b"".join(p.read_bytes() for p in (desk.db, desk.db.with_name(desk.db.name + "-wal")) if p.exists())
+    assert b"13711112222" not in raw and "韩梅梅".encode() not in raw

@@ -16,6 +16,7 @@ STAFF = {
     "zhou": ["receiver", "front_desk"],
     "zhao": ["dept_head"],
     "li": ["company_leader"],
+    "chen": ["manager"],
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def api(tmp_path):
         "wang": ("receiver", "cs_dept", "cs_supervisor"),
         "zhao": ("office_head",),
         "li": ("company_leader",),
+        "chen": ("manager",),
     }
     for user_id, roles in people.items():
         desk.directory.add_user(User(user_id, user_id, roles, {}, False, _password_hash()), 0)
@@ -100,6 +102,30 @@ def test_a_breached_clock_says_how_late_and_how_far_its_chain_climbed(api):
     assert late["escalation"]["roles"] == ["office_head", "company_leader"]
     queue = client.get("/v1/queue", headers=li).json()
     assert [(c["id"], c["why"]) for c in queue] == [(case, "escalated")]
+
+
+def test_a_manager_sees_every_open_case_overdue_first_and_may_act_on_none(api):
+    client, clock, login, _ = api
+    wang = login("wang")
+    early = _open(client, wang, data={"customer_name": "李雷", "subject": "电梯故障"})
+    clock.move_to("2025-09-29 10:05")  # the first case's 3 minutes are gone
+    later = _open(client, wang, data={"customer_name": "韩梅梅", "subject": "噪音扰民"})
+    chen = login("chen")
+    assert client.get("/v1/me", headers=chen).json()["manager"] is True
+    assert client.get("/v1/me", headers=wang).json()["manager"] is False
+    queue = client.get("/v1/queue", headers=chen).json()
+    assert [c["id"] for c in queue][0] == early and queue[0]["overdue"] is True
+    assert [c["id"] for c in queue] == [early, later]
+    assert {c["why"] for c in queue} == {"all"}
+    assert all(c["id"] not in {early, later} for c in client.get("/v1/queue", headers=login("li")).json())
+    assert client.get(f"/v1/cases/{later}/actions", headers=chen).json() == []
+    reply = client.post(
+        f"/v1/cases/{later}/actions/notify_department",
+        json={"role": "manager", "inputs": {}},
+        headers=chen | {"If-Match": '"1"'},
+    )
+    assert reply.status_code == 409 and "chen (manager) may not take action" in reply.json()["detail"]
+    assert client.get("/v1/report", params={"period": "2025-09"}, headers=chen).status_code == 200
 
 
 def test_a_process_describes_its_fields_for_the_new_complaint_form(api):
@@ -193,3 +219,55 @@ def test_a_wheel_carries_every_page_file(tmp_path):
         names = set(archive.namelist())
     assert wanted and wanted <= names, sorted(wanted - names)
     assert not any(n.startswith("tests/") or "axe" in n for n in names)  # axe-core is for the tests only
+
+
+def test_the_case_list_searches_by_phone_customer_text_and_opening_days(api):
+    client, clock, login, _ = api
+    wang = login("wang")
+    first = _open(client, wang, data={"customer_name": "李雷", "subject": "电梯故障", "phone": "13900000001"})
+    clock.move_to("2025-10-01 09:00")
+    wang = login("wang")  # a session lasts 12 hours
+    second = _open(client, wang, data={"customer_name": "Han Meimei", "subject": "噪音扰民", "phone": "13900000002"})
+
+    def found(**params):
+        reply = client.get("/v1/cases", params=params, headers=wang)
+        assert reply.status_code == 200, reply.text
+        return [c["id"] for c in reply.json()["items"]]
+
+    assert found(phone="139 0000 0002") == [second]  # the digits, wherever the spaces are
+    assert found(phone="13900000001") == [first]
+    assert found(q="han mei") == [second]  # any text value, ignoring case
+    assert found(q="电梯") == [first]
+    assert found(opened_from="2025-09-29", opened_to="2025-09-29") == [first]  # a whole local day
+    assert found(opened_from="2025-09-30") == [second]
+    assert found(opened_from="2025-09-29 10:00", opened_to="2025-10-01 09:00") == [first]  # the end is exclusive
+    assert found(q="李雷", opened_from="2025-09-30") == []
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"opened_from": "yesterday"}, "opened_from: cannot read 'yesterday'"),
+        ({"opened_to": "2025-13-01"}, "opened_to: cannot read '2025-13-01'"),
+        ({"opened_from": "2025-10-02", "opened_to": "2025-10-01"}, "the range ends before it starts"),
+        ({"opened_from": "2025-10-01", "timezone": "Mars/Base"}, "timezone: unknown timezone 'Mars/Base'"),
+        ({"phone": "abc"}, "phone: 'abc' has no digits"),
+    ],
+)
+def test_a_bad_search_is_a_problem_document_naming_the_parameter(api, params, words):
+    client, _, login, _ = api
+    reply = client.get("/v1/cases", params=params, headers=login("wang"))
+    assert reply.status_code == 422
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    assert words in reply.json()["detail"]
+
+
+def test_docs_web_shows_a_small_screenshot_of_each_page():
+    text = (ROOT / "docs" / "web.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\((img/[^)]+\.png)\)", text)
+    for name in ("login", "queue", "new", "case", "report", "studio"):
+        assert f"img/web-{name}.png" in images, name
+    for image in images:
+        png = ROOT / "docs" / image
+        assert png.read_bytes().startswith(b"\x89PNG"), image
+        assert png.stat().st_size < 150_000, f"{image} is {png.stat().st_size} bytes (python -m tests.web.screenshots)"

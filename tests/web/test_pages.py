@@ -67,6 +67,18 @@ def test_the_front_desk_opens_one_case_from_the_generated_form_even_on_a_double_
     assert serious_accessibility_problems(page) == []
 
 
+def test_the_login_page_is_accessible_and_a_wrong_password_is_said_in_words(desk, browser, guards):
+    page = next(pages(browser, guards))
+    guards[-1].allowed_statuses.add(401)
+    page.goto(desk.base_url + "/login")
+    expect(page.get_by_label("用户名")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
+    page.get_by_label("用户名").fill("wang")
+    page.get_by_label("密码").fill("not the password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#main")).to_contain_text("登录失败：wrong user or password")
+
+
 def test_a_refused_form_shows_the_api_message(desk, browser, guards):
     page = next(pages(browser, guards))
     guards[-1].allowed_statuses.add(422)
@@ -127,6 +139,7 @@ def test_the_language_switch_is_remembered_and_sets_the_lang_attribute(desk, bro
     page.reload()
     expect(page.locator("h1")).to_have_text("My queue")
     expect(page.locator("#skip-link")).to_have_text("Skip to content")
+    expect(page.locator("h1")).to_be_focused()  # the view has loaded its queue and focused its heading
     page.keyboard.press("Tab")  # from the heading a view focuses, the keyboard reaches the filters
     expect(page.locator(":focus")).to_have_accessible_name("Process")
     assert serious_accessibility_problems(page) == []

@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.web.browser import log_in, pages
+from tests.web.browser import log_in, pages, serious_accessibility_problems
 
 SELECT = """([old]) => {
   const view = document.querySelector('#studio-editor').cmView;
@@ -31,6 +31,7 @@ def test_a_process_owner_sees_a_bad_target_on_its_line_and_the_what_if_of_a_loos
     log_in(page, desk.base_url, "wang", "/studio/property_management")
     expect(page.locator("#studio-editor .cm-editor")).to_be_visible()
     expect(page.locator("#studio-diagram svg")).to_be_visible()  # Mermaid drew the deployed version
+    expect(page.locator("#studio-diagram parsererror")).to_have_count(0)  # its HTML labels were not read as XML
     expect(page.locator("#studio-problems")).to_contain_text("没有问题")
     _type_over(page, "to: explaining", "to: explainign")
     expect(page.locator("#studio-problems")).to_contain_text("undefined state 'explainign'")
@@ -50,3 +51,4 @@ def test_a_process_owner_sees_a_bad_target_on_its_line_and_the_what_if_of_a_loos
     breaches = row.locator("td").nth(2).inner_text()
     change = int(re.search(r"\(([+-]?\d+)\)", breaches).group(1))
     assert change < 0, breaches  # the loosened deadline breaches less in the simulation
+    assert serious_accessibility_problems(page) == []

@@ -20,6 +20,8 @@ const ROUTES = [
   { pattern: /^\/studio(?:\/([^/]+))?$/, view: studioView, nav: "/studio" },
 ];
 const NAV = [["/queue", "queue"], ["/new", "new_case"], ["/report", "report"], ["/studio", "studio"]];
+// A manager who holds no other role reads every case and the report but opens no case.
+const shows = (who, path) => !(path === "/new" && who.manager && who.roles.every((role) => role === "manager"));
 // Pages served under another Content-Security-Policy: reached by a real load, not in-page navigation.
 const OWN_POLICY = new Set(["/studio"]);
 
@@ -61,7 +63,7 @@ function chrome(route) {
   document.getElementById("skip-link").textContent = t("skip");
   const nav = document.getElementById("nav");
   nav.setAttribute("aria-label", t("nav"));
-  replace(nav, me ? NAV.map(([path, key]) => h("a", {
+  replace(nav, me ? NAV.filter(([path]) => shows(me, path)).map(([path, key]) => h("a", {
     href: path, "data-link": !OWN_POLICY.has(path), "aria-current": route && route.nav === path ? "page" : undefined,
   }, t(key))) : []);
   const switcher = document.getElementById("lang-switch");

@@ -281,3 +281,10 @@ def test_an_expected_revision_is_checked_inside_the_write(tmp_path):
     moved = engine.act(case.id, "notify_department", clerk, at=1_759_111_260, expected_revision=1)
     assert moved.revision == 2
     engine.close()
+
+
+def test_a_case_id_already_in_the_store_is_refused_and_changes_nothing(engine, spec):
+    first = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"), case_id="same")
+    with pytest.raises(ConflictError, match="already exists"):
+        engine.start(spec, {**DATA, "severity": "major"}, DESK, at=at("2025-11-03 10:01"), case_id="same")
+    assert engine.case("same") == first and len(engine.history("same")) == 1

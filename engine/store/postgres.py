@@ -207,10 +207,6 @@ class PostgresStore:
             if meta is None or meta[0] != FORMAT_NAME:
                 raise NotAStoreError(f"store {self.shown}: the database is not a complaintflow store")
 
-    def schema_version(self) -> int:
-        row = self._sql("SELECT max(version) FROM schema_migrations").fetchone()
-        return int(row[0]) if row is not None and row[0] is not None else 0
-
     def writing(self) -> AbstractContextManager[None]:
         """One change around reads and a commit; case rows read inside are locked until it commits, so no
         other process changes them in between (engine/store/group.py groups this process's threads)."""
@@ -319,9 +315,11 @@ class PostgresStore:
                     raise ConflictError(f"case {case.id!r} already exists") from None
             else:
                 updated = self._sql(
-                    "UPDATE cases SET state=%s, branches=%s, data=%s, owner_role=%s, clocks=%s, revision=%s, "
-                    "closed_at=%s, last_at=%s, last_hash=%s, last_seq=%s, next_due=%s WHERE id=%s AND revision=%s",
+                    "UPDATE cases SET process_hash=%s, state=%s, branches=%s, data=%s, owner_role=%s, clocks=%s, "
+                    "revision=%s, closed_at=%s, last_at=%s, last_hash=%s, last_seq=%s, next_due=%s "
+                    "WHERE id=%s AND revision=%s",
                     (
+                        case.process_hash,  # a migration moves a case to a newer version
                         case.state,
                         _json(case.branches),
                         _json(case.data),

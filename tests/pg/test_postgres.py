@@ -4,6 +4,7 @@ every store by the conformance suite (the ``any_store`` and ``shared_address`` f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg
@@ -224,3 +225,58 @@ def test_a_schema_that_does_not_exist_or_a_table_dropped_by_hand_is_one_line(pos
         store.outbox(None, 10)
     assert store.cases(CaseQuery()) == []  # the connection carries on
     store.close()
+
+
+def test_an_event_already_held_is_refused_and_changes_nothing(postgres_url, tmp_path):
+    from dataclasses import replace as copy_with
+
+    from complaintflow import ConflictError
+    from complaintflow.store.base import Commit
+
+    engine, (case_id,) = _engine_with_cases(postgres_url, tmp_path, 1)
+    case = engine.case(case_id)
+    (event,) = engine.history(case_id)
+    with pytest.raises(ConflictError, match="already has event 1"):
+        engine.store.commit(Commit(case=copy_with(case, revision=2), events=[copy_with(event, kind="acted")]))
+    assert engine.case(case_id) == case and engine.history(case_id) == [event]
+    engine.close()
+
+
+def test_verify_names_an_edited_process_text_and_a_payload_that_is_not_json(postgres_url, tmp_path):
+    engine, (case_id,) = _engine_with_cases(postgres_url, tmp_path, 1)
+    engine.close()
+    _sql(postgres_url, "UPDATE processes SET source = source || '\\x23'::bytea")
+    _sql(postgres_url, f"UPDATE events SET payload = 'not json' WHERE case_id = '{case_id}'")
+    again = Engine(postgres_url)
+    problems = [str(p) for p in verify_store(again)]
+    assert any("the stored text does not match its content hash" in p for p in problems), problems
+    assert any(f"case {case_id}: event 1" in p for p in problems), problems
+    again.close()
+
+
+def test_seal_and_verify_against_it_on_postgresql(postgres_url, tmp_path):
+    engine, opened = _engine_with_cases(postgres_url, tmp_path, 2)
+    engine.close()
+    seal = tmp_path / "seal.json"
+    code, _, err = _run("seal", "--db", postgres_url, "--out", str(seal))
+    assert code == 0, err
+    assert json.loads(seal.read_text(encoding="utf-8"))["store"]["last_event_pos"] == 2
+    code, out, err = _run("verify", "--db", postgres_url, "--against", str(seal))
+    assert code == 0, out + err
+    # A whole case removed by hand, row and history: every remaining history verifies, the seal does not.
+    _sql(postgres_url, f"DELETE FROM outbox WHERE pos IN (SELECT pos FROM events WHERE case_id = '{opened[1]}')")
+    _sql(postgres_url, f"DELETE FROM events WHERE case_id = '{opened[1]}'")
+    _sql(postgres_url, f"DELETE FROM cases WHERE id = '{opened[1]}'")
+    assert verify_store(Engine(postgres_url)) == []
+    code, out, err = _run("verify", "--db", postgres_url, "--against", str(seal))
+    assert code == 1 and opened[1] in out + err, out + err
+
+
+def test_an_upgrade_recorded_in_the_store_is_checked_against_its_heads(postgres_url, tmp_path):
+    engine, _ = _engine_with_cases(postgres_url, tmp_path, 1)
+    engine.close()
+    _sql(postgres_url, f"INSERT INTO upgrades VALUES (5, 4, 0, 1, 1, '{'0' * 64}', 2)")
+    again = Engine(postgres_url)
+    problems = [str(p) for p in verify_store(again)]
+    assert any("no longer matches what it verified and sealed" in p for p in problems), problems
+    again.close()

@@ -14,6 +14,7 @@ message and exit code, so no command catches them itself; ``_fail`` stops with a
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -241,7 +242,13 @@ AS_ROLE_OPTION = click.option(
     multiple=True,
     help="Show the personal data this role may see (repeat for several); without it personal values read ***.",
 )
-DB_OPTION = click.option("--db", default="complaintflow.db", show_default=True, help="SQLite store file.")
+DB_OPTION = click.option(
+    "--db",
+    default="complaintflow.db",
+    envvar="COMPLAINTFLOW_DB",
+    show_default=True,
+    help="Store: an SQLite file, or a PostgreSQL URL postgresql://... (environment: COMPLAINTFLOW_DB).",
+)
 NOW_OPTION = click.option(
     "--now",
     "now",
@@ -514,10 +521,14 @@ def schema(as_path: bool) -> None:
 
 
 def _engine(db: str, *, create: bool = False) -> Any:
-    """The engine on store ``db``; only ``start`` may create a new store (a typo must not make an empty one)."""
+    """The engine on store ``db``; only ``start`` may create a new store (a typo must not make an empty one).
+    A PostgreSQL URL names a database that exists already; opening it migrates its schema."""
     from complaintflow import Engine
     from complaintflow.store import faults
+    from complaintflow.store.open import is_database_url
 
+    if is_database_url(db):
+        return Engine(db)
     if not create and db != ":memory:" and not Path(db).exists() and Path(db).parent.is_dir():
         _fail(f"no store at {db!r} (start a case there first, or run 'complaintflow demo --db {db}')", 2)
     faults.refuse_unusable_path(db, create=create)  # a read-only command never creates or initialises one
@@ -975,10 +986,12 @@ def erase(
     spec = engine.compiled(engine.case(case_id).process_hash).spec
     case = engine.erase(case_id, Actor(actor, (role,)), at=_now(now, spec.timezone), reason=reason, fields=fields)
     erased = engine.history(case_id)[-1].payload["fields"]
-    if Path(db).exists():  # the service's remembered replies may show the case as it was
+    # The service's remembered replies may show the case as it was (beside a PostgreSQL store: in its directory).
+    replies = os.environ.get("COMPLAINTFLOW_DIRECTORY") if _is_url(db) else db
+    if replies and Path(replies).exists():
         from complaintflow.store.directory import forget_replies
 
-        forget_replies(db, case_id)
+        forget_replies(replies, case_id)
     scrub = getattr(engine.store, "scrub", None)
     if callable(scrub) and not scrub():
         click.echo(
@@ -996,8 +1009,13 @@ def upgrade(db: str, now: LocalTime | None) -> None:
     """Bring an older store to the current format: verify every history, seal it, rehash nothing."""
     from complaintflow import Engine
     from complaintflow.audit.upgrade import upgrade_store
+    from complaintflow.store.open import is_database_url
     from complaintflow.store.sqlite import FORMAT_VERSION, SQLiteStore
 
+    if is_database_url(db):
+        _engine(db).close()  # refuses what is not a store; a PostgreSQL store migrates its schema when opened
+        click.echo(f"{db}: a PostgreSQL store migrates its schema when it is opened; nothing to do", err=True)
+        return
     if not Path(db).exists():
         _fail(f"no store at {db!r}", 2)
     engine = Engine(SQLiteStore(db, for_upgrade=True))
@@ -1066,7 +1084,6 @@ def seal(db: str, now: LocalTime | None, key_file: str | None, out: str | None, 
     if new_key is not None:
         if key_file or out:
             _fail("--new-key only makes a key; seal with --key in a second run", 2)
-        import os
 
         made = signing.new_private_key_pem()
         try:  # a new file only, readable by its owner alone
@@ -1131,7 +1148,7 @@ def report(
     from complaintflow.report.formats import render
     from complaintflow.report.period import parse_period
 
-    if not Path(db).exists() and Path(db).parent.is_dir():
+    if not _is_url(db) and not Path(db).exists() and Path(db).parent.is_dir():
         _fail(f"no store at {db!r} (run 'complaintflow demo --db {db}' to make one)", 2)
     try:
         when = parse_period(period, timezone)
@@ -1209,17 +1226,23 @@ def demo(db: str | None) -> None:
     """Run a scripted working day of complaints through every bundled process and print the timeline."""
     import tempfile
 
-    from complaintflow import Engine
+    from complaintflow import CaseQuery, Engine
     from complaintflow.demo import DemoStats, run_demo
     from complaintflow.resources import processes_dir
 
-    path = Path(db) if db else Path(tempfile.mkdtemp(prefix="complaintflow-demo-")) / "demo.db"
-    if path.exists():
+    path: Path | str = Path(db) if db else Path(tempfile.mkdtemp(prefix="complaintflow-demo-")) / "demo.db"
+    if db and _is_url(db):  # a PostgreSQL store: an empty one
+        engine = _engine(db)
+        if engine.cases(CaseQuery(limit=1)):
+            _fail(f"{_shown_db(db)} already holds cases; the demo writes a new store (pass another --db)", 2)
+        path = _shown_db(db)
+    elif Path(path).exists():
         _fail(f"{path} already exists; the demo writes a new store (pass another --db)", 2)
+    else:
+        engine = Engine(path)
     files = sorted(processes_dir().glob("*.yaml"))
     click.echo(f"complaintflow demo: {len(files)} processes, simulated clock, store {path}\n", err=True)
     stats = DemoStats()
-    engine = Engine(path)
     for line in run_demo(engine, files, stats):
         click.echo(line)
     click.echo(
@@ -1258,29 +1281,98 @@ def _service_clock(clock_file: str | None) -> Any:
     return read
 
 
+def _service_options(command: F) -> F:
+    """The options ``serve`` and ``worker`` share: where the store, the directory and the processes are."""
+    for option in reversed(
+        (
+            click.option(
+                "--db",
+                default=None,
+                envvar="COMPLAINTFLOW_DB",
+                help="SQLite store file or postgresql:// URL (environment: COMPLAINTFLOW_DB)  "
+                "[default: complaintflow.db]",
+            ),
+            click.option(
+                "--directory",
+                default=None,
+                envvar="COMPLAINTFLOW_DIRECTORY",
+                help="With a PostgreSQL --db: the SQLite file for users, tokens and deliveries (environment: "
+                "COMPLAINTFLOW_DIRECTORY); an SQLite store keeps them in its own file.",
+            ),
+            click.option(
+                "--processes",
+                "processes_path",
+                type=click.Path(file_okay=False),
+                default=None,
+                help="Folder of process files (default: the bundled ones).",
+            ),
+            click.option(
+                "--config", "config_path", default=None, help="Service configuration YAML (schemas/serve.schema.json)."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _log_options(command: F) -> F:
+    command = click.option(
+        "--clock-file", default=None, hidden=True, help="Read the time from this file (tests, rehearsals)."
+    )(command)
+    return click.option(
+        "--log-format",
+        type=click.Choice(["json", "text"]),
+        default="json",
+        show_default=True,
+        help="Log lines as JSON objects or as plain text.",
+    )(command)
+
+
+def _build_service(
+    db: str | None,
+    directory: str | None,
+    processes_path: str | None,
+    config_path: str | None,
+    log_format: str,
+    clock_file: str | None,
+    host: str | None = None,
+    port: int | None = None,
+) -> tuple[Any, Path, str]:
+    """The service ``serve`` and ``worker`` run, its folder of processes and its store."""
+    import time
+
+    from complaintflow.resources import processes_dir
+    from complaintflow.service.build import build_service
+    from complaintflow.service.config import ConfigError, load_config
+    from complaintflow.service.logs import configure
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        _fail("the service configuration has errors", 2)
+    config.db = db or config.db or "complaintflow.db"
+    directory_file = _directory_file(config.db, directory)
+    config.host = host or config.host
+    config.port = config.port if port is None else port
+    folder = Path(processes_path or config.processes or processes_dir())
+    if not folder.is_dir():
+        _fail(f"--processes: no folder {str(folder)!r}", 2)
+    configure(log_format)
+    clock = _service_clock(clock_file)
+    service = build_service(config, clock, folder, wall_clock=time.time, env=os.environ, directory=directory_file)
+    return service, folder, config.db
+
+
 @main.command()
-@click.option("--db", default=None, help="SQLite store file  [default: complaintflow.db]")
-@click.option(
-    "--processes",
-    "processes_path",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Folder of process files (default: the bundled ones).",
-)
-@click.option("--config", "config_path", default=None, help="Service configuration YAML (schemas/serve.schema.json).")
+@_service_options
 @click.option("--host", default=None, help="Address to listen on  [default: 127.0.0.1]")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port  [default: 8080; 0 picks a free one]")
 @click.option("--demo", is_flag=True, help="Seed the scripted demo day into an empty store and add a demo user.")
-@click.option(
-    "--log-format",
-    type=click.Choice(["json", "text"]),
-    default="json",
-    show_default=True,
-    help="Log lines as JSON objects or as plain text.",
-)
-@click.option("--clock-file", default=None, hidden=True, help="Read the time from this file (tests, rehearsals).")
+@_log_options
 def serve(
     db: str | None,
+    directory: str | None,
     processes_path: str | None,
     config_path: str | None,
     host: str | None,
@@ -1290,33 +1382,15 @@ def serve(
     clock_file: str | None,
 ) -> None:
     """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process."""
-    from complaintflow.resources import processes_dir
-    from complaintflow.service.build import build_service, first_run, seed_demo_day
-    from complaintflow.service.config import ConfigError, load_config
+    from complaintflow.service.build import first_run, seed_demo_day
 
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        _fail("the service configuration has errors", 2)
-    config.db = db or config.db or "complaintflow.db"
-    config.host = host or config.host
-    config.port = config.port if port is None else port
-    folder = Path(processes_path or config.processes or processes_dir())
-    if not folder.is_dir():
-        _fail(f"--processes: no folder {str(folder)!r}", 2)
-    from complaintflow.service.logs import configure
-
-    configure(log_format)
-    clock = _service_clock(clock_file)
-    import os
-    import time
-
-    service = build_service(config, clock, folder, wall_clock=time.time, env=os.environ)
+    service, folder, store = _build_service(
+        db, directory, processes_path, config_path, log_format, clock_file, host, port
+    )
     secrets = first_run(service.desk, demo=demo)
     if demo:
         click.echo(seed_demo_day(service.desk, folder), err=True)
-    click.echo(f"complaintflow serve: {len(service.desk.latest)} processes, store {config.db}", err=True)
+    click.echo(f"complaintflow serve: {len(service.desk.latest)} processes, store {_shown_db(store)}", err=True)
     if secrets.admin_token:
         click.echo(f"admin token (shown once, keep it): {secrets.admin_token}", err=True)
     if secrets.demo_token:
@@ -1326,10 +1400,63 @@ def serve(
     sys.exit(service.serve(lambda line: click.echo(line, err=True)))
 
 
+@main.command()
+@_service_options
+@_log_options
+def worker(
+    db: str | None,
+    directory: str | None,
+    processes_path: str | None,
+    config_path: str | None,
+    log_format: str,
+    clock_file: str | None,
+) -> None:
+    """Run the scheduler and the notifier without the HTTP API: one more worker on a shared (PostgreSQL) store."""
+    service, _, store = _build_service(db, directory, processes_path, config_path, log_format, clock_file)
+    click.echo(f"complaintflow worker: {len(service.desk.latest)} processes, store {_shown_db(store)}", err=True)
+    sys.exit(service.work(lambda line: click.echo(line, err=True)))
+
+
+def _shown_db(db: str) -> str:
+    """The store as a message names it: a URL without its password."""
+    if _is_url(db):
+        from complaintflow.store.postgres import shown_url
+
+        return str(shown_url(db))
+    return db
+
+
+def _is_url(db: str) -> bool:
+    from complaintflow.store.open import is_database_url
+
+    return is_database_url(db)
+
+
+def _directory_file(db: str, directory: str | None) -> str:
+    """Where the service's users, tokens and deliveries are kept: in the SQLite store file itself, or, beside
+    a PostgreSQL store, in the SQLite file ``--directory`` (or COMPLAINTFLOW_DIRECTORY) names."""
+    if not _is_url(db):
+        return directory or db
+    directory = directory or os.environ.get("COMPLAINTFLOW_DIRECTORY")
+    if not directory:
+        _fail(
+            "a PostgreSQL store keeps the service's users, tokens and deliveries in an SQLite file of their own "
+            "for now: name it with --directory FILE or COMPLAINTFLOW_DIRECTORY (docs/postgres.md)",
+            2,
+        )
+    return directory
+
+
 def _directory(db: str) -> Any:
     """The service tables of an existing store (users, tokens, deliveries)."""
     from complaintflow.store.directory import Directory
 
+    if _is_url(db):
+        _engine(db).close()  # refuses what is not a store
+        path = _directory_file(db, None)
+        if not Path(path).is_file():
+            _fail(f"no directory at {path!r} (run 'complaintflow serve --db URL --directory {path}' once)", 2)
+        return Directory(path)
     if not Path(db).is_file():
         _fail(f"no store at {db!r} (run 'complaintflow serve --db {db}' once to make one)", 2)
     _engine(db).close()  # refuses a file that is not a complaintflow store, and upgrades an old one

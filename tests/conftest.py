@@ -17,3 +17,77 @@ PROCESSES = ROOT / "processes"
 @pytest.fixture
 def processes_dir() -> Path:
     return PROCESSES
+
+
+# -- stores: the conformance suite runs each store-contract test on every store ----------------------
+
+STORE_KINDS = ("memory", "sqlite", "postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL server for the session (tests/pgserver.py); skipped where PostgreSQL is not
+    installed, unless COMPLAINTFLOW_REQUIRE_POSTGRES=1 (CI), where that is a failure."""
+    import os
+
+    from pgserver import find_initdb
+
+    missing = None
+    initdb = find_initdb()
+    if initdb is None:
+        missing = "PostgreSQL is not installed (no initdb on PATH or under /usr/lib/postgresql/*/bin)"
+    else:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            missing = "psycopg is not installed (pip install -e '.[test]')"
+    if missing is not None:
+        if os.environ.get("COMPLAINTFLOW_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{missing}, and COMPLAINTFLOW_REQUIRE_POSTGRES=1")
+        pytest.skip(f"{missing}; the PostgreSQL store is not tested")
+    from pgserver import Server
+
+    assert initdb is not None
+    server = Server(initdb)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """The URL of a new, empty store on the session's server (a schema of its own)."""
+    return str(postgres_server.new_store())
+
+
+def store_at(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """Where a test's store of ``kind`` lives: None for memory, a file for SQLite, a URL for PostgreSQL."""
+    if kind == "memory":
+        return None
+    if kind == "sqlite":
+        return str(tmp_path / "t.db")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_address(request, tmp_path: Path) -> str | None:
+    return store_at(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=STORE_KINDS[1:])
+def shared_address(request, tmp_path: Path) -> str:
+    """A store several processes can open: an SQLite file or a PostgreSQL database."""
+    address = store_at(request.param, request, tmp_path)
+    assert address is not None
+    return address
+
+
+@pytest.fixture
+def any_store(store_address: str | None):
+    """A new, empty store of each kind in turn: memory, SQLite, PostgreSQL."""
+    from complaintflow.store.memory import MemoryStore
+    from complaintflow.store.open import open_store
+
+    store = MemoryStore() if store_address is None else open_store(store_address)
+    yield store
+    store.close()

@@ -17,10 +17,9 @@ BOSS = Actor("zhao", ("boss",))
 DATA = {"customer_name": "张三", "severity": "general"}
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-def engine(request, tmp_path: Path) -> Engine:
-    store = tmp_path / "t.db" if request.param == "sqlite" else MemoryStore()
-    e = Engine(store, new_case_id=ids())
+@pytest.fixture
+def engine(any_store) -> Engine:  # each test runs on the memory, SQLite and PostgreSQL stores (conftest.py)
+    e = Engine(any_store, new_case_id=ids())
     yield e
     e.close()
 
@@ -176,12 +175,12 @@ def test_cases_pin_the_process_version_they_started_on(engine, spec, tmp_path):
     assert new.clocks["handle"]["due"] == at("2025-11-03 18:01")
 
 
-def test_survives_reopening_the_store(tmp_path, spec, engine):
-    if isinstance(engine.store, MemoryStore):
+def test_survives_reopening_the_store(store_address, spec, engine):
+    if store_address is None:
         pytest.skip("a memory store does not outlive its engine")
     case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
     engine.close()
-    again = Engine(tmp_path / "t.db")
+    again = Engine(store_address)
     assert [e.kind for e in again.tick(at("2025-11-03 10:04"))] == [
         "deadline_warning",
         "deadline_breached",
@@ -282,3 +281,10 @@ def test_an_expected_revision_is_checked_inside_the_write(tmp_path):
     moved = engine.act(case.id, "notify_department", clerk, at=1_759_111_260, expected_revision=1)
     assert moved.revision == 2
     engine.close()
+
+
+def test_a_case_id_already_in_the_store_is_refused_and_changes_nothing(engine, spec):
+    first = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"), case_id="same")
+    with pytest.raises(ConflictError, match="already exists"):
+        engine.start(spec, {**DATA, "severity": "major"}, DESK, at=at("2025-11-03 10:01"), case_id="same")
+    assert engine.case("same") == first and len(engine.history("same")) == 1

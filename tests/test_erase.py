@@ -21,7 +21,6 @@ import cli
 from complaintflow import Actor, Engine
 from complaintflow.runtime.errors import RefusedError
 from complaintflow.runtime.personal import commitment, is_commitment
-from complaintflow.store.memory import MemoryStore
 from complaintflow.store.sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,9 +53,9 @@ def _file_bytes(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-def opened(request, tmp_path):
-    return _open(SQLiteStore(tmp_path / "desk.db") if request.param == "sqlite" else MemoryStore())
+@pytest.fixture
+def opened(any_store):  # on the memory, SQLite and PostgreSQL stores (conftest.py)
+    return _open(any_store)
 
 
 def test_the_chain_commits_to_personal_values_and_keeps_them_beside_it(opened):

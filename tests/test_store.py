@@ -15,6 +15,7 @@ from oldstores import as_format_3
 
 from complaintflow import Actor, ConflictError, Engine, RefusedError, StoreError
 from complaintflow.audit.upgrade import upgrade_store
+from complaintflow.runtime.personal import reveal
 from complaintflow.store.base import CaseQuery
 from complaintflow.store.sqlite import SQLiteStore
 
@@ -31,8 +32,9 @@ def _edit(path: Path, sql: str, args: tuple = ()) -> None:
     db.close()
 
 
-def _engine_with_case(tmp_path: Path) -> tuple[Engine, str]:
-    engine = Engine(tmp_path / "t.db", new_case_id=ids())
+def _engine_with_case(tmp_path: Path, db: str | None = None) -> tuple[Engine, str]:
+    """An engine on ``db`` (default: an SQLite file in ``tmp_path``) with a case started and dispatched."""
+    engine = Engine(db or tmp_path / "t.db", new_case_id=ids())
     (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
     spec = engine.load_process(tmp_path / "mini.yaml")
     case = engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00"))
@@ -107,14 +109,16 @@ def _act_together(path: str, case_id: str, barrier, results) -> None:
         results.put(f"refused: {exc}")
 
 
-def test_two_processes_on_one_case_one_wins_the_other_sees_its_result(tmp_path):
-    engine, case_id = _engine_with_case(tmp_path)
+# The tests below hold for every store several processes can share: an SQLite file and a PostgreSQL
+# database (``shared_address``, conftest.py).
+
+
+def test_two_processes_on_one_case_one_wins_the_other_sees_its_result(tmp_path, shared_address):
+    engine, case_id = _engine_with_case(tmp_path, shared_address)
     engine.close()
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    workers = [
-        ctx.Process(target=_act_together, args=(str(tmp_path / "t.db"), case_id, barrier, results)) for _ in range(2)
-    ]
+    workers = [ctx.Process(target=_act_together, args=(shared_address, case_id, barrier, results)) for _ in range(2)]
     for w in workers:
         w.start()
     for w in workers:
@@ -123,7 +127,7 @@ def test_two_processes_on_one_case_one_wins_the_other_sees_its_result(tmp_path):
     # The loser read the case only once the winner had committed, so it judged the finished case.
     assert outcomes[1] == "won"
     assert outcomes[0].startswith("refused: ") and "finish" in outcomes[0]
-    again = Engine(tmp_path / "t.db")
+    again = Engine(shared_address)
     assert [e.kind for e in again.history(case_id)].count("acted") == 2  # dispatch + exactly one finish
     assert again.verify() == []
 
@@ -134,38 +138,48 @@ def _tick_together(path: str, barrier, results) -> None:
     results.put(len(engine.tick(at("2025-11-03 18:00"), batch=7)))  # small batches: the two interleave
 
 
-def test_two_processes_ticking_one_store_fire_each_deadline_once(tmp_path):
-    engine = Engine(tmp_path / "t.db", new_case_id=ids())
+def _open_forty_cases(db: str, tmp_path: Path) -> list[str]:
+    engine = Engine(db, new_case_id=ids())
     (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
     spec = engine.load_process(tmp_path / "mini.yaml")
     opened = [engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00") + 60 * n).id for n in range(40)]
     engine.close()
+    return opened
+
+
+def test_two_processes_ticking_one_store_fire_each_deadline_once(tmp_path, shared_address, request):
+    opened = _open_forty_cases(shared_address, tmp_path)
     # The same store ticked by one process is what two processes together must leave.
-    (tmp_path / "alone.db").write_bytes((tmp_path / "t.db").read_bytes())
-    alone = Engine(tmp_path / "alone.db")
+    if shared_address.startswith("postgresql://"):
+        alone_address = request.getfixturevalue("postgres_server").new_store()
+    else:
+        alone_address = str(tmp_path / "alone.db")
+    assert _open_forty_cases(alone_address, tmp_path) == opened
+    alone = Engine(alone_address)
     fired_alone = len(alone.tick(at("2025-11-03 18:00"), batch=7))
     assert fired_alone >= len(opened)
 
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    workers = [ctx.Process(target=_tick_together, args=(str(tmp_path / "t.db"), barrier, results)) for _ in range(2)]
+    workers = [ctx.Process(target=_tick_together, args=(shared_address, barrier, results)) for _ in range(2)]
     for w in workers:
         w.start()
     for w in workers:
         w.join(timeout=120)
     assert sum(results.get(timeout=10) for _ in workers) == fired_alone
-    together = Engine(tmp_path / "t.db")
+    together = Engine(shared_address)
     for case_id in opened:
-        assert [(e.seq, e.kind, e.at, e.payload) for e in together.history(case_id)] == [
-            (e.seq, e.kind, e.at, e.payload) for e in alone.history(case_id)
+        # The two stores' starts drew different salts: compare what the payloads say, values put back.
+        assert [(e.seq, e.kind, e.at, reveal(e)) for e in together.history(case_id)] == [
+            (e.seq, e.kind, e.at, reveal(e)) for e in alone.history(case_id)
         ], case_id
     assert together.verify() == []
     assert together.tick(at("2025-11-03 18:00")) == []
 
 
-def test_a_commit_built_on_a_row_another_connection_has_moved_on_is_refused(tmp_path):
-    engine, case_id = _engine_with_case(tmp_path)
-    other = Engine(tmp_path / "t.db")
+def test_a_commit_built_on_a_row_another_connection_has_moved_on_is_refused(tmp_path, shared_address):
+    engine, case_id = _engine_with_case(tmp_path, shared_address)
+    other = Engine(shared_address)
     stale = engine.case(case_id)
     other.act(case_id, "finish", Actor("li", ("head",)), {"result": "ok"}, at=at("2025-11-03 10:05"))
     events = engine._decide(
@@ -182,8 +196,14 @@ def test_a_commit_built_on_a_row_another_connection_has_moved_on_is_refused(tmp_
     assert engine.verify() == []
 
 
-def test_a_refusal_inside_a_write_transaction_leaves_nothing_behind(tmp_path):
-    engine, case_id = _engine_with_case(tmp_path)
+def _in_transaction(store) -> bool:
+    if isinstance(store, SQLiteStore):
+        return store.db.in_transaction
+    return store._in_transaction()  # the PostgreSQL store
+
+
+def test_a_refusal_inside_a_write_transaction_leaves_nothing_behind(tmp_path, shared_address):
+    engine, case_id = _engine_with_case(tmp_path, shared_address)
     store = engine.store
     before = store.case(case_id)
     cp = engine.compiled(before.process_hash)
@@ -204,7 +224,8 @@ def test_a_refusal_inside_a_write_transaction_leaves_nothing_behind(tmp_path):
             pass  # caught inside: the transaction is still rolled back as a whole
     assert store.case(case_id) == before
     assert len(store.events(case_id)) == 3
-    assert not store.db.in_transaction
+    assert not _in_transaction(store)
+    assert Engine(shared_address).case(case_id) == before  # as another connection sees it
     finish()  # and the store takes the next commit as usual
     assert store.case(case_id).state == "done"
 
@@ -226,10 +247,10 @@ for n in range(100000):
 """
 
 
-def test_killing_the_writer_loses_no_acknowledged_action(tmp_path):
+def test_killing_the_writer_loses_no_acknowledged_action(tmp_path, shared_address):
     (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
     script = _STREAM.format(
-        root=str(ROOT), tests=str(ROOT / "tests"), db=str(tmp_path / "t.db"), process=str(tmp_path / "mini.yaml")
+        root=str(ROOT), tests=str(ROOT / "tests"), db=shared_address, process=str(tmp_path / "mini.yaml")
     )
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     acked = []
@@ -240,7 +261,7 @@ def test_killing_the_writer_loses_no_acknowledged_action(tmp_path):
             child.kill()  # SIGKILL: no cleanup, no final commit
             break
     child.wait(timeout=60)
-    engine = Engine(tmp_path / "t.db")
+    engine = Engine(shared_address)
     for case_id, seq in acked:
         assert int(seq) <= len(engine.history(case_id)), f"acknowledged event {case_id}:{seq} was lost"
     assert engine.verify() == []

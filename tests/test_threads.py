@@ -18,6 +18,7 @@ from complaintflow import Actor, ConflictError, Engine, RefusedError
 from complaintflow.store.base import StoreError
 from complaintflow.store.group import Serializer
 from complaintflow.store.memory import MemoryStore
+from complaintflow.store.open import open_store
 from complaintflow.store.sqlite import SQLiteStore
 
 DESK = Actor("wang", ("desk",))
@@ -36,10 +37,12 @@ WALK = [  # (action, actor, inputs), the whole life of a case after its start
 ]
 
 
-@pytest.fixture(params=["sqlite", "sqlite-no-group", "memory"])
+@pytest.fixture(params=["sqlite", "sqlite-no-group", "memory", "postgres"])
 def engine(request, tmp_path):
     if request.param == "memory":
         store: Any = MemoryStore()
+    elif request.param == "postgres":  # the session's server (conftest.py)
+        store = open_store(request.getfixturevalue("postgres_url"))
     else:
         store = SQLiteStore(tmp_path / "t.db", group_commit=request.param == "sqlite")
     engine = Engine(store, new_case_id=ids())

@@ -15,6 +15,7 @@ HOMES = {
     "chinese_calendar": {"calendar.py"},
     "lunar_python": {"holiday_law.py"},
     "sqlite3": {"store/sqlite.py", "store/directory.py"},
+    "psycopg": {"store/postgres.py"},
     # the web pages' routes are a second, deliberate home (engine/service/web/ is the pages' package)
     "fastapi": {"service/app.py", "service/web/routes.py"},
     "starlette": {"service/app.py", "service/web/routes.py"},

@@ -61,10 +61,10 @@ class Actor:
 
 class Engine:
     def __init__(self, store: Store | str | Path = "complaintflow.db", *, new_case_id: Callable[[], str] | None = None):
-        if isinstance(store, (str, Path)):
-            from ..store.sqlite import SQLiteStore
+        if isinstance(store, (str, Path)):  # an SQLite file, or a postgresql:// URL
+            from ..store.open import open_store
 
-            store = SQLiteStore(store)
+            store = open_store(store)
         self.store: Store = store
         self._compiled: dict[str, CompiledProcess] = {}
         self._new_case_id = new_case_id or (lambda: uuid.uuid4().hex[:12])
@@ -315,19 +315,21 @@ class Engine:
         refusals: dict[str, str] = refused if refused is not None else {}
         while rounds is None or rounds > 0:
             rounds = None if rounds is None else rounds - 1
-            due = [
-                timer
-                for case in self.store.due_cases(now, batch)
-                if case.id not in refusals
-                for timer in desired_timers(case.id, case.clocks)
-                if timer.due_at <= now
-            ]
-            due.sort(key=lambda t: (t.due_at, t.case_id))
-            by_case: dict[str, list[TimerRecord]] = {}
-            for timer in due:
-                by_case.setdefault(timer.case_id, []).append(timer)
             progressed: list[EventRecord] = []
+            # Due cases are read inside the batch: a store shared by processes claims them for it there
+            # (PostgreSQL: FOR UPDATE SKIP LOCKED), so another worker's tick passes them by.
             with self.store.batch():
+                due = [
+                    timer
+                    for case in self.store.due_cases(now, batch)
+                    if case.id not in refusals
+                    for timer in desired_timers(case.id, case.clocks)
+                    if timer.due_at <= now
+                ]
+                due.sort(key=lambda t: (t.due_at, t.case_id))
+                by_case: dict[str, list[TimerRecord]] = {}
+                for timer in due:
+                    by_case.setdefault(timer.case_id, []).append(timer)
                 for timers in by_case.values():  # each case's timers in due order
                     for timer in timers:
                         try:

@@ -44,8 +44,10 @@ DEMO_STAFF = (
 )
 
 
-def build_desk(db: str, processes: Path, clock: Callable[[], float]) -> Desk:
-    desk = Desk(lambda: Engine(db), lambda: Directory(db), clock)
+def build_desk(db: str, processes: Path, clock: Callable[[], float], directory: str | None = None) -> Desk:
+    """The desk on store ``db``; the service's own tables are in ``directory`` (an SQLite file), by default
+    in the store file itself (a PostgreSQL store keeps them in a file of their own for now)."""
+    desk = Desk(lambda: Engine(db), lambda: Directory(directory or db), clock)
     desk.run(lambda: desk.load_directory(processes))
     return desk
 
@@ -92,8 +94,9 @@ def build_service(
     *,
     wall_clock: Callable[[], float] | None = None,
     env: Mapping[str, str] | None = None,
+    directory: str | None = None,
 ) -> Service:
-    desk = build_desk(config.db or "complaintflow.db", processes, clock)
+    desk = build_desk(config.db or "complaintflow.db", processes, clock, directory)
     metrics = Metrics()
     desk.timer = metrics.engine_timer
     base_url = config.base_url or f"http://{config.host}:{config.port}"

@@ -1,4 +1,5 @@
-"""Runs the service: the HTTP API on uvicorn, the scheduler and the notifier, in one process.
+"""Runs the service: the HTTP API on uvicorn, the scheduler and the notifier, in one process (or, for
+``complaintflow worker``, the scheduler and the notifier alone).
 
 The only home of uvicorn. SIGTERM or SIGINT: uvicorn stops accepting and finishes the requests in
 flight, then the scheduler and notifier are stopped between steps and the store is closed; exit 0.
@@ -39,15 +40,44 @@ class Service:
     head_timeout: float = 10.0  # seconds a client has to send a request's line and headers
     body_timeout: float = 30.0  # seconds a request body may stall between two parts
 
-    def serve(self, announce: Callable[[str], None]) -> int:
-        stop = threading.Event()
-        loops: list[threading.Thread] = [
+    def _loops(self, stop: threading.Event) -> list[threading.Thread]:
+        loops = [
             threading.Thread(target=self.scheduler.run, args=(stop.is_set, stop.wait), name="scheduler", daemon=True)
         ]
         if self.notifier is not None:
             loops.append(
                 threading.Thread(target=self.notifier.run, args=(stop.is_set, stop.wait), name="notifier", daemon=True)
             )
+        return loops
+
+    def work(self, announce: Callable[[str], None]) -> int:
+        """The scheduler and the notifier without the HTTP API (``complaintflow worker``) until SIGTERM or
+        SIGINT: each stops between steps, the store is closed, exit 0. Exit 1 if a loop ended by itself."""
+        stop = threading.Event()
+        loops = self._loops(stop)
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        for t in loops:
+            t.start()
+        announce("complaintflow worker: running the scheduler" + (" and the notifier" if self.notifier else ""))
+        try:
+            while not stop.wait(1.0) and all(t.is_alive() for t in loops):
+                pass
+        finally:
+            asked = stop.is_set()
+            stop.set()
+            for t in loops:
+                t.join(timeout=15)
+            self.desk.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            announce("complaintflow worker: stopped")
+        return 0 if asked else 1
+
+    def serve(self, announce: Callable[[str], None]) -> int:
+        stop = threading.Event()
+        loops = self._loops(stop)
         app = create_app(
             self.desk, self.metrics, ready=lambda: all(t.is_alive() for t in loops), body_timeout=self.body_timeout
         )

@@ -1,0 +1,32 @@
+"""Which store a ``--db`` names: a PostgreSQL URL opens the PostgreSQL store, anything else an SQLite file.
+
+The one place that tells them apart, so the CLI, ``serve`` and ``Engine("...")`` accept the same values.
+The PostgreSQL store is imported only when a URL asks for it: psycopg is an optional extra.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import Store
+from .faults import UnusableStoreError
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(db: str | Path) -> bool:
+    return isinstance(db, str) and db.startswith(URL_SCHEMES)
+
+
+def open_store(db: str | Path) -> Store:
+    if is_database_url(db):
+        try:
+            from .postgres import PostgresStore
+        except ImportError:
+            raise UnusableStoreError(
+                "--db names a PostgreSQL database, but psycopg is not installed: pip install 'complaintflow[postgres]'"
+            ) from None
+        return PostgresStore(str(db))
+    from .sqlite import SQLiteStore
+
+    return SQLiteStore(db)

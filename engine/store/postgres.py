@@ -1,0 +1,541 @@
+"""The PostgreSQL store: the Store contract on a database server, for many processes on one database.
+
+Tables follow docs/postgres.md and carry the same canonical JSON text as the SQLite store
+(engine/canonical.py), so a history hashes and verifies the same on either. Each store object holds one
+connection that its threads share one at a time, with the SQLite store's group commit
+(engine/store/group.py: a change is a transaction, or a SAVEPOINT in the group's open one). Several
+processes on one database are kept apart by the database: a case row read inside a change is locked
+(``FOR UPDATE``) until the change commits, so a second writer waits and then reads the first one's result;
+the revision check and the unique ``(case_id, seq)`` refuse anything built on a stale row anyway; and
+``due_cases`` inside a transaction claims its rows with ``FOR UPDATE SKIP LOCKED``, so two schedulers
+never fire one case. The outbox is a table of pending event positions, written with the events and
+deleted on acknowledgement. The schema is versioned (``schema_migrations``): opening a database applies
+the missing migrations in one transaction; a database with a newer schema, or another program's tables,
+is refused with one line. The only home of psycopg.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import TransactionStatus
+
+from .. import canonical
+from ..runtime.personal import without
+from .base import (
+    CaseQuery,
+    CaseRecord,
+    Commit,
+    ConflictError,
+    EventRecord,
+    Head,
+    OutboxMessage,
+    StoredProcess,
+    StoreError,
+    UnknownCaseError,
+    Upgrade,
+    outbox_message,
+    split_message_id,
+)
+from .faults import UnusableStoreError
+from .group import Serializer
+
+FORMAT_NAME = "complaintflow-store"
+
+# Schema migrations, in order: MIGRATIONS[n - 1] brings a database from schema version n - 1 to n. Never edit
+# one that has shipped; add the next.
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "cases, events with their personal values, outbox, processes, upgrades",
+        """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE processes (
+  hash TEXT PRIMARY KEY, id TEXT NOT NULL, version INTEGER NOT NULL, source BYTEA NOT NULL, UNIQUE (id, version));
+CREATE TABLE cases (
+  id TEXT PRIMARY KEY, process_id TEXT NOT NULL, process_hash TEXT NOT NULL REFERENCES processes(hash),
+  state TEXT NOT NULL, branches TEXT NOT NULL, data TEXT NOT NULL, owner_role TEXT, clocks TEXT NOT NULL,
+  revision BIGINT NOT NULL, opened_at BIGINT NOT NULL, closed_at BIGINT, last_at BIGINT NOT NULL,
+  last_hash TEXT NOT NULL, last_seq BIGINT NOT NULL, next_due BIGINT);
+CREATE INDEX cases_opened ON cases (opened_at, id);
+CREATE INDEX cases_process_open ON cases (process_id, closed_at);
+CREATE INDEX cases_next_due ON cases (next_due, id) WHERE next_due IS NOT NULL;
+CREATE TABLE events (
+  pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  case_id TEXT NOT NULL, seq BIGINT NOT NULL, at BIGINT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
+  kind TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, personal TEXT,
+  UNIQUE (case_id, seq));
+CREATE TABLE outbox (pos BIGINT PRIMARY KEY REFERENCES events(pos));
+CREATE TABLE upgrades (
+  to_format INTEGER PRIMARY KEY, from_format INTEGER NOT NULL, at BIGINT NOT NULL, cases BIGINT NOT NULL,
+  events BIGINT NOT NULL, root TEXT NOT NULL, first_pos BIGINT NOT NULL);
+INSERT INTO meta VALUES ('format', 'complaintflow-store');
+""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+# Taken by every process that opens a database, so two never migrate one at once.
+_MIGRATION_LOCK = 0x636F6D706C61696E  # "complain"
+
+_CASE_COLUMNS = (
+    "id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
+    "closed_at, last_at, last_hash, last_seq, next_due"
+)
+_EVENT_COLUMNS = "case_id, seq, at, actor, role, kind, payload, prev_hash, hash"
+# A commit's events and their outbox entries in one statement.
+_INSERT_EVENTS = (
+    "WITH new AS (INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
+    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[], %s::text[], %s::text[]) ORDER BY 2 RETURNING pos) INSERT INTO outbox SELECT pos FROM new"
+)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class NotAStoreError(UnusableStoreError):
+    """A database URL that leads to no usable store: bad, unreachable, refused, or another program's."""
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    url = re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
+    return re.sub(r"(password=)[^&]*", r"\1***", url)
+
+
+def _serialized(read: Callable[Concatenate[PostgresStore, _P], _R]) -> Callable[Concatenate[PostgresStore, _P], _R]:
+    """A read that holds the connection: committed data only (inside a change, the change's own view)."""
+
+    @functools.wraps(read)
+    def locked(store: PostgresStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with store._serializer.reading():
+            return read(store, *args, **kwargs)
+
+    return locked
+
+
+class PostgresStore:
+    def __init__(self, url: str, *, group_commit: bool = True) -> None:
+        self.url = url
+        self.shown = shown_url(url)
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise NotAStoreError(f"--db {self.shown}: not a PostgreSQL URL ({_first_line(exc)})") from None
+        port = params.get("port")
+        if port is not None and not str(port).isdigit():
+            raise NotAStoreError(f"--db {self.shown}: the port {port!r} is not a number")
+        params.setdefault("connect_timeout", "10")
+        params.setdefault("application_name", "complaintflow")
+        try:
+            self.conn = psycopg.connect(make_conninfo("", **params), autocommit=True)
+        except psycopg.Error as exc:
+            raise NotAStoreError(f"store {self.shown}: cannot connect to PostgreSQL: {_first_line(exc)}") from None
+        self._serializer = Serializer(self._control, group_commit=group_commit)
+        self._batching = 0  # nested ``batch`` blocks the connection's holder is inside
+        try:
+            self._migrate()
+        except StoreError as exc:
+            self.conn.close()
+            if isinstance(exc, NotAStoreError):
+                raise
+            raise NotAStoreError(str(exc)) from None  # opening is all or nothing: bad input, exit 2
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # -- connection and schema ------------------------------------------------------------
+    def _sql(self, query: str, args: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+        """One statement; a lost server or a lock conflict becomes a store error of ours."""
+        try:
+            return self.conn.execute(query, args)
+        except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure, pg_errors.LockNotAvailable) as exc:
+            raise ConflictError(f"another writer holds the same case; try again ({_first_line(exc)})") from None
+        except psycopg.IntegrityError:
+            raise  # the callers say which row was there already
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise StoreError(f"store {self.shown}: the database connection failed: {_first_line(exc)}") from None
+        except psycopg.Error as exc:  # a table dropped or altered by hand, a missing schema, no permission
+            raise StoreError(f"store {self.shown}: the database refused a statement: {_first_line(exc)}") from None
+
+    def _control(self, statement: str) -> None:
+        """Transaction control for the serializer (which speaks SQLite's ``BEGIN IMMEDIATE``)."""
+        if statement == "COMMIT" and self.conn.info.transaction_status == TransactionStatus.INERROR:
+            # PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error.
+            raise StoreError(f"store {self.shown}: a statement of the transaction failed; nothing was committed")
+        self._sql("BEGIN" if statement.startswith("BEGIN") else statement)
+
+    def _in_transaction(self) -> bool:
+        """Whether the calling thread is inside its own change or batch (other threads wait for the lock)."""
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+    def _migrate(self) -> None:
+        with self.writing():
+            self._sql("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            tables = {r[0] for r in self._sql("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+            if "schema_migrations" not in tables:
+                if tables:
+                    raise NotAStoreError(
+                        f"store {self.shown}: the database holds tables of another program "
+                        f"({', '.join(sorted(tables)[:3])}); give complaintflow a database of its own"
+                    )
+                self._sql(
+                    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                    "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
+            row = self._sql("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+            current = int(row[0]) if row is not None else 0
+            if current > SCHEMA_VERSION:
+                raise NotAStoreError(
+                    f"store {self.shown} has schema version {current}, newer than this complaintflow "
+                    f"understands ({SCHEMA_VERSION}); upgrade complaintflow"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                name, script = MIGRATIONS[version - 1]
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._sql(statement)
+                self._sql("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
+            meta = self._sql("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            if meta is None or meta[0] != FORMAT_NAME:
+                raise NotAStoreError(f"store {self.shown}: the database is not a complaintflow store")
+
+    def writing(self) -> AbstractContextManager[None]:
+        """One change around reads and a commit; case rows read inside are locked until it commits, so no
+        other process changes them in between (engine/store/group.py groups this process's threads)."""
+        return self._serializer.writing()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many changes of this thread in one transaction, one SAVEPOINT each (engine/store/group.py)."""
+        with self._serializer.batch():
+            self._batching += 1  # only the batch's thread runs until it ends: it holds the connection
+            try:
+                yield
+            finally:
+                self._batching -= 1
+
+    # -- processes ------------------------------------------------------------------------
+    def save_process(self, process: StoredProcess) -> None:
+        with self.writing():
+            try:
+                self._sql(
+                    "INSERT INTO processes VALUES (%s, %s, %s, %s) ON CONFLICT (hash) DO NOTHING",
+                    (process.content_hash, process.process_id, process.version, process.source),
+                )
+            except pg_errors.UniqueViolation:
+                raise ConflictError(
+                    f"process {process.process_id!r} version {process.version} was just filed with other content"
+                ) from None
+
+    @_serialized
+    def process(self, content_hash: str) -> StoredProcess:
+        row = self._sql("SELECT hash, id, version, source FROM processes WHERE hash = %s", (content_hash,)).fetchone()
+        if row is None:
+            raise StoreError(f"process version {content_hash[:12]} is not in this store")
+        source = bytes(row[3])
+        if hashlib.sha256(source).hexdigest() != row[0]:
+            raise StoreError(
+                f"process {row[1]} version {row[2]}: the stored text does not match its content hash "
+                f"{row[0][:12]} (it was edited in the store); nothing runs on it"
+            )
+        return StoredProcess(row[0], row[1], row[2], source)
+
+    @_serialized
+    def processes(self) -> list[StoredProcess]:
+        rows = self._sql("SELECT hash, id, version FROM processes ORDER BY id, version").fetchall()
+        return [StoredProcess(*r) for r in rows]
+
+    # -- cases and events -----------------------------------------------------------------
+    def _lock(self) -> str:
+        """Inside a change, a case row read is locked until the change ends."""
+        return " FOR UPDATE" if self._in_transaction() else ""
+
+    @_serialized
+    def case(self, case_id: str) -> CaseRecord:
+        row = self._sql(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s{self._lock()}", (case_id,)).fetchone()
+        if row is None:
+            raise UnknownCaseError(case_id)
+        return _case(row)
+
+    @_serialized
+    def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
+        lock = self._lock()
+        row = self._sql(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s{lock}", (case_id,)).fetchone()
+        if row is None:
+            raise UnknownCaseError(case_id)
+        head = self._sql(
+            "SELECT seq, at, hash FROM events WHERE case_id = %s ORDER BY seq DESC LIMIT 1", (case_id,)
+        ).fetchone()
+        return _case(row), (Head(head[0], head[1], head[2]) if head is not None else None)
+
+    @_serialized
+    def cases(self, query: CaseQuery) -> list[CaseRecord]:
+        where: list[str] = []
+        args: list[Any] = []
+        for column, value in (
+            ("process_id", query.process_id),
+            ("state", query.state),
+            ("owner_role", query.owner_role),
+        ):
+            if value is not None:
+                where.append(f"{column} = %s")
+                args.append(value)
+        if query.open_only:
+            where.append("closed_at IS NULL")
+        sql = f"SELECT {_CASE_COLUMNS} FROM cases"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY opened_at, id LIMIT %s"
+        return [_case(r) for r in self._sql(sql, (*args, query.limit))]
+
+    @_serialized
+    def events(self, case_id: str) -> list[EventRecord]:
+        rows = self._sql(
+            f"SELECT {_EVENT_COLUMNS}, personal FROM events WHERE case_id = %s ORDER BY seq", (case_id,)
+        ).fetchall()
+        return [_event(r) for r in rows]
+
+    def commit(self, change: Commit) -> None:
+        case = change.case
+        with self.writing():
+            if change.erase_personal:  # before the new events are in: they keep nothing to erase
+                self._erase_personal(case.id, change.erase_personal)
+            if case.revision == 1:
+                try:
+                    self._sql(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", _row(case))
+                except pg_errors.UniqueViolation:
+                    raise ConflictError(f"case {case.id!r} already exists") from None
+            else:
+                updated = self._sql(
+                    "UPDATE cases SET process_hash=%s, state=%s, branches=%s, data=%s, owner_role=%s, clocks=%s, "
+                    "revision=%s, closed_at=%s, last_at=%s, last_hash=%s, last_seq=%s, next_due=%s "
+                    "WHERE id=%s AND revision=%s",
+                    (
+                        case.process_hash,  # a migration moves a case to a newer version
+                        case.state,
+                        _json(case.branches),
+                        _json(case.data),
+                        case.owner_role,
+                        _json(case.clocks),
+                        case.revision,
+                        case.closed_at,
+                        case.last_at,
+                        case.last_hash,
+                        case.last_seq,
+                        case.next_due,
+                        case.id,
+                        case.revision - 1,
+                    ),
+                ).rowcount
+                if updated == 0:
+                    raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
+            if change.events:
+                self._insert_events(case.id, change.events)
+
+    def _erase_personal(self, case_id: str, fields: frozenset[str]) -> None:
+        """Destroy the kept values of ``fields`` in the case's events (``complaintflow erase``)."""
+        changed: list[tuple[str | None, int]] = []
+        rows = self._sql(
+            "SELECT pos, personal FROM events WHERE case_id = %s AND personal IS NOT NULL", (case_id,)
+        ).fetchall()
+        for pos, text in rows:
+            before = _personal(text) or {}
+            kept = without(before, fields)
+            if kept != before:
+                changed.append((_json(kept) if kept else None, pos))
+        if changed:
+            self._sql(
+                "UPDATE events SET personal = k.personal FROM unnest(%s::text[], %s::bigint[]) AS k(personal, pos) "
+                "WHERE events.pos = k.pos",
+                ([c[0] for c in changed], [c[1] for c in changed]),
+            )
+
+    def _insert_events(self, case_id: str, events: Sequence[EventRecord]) -> None:
+        personal = [e.personal for e in events]
+        try:
+            self._sql(
+                _INSERT_EVENTS,
+                (
+                    [e.case_id for e in events],
+                    [e.seq for e in events],
+                    [e.at for e in events],
+                    [e.actor for e in events],
+                    [e.role for e in events],
+                    [e.kind for e in events],
+                    [e.payload_json or canonical.dumps(e.payload) for e in events],
+                    [e.prev_hash for e in events],
+                    [e.hash for e in events],
+                    [_json(p) if p else None for p in personal],
+                ),
+            )
+        except pg_errors.UniqueViolation:
+            raise ConflictError(f"case {case_id!r} already has event {events[0].seq}") from None
+
+    # -- due cases and outbox --------------------------------------------------------------
+    @_serialized
+    def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
+        """Inside a batch the rows are claimed: read in the batch's transaction (begun here if no change began
+        it yet) with ``FOR UPDATE SKIP LOCKED``, so they stay locked until the batch commits and every other
+        process's claim passes them by meanwhile; two schedulers never fire one case."""
+        if self._batching and not self._in_transaction():
+            with self.writing():  # begins the batch's transaction; the batch commits it
+                return self._due(now, limit)
+        return self._due(now, limit)
+
+    def _due(self, now: int, limit: int) -> list[CaseRecord]:
+        claim = " FOR UPDATE SKIP LOCKED" if self._in_transaction() else ""
+        rows = self._sql(
+            f"SELECT {_CASE_COLUMNS} FROM cases WHERE next_due <= %s ORDER BY next_due, id LIMIT %s{claim}",
+            (now, limit),
+        ).fetchall()
+        return [_case(r) for r in rows]
+
+    @_serialized
+    def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
+        start = 0
+        key = split_message_id(after) if after else None
+        if key is not None:
+            found = self._sql(
+                "SELECT o.pos FROM outbox o JOIN events e ON e.pos = o.pos WHERE e.case_id = %s AND e.seq = %s", key
+            ).fetchone()
+            start = found[0] if found is not None else 0
+        rows = self._sql(
+            f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS.split(', '))}, e.personal, c.process_id "
+            "FROM outbox o JOIN events e ON e.pos = o.pos JOIN cases c ON c.id = e.case_id "
+            "WHERE o.pos > %s ORDER BY o.pos LIMIT %s",
+            (start, limit),
+        ).fetchall()
+        return [outbox_message(_event(r[:10]), r[10]) for r in rows]
+
+    def ack_outbox(self, ids: Sequence[str]) -> None:
+        keys = [key for key in map(split_message_id, ids) if key is not None]
+        if not keys:
+            return
+        with self.writing():
+            self._sql(
+                "DELETE FROM outbox WHERE pos IN (SELECT e.pos FROM events e JOIN unnest(%s::text[], %s::bigint[]) "
+                "AS k(case_id, seq) ON e.case_id = k.case_id AND e.seq = k.seq)",
+                ([k[0] for k in keys], [k[1] for k in keys]),
+            )
+
+    # -- what the audit reads ----------------------------------------------------------------
+    @_serialized
+    def last_event_pos(self) -> int:
+        """The position of the newest event row (0 when there is none), which a seal records."""
+        row = self._sql("SELECT coalesce(max(pos), 0) FROM events").fetchone()
+        return int(row[0]) if row is not None else 0
+
+    @_serialized
+    def upgrades(self) -> list[Upgrade]:
+        """Every upgrade this store went through, oldest first (none yet: the schema is migrated in place)."""
+        rows = self._sql(
+            "SELECT from_format, to_format, at, cases, events, root, first_pos FROM upgrades ORDER BY to_format"
+        ).fetchall()
+        return [Upgrade(*row) for row in rows]
+
+    @_serialized
+    def heads_before(self, pos: int) -> list[tuple[str, int, str]]:
+        """(case id, seq, hash) of each case's latest event before position ``pos``, sorted by case id."""
+        rows = self._sql(
+            "SELECT case_id, seq, hash FROM events WHERE pos IN "
+            "(SELECT max(pos) FROM events WHERE pos < %s GROUP BY case_id) ORDER BY case_id",
+            (pos,),
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    @_serialized
+    def unlinked_events(self) -> list[tuple[str, int, int, bool]]:
+        """(case id, seq, position, whether the case row exists) of every event row past its case row's
+        latest event, or of a case whose row is gone: rows the engine did not write."""
+        rows = self._sql(
+            "SELECT e.case_id, e.seq, e.pos, c.id IS NOT NULL FROM events e LEFT JOIN cases c ON c.id = e.case_id "
+            "WHERE c.id IS NULL OR e.seq > c.last_seq ORDER BY e.pos"
+        ).fetchall()
+        return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+    def close(self) -> None:
+        with self._serializer.reading():  # commits an open group first
+            self.conn.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+_json = canonical.dumps
+
+
+def _payload(text: str) -> dict[str, Any]:
+    """A stored payload; text that is not JSON reads as an empty one, and verify names the event."""
+    try:
+        value = canonical.loads(text)
+    except canonical.NotJSONError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _personal(text: str | None) -> dict[str, Any] | None:
+    """An event's kept personal values; text that is not JSON reads as a value no commitment matches, so
+    verify names the event."""
+    if text is None:
+        return None
+    try:
+        value = canonical.loads(text)
+    except canonical.NotJSONError:
+        return {"?": {}}
+    return value if isinstance(value, dict) else {"?": {}}
+
+
+def _event(r: Sequence[Any]) -> EventRecord:
+    """An event from its columns (``_EVENT_COLUMNS``, then ``personal``)."""
+    return EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], personal=_personal(r[9]))
+
+
+def _row(case: CaseRecord) -> tuple[Any, ...]:
+    return (
+        case.id,
+        case.process_id,
+        case.process_hash,
+        case.state,
+        _json(case.branches),
+        _json(case.data),
+        case.owner_role,
+        _json(case.clocks),
+        case.revision,
+        case.opened_at,
+        case.closed_at,
+        case.last_at,
+        case.last_hash,
+        case.last_seq,
+        case.next_due,
+    )
+
+
+def _case(row: Sequence[Any]) -> CaseRecord:
+    loads = canonical.loads
+    return CaseRecord(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        loads(row[4]),
+        loads(row[5]),
+        row[6],
+        loads(row[7]),
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+    )

@@ -12,3 +12,6 @@ ENGINE_ACTOR = "complaintflow"
 ENGINE_ROLE = "system"
 RESERVED_ROLES = frozenset({ENGINE_ROLE, ENGINE_ACTOR})
 RESERVED_ACTORS = frozenset({ENGINE_ACTOR})
+# The service gives a user the role ``manager`` across every process: they read every case and the report
+# and act on none (engine/service/auth.py). A process that declared a role of that name would let them act.
+SERVICE_ROLES = frozenset({"manager"})

@@ -154,7 +154,11 @@ def test_a_wal_that_belongs_to_another_store_is_refused(tmp_path: Path) -> None:
     mine, other = tmp_path / "mine.db", tmp_path / "other.db"
     _store_with_open_wal(mine, 3).close()  # everything checkpointed into mine.db
     reopened = _store_with_open_wal(mine, 1)
-    assert len(Engine(mine).cases()) == 4  # its own WAL is read as usual
+    probe = Engine(mine)
+    assert len(probe.cases()) == 4  # its own WAL is read as usual
+    # Closed here, not whenever the collector gets to it: a connection closing later would checkpoint
+    # (and reset) the WAL the test swaps in below.
+    probe.close()
     reopened.close()
     keep = _store_with_open_wal(other, 5)
     shutil.copy(f"{other}-wal", f"{mine}-wal")

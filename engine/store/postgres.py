@@ -47,6 +47,12 @@ from .base import (
 )
 from .faults import UnusableStoreError
 from .group import Serializer
+from .rows import CASE_COLUMNS as _CASE_COLUMNS
+from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
+from .rows import case_from_row as _case
+from .rows import case_row as _row
+from .rows import payload_from_text as _payload
+from .rows import personal_from_text as _personal
 
 FORMAT_NAME = "complaintflow-store"
 
@@ -84,11 +90,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # Taken by every process that opens a database, so two never migrate one at once.
 _MIGRATION_LOCK = 0x636F6D706C61696E  # "complain"
 
-_CASE_COLUMNS = (
-    "id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
-    "closed_at, last_at, last_hash, last_seq, next_due"
-)
-_EVENT_COLUMNS = "case_id, seq, at, actor, role, kind, payload, prev_hash, hash"
 # A commit's events and their outbox entries in one statement.
 _INSERT_EVENTS = (
     "WITH new AS (INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
@@ -474,68 +475,6 @@ def _first_line(exc: BaseException) -> str:
 _json = canonical.dumps
 
 
-def _payload(text: str) -> dict[str, Any]:
-    """A stored payload; text that is not JSON reads as an empty one, and verify names the event."""
-    try:
-        value = canonical.loads(text)
-    except canonical.NotJSONError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _personal(text: str | None) -> dict[str, Any] | None:
-    """An event's kept personal values; text that is not JSON reads as a value no commitment matches, so
-    verify names the event."""
-    if text is None:
-        return None
-    try:
-        value = canonical.loads(text)
-    except canonical.NotJSONError:
-        return {"?": {}}
-    return value if isinstance(value, dict) else {"?": {}}
-
-
 def _event(r: Sequence[Any]) -> EventRecord:
     """An event from its columns (``_EVENT_COLUMNS``, then ``personal``)."""
     return EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], personal=_personal(r[9]))
-
-
-def _row(case: CaseRecord) -> tuple[Any, ...]:
-    return (
-        case.id,
-        case.process_id,
-        case.process_hash,
-        case.state,
-        _json(case.branches),
-        _json(case.data),
-        case.owner_role,
-        _json(case.clocks),
-        case.revision,
-        case.opened_at,
-        case.closed_at,
-        case.last_at,
-        case.last_hash,
-        case.last_seq,
-        case.next_due,
-    )
-
-
-def _case(row: Sequence[Any]) -> CaseRecord:
-    loads = canonical.loads
-    return CaseRecord(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        loads(row[4]),
-        loads(row[5]),
-        row[6],
-        loads(row[7]),
-        row[8],
-        row[9],
-        row[10],
-        row[11],
-        row[12],
-        row[13],
-        row[14],
-    )

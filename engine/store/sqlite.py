@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from .. import canonical
 from ..runtime.personal import without
@@ -51,6 +51,12 @@ from .base import (
     split_message_id,
 )
 from .group import Serializer
+from .rows import CASE_COLUMNS as _CASE_COLUMNS
+from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
+from .rows import case_from_row as _case
+from .rows import case_row as _row
+from .rows import payload_from_text as _payload
+from .rows import personal_from_text as _personal
 
 FORMAT_NAME = "complaintflow-store"
 FORMAT_VERSION = 5
@@ -196,7 +202,6 @@ _INSERT_EVENT = (
     "END, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _NEWEST_EVENT = "(SELECT max(pos) FROM events)"
-_EVENT_COLUMNS = "case_id, seq, at, actor, role, kind, payload, prev_hash, hash"
 # Erasure: every event of the case that keeps personal values (the chain walk, as in ``events``).
 _KEEPING_PERSONAL = (
     "WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE id=? "
@@ -215,10 +220,6 @@ _UNLINKED = (
     "UNION ALL SELECT e.prev_pos FROM events e JOIN chain ON e.pos = chain.pos WHERE e.prev_pos < e.pos) "
     "SELECT e.case_id, e.seq, e.pos, EXISTS (SELECT 1 FROM cases c WHERE c.id = e.case_id) FROM events e "
     "WHERE e.pos NOT IN chain ORDER BY e.pos"
-)
-_CASE_COLUMNS = (
-    "id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
-    "closed_at, last_at, last_hash, last_seq, next_due"
 )
 
 
@@ -754,65 +755,3 @@ def _refuse_foreign_file(path: Path) -> None:
 
 
 _json = canonical.dumps
-
-
-def _payload(text: str) -> dict[str, Any]:
-    """A stored payload; text that is not JSON reads as an empty one, and verify names the event (its hash
-    covers the text, which is kept beside it)."""
-    try:
-        value = canonical.loads(text)
-    except canonical.NotJSONError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _personal(text: str | None) -> dict[str, Any] | None:
-    """An event's kept personal values; text that is not JSON reads as none, and verify names the event."""
-    if text is None:
-        return None
-    try:
-        value = canonical.loads(text)
-    except canonical.NotJSONError:
-        return {"?": {}}  # matches no commitment: verify reports the event
-    return value if isinstance(value, dict) else {"?": {}}
-
-
-def _row(case: CaseRecord) -> tuple[Any, ...]:
-    return (
-        case.id,
-        case.process_id,
-        case.process_hash,
-        case.state,
-        _json(case.branches),
-        _json(case.data),
-        case.owner_role,
-        _json(case.clocks),
-        case.revision,
-        case.opened_at,
-        case.closed_at,
-        case.last_at,
-        case.last_hash,
-        case.last_seq,
-        case.next_due,
-    )
-
-
-def _case(row: Sequence[Any]) -> CaseRecord:
-    loads = canonical.loads
-    return CaseRecord(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        loads(row[4]),
-        loads(row[5]),
-        row[6],
-        loads(row[7]),
-        row[8],
-        row[9],
-        row[10],
-        row[11],
-        row[12],
-        row[13],
-        row[14],
-    )

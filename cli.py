@@ -1309,6 +1309,14 @@ def _service_options(command: F) -> F:
             click.option(
                 "--config", "config_path", default=None, help="Service configuration YAML (schemas/serve.schema.json)."
             ),
+            click.option(
+                "--db-wait",
+                type=click.FloatRange(min=0),
+                default=60.0,
+                show_default=True,
+                help="Seconds to wait for a PostgreSQL --db that does not answer yet, retrying with back-off "
+                "(0: fail at once).",
+            ),
         )
     ):
         command = option(command)
@@ -1335,6 +1343,7 @@ def _build_service(
     config_path: str | None,
     log_format: str,
     clock_file: str | None,
+    db_wait: float,
     host: str | None = None,
     port: int | None = None,
 ) -> tuple[Any, Path, str]:
@@ -1360,6 +1369,8 @@ def _build_service(
         _fail(f"--processes: no folder {str(folder)!r}", 2)
     configure(log_format)
     clock = _service_clock(clock_file)
+    if _is_url(config.db):
+        _wait_for_database(config.db, db_wait)
     service = build_service(config, clock, folder, wall_clock=time.time, env=os.environ, directory=directory_file)
     return service, folder, config.db
 
@@ -1380,12 +1391,13 @@ def serve(
     demo: bool,
     log_format: str,
     clock_file: str | None,
+    db_wait: float,
 ) -> None:
     """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process."""
     from complaintflow.service.build import first_run, seed_demo_day
 
     service, folder, store = _build_service(
-        db, directory, processes_path, config_path, log_format, clock_file, host, port
+        db, directory, processes_path, config_path, log_format, clock_file, db_wait, host, port
     )
     secrets = first_run(service.desk, demo=demo)
     if demo:
@@ -1410,11 +1422,30 @@ def worker(
     config_path: str | None,
     log_format: str,
     clock_file: str | None,
+    db_wait: float,
 ) -> None:
     """Run the scheduler and the notifier without the HTTP API: one more worker on a shared (PostgreSQL) store."""
-    service, _, store = _build_service(db, directory, processes_path, config_path, log_format, clock_file)
+    service, _, store = _build_service(db, directory, processes_path, config_path, log_format, clock_file, db_wait)
     click.echo(f"complaintflow worker: {len(service.desk.latest)} processes, store {_shown_db(store)}", err=True)
     sys.exit(service.work(lambda line: click.echo(line, err=True)))
+
+
+def _wait_for_database(db: str, total: float) -> None:
+    """Open and close the store until the database answers, for up to ``total`` seconds (a service may
+    start before its database); what is refused for good (a wrong password) fails at once."""
+    import random
+    import time
+
+    from complaintflow.service.retry import wait_for
+    from complaintflow.store.open import open_store
+
+    def attempt() -> None:
+        open_store(db).close()
+
+    wait_for(
+        attempt, total=total, now=time.monotonic, sleep=time.sleep, say=lambda line: click.echo(line, err=True),
+        rng=random.Random(),
+    )  # fmt: skip
 
 
 def _shown_db(db: str) -> str:

@@ -68,26 +68,30 @@ class Server:
             "--no-sync",
         )
         (self.data / "pg_hba.conf").write_text(HBA, encoding="utf-8")
+        self._pg_ctl("-t", "60", "start")
+        with self.admin() as db:
+            db.execute("CREATE ROLE secretive LOGIN PASSWORD 'right'")
+            db.execute("CREATE DATABASE tests")
+
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: every connection is cut, the server comes back with the same options."""
+        self._pg_ctl("-m", "fast", "restart")
+
+    def pause(self) -> None:
+        """Stop the server (fast) but keep its folder, so ``resume`` starts it again."""
+        self._pg_ctl("-m", "fast", "stop")
+
+    def resume(self) -> None:
+        self._pg_ctl("-t", "60", "start")
+
+    def _pg_ctl(self, *args: str) -> None:
+        # -l: the server's output goes to the log, not to our pipe (which would never be closed)
         options = (
             f"-c listen_addresses='' -c unix_socket_directories={self.folder} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run(
-            str(self.bin / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.folder / "log"),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-        with self.admin() as db:
-            db.execute("CREATE ROLE secretive LOGIN PASSWORD 'right'")
-            db.execute("CREATE DATABASE tests")
+        log = str(self.folder / "log")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", log, "-o", options, "-w", *args)
 
     def stop(self) -> None:
         try:

@@ -29,6 +29,7 @@ from ..store.base import (
     Store,
     StoredProcess,
     StoreError,
+    StoreUnavailableError,
     UnknownCaseError,
 )
 from .clocks import TimerRecord, desired_timers, is_late
@@ -198,6 +199,8 @@ class Engine:
         at, mapping = arguments.instant(at, "at"), dict(state_map or {})
         try:
             self.store.process(to.content_hash)
+        except StoreUnavailableError:
+            raise  # the database is away: try again, nothing is refused
         except StoreError:
             raise RefusedError(f"process {to.id!r} v{to.version} is not in this store; load it first") from None
         with self.store.writing():  # what is read here cannot change before the commit
@@ -422,6 +425,8 @@ class Engine:
         """The case's compiled process; refused when its stored text no longer matches the hash it pins."""
         try:
             return self.compiled(case.process_hash)
+        except StoreUnavailableError:
+            raise  # the database is away: try again, nothing is refused
         except StoreError as exc:
             raise RefusedError(f"case {case.id}: refused: {exc}") from None
 

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..report.formats import rate_line, to_csv
 from ..resources import data_dir
-from ..store.base import StoreError
+from ..store.base import StoreError, StoreUnavailableError
 from ..store.directory import User
 from . import auth, studio
 from .case_search import CaseFilter, opened_bound
@@ -29,6 +29,7 @@ from .problems import problem
 from .web.routes import pages_router
 
 MAX_BODY = 1_000_000  # bytes; a process file is refused above 1 MB too
+RETRY_AFTER = 2  # seconds a client waits before trying again while the database is away (503)
 
 
 class StartCase(BaseModel):
@@ -98,6 +99,14 @@ def create_app(
     @app.exception_handler(DeskError)
     async def _desk_error(request: Request, exc: DeskError) -> JSONResponse:
         return problem_response(exc.status, exc.kind, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(StoreUnavailableError)
+    async def _store_away(request: Request, exc: StoreUnavailableError) -> JSONResponse:
+        # the database restarts or the connection dropped: nothing was changed (or the detail says it may
+        # have been); the client tries again, its If-Match or idempotency key keeps a repeat harmless
+        answer = problem_response(503, "store-unavailable", str(exc), request.url.path)
+        answer.headers["Retry-After"] = str(RETRY_AFTER)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -25,6 +25,7 @@ from .notify.message import Notification, Recipient
 from .notify.outcome import Channel, Delivered, Outcome, Permanent, RetryLater
 from .notify.policy import retry_delay
 from .notify.templates import render
+from .retry import run_steps
 
 log = logging.getLogger("complaintflow.notifier")
 CURSOR = "notifier"
@@ -149,11 +150,4 @@ class Notifier:
         return self.drain() + self.deliver()
 
     def run(self, stopped: Callable[[], bool], wait: Callable[[float], object], poll: float = 1.0) -> None:
-        while not stopped():
-            try:
-                busy = self.step() > 0
-            except Exception:
-                log.exception("notifier step failed")
-                busy = False
-            if not busy:
-                wait(poll)
+        run_steps("notifier", lambda: self.step() > 0, stopped, wait, poll)

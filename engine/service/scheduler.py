@@ -17,6 +17,7 @@ from ..runtime.engine import SYSTEM_ACTOR
 from ..store.base import EventRecord
 from .desk import Desk
 from .metrics import Metrics
+from .retry import run_steps
 
 log = logging.getLogger("complaintflow.scheduler")
 TIMER_KINDS = ("deadline_warning", "deadline_breached", "escalated")
@@ -59,11 +60,4 @@ class Scheduler:
         return fired
 
     def run(self, stopped: Callable[[], bool], wait: Callable[[float], object]) -> None:
-        while not stopped():
-            try:
-                busy = bool(self.step())
-            except Exception:  # a failed step is logged and retried; the service keeps answering
-                log.exception("scheduler step failed")
-                busy = False
-            if not busy:
-                wait(self.poll)
+        run_steps("scheduler", lambda: bool(self.step()), stopped, wait, self.poll)

@@ -38,6 +38,13 @@ class StoreError(ComplaintflowError):
     """The store file cannot be used (not ours, too new, damaged)."""
 
 
+class StoreUnavailableError(StoreError):
+    """The database did not answer or the connection to it was lost: nothing was changed (unless the message
+    says the commit's outcome is unknown). Worth trying again later; unusable input for a one-shot command."""
+
+    exit_code = 2
+
+
 class ConflictError(ComplaintflowError):
     """Someone else changed the case first; reload it and try again."""
 

@@ -22,9 +22,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .base import StoreError
+from .base import StoreError, StoreUnavailableError
 
 MAX_GROUP = 64  # changes per transaction: bounds how long another process waits for the file
+
+
+def _not_committed(what: str, error: BaseException) -> StoreError:
+    """Why a change or batch is not saved; a lost database stays retry-able (StoreUnavailableError)."""
+    kind = StoreUnavailableError if isinstance(error, StoreUnavailableError) else StoreError
+    failed = kind(f"{what} was not committed ({error})")
+    failed.__cause__ = error
+    return failed
 
 
 class _Group:
@@ -55,7 +63,7 @@ class _Group:
             with self._gate:  # each waiter passes through once the commit released it
                 pass
         if self.error is not None:
-            raise StoreError(f"the change was not committed ({self.error})") from self.error
+            raise _not_committed("the change", self.error)
 
 
 class Serializer:
@@ -250,7 +258,7 @@ class _Batch:
                 s._commit_group()
                 lost = lost or group.error
             if lost is not None:
-                raise StoreError(f"the batch was not committed ({lost})") from lost
+                raise _not_committed("the batch", lost)
         finally:
             s.lock.release()
 

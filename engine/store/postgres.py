@@ -40,6 +40,7 @@ from .base import (
     OutboxMessage,
     StoredProcess,
     StoreError,
+    StoreUnavailableError,
     UnknownCaseError,
     Upgrade,
     outbox_message,
@@ -105,10 +106,85 @@ class NotAStoreError(UnusableStoreError):
     """A database URL that leads to no usable store: bad, unreachable, refused, or another program's."""
 
 
+class DatabaseUnavailableError(NotAStoreError, StoreUnavailableError):
+    """The server did not answer (down, starting, restarting, full): worth waiting for, unlike a refusal."""
+
+
+class _Lost(Exception):
+    """The connection went away under a statement (psycopg marked it broken or closed)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+
+
+# Server-side prepared statements are off: psycopg prepares a query after its fifth run on a connection,
+# and behind PgBouncer in transaction mode (1.18 and older) the next transaction may run on another server
+# connection that never saw it. Measured on a direct connection (docs/postgres.md): a few percent per store
+# call, against a store that fails behind a pooler; so always off, and nothing to configure wrongly.
+PREPARE_THRESHOLD = None
+
+# What a server says when it exists but cannot take a connection now (a refusal for good says otherwise).
+_TRANSIENT = re.compile(
+    r"starting up|shutting down|in recovery|not yet accepting|too many clients|remaining connection slots|"
+    r"terminating connection|cannot connect to server|server login has been failing|query_wait_timeout|"
+    r"no more connections allowed",
+    re.IGNORECASE,
+)
+
+
 def shown_url(url: str) -> str:
     """The URL without its password, for messages."""
     url = re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
     return re.sub(r"(password=)[^&]*", r"\1***", url)
+
+
+# PgBouncer's answer after it waited ``query_wait_timeout`` for a server: not worth a second wait at once.
+_POOLER_WAITED = "query_wait_timeout"
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection to the database ``url`` names, fit for PgBouncer's transaction mode (no
+    prepared statements, no session state). Each failure is one line without the password:
+    ``DatabaseUnavailableError`` while the server does not answer, ``NotAStoreError`` when it refuses."""
+    shown = shown_url(url)
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise NotAStoreError(f"--db {shown}: not a PostgreSQL URL ({_first_line(exc)})") from None
+    port = params.get("port")
+    if port is not None and not str(port).isdigit():
+        raise NotAStoreError(f"--db {shown}: the port {port!r} is not a number")
+    params.setdefault("connect_timeout", "10")
+    params.setdefault("application_name", "complaintflow")
+    try:
+        return psycopg.connect(make_conninfo("", **params), autocommit=True, prepare_threshold=PREPARE_THRESHOLD)
+    except psycopg.Error as exc:
+        text = _first_line(exc)
+        answered = re.search(r"\b(FATAL|ERROR):", text) is not None
+        if not answered or _TRANSIENT.search(text):
+            raise DatabaseUnavailableError(f"database not answering at {database_named(url)}: {_reason(exc)}") from None
+        hint = ""
+        if "unsupported startup parameter" in text:
+            hint = " (behind PgBouncer, set the schema with ALTER ROLE ... SET search_path: docs/postgres.md)"
+        raise NotAStoreError(f"store {shown}: cannot connect to PostgreSQL: {text}{hint}") from None
+
+
+def database_named(url: str) -> str:
+    """``host[:port]/database`` of a URL, as the messages about its server name it (never a password)."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return shown_url(url)
+    host = params.get("host") or params.get("hostaddr") or "localhost"
+    port = f":{params['port']}" if params.get("port") else ""
+    return f"{host}{port}/{params.get('dbname') or params.get('user') or '?'}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The end of libpq's first line ("... failed: Connection refused"), without the address repeated."""
+    text = _first_line(exc)
+    text = text.rsplit(" failed: ", 1)[-1]
+    return re.sub(r"\s+", " ", text.replace("FATAL:", "").replace("ERROR:", "")).strip() or type(exc).__name__
 
 
 def _serialized(read: Callable[Concatenate[PostgresStore, _P], _R]) -> Callable[Concatenate[PostgresStore, _P], _R]:
@@ -126,26 +202,17 @@ class PostgresStore:
     def __init__(self, url: str, *, group_commit: bool = True) -> None:
         self.url = url
         self.shown = shown_url(url)
-        try:
-            params = conninfo_to_dict(url)
-        except psycopg.ProgrammingError as exc:
-            raise NotAStoreError(f"--db {self.shown}: not a PostgreSQL URL ({_first_line(exc)})") from None
-        port = params.get("port")
-        if port is not None and not str(port).isdigit():
-            raise NotAStoreError(f"--db {self.shown}: the port {port!r} is not a number")
-        params.setdefault("connect_timeout", "10")
-        params.setdefault("application_name", "complaintflow")
-        try:
-            self.conn = psycopg.connect(make_conninfo("", **params), autocommit=True)
-        except psycopg.Error as exc:
-            raise NotAStoreError(f"store {self.shown}: cannot connect to PostgreSQL: {_first_line(exc)}") from None
+        self.where = database_named(url)
+        self.conn = connect(url)
+        self._open = False  # a transaction this store began is open on ``conn``
+        self._committing = False  # a COMMIT is on its way: a connection lost now leaves its outcome unknown
         self._serializer = Serializer(self._control, group_commit=group_commit)
         self._batching = 0  # nested ``batch`` blocks the connection's holder is inside
         try:
             self._migrate()
         except StoreError as exc:
             self.conn.close()
-            if isinstance(exc, NotAStoreError):
+            if isinstance(exc, NotAStoreError | StoreUnavailableError):
                 raise
             raise NotAStoreError(str(exc)) from None  # opening is all or nothing: bad input, exit 2
         except BaseException:
@@ -154,7 +221,24 @@ class PostgresStore:
 
     # -- connection and schema ------------------------------------------------------------
     def _sql(self, query: str, args: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
-        """One statement; a lost server or a lock conflict becomes a store error of ours."""
+        """One statement; a lost server or a lock conflict becomes a store error of ours. A connection found
+        lost outside a transaction is opened again, once per statement; inside one, the change fails."""
+        if self.conn.closed or self.conn.broken:
+            if self._open:
+                raise self._lost(None, sent=False)
+            self._reconnect()
+        try:
+            return self._execute(query, args)
+        except _Lost as lost:
+            if self._open or _POOLER_WAITED in str(lost.cause):
+                raise self._lost(lost.cause) from None
+        self._reconnect()  # nothing was in flight: the statement may run again on a new connection
+        try:
+            return self._execute(query, args)
+        except _Lost as lost:
+            raise self._lost(lost.cause) from None
+
+    def _execute(self, query: str, args: Sequence[Any] | None) -> psycopg.Cursor[Any]:
         try:
             return self.conn.execute(query, args)
         except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure, pg_errors.LockNotAvailable) as exc:
@@ -162,20 +246,53 @@ class PostgresStore:
         except psycopg.IntegrityError:
             raise  # the callers say which row was there already
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if self.conn.closed or self.conn.broken:
+                raise _Lost(exc) from None
             raise StoreError(f"store {self.shown}: the database connection failed: {_first_line(exc)}") from None
         except psycopg.Error as exc:  # a table dropped or altered by hand, a missing schema, no permission
             raise StoreError(f"store {self.shown}: the database refused a statement: {_first_line(exc)}") from None
 
+    def _reconnect(self) -> None:
+        self.conn.close()
+        self.conn = connect(self.url)  # StoreUnavailableError when the server still does not answer
+
+    def _lost(self, cause: BaseException | None, *, sent: bool = True) -> StoreUnavailableError:
+        why = f": {_reason(cause)}" if cause is not None else ""
+        if not self._open:
+            return StoreUnavailableError(f"database not answering at {self.where}{why}")
+        if self._committing and sent:
+            return StoreUnavailableError(
+                f"database connection to {self.where} lost at commit; whether the change was saved is unknown: "
+                f"look before trying again{why}"
+            )
+        return StoreUnavailableError(
+            f"database connection to {self.where} lost during a change; nothing of it was saved, try again{why}"
+        )
+
     def _control(self, statement: str) -> None:
         """Transaction control for the serializer (which speaks SQLite's ``BEGIN IMMEDIATE``)."""
+        if statement.startswith("BEGIN"):
+            self._sql("BEGIN")
+            self._open = True
+            return
+        ends = statement in ("COMMIT", "ROLLBACK")
+        if statement == "ROLLBACK" and (self.conn.closed or self.conn.broken):
+            self._open = False  # the server dropped the transaction with the connection
+            return
         if statement == "COMMIT" and self.conn.info.transaction_status == TransactionStatus.INERROR:
             # PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error.
             raise StoreError(f"store {self.shown}: a statement of the transaction failed; nothing was committed")
-        self._sql("BEGIN" if statement.startswith("BEGIN") else statement)
+        self._committing = statement == "COMMIT"
+        try:
+            self._sql(statement)
+        finally:
+            self._committing = False
+            if ends:
+                self._open = False
 
     def _in_transaction(self) -> bool:
         """Whether the calling thread is inside its own change or batch (other threads wait for the lock)."""
-        return self.conn.info.transaction_status != TransactionStatus.IDLE
+        return self._open
 
     def _migrate(self) -> None:
         with self.writing():

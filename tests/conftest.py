@@ -21,7 +21,7 @@ def processes_dir() -> Path:
 
 # -- stores: the conformance suite runs each store-contract test on every store ----------------------
 
-STORE_KINDS = ("memory", "sqlite", "postgres")
+STORE_KINDS = ("memory", "sqlite", "postgres", "pgbouncer")
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +54,31 @@ def postgres_server():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def pgbouncer(postgres_server):
+    """A throw-away PgBouncer in transaction mode in front of the session's server (tests/pgbouncer.py);
+    skipped, or failed under COMPLAINTFLOW_REQUIRE_POSTGRES=1, where pgbouncer is not installed."""
+    import os
+
+    from pgbouncer import Bouncer, find_pgbouncer
+
+    binary = find_pgbouncer()
+    if binary is None:
+        if os.environ.get("COMPLAINTFLOW_REQUIRE_POSTGRES") == "1":
+            pytest.fail("pgbouncer is not installed, and COMPLAINTFLOW_REQUIRE_POSTGRES=1")
+        pytest.skip("pgbouncer is not installed; the PostgreSQL store behind PgBouncer is not tested")
+    bouncer = Bouncer(binary, postgres_server)
+    bouncer.start()
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture
+def pgbouncer_url(pgbouncer) -> str:
+    """The URL, through PgBouncer, of a new, empty store (a schema and a role of its own)."""
+    return str(pgbouncer.new_store())
+
+
 @pytest.fixture
 def postgres_url(postgres_server) -> str:
     """The URL of a new, empty store on the session's server (a schema of its own)."""
@@ -66,7 +91,7 @@ def store_at(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str |
         return None
     if kind == "sqlite":
         return str(tmp_path / "t.db")
-    return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue(f"{kind}_url"))
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -76,7 +101,7 @@ def store_address(request, tmp_path: Path) -> str | None:
 
 @pytest.fixture(params=STORE_KINDS[1:])
 def shared_address(request, tmp_path: Path) -> str:
-    """A store several processes can open: an SQLite file or a PostgreSQL database."""
+    """A store several processes can open: an SQLite file or a PostgreSQL database (direct or behind PgBouncer)."""
     address = store_at(request.param, request, tmp_path)
     assert address is not None
     return address
@@ -84,7 +109,7 @@ def shared_address(request, tmp_path: Path) -> str:
 
 @pytest.fixture
 def any_store(store_address: str | None):
-    """A new, empty store of each kind in turn: memory, SQLite, PostgreSQL."""
+    """A new, empty store of each kind in turn: memory, SQLite, PostgreSQL, PostgreSQL behind PgBouncer."""
     from complaintflow.store.memory import MemoryStore
     from complaintflow.store.open import open_store
 

@@ -206,6 +206,7 @@ class PostgresStore:
         self.conn = connect(url)
         self._open = False  # a transaction this store began is open on ``conn``
         self._committing = False  # a COMMIT is on its way: a connection lost now leaves its outcome unknown
+        self._wrote = False  # the open transaction ran a statement that writes (else a lost COMMIT lost nothing)
         self._serializer = Serializer(self._control, group_commit=group_commit)
         self._batching = 0  # nested ``batch`` blocks the connection's holder is inside
         try:
@@ -227,6 +228,8 @@ class PostgresStore:
             if self._open:
                 raise self._lost(None, sent=False)
             self._reconnect()
+        if self._open and not query.startswith(("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")):
+            self._wrote = True
         try:
             return self._execute(query, args)
         except _Lost as lost:
@@ -260,7 +263,7 @@ class PostgresStore:
         why = f": {_reason(cause)}" if cause is not None else ""
         if not self._open:
             return StoreUnavailableError(f"database not answering at {self.where}{why}")
-        if self._committing and sent:
+        if self._committing and sent and self._wrote:
             return StoreUnavailableError(
                 f"database connection to {self.where} lost at commit; whether the change was saved is unknown: "
                 f"look before trying again{why}"
@@ -273,7 +276,7 @@ class PostgresStore:
         """Transaction control for the serializer (which speaks SQLite's ``BEGIN IMMEDIATE``)."""
         if statement.startswith("BEGIN"):
             self._sql("BEGIN")
-            self._open = True
+            self._open, self._wrote = True, False
             return
         ends = statement in ("COMMIT", "ROLLBACK")
         if statement == "ROLLBACK" and (self.conn.closed or self.conn.broken):

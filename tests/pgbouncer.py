@@ -8,7 +8,8 @@ server. Clients log in without a password (``auth_type = trust``; the names must
 A store behind PgBouncer cannot choose its schema with ``options=-csearch_path=...`` (PgBouncer 1.18 refuses
 the startup parameter, or drops it with ``ignore_startup_parameters``), so ``new_store`` makes a role and a
 schema of the same name: the default ``search_path`` (``"$user", public``) puts the store's tables there,
-which is also what docs/postgres.md advises (or ``ALTER ROLE ... SET search_path``).
+which is also what docs/postgres.md advises (or ``ALTER ROLE ... SET search_path``). Its URLs carry
+``prepare_threshold=none``: PgBouncer 1.18 cannot pass server-side prepared statements in transaction mode.
 """
 
 from __future__ import annotations
@@ -91,8 +92,10 @@ class Bouncer:
             self.process.wait(timeout=30)
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def url(self, database: str = "tests", user: str = SUPERUSER) -> str:
-        return f"postgresql://{user}@/{database}?host={self.folder}&port={PORT}"
+    def url(self, database: str = "tests", user: str = SUPERUSER, *, prepare: bool = False) -> str:
+        """A URL through the bouncer; without ``prepare``, with prepared statements off as docs/postgres.md says."""
+        off = "" if prepare else "&prepare_threshold=none"
+        return f"postgresql://{user}@/{database}?host={self.folder}&port={PORT}{off}"
 
     def new_store(self) -> str:
         """The URL, through the bouncer, of a new, empty schema of its own (a role of the same name)."""

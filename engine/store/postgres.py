@@ -11,7 +11,10 @@ the revision check and the unique ``(case_id, seq)`` refuse anything built on a 
 never fire one case. The outbox is a table of pending event positions, written with the events and
 deleted on acknowledgement. The schema is versioned (``schema_migrations``): opening a database applies
 the missing migrations in one transaction; a database with a newer schema, or another program's tables,
-is refused with one line. The only home of psycopg.
+is refused with one line. ``connect`` is the one way to open a connection (also for other modules on the
+same database); the store reopens a lost one on its next call (a change it interrupts fails with
+``StoreUnavailableError``), and needs nothing that outlives a transaction, so it works behind PgBouncer in
+transaction mode (docs/postgres.md). The only home of psycopg.
 """
 
 from __future__ import annotations
@@ -117,11 +120,13 @@ class _Lost(Exception):
         self.cause = cause
 
 
-# Server-side prepared statements are off: psycopg prepares a query after its fifth run on a connection,
-# and behind PgBouncer in transaction mode (1.18 and older) the next transaction may run on another server
-# connection that never saw it. Measured on a direct connection (docs/postgres.md): a few percent per store
-# call, against a store that fails behind a pooler; so always off, and nothing to configure wrongly.
-PREPARE_THRESHOLD = None
+# psycopg prepares a statement on the server after its fifth run on a connection, which makes point reads
+# about twice as fast (docs/postgres.md). Behind PgBouncer in transaction mode (1.18 and older) the next
+# transaction may run on a server connection that never saw the statement, so a URL there says
+# ``prepare_threshold=none`` (complaintflow's own URL option, taken out before libpq sees the URL).
+PREPARE_THRESHOLD: int | None = 5
+_OWN_OPTION = re.compile(r"([?&])prepare_threshold=([^&#]*)&?")
+_NOT_PREPARED = ("26000", "42P05")  # a prepared statement missing on, or already on, the server connection
 
 # What a server says when it exists but cannot take a connection now (a refusal for good says otherwise).
 _TRANSIENT = re.compile(
@@ -147,6 +152,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
     prepared statements, no session state). Each failure is one line without the password:
     ``DatabaseUnavailableError`` while the server does not answer, ``NotAStoreError`` when it refuses."""
     shown = shown_url(url)
+    url, threshold = _prepare_threshold(url)
     try:
         params = conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
@@ -157,7 +163,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
     params.setdefault("connect_timeout", "10")
     params.setdefault("application_name", "complaintflow")
     try:
-        return psycopg.connect(make_conninfo("", **params), autocommit=True, prepare_threshold=PREPARE_THRESHOLD)
+        return psycopg.connect(make_conninfo("", **params), autocommit=True, prepare_threshold=threshold)
     except psycopg.Error as exc:
         text = _first_line(exc)
         answered = re.search(r"\b(FATAL|ERROR):", text) is not None
@@ -169,10 +175,22 @@ def connect(url: str) -> psycopg.Connection[Any]:
         raise NotAStoreError(f"store {shown}: cannot connect to PostgreSQL: {text}{hint}") from None
 
 
+def _prepare_threshold(url: str) -> tuple[str, int | None]:
+    """The URL without complaintflow's ``prepare_threshold`` option, and the threshold (None: never prepare)."""
+    found = _OWN_OPTION.search(url)
+    if found is None:
+        return url, PREPARE_THRESHOLD
+    value = found.group(2).lower()
+    if value not in ("none", "off") and not value.isdigit():
+        raise NotAStoreError(f"--db {shown_url(url)}: prepare_threshold={value!r} is not a number or none")
+    rest = _OWN_OPTION.sub(lambda m: m.group(1), url, count=1).rstrip("?&")
+    return rest, None if value in ("none", "off") else int(value)
+
+
 def database_named(url: str) -> str:
     """``host[:port]/database`` of a URL, as the messages about its server name it (never a password)."""
     try:
-        params = conninfo_to_dict(url)
+        params = conninfo_to_dict(_OWN_OPTION.sub(lambda m: m.group(1), url, count=1).rstrip("?&"))
     except psycopg.ProgrammingError:
         return shown_url(url)
     host = params.get("host") or params.get("hostaddr") or "localhost"
@@ -253,6 +271,11 @@ class PostgresStore:
                 raise _Lost(exc) from None
             raise StoreError(f"store {self.shown}: the database connection failed: {_first_line(exc)}") from None
         except psycopg.Error as exc:  # a table dropped or altered by hand, a missing schema, no permission
+            if exc.sqlstate in _NOT_PREPARED:
+                raise StoreError(
+                    f"store {self.shown}: the database refused a statement: {_first_line(exc)} (behind PgBouncer "
+                    "in transaction mode, add prepare_threshold=none to the URL: docs/postgres.md)"
+                ) from None
             raise StoreError(f"store {self.shown}: the database refused a statement: {_first_line(exc)}") from None
 
     def _reconnect(self) -> None:

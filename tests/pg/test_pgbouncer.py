@@ -14,7 +14,6 @@ from helpers import MINI, at, ids
 from service.serving import eventually
 
 from complaintflow import Actor, Engine, StoreError
-from complaintflow.store import postgres
 from complaintflow.store.base import CaseQuery
 from complaintflow.store.postgres import NotAStoreError, PostgresStore
 from pg.test_worker import Worker, _open_cases
@@ -52,12 +51,23 @@ def test_statements_run_many_times_across_pooled_server_connections(pgbouncer_ur
     _interleave(pgbouncer_url, 30)  # psycopg would have prepared each after its fifth run
 
 
-def test_prepared_statements_would_break_behind_the_pooler(pgbouncer_url, tmp_path, monkeypatch):
+def test_without_the_url_option_prepared_statements_fail_behind_the_pooler_saying_what_to_do(pgbouncer_url, tmp_path):
     """What the test above guards against: with psycopg's prepared statements the same run fails."""
     _engine_with_cases(pgbouncer_url, tmp_path, 2)[0].close()
-    monkeypatch.setattr(postgres, "PREPARE_THRESHOLD", 0)
-    with pytest.raises(StoreError, match="prepared statement"):
-        _interleave(pgbouncer_url, 30)
+    with pytest.raises(StoreError, match="prepared statement.*add prepare_threshold=none to the URL") as failed:
+        _interleave(pgbouncer_url.replace("&prepare_threshold=none", ""), 30)
+    assert "\n" not in str(failed.value)
+
+
+def test_the_prepare_threshold_option_is_ours_and_checked(postgres_url):
+    store = PostgresStore(postgres_url + "&prepare_threshold=none")
+    assert store.conn.prepare_threshold is None
+    store.close()
+    store = PostgresStore(postgres_url)  # a direct connection prepares what it runs often
+    assert store.conn.prepare_threshold == 5
+    store.close()
+    with pytest.raises(NotAStoreError, match="prepare_threshold='sometimes' is not a number or none"):
+        PostgresStore(postgres_url + "&prepare_threshold=sometimes")
 
 
 def test_the_schema_option_is_refused_by_the_pooler_with_what_to_do(pgbouncer, postgres_server):

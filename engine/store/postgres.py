@@ -49,6 +49,7 @@ from .faults import UnusableStoreError
 from .group import Serializer
 from .rows import CASE_COLUMNS as _CASE_COLUMNS
 from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
+from .rows import case_and_head_from_row as _case_and_head
 from .rows import case_from_row as _case
 from .rows import case_row as _row
 from .rows import payload_from_text as _payload
@@ -398,6 +399,25 @@ class PostgresStore:
             (now, limit),
         ).fetchall()
         return [_case(r) for r in rows]
+
+    @_serialized
+    def due_cases_and_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        """``due_cases`` (claimed alike inside a batch) with each row's latest event, in one query."""
+        if self._batching and not self._in_transaction():
+            with self.writing():
+                return self._due_with_heads(now, limit)
+        return self._due_with_heads(now, limit)
+
+    def _due_with_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        claim = " FOR UPDATE OF c SKIP LOCKED" if self._in_transaction() else ""
+        columns = ", ".join(f"c.{name}" for name in _CASE_COLUMNS.split(", "))
+        rows = self._sql(
+            f"SELECT {columns}, h.seq, h.at, h.hash FROM cases c LEFT JOIN LATERAL (SELECT seq, at, hash "
+            "FROM events WHERE case_id = c.id ORDER BY seq DESC LIMIT 1) h ON true "
+            f"WHERE c.next_due <= %s ORDER BY c.next_due, c.id LIMIT %s{claim}",
+            (now, limit),
+        ).fetchall()
+        return [_case_and_head(r) for r in rows]
 
     @_serialized
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:

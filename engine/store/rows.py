@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import canonical
-from .base import CaseRecord
+from .base import CaseRecord, Head
 
 CASE_COLUMNS = (
     "id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
@@ -84,3 +84,8 @@ def case_from_row(row: Sequence[Any]) -> CaseRecord:
         row[13],
         row[14],
     )
+
+
+def case_and_head_from_row(row: Sequence[Any]) -> tuple[CaseRecord, Head | None]:
+    """A case from ``CASE_COLUMNS`` followed by its head event's seq, at and hash (null when it names none)."""
+    return case_from_row(row), (Head(row[15], row[16], row[17]) if row[15] is not None else None)

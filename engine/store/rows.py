@@ -44,10 +44,24 @@ def personal_from_text(text: str | None) -> dict[str, Any] | None:
 
 def case_row(case: CaseRecord) -> tuple[Any, ...]:
     """The values of ``CASE_COLUMNS`` for a case."""
-    json = canonical.dumps
     return (
         case.id,
         case.process_id,
+        *moved_values(case),
+        case.opened_at,
+        case.closed_at,
+        case.last_at,
+        case.last_hash,
+        case.last_seq,
+        case.next_due,
+    )
+
+
+def moved_values(case: CaseRecord) -> tuple[Any, ...]:
+    """What an UPDATE of a case row sets first, in this order: process_hash (a migration moves a case to a
+    newer version), state, branches, data, owner_role, clocks, revision."""
+    json = canonical.dumps
+    return (
         case.process_hash,
         case.state,
         json(case.branches),
@@ -55,12 +69,6 @@ def case_row(case: CaseRecord) -> tuple[Any, ...]:
         case.owner_role,
         json(case.clocks),
         case.revision,
-        case.opened_at,
-        case.closed_at,
-        case.last_at,
-        case.last_hash,
-        case.last_seq,
-        case.next_due,
     )
 
 

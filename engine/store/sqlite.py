@@ -56,6 +56,7 @@ from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
 from .rows import case_and_head_from_row as _case_and_head
 from .rows import case_from_row as _case
 from .rows import case_row as _row
+from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
 
@@ -583,13 +584,7 @@ class SQLiteStore:
                 "UPDATE cases SET process_hash=?, state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, "
                 f"last_at=?, last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
                 (
-                    case.process_hash,  # a migration moves a case to a newer version
-                    case.state,
-                    _json(case.branches),
-                    _json(case.data),
-                    case.owner_role,
-                    _json(case.clocks),
-                    case.revision,
+                    *_moved(case),
                     case.last_at,
                     case.last_hash,
                     case.last_seq,

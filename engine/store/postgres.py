@@ -99,6 +99,12 @@ _INSERT_EVENTS = (
     "%s::text[], %s::text[], %s::text[]) ORDER BY 2 RETURNING pos) INSERT INTO outbox SELECT pos FROM new"
 )
 
+# A case row with its latest event (audit/rowcheck.py checks one against the other), in one query.
+_WITH_HEAD = (
+    f"SELECT {', '.join(f'c.{name}' for name in _CASE_COLUMNS.split(', '))}, h.seq, h.at, h.hash FROM cases c "
+    "LEFT JOIN LATERAL (SELECT seq, at, hash FROM events WHERE case_id = c.id ORDER BY seq DESC LIMIT 1) h ON true "
+)
+
 # A commit that moves a row on: the row, then its events and their outbox entries only if the row was at the
 # revision they follow (one round trip; the count says whether it was). Events go as rows of plain values (one
 # statement text per count of events): psycopg quotes text arrays in Python, which cost more than the rest.
@@ -328,8 +334,9 @@ class PostgresStore:
 
     @_serialized
     def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
-        lock = self._lock()
-        row = self._sql(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s{lock}", (case_id,)).fetchone()
+        # Two statements, not one join: a read that waited for the row's lock sees the row as the other
+        # writer left it, but a join's read of events keeps the statement's older snapshot.
+        row = self._sql(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s{self._lock()}", (case_id,)).fetchone()
         if row is None:
             raise UnknownCaseError(case_id)
         head = self._sql(
@@ -455,12 +462,8 @@ class PostgresStore:
 
     def _due_with_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
         claim = " FOR UPDATE OF c SKIP LOCKED" if self._in_transaction() else ""
-        columns = ", ".join(f"c.{name}" for name in _CASE_COLUMNS.split(", "))
         rows = self._sql(
-            f"SELECT {columns}, h.seq, h.at, h.hash FROM cases c LEFT JOIN LATERAL (SELECT seq, at, hash "
-            "FROM events WHERE case_id = c.id ORDER BY seq DESC LIMIT 1) h ON true "
-            f"WHERE c.next_due <= %s ORDER BY c.next_due, c.id LIMIT %s{claim}",
-            (now, limit),
+            _WITH_HEAD + f"WHERE c.next_due <= %s ORDER BY c.next_due, c.id LIMIT %s{claim}", (now, limit)
         ).fetchall()
         return [_case_and_head(r) for r in rows]
 

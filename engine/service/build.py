@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..runtime.engine import Engine
-from ..store.directory import Directory, User
+from ..store.directory import User
+from ..store.open import open_directory
 from . import auth
 from .calendar_watch import CalendarWatch
 from .config import ServeConfig
@@ -45,9 +46,9 @@ DEMO_STAFF = (
 
 
 def build_desk(db: str, processes: Path, clock: Callable[[], float], directory: str | None = None) -> Desk:
-    """The desk on store ``db``; the service's own tables are in ``directory`` (an SQLite file), by default
-    in the store file itself (a PostgreSQL store keeps them in a file of their own for now)."""
-    desk = Desk(lambda: Engine(db), lambda: Directory(directory or db), clock)
+    """The desk on store ``db``; the service's own tables are beside the store (in its SQLite file or its
+    PostgreSQL database), or in the SQLite file ``directory`` when one is named."""
+    desk = Desk(lambda: Engine(db), lambda: open_directory(db, directory), clock)
     desk.run(lambda: desk.load_directory(processes))
     return desk
 

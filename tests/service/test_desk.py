@@ -241,25 +241,10 @@ def test_a_channel_whose_secret_is_not_set_stops_the_service_at_start(desk):
         )
 
 
-def test_a_send_in_flight_keeps_its_lease_when_the_desk_clock_jumps(tmp_path):
-    from complaintflow.store.directory import Delivery, Directory
-
-    directory = Directory(tmp_path / "d.db")
-    directory.queue([Delivery("m:1@hook", "m:1", "hook", {}, "pending", 0, 100, None)], 100)
-    assert directory.claim("m:1@hook", 100, wall_now=5000.0, lease=60)
-    # the desk clock moves an hour on while the send is still in flight (wall clock 10 s later): no second claim
-    assert not directory.claim("m:1@hook", 3700, wall_now=5010.0, lease=60)
-    # a notifier that died mid-send: after the lease on the wall clock, another takes the delivery
-    assert directory.claim("m:1@hook", 3700, wall_now=5061.0, lease=60)
-    directory.record_attempt("m:1@hook", "pending", 3800, "timeout", 3700)
-    assert directory.claim("m:1@hook", 3800, wall_now=5062.0, lease=60)  # recording an attempt ends the lease
-    directory.close()
-
-
-def test_a_store_from_before_leases_gains_the_lease_column_on_open(tmp_path):
+def test_a_store_from_before_leases_gains_the_lease_columns_on_open(tmp_path):
     import sqlite3
 
-    from complaintflow.store.directory import Directory
+    from complaintflow.store.sqlite_directory import SQLiteDirectory
 
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
@@ -273,8 +258,9 @@ def test_a_store_from_before_leases_gains_the_lease_column_on_open(tmp_path):
     )
     db.commit()
     db.close()
-    directory = Directory(path)
-    assert directory.claim("m:1@hook", 100, wall_now=1.0, lease=60)
+    directory = SQLiteDirectory(path)
+    assert directory.claim("m:1@hook", 100, owner="w1", wall_now=1.0, lease=60)
+    assert directory.delivery("m:1@hook").owner == "w1"
     directory.close()
 
 

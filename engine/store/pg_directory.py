@@ -161,9 +161,19 @@ class PostgresDirectory(SQLDirectory):
                 raise StoreError(f"directory {self.shown}: the change was not committed: {_first_line(exc)}") from None
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        """Committed rows. A read is safe to repeat, so one the server dropped the connection under runs
+        again on a new connection (a change is not: it fails, and the next change reconnects)."""
         with self._read_lock:
-            self._reader = self._fresh(self._reader)
-            return _Tx(self._reader, self.shown).execute(sql, args).fetchall()
+            try:
+                return self._fetch(sql, args)
+            except StoreError:
+                if not self._reader.broken:
+                    raise
+            return self._fetch(sql, args)  # once more, on a new connection
+
+    def _fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        self._reader = self._fresh(self._reader)
+        return _Tx(self._reader, self.shown).execute(sql, args).fetchall()
 
     def _clock(self, tx: Transaction, wall_now: float) -> float:
         return float(tx.execute(self._clock_sql).fetchone()[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from complaintflow.store.base import StoreError
 from complaintflow.store.directory import Delivery, User
 from complaintflow.store.pg_directory import SCHEMA_VERSION, PostgresDirectory
 from complaintflow.store.postgres import NotAStoreError, PostgresStore
@@ -77,3 +78,19 @@ def test_a_directory_file_is_still_used_when_named_with_a_deprecation_note(postg
     kept.close()
     code, out, err = _run("users", "list", "--db", postgres_url, env={"COMPLAINTFLOW_DIRECTORY": str(legacy)})
     assert code == 0 and "old" in out and "deprecated" in err, err
+
+
+def test_after_the_server_drops_its_connections_reads_go_on_and_the_next_change_does(postgres_url):
+    PostgresStore(postgres_url).close()
+    directory = PostgresDirectory(postgres_url)
+    try:
+        directory.add_user(User("wang", "王芳", (), {}, False), 1)
+        writer, reader = directory._writer.info.backend_pid, directory._reader.info.backend_pid
+        _sql(postgres_url, f"SELECT pg_terminate_backend(pid) FROM unnest(ARRAY[{writer}, {reader}]) AS pid")
+        assert directory.user("wang") is not None  # read again on a new connection
+        with pytest.raises(StoreError, match="not committed"):
+            directory.add_user(User("li", "李雷", (), {}, False), 2)  # a change in flight is not repeated
+        directory.add_user(User("li", "李雷", (), {}, False), 2)
+        assert [u.id for u in directory.users()] == ["li", "wang"]
+    finally:
+        directory.close()

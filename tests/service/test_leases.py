@@ -4,6 +4,7 @@ stalls past its lease has its late outcome dropped and counted; heartbeats keep 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict
 
 import pytest
@@ -125,3 +126,21 @@ def test_heartbeats_keep_a_long_send_from_the_other_worker(two):
     assert _counter(a, "complaintflow_delivery_stale_completions_total") == 0
     row = a.desk.directory.delivery("c1:2@hook")
     assert (row.status, row.attempts) == ("delivered", 1)
+
+
+def test_a_running_notifier_beats_on_a_thread_of_its_own_and_retires_when_stopped(directory_place):
+    notifier = _notifier(directory_place, "A", Channel())
+    beaten = threading.Event()
+    alive_then: list[list[str]] = []
+
+    def wait(seconds: float) -> None:
+        if seconds == notifier.beat_seconds:  # the heartbeat thread, after a beat
+            alive_then.append([w[0] for w in notifier.desk.directory.workers()])
+            beaten.set()
+        else:  # the steps' thread, idle: it goes on once the heart has beaten (no time passes)
+            assert beaten.wait(30)
+
+    notifier.run(beaten.is_set, wait, poll=1.0)
+    assert alive_then == [["A"]] and notifier.beat_seconds == 5.0
+    assert notifier.desk.directory.workers() == []  # retired: nothing of it waits for a rescue
+    notifier.desk.engine.close()

@@ -91,6 +91,16 @@ def test_first_run_makes_one_admin_and_only_on_a_new_store(desk):
     assert d.directory.count_admins() == 1
 
 
+def test_a_second_service_starting_at_the_same_moment_makes_no_second_admin(desk, monkeypatch):
+    d, _ = desk
+    assert first_run(d, demo=True).admin_token
+    # the other service counted the admins before this one's commit: none yet, by what it saw
+    monkeypatch.setattr(d.directory, "count_admins", lambda: 0)
+    again = first_run(d, demo=True)
+    assert (again.admin_token, again.demo_token, again.demo_staff) == (None, None, ())
+    assert [u.id for u in d.directory.users() if u.admin] == ["admin"]
+
+
 def test_the_committed_openapi_document_is_the_one_the_service_serves(desk):
     # An API change must be deliberate: regenerate docs/openapi.json with
     #   python -c "from tests.service.test_desk import write_openapi; write_openapi()"

@@ -167,13 +167,13 @@ def test_a_retired_worker_frees_what_it_held_at_once_without_counting_an_attempt
     assert a.delivery("m:1@hook").attempts == 0
 
 
-def test_a_stopped_workers_row_is_pruned_after_an_hour(directory_place):
+def test_a_stopped_workers_row_is_pruned_after_an_hour_by_anothers_beat(directory_place):
     _, open_one, clock = directory_place
     a = open_one()
     a.beat("gone", wall_now=clock.t, lease=15)
     clock.at(T0 + 3599)
-    a.rescue(wall_now=clock.t)
-    assert [w[0] for w in a.workers()] == ["gone"]
+    a.beat("live", wall_now=clock.t, lease=15)
+    assert [w[0] for w in a.workers()] == ["gone", "live"]
     clock.at(T0 + 3601)
-    a.rescue(wall_now=clock.t)
-    assert a.workers() == []
+    a.beat("live", wall_now=clock.t, lease=15)
+    assert [w[0] for w in a.workers()] == ["live"]

@@ -179,8 +179,8 @@ class Notifier:
             log.warning("delivery %s: outcome %r dropped, the lease was rescued during the send", delivery.id, status)
 
     def step(self) -> int:
-        """Beat, rescue what dead workers held, queue new messages, send what is due: how much was done."""
-        self.beat()
+        """Rescue what dead workers held, queue new messages, send what is due: how much was done (each
+        claim is a beat too; the heartbeat thread beats between them)."""
         return self.rescue() + self.drain() + self.deliver()
 
     def run(self, stopped: Callable[[], bool], wait: Callable[[float], object], poll: float = 1.0) -> None:

@@ -143,7 +143,7 @@ class Transaction(Protocol):
 
 class SQLDirectory:
     """The directory in SQL that SQLite and PostgreSQL both run; a backend supplies the connection
-    (``_writing``, ``_read``), the clock leases are timed by (``_clock``) and its dialect's few statements."""
+    (``_writing``, ``_read``), the clock leases are timed by (``_now_sql``) and its dialect's few statements."""
 
     # A start's remembered reply is the case as it answered (engine/service/desk.py case_json): its "id".
     _FORGET_REPLIES = ""
@@ -155,9 +155,14 @@ class SQLDirectory:
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError
 
-    def _clock(self, tx: Transaction, wall_now: float) -> float:
-        """Seconds since the epoch by the clock leases are timed on."""
+    def _now_sql(self, wall_now: float) -> tuple[str, tuple[Any, ...]]:
+        """The SQL expression (and its arguments) for now, in seconds since the epoch, by the clock leases
+        are timed on."""
         raise NotImplementedError
+
+    def _clock(self, tx: Transaction, wall_now: float) -> float:
+        sql, args = self._now_sql(wall_now)
+        return float(tx.execute(f"SELECT {sql}", args).fetchone()[0])
 
     def _forgetting(self, tx: Transaction) -> None:
         """Before deleting personal copies (SQLite overwrites the freed pages)."""
@@ -353,10 +358,16 @@ class SQLDirectory:
 
     def beat(self, owner: str, *, wall_now: float, lease: float) -> int:
         """The worker's heartbeat: its row says it is alive, and each delivery it holds is leased ``lease``
-        seconds on from now (a long send stays its own). How many deliveries it holds."""
+        seconds on from now (a long send stays its own). Worker rows an hour old that hold nothing go.
+        How many deliveries it holds."""
         with self._writing() as tx:
             clock = self._clock(tx, wall_now)
             _beat(tx, owner, clock)
+            tx.execute(
+                "DELETE FROM svc_workers WHERE last_beat < ? AND NOT EXISTS "
+                "(SELECT 1 FROM svc_deliveries d WHERE d.owner = svc_workers.id)",
+                (clock - WORKER_ROW_SECONDS,),
+            )
             return int(
                 tx.execute(
                     "UPDATE svc_deliveries SET lease_until=? WHERE owner=? AND status='pending'", (clock + lease, owner)
@@ -365,24 +376,23 @@ class SQLDirectory:
 
     def rescue(self, *, wall_now: float) -> int:
         """Give back the deliveries whose lease ran out (their worker stopped beating: it died, hangs or
-        lost the database) to be claimed again; the send that was in flight counts as an attempt. One
-        UPDATE on the few rows in flight (a partial index), so every notifier step can afford it."""
+        lost the database) to be claimed again; the send that was in flight counts as an attempt. A read
+        of the few leased rows (a partial index) first, and a change only when one ran out, so every
+        notifier step can afford it."""
+        now, args = self._now_sql(wall_now)
+        if not self._read(
+            f"SELECT 1 FROM svc_deliveries WHERE owner IS NOT NULL AND lease_until <= {now} LIMIT 1", args
+        ):
+            return 0
         with self._writing() as tx:
-            clock = self._clock(tx, wall_now)
-            rescued = int(
+            return int(
                 tx.execute(
                     "UPDATE svc_deliveries SET attempts=attempts+1, last_error='the lease of worker ' || owner || "
                     "' ran out during a send (it stopped beating)', owner=NULL, lease_until=NULL "
-                    "WHERE owner IS NOT NULL AND lease_until <= ?",
-                    (clock,),
+                    f"WHERE owner IS NOT NULL AND lease_until <= {now}",
+                    args,
                 ).rowcount
             )
-            tx.execute(
-                "DELETE FROM svc_workers WHERE last_beat < ? AND NOT EXISTS "
-                "(SELECT 1 FROM svc_deliveries d WHERE d.owner = svc_workers.id)",
-                (clock - WORKER_ROW_SECONDS,),
-            )
-            return rescued
 
     def retire(self, owner: str) -> None:
         """A worker that stops cleanly: its row goes, and anything it still held is free again at once

@@ -90,7 +90,7 @@ class PostgresDirectory(SQLDirectory):
 
     def __init__(self, url: str, *, clock_sql: str = DATABASE_CLOCK) -> None:
         self.url, self.shown = url, shown_url(url)
-        self._clock_sql = f"SELECT {clock_sql}"  # tests put a table they move in place of the real clock
+        self._clock_sql = clock_sql  # tests put a table they move in place of the real clock
         self._write_lock, self._read_lock = threading.Lock(), threading.Lock()
         self._writer = self._connect()
         try:
@@ -175,8 +175,8 @@ class PostgresDirectory(SQLDirectory):
         self._reader = self._fresh(self._reader)
         return _Tx(self._reader, self.shown).execute(sql, args).fetchall()
 
-    def _clock(self, tx: Transaction, wall_now: float) -> float:
-        return float(tx.execute(self._clock_sql).fetchone()[0])
+    def _now_sql(self, wall_now: float) -> tuple[str, tuple[Any, ...]]:
+        return self._clock_sql, ()
 
     def close(self) -> None:
         with self._write_lock, self._read_lock:

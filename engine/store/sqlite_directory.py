@@ -98,8 +98,8 @@ class SQLiteDirectory(SQLDirectory):
                 self._readers.append(db)
         return db
 
-    def _clock(self, tx: Transaction, wall_now: float) -> float:
-        return wall_now
+    def _now_sql(self, wall_now: float) -> tuple[str, tuple[Any, ...]]:
+        return "?", (wall_now,)
 
     def _forgetting(self, tx: Transaction) -> None:
         tx.execute("PRAGMA secure_delete=ON")

@@ -11,7 +11,7 @@ the revision check and the unique ``(case_id, seq)`` refuse anything built on a 
 never fire one case. The outbox is a table of pending event positions, written with the events and
 deleted on acknowledgement. The schema is versioned (``schema_migrations``): opening a database applies
 the missing migrations in one transaction; a database with a newer schema, or another program's tables,
-is refused with one line. The only home of psycopg.
+is refused with one line. psycopg's home, with engine/store/pg_directory.py (the service's tables).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from pgserver import SUPERUSER, Server
 
 PORT = 6432  # only names the socket file (.s.PGSQL.6432) in the bouncer's own folder
 ROLES = 400  # role names b1..b400 in the auth file, one per store a test asks for
+_NAMES = itertools.count(1)  # shared by every bouncer of the session: they front one server
 
 
 def find_pgbouncer() -> Path | None:
@@ -64,7 +65,6 @@ class Bouncer:
             encoding="utf-8",
         )
         self.process: subprocess.Popen[bytes] | None = None
-        self._names = itertools.count(1)
 
     @property
     def socket(self) -> Path:
@@ -99,7 +99,7 @@ class Bouncer:
 
     def new_store(self) -> str:
         """The URL, through the bouncer, of a new, empty schema of its own (a role of the same name)."""
-        name = f"b{next(self._names)}"
+        name = f"b{next(_NAMES)}"
         with psycopg.connect(self.server.url("tests"), autocommit=True) as db:
             db.execute(f"CREATE ROLE {name} LOGIN")
             db.execute(f"CREATE SCHEMA {name} AUTHORIZATION {name}")

@@ -11,10 +11,10 @@ the revision check and the unique ``(case_id, seq)`` refuse anything built on a 
 never fire one case. The outbox is a table of pending event positions, written with the events and
 deleted on acknowledgement. The schema is versioned (``schema_migrations``): opening a database applies
 the missing migrations in one transaction; a database with a newer schema, or another program's tables,
-is refused with one line. ``connect`` is the one way to open a connection (also for other modules on the
-same database); the store reopens a lost one on its next call (a change it interrupts fails with
-``StoreUnavailableError``), and needs nothing that outlives a transaction, so it works behind PgBouncer in
-transaction mode (docs/postgres.md). The only home of psycopg.
+is refused with one line. ``connect`` is the one way to open a connection (pg_directory.py uses it too);
+the store reopens a lost one on its next call (a change it interrupts fails with ``StoreUnavailableError``),
+and needs nothing that outlives a transaction, so it works behind PgBouncer in transaction mode
+(docs/postgres.md). psycopg's home, with engine/store/pg_directory.py (the service's tables).
 """
 
 from __future__ import annotations
@@ -53,8 +53,10 @@ from .faults import UnusableStoreError
 from .group import Serializer
 from .rows import CASE_COLUMNS as _CASE_COLUMNS
 from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
+from .rows import case_and_head_from_row as _case_and_head
 from .rows import case_from_row as _case
 from .rows import case_row as _row
+from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
 
@@ -101,6 +103,34 @@ _INSERT_EVENTS = (
     "%s::text[], %s::text[], %s::text[]) ORDER BY 2 RETURNING pos) INSERT INTO outbox SELECT pos FROM new"
 )
 
+# A case row with its latest event (audit/rowcheck.py checks one against the other), in one query.
+_WITH_HEAD = (
+    f"SELECT {', '.join(f'c.{name}' for name in _CASE_COLUMNS.split(', '))}, h.seq, h.at, h.hash FROM cases c "
+    "LEFT JOIN LATERAL (SELECT seq, at, hash FROM events WHERE case_id = c.id ORDER BY seq DESC LIMIT 1) h ON true "
+)
+
+# A commit that moves a row on: the row, then its events and their outbox entries only if the row was at the
+# revision they follow (one round trip; the count says whether it was). Events go as rows of plain values (one
+# statement text per count of events): psycopg quotes text arrays in Python, which cost more than the rest.
+_EVENT_ROW = "(%s, %s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s, %s::text)"
+
+
+@functools.lru_cache(maxsize=8)
+def _update_with_events(count: int) -> str:
+    inserted = (
+        "new AS (INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
+        f"SELECT * FROM (VALUES {', '.join([_EVENT_ROW] * count)}) AS v WHERE EXISTS (SELECT 1 FROM moved) "
+        "ORDER BY 2 RETURNING pos), queued AS (INSERT INTO outbox SELECT pos FROM new) "
+        if count
+        else ""
+    )
+    return (
+        "WITH moved AS (UPDATE cases SET process_hash=%s, state=%s, branches=%s, data=%s, owner_role=%s, "
+        "clocks=%s, revision=%s, closed_at=%s, last_at=%s, last_hash=%s, last_seq=%s, next_due=%s "
+        f"WHERE id=%s AND revision=%s RETURNING id){', ' if count else ' '}{inserted}SELECT count(*) FROM moved"
+    )
+
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -127,6 +157,7 @@ class _Lost(Exception):
 PREPARE_THRESHOLD: int | None = 5
 _OWN_OPTION = re.compile(r"([?&])prepare_threshold=([^&#]*)&?")
 _NOT_PREPARED = ("26000", "42P05")  # a prepared statement missing on, or already on, the server connection
+_NOT_WRITING = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")  # what a lost COMMIT cannot have lost
 
 # What a server says when it exists but cannot take a connection now (a refusal for good says otherwise).
 _TRANSIENT = re.compile(
@@ -226,6 +257,13 @@ class PostgresStore:
         self._committing = False  # a COMMIT is on its way: a connection lost now leaves its outcome unknown
         self._wrote = False  # the open transaction ran a statement that writes (else a lost COMMIT lost nothing)
         self._serializer = Serializer(self._control, group_commit=group_commit)
+        # Transaction control the serializer asked for and not sent yet: it goes as one query before the next
+        # statement, so a change inside a batch costs two round trips, not three or four (RELEASE of the one
+        # before and SAVEPOINT together, then the change; a change that ran nothing sends nothing). A
+        # pipeline would send them with the statement, but psycopg's costs more here than the round trip.
+        # Only the thread holding the connection touches it.
+        self._deferred: list[str] = []
+        self._savepoint_unsent = False  # the change's SAVEPOINT was dropped unsent: so is its RELEASE
         self._batching = 0  # nested ``batch`` blocks the connection's holder is inside
         try:
             self._migrate()
@@ -240,37 +278,46 @@ class PostgresStore:
 
     # -- connection and schema ------------------------------------------------------------
     def _sql(self, query: str, args: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
-        """One statement; a lost server or a lock conflict becomes a store error of ours. A connection found
-        lost outside a transaction is opened again, once per statement; inside one, the change fails."""
+        """One statement, after the deferred transaction control; a lost server or a lock conflict becomes a
+        store error of ours. A connection found lost while no transaction of ours is open on the server (a
+        read, or a change whose BEGIN is still deferred) is opened again and the statement sent again, once;
+        inside one, the change fails."""
+        if self._in_transaction() and not query.startswith(_NOT_WRITING):
+            self._wrote = True
+        deferred, self._deferred = self._deferred, []
         if self.conn.closed or self.conn.broken:
             if self._open:
                 raise self._lost(None, sent=False)
             self._reconnect()
-        if self._open and not query.startswith(("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")):
-            self._wrote = True
         try:
-            return self._execute(query, args)
+            return self._execute(deferred, query, args)
         except _Lost as lost:
             if self._open or _POOLER_WAITED in str(lost.cause):
                 raise self._lost(lost.cause) from None
         self._reconnect()  # nothing was in flight: the statement may run again on a new connection
         try:
-            return self._execute(query, args)
+            return self._execute(deferred, query, args)
         except _Lost as lost:
             raise self._lost(lost.cause) from None
 
-    def _execute(self, query: str, args: Sequence[Any] | None) -> psycopg.Cursor[Any]:
+    def _execute(self, deferred: list[str], query: str, args: Sequence[Any] | None) -> psycopg.Cursor[Any]:
         try:
-            return self.conn.execute(query, args)
+            if deferred:
+                self.conn.execute("; ".join(deferred))  # no parameters: one simple query for them all
+            cursor = self.conn.execute(query, args)
+            self._open = self.conn.info.transaction_status != TransactionStatus.IDLE
+            return cursor
         except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure, pg_errors.LockNotAvailable) as exc:
             raise ConflictError(f"another writer holds the same case; try again ({_first_line(exc)})") from None
         except psycopg.IntegrityError:
+            self._open = self.conn.info.transaction_status != TransactionStatus.IDLE
             raise  # the callers say which row was there already
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             if self.conn.closed or self.conn.broken:
-                raise _Lost(exc) from None
+                raise _Lost(exc) from None  # ``_open`` stays: the change that was open must fail whole
             raise StoreError(f"store {self.shown}: the database connection failed: {_first_line(exc)}") from None
         except psycopg.Error as exc:  # a table dropped or altered by hand, a missing schema, no permission
+            self._open = self.conn.info.transaction_status != TransactionStatus.IDLE
             if exc.sqlstate in _NOT_PREPARED:
                 raise StoreError(
                     f"store {self.shown}: the database refused a statement: {_first_line(exc)} (behind PgBouncer "
@@ -296,29 +343,47 @@ class PostgresStore:
         )
 
     def _control(self, statement: str) -> None:
-        """Transaction control for the serializer (which speaks SQLite's ``BEGIN IMMEDIATE``)."""
+        """Transaction control for the serializer (which speaks SQLite's ``BEGIN IMMEDIATE``). BEGIN,
+        SAVEPOINT and RELEASE wait for the next statement (``_deferred``); a change that ran none sends none."""
+        deferred = self._deferred
         if statement.startswith("BEGIN"):
-            self._sql("BEGIN")
-            self._open, self._wrote = True, False
-            return
-        ends = statement in ("COMMIT", "ROLLBACK")
-        if statement == "ROLLBACK" and (self.conn.closed or self.conn.broken):
-            self._open = False  # the server dropped the transaction with the connection
-            return
-        if statement == "COMMIT" and self.conn.info.transaction_status == TransactionStatus.INERROR:
+            deferred.append("BEGIN")
+            self._wrote = False
+        elif statement == "SAVEPOINT change":
+            deferred.append(statement)
+        elif statement == "RELEASE change":
+            if self._savepoint_unsent:
+                self._savepoint_unsent = False
+            elif deferred and deferred[-1] == "SAVEPOINT change":
+                deferred.pop()  # the change ran no statement
+            else:
+                deferred.append(statement)
+        elif statement == "ROLLBACK TO change" and deferred and deferred[-1] == "SAVEPOINT change":
+            deferred.pop()  # nothing of the change reached the server
+            self._savepoint_unsent = True
+        elif statement in ("COMMIT", "ROLLBACK") and deferred and deferred[0] == "BEGIN":
+            self._deferred = []  # no statement ran since BEGIN: the transaction never reached the server
+        elif statement == "ROLLBACK":
+            self._deferred = []  # undone with everything else
+            if self.conn.closed or self.conn.broken:
+                self._open = False  # the server dropped the transaction with the connection
+            elif self._open:
+                self._sql("ROLLBACK")
+        elif statement == "COMMIT" and self.conn.info.transaction_status == TransactionStatus.INERROR:
             # PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error.
+            self._deferred = []
             raise StoreError(f"store {self.shown}: a statement of the transaction failed; nothing was committed")
-        self._committing = statement == "COMMIT"
-        try:
-            self._sql(statement)
-        finally:
-            self._committing = False
-            if ends:
-                self._open = False
+        else:  # COMMIT or ROLLBACK TO, in one query with what is still owed before it
+            owed, self._deferred = self._deferred, []
+            self._committing = statement == "COMMIT"
+            try:
+                self._sql("; ".join([*owed, statement]))
+            finally:
+                self._committing = False
 
     def _in_transaction(self) -> bool:
         """Whether the calling thread is inside its own change or batch (other threads wait for the lock)."""
-        return self._open
+        return bool(self._deferred) or self._open
 
     def _migrate(self) -> None:
         with self.writing():
@@ -411,8 +476,9 @@ class PostgresStore:
 
     @_serialized
     def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
-        lock = self._lock()
-        row = self._sql(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s{lock}", (case_id,)).fetchone()
+        # Two statements, not one join: a read that waited for the row's lock sees the row as the other
+        # writer left it, but a join's read of events keeps the statement's older snapshot.
+        row = self._sql(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s{self._lock()}", (case_id,)).fetchone()
         if row is None:
             raise UnknownCaseError(case_id)
         head = self._sql(
@@ -452,37 +518,38 @@ class PostgresStore:
         with self.writing():
             if change.erase_personal:  # before the new events are in: they keep nothing to erase
                 self._erase_personal(case.id, change.erase_personal)
-            if case.revision == 1:
-                try:
-                    self._sql(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", _row(case))
-                except pg_errors.UniqueViolation:
-                    raise ConflictError(f"case {case.id!r} already exists") from None
-            else:
-                updated = self._sql(
-                    "UPDATE cases SET process_hash=%s, state=%s, branches=%s, data=%s, owner_role=%s, clocks=%s, "
-                    "revision=%s, closed_at=%s, last_at=%s, last_hash=%s, last_seq=%s, next_due=%s "
-                    "WHERE id=%s AND revision=%s",
-                    (
-                        case.process_hash,  # a migration moves a case to a newer version
-                        case.state,
-                        _json(case.branches),
-                        _json(case.data),
-                        case.owner_role,
-                        _json(case.clocks),
-                        case.revision,
-                        case.closed_at,
-                        case.last_at,
-                        case.last_hash,
-                        case.last_seq,
-                        case.next_due,
-                        case.id,
-                        case.revision - 1,
-                    ),
-                ).rowcount
-                if updated == 0:
-                    raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
+            if case.revision > 1:
+                self._update(case, change.events)
+                return
+            try:
+                self._sql(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", _row(case))
+            except pg_errors.UniqueViolation:
+                raise ConflictError(f"case {case.id!r} already exists") from None
             if change.events:
                 self._insert_events(case.id, change.events)
+
+    def _update(self, case: CaseRecord, events: Sequence[EventRecord]) -> None:
+        """The row moved on and its new events, in one statement: the events go in only if the row was still
+        at the revision they follow."""
+        try:
+            (updated,) = self._sql(
+                _update_with_events(len(events)),
+                (
+                    *_moved(case),
+                    case.closed_at,
+                    case.last_at,
+                    case.last_hash,
+                    case.last_seq,
+                    case.next_due,
+                    case.id,
+                    case.revision - 1,
+                    *_event_values(events),
+                ),
+            ).fetchone() or (0,)
+        except pg_errors.UniqueViolation:
+            raise ConflictError(f"case {case.id!r} already has event {events[0].seq}") from None
+        if updated == 0:
+            raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
 
     def _erase_personal(self, case_id: str, fields: frozenset[str]) -> None:
         """Destroy the kept values of ``fields`` in the case's events (``complaintflow erase``)."""
@@ -503,23 +570,8 @@ class PostgresStore:
             )
 
     def _insert_events(self, case_id: str, events: Sequence[EventRecord]) -> None:
-        personal = [e.personal for e in events]
         try:
-            self._sql(
-                _INSERT_EVENTS,
-                (
-                    [e.case_id for e in events],
-                    [e.seq for e in events],
-                    [e.at for e in events],
-                    [e.actor for e in events],
-                    [e.role for e in events],
-                    [e.kind for e in events],
-                    [e.payload_json or canonical.dumps(e.payload) for e in events],
-                    [e.prev_hash for e in events],
-                    [e.hash for e in events],
-                    [_json(p) if p else None for p in personal],
-                ),
-            )
+            self._sql(_INSERT_EVENTS, _event_arrays(events))
         except pg_errors.UniqueViolation:
             raise ConflictError(f"case {case_id!r} already has event {events[0].seq}") from None
 
@@ -541,6 +593,21 @@ class PostgresStore:
             (now, limit),
         ).fetchall()
         return [_case(r) for r in rows]
+
+    @_serialized
+    def due_cases_and_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        """``due_cases`` (claimed alike inside a batch) with each row's latest event, in one query."""
+        if self._batching and not self._in_transaction():
+            with self.writing():
+                return self._due_with_heads(now, limit)
+        return self._due_with_heads(now, limit)
+
+    def _due_with_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        claim = " FOR UPDATE OF c SKIP LOCKED" if self._in_transaction() else ""
+        rows = self._sql(
+            _WITH_HEAD + f"WHERE c.next_due <= %s ORDER BY c.next_due, c.id LIMIT %s{claim}", (now, limit)
+        ).fetchall()
+        return [_case_and_head(r) for r in rows]
 
     @_serialized
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
@@ -608,6 +675,32 @@ class PostgresStore:
     def close(self) -> None:
         with self._serializer.reading():  # commits an open group first
             self.conn.close()
+
+
+def _event_arrays(events: Sequence[EventRecord]) -> tuple[list[Any], ...]:
+    """The events as the column arrays ``unnest`` takes."""
+    return (
+        [e.case_id for e in events],
+        [e.seq for e in events],
+        [e.at for e in events],
+        [e.actor for e in events],
+        [e.role for e in events],
+        [e.kind for e in events],
+        [e.payload_json or canonical.dumps(e.payload) for e in events],
+        [e.prev_hash for e in events],
+        [e.hash for e in events],
+        [_json(e.personal) if e.personal else None for e in events],
+    )
+
+
+def _event_values(events: Sequence[EventRecord]) -> list[Any]:
+    """The events' values, row after row, as ``_EVENT_ROW`` takes them."""
+    values: list[Any] = []
+    for e in events:
+        personal = _json(e.personal) if e.personal else None
+        payload = e.payload_json or canonical.dumps(e.payload)
+        values += (e.case_id, e.seq, e.at, e.actor, e.role, e.kind, payload, e.prev_hash, e.hash, personal)
+    return values
 
 
 def _first_line(exc: BaseException) -> str:

@@ -112,16 +112,15 @@ def test_the_service_commands_refuse_what_waiting_would_not_mend_at_once(
         (postgres_url, "has schema version 99, newer than this complaintflow understands"),
         (postgres_server.url("no_such_database"), 'database "no_such_database" does not exist'),
     ):
-        code, err = _cli(command, "--db", url, "--directory", str(tmp_path / "d.db"))
+        code, err = _cli(command, "--db", url)
         assert code == 2, (url, err)
         assert words in err and len(err.strip().splitlines()) == 1 and "attempt" not in err, err
     assert _tables(other) == ["orders"]  # nothing was created beside another program's table
-    assert not (tmp_path / "d.db").exists()  # nor the directory file
 
 
 def test_the_service_commands_give_up_on_a_silent_database_in_one_line(tmp_path):
     down = f"postgresql://complaintflow@/tests?host={tmp_path}"
-    code, err = _cli("worker", "--db", down, "--directory", str(tmp_path / "d.db"), "--db-wait", "0")
+    code, err = _cli("worker", "--db", down, "--db-wait", "0")
     assert code == 2 and err.strip() == (
         f"error: database not answering at {tmp_path}/tests: No such file or directory; gave up after 1 attempt in 0 s"
     )
@@ -140,10 +139,7 @@ def test_a_worker_started_before_its_database_waits_for_it(postgres_server, tmp_
     (tmp_path / "processes" / "mini.yaml").write_text(MINI, encoding="utf-8")
     clock = tmp_path / "clock.txt"
     clock.write_text("2025-11-03 18:00", encoding="utf-8")
-    url = bouncer.url("tests", "b1")
-    with psycopg.connect(postgres_server.url("tests"), autocommit=True) as db:
-        db.execute("CREATE ROLE b1 LOGIN")
-        db.execute("CREATE SCHEMA b1 AUTHORIZATION b1")
+    url = bouncer.new_store()
     worker = Worker(url, tmp_path, clock)
     try:
         eventually(lambda: any("(attempt 2), retrying in" in line for line in worker.lines), "a second attempt", 30)
@@ -160,8 +156,7 @@ def test_a_worker_started_before_its_database_waits_for_it(postgres_server, tmp_
 def test_serve_keeps_answering_when_its_backend_is_terminated_and_503_while_the_server_is_down(
     postgres_server, postgres_url, tmp_path
 ):
-    extra = ["--directory", str(tmp_path / "directory.db")]
-    with serving(tmp_path, db=postgres_url, extra=extra, config="scheduler: {poll_seconds: 0.05}\n") as desk:
+    with serving(tmp_path, db=postgres_url, config="scheduler: {poll_seconds: 0.05}\n") as desk:
         token = _user(desk, "wang", ["receiver", "front_desk"])
         with desk.client(token) as http:
             opened = http.post("/v1/cases", json=CASE)

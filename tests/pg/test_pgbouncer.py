@@ -1,7 +1,7 @@
 """The PostgreSQL store behind PgBouncer in transaction mode (tests/pgbouncer.py: two server connections
 shared by every client). The store contract runs there in the conformance suite (the "pgbouncer" store
 kind, conftest.py); this holds what a pooler breaks: prepared statements, startup options, session-level
-locks, and a tick race and two workers sharing the pool."""
+locks, and a tick race sharing the pool (two workers behind it: tests/pg/test_worker.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from helpers import MINI, at, ids
-from service.serving import eventually
 
 from complaintflow import Actor, Engine, StoreError
 from complaintflow.store.base import CaseQuery
 from complaintflow.store.postgres import NotAStoreError, PostgresStore
-from pg.test_worker import Worker, _open_cases
 
 DESK = Actor("wang", ("desk",))
 DATA = {"customer_name": "张三", "severity": "general"}
@@ -117,29 +115,3 @@ def test_two_tickers_behind_the_pooler_fire_each_deadline_once(pgbouncer_url, po
     assert engine.verify() == []
     for e in (*engines, engine, alone):
         e.close()
-
-
-def test_two_workers_behind_the_pooler_fire_every_deadline_once(pgbouncer_url, postgres_server, tmp_path):
-    (tmp_path / "processes").mkdir()
-    process = tmp_path / "processes" / "mini.yaml"
-    process.write_text(MINI, encoding="utf-8")
-    engine, opened = _open_cases(pgbouncer_url, process)
-    alone, _ = _open_cases(postgres_server.new_store(), process)
-    alone.tick(at("2025-11-03 18:00"))
-    clock = tmp_path / "clock.txt"
-    clock.write_text("2025-11-03 18:00", encoding="utf-8")
-    workers = [Worker(pgbouncer_url, tmp_path, clock) for _ in range(2)]
-    try:
-
-        def all_fired() -> bool:
-            return all(c.next_due is None or c.next_due > at("2025-11-03 18:00") for c in engine.cases(CaseQuery()))
-
-        eventually(all_fired, "every due deadline to be fired behind the pooler", 60)
-    finally:
-        codes = [w.stop() for w in workers]
-    assert codes == [0, 0], [w.lines for w in workers]
-    for case_id in opened:
-        assert [(e.seq, e.kind) for e in engine.history(case_id)] == [(e.seq, e.kind) for e in alone.history(case_id)]
-    assert engine.verify() == []
-    engine.close()
-    alone.close()

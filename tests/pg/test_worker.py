@@ -9,6 +9,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+import pytest
 from helpers import MINI, at, ids
 from service.serving import COMMAND, eventually
 
@@ -23,7 +24,7 @@ CASES = 30
 class Worker:
     def __init__(self, url: str, tmp_path: Path, clock: Path) -> None:
         processes = tmp_path / "processes"
-        args = [*COMMAND, "worker", "--db", url, "--directory", str(tmp_path / "directory.db")]
+        args = [*COMMAND, "worker", "--db", url]
         args += ["--processes", str(processes), "--clock-file", str(clock), "--log-format", "text"]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
@@ -46,18 +47,20 @@ def _open_cases(url: str, process: Path) -> tuple[Engine, list[str]]:
     return engine, [engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00") + 60 * n).id for n in range(CASES)]
 
 
-def test_two_workers_on_one_database_fire_every_deadline_once(postgres_server, postgres_url, tmp_path):
+@pytest.mark.parametrize("kind", ["postgres", "pgbouncer"])  # directly, and sharing PgBouncer's two connections
+def test_two_workers_on_one_database_fire_every_deadline_once(kind, request, postgres_server, tmp_path):
+    url = request.getfixturevalue(f"{kind}_url")
     (tmp_path / "processes").mkdir()
     process = tmp_path / "processes" / "mini.yaml"
     process.write_text(MINI, encoding="utf-8")
-    engine, opened = _open_cases(postgres_url, process)
+    engine, opened = _open_cases(url, process)
     # What one tick fires on an identical store is what the two workers together must fire.
     alone, same = _open_cases(postgres_server.new_store(), process)
     assert same == opened
     alone.tick(at("2025-11-03 18:00"))
     clock = tmp_path / "clock.txt"
     clock.write_text("2025-11-03 18:00", encoding="utf-8")
-    workers = [Worker(postgres_url, tmp_path, clock) for _ in range(2)]
+    workers = [Worker(url, tmp_path, clock) for _ in range(2)]
     try:
         for w in workers:
             eventually(lambda w=w: any("running the scheduler" in line for line in w.lines), "a worker to start", 60)

@@ -86,6 +86,43 @@ def test_a_connection_lost_during_a_change_fails_it_retryably_and_keeps_what_was
     engine.close()
 
 
+def test_a_connection_lost_under_a_commit_says_its_outcome_is_unknown(postgres_url, tmp_path, monkeypatch):
+    engine, case_id = _engine_with_case(postgres_url, tmp_path)
+    store = engine.store
+    control = store._serializer._execute
+
+    def lose_then(statement: str) -> None:
+        if statement == "COMMIT":  # the change's statements ran; the server goes before the COMMIT arrives
+            _terminate(postgres_url, store.conn.info.backend_pid)
+        control(statement)
+
+    monkeypatch.setattr(store._serializer, "_execute", lose_then)
+    with pytest.raises(StoreUnavailableError, match="lost at commit; whether the change was saved is unknown"):
+        engine.act(case_id, "dispatch", DESK, at=at("2025-11-03 10:00") + 1)
+    monkeypatch.undo()
+    assert len(engine.history(case_id)) == 1 and engine.verify() == []  # here the server had not committed it
+    engine.close()
+
+
+def test_behind_a_pooler_a_database_that_is_down_is_a_retryable_one_line(postgres_server):
+    from pgbouncer import Bouncer, find_pgbouncer
+
+    binary = find_pgbouncer()
+    if binary is None:
+        pytest.skip("pgbouncer is not installed")
+    bouncer = Bouncer(binary, postgres_server, query_wait=1)
+    url = bouncer.new_store()
+    bouncer.start()
+    postgres_server.pause()
+    try:
+        with pytest.raises(StoreUnavailableError, match="database not answering at .*query_wait_timeout") as down:
+            PostgresStore(url)  # PgBouncer takes the connection, then waits for a server that is not there
+    finally:
+        postgres_server.resume()
+        bouncer.stop()
+    assert "\n" not in str(down.value) and down.value.exit_code == 2
+
+
 def test_a_server_that_does_not_answer_is_a_retryable_one_line(tmp_path):
     with pytest.raises(DatabaseUnavailableError, match=f"database not answering at {tmp_path}/tests: No such file"):
         PostgresStore(f"postgresql://complaintflow@/tests?host={tmp_path}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -38,6 +38,7 @@ from .base import (
     EventRecord,
     Head,
     OutboxMessage,
+    PlacedEvent,
     StoredProcess,
     StoreError,
     UnknownCaseError,
@@ -51,6 +52,7 @@ from .rows import CASE_COLUMNS as _CASE_COLUMNS
 from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
 from .rows import case_from_row as _case
 from .rows import case_row as _row
+from .rows import event_values as _event_values
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
 
@@ -141,6 +143,9 @@ class PostgresStore:
             raise NotAStoreError(f"store {self.shown}: cannot connect to PostgreSQL: {_first_line(exc)}") from None
         self._serializer = Serializer(self._control, group_commit=group_commit)
         self._batching = 0  # nested ``batch`` blocks the connection's holder is inside
+        # Events before this position are hashed under rule 1: only those imported from an upgraded store
+        # (store/transfer.py); ``meta.rule2_from_pos``, 1 when absent.
+        self.rule2_from_pos = 1
         try:
             self._migrate()
         except StoreError as exc:
@@ -207,6 +212,8 @@ class PostgresStore:
             meta = self._sql("SELECT value FROM meta WHERE key = 'format'").fetchone()
             if meta is None or meta[0] != FORMAT_NAME:
                 raise NotAStoreError(f"store {self.shown}: the database is not a complaintflow store")
+            rule2 = self._sql("SELECT value FROM meta WHERE key = 'rule2_from_pos'").fetchone()
+            self.rule2_from_pos = int(rule2[0]) if rule2 is not None else 1
 
     def writing(self) -> AbstractContextManager[None]:
         """One change around reads and a commit; case rows read inside are locked until it commits, so no
@@ -300,9 +307,9 @@ class PostgresStore:
     @_serialized
     def events(self, case_id: str) -> list[EventRecord]:
         rows = self._sql(
-            f"SELECT {_EVENT_COLUMNS}, personal FROM events WHERE case_id = %s ORDER BY seq", (case_id,)
+            f"SELECT {_EVENT_COLUMNS}, personal, pos FROM events WHERE case_id = %s ORDER BY seq", (case_id,)
         ).fetchall()
-        return [_event(r) for r in rows]
+        return [_event(r, 2 if r[10] >= self.rule2_from_pos else 1) for r in rows]
 
     def commit(self, change: Commit) -> None:
         case = change.case
@@ -360,23 +367,8 @@ class PostgresStore:
             )
 
     def _insert_events(self, case_id: str, events: Sequence[EventRecord]) -> None:
-        personal = [e.personal for e in events]
         try:
-            self._sql(
-                _INSERT_EVENTS,
-                (
-                    [e.case_id for e in events],
-                    [e.seq for e in events],
-                    [e.at for e in events],
-                    [e.actor for e in events],
-                    [e.role for e in events],
-                    [e.kind for e in events],
-                    [e.payload_json or canonical.dumps(e.payload) for e in events],
-                    [e.prev_hash for e in events],
-                    [e.hash for e in events],
-                    [_json(p) if p else None for p in personal],
-                ),
-            )
+            self._sql(_INSERT_EVENTS, [list(column) for column in zip(*map(_event_values, events), strict=True)])
         except pg_errors.UniqueViolation:
             raise ConflictError(f"case {case_id!r} already has event {events[0].seq}") from None
 
@@ -462,6 +454,81 @@ class PostgresStore:
         ).fetchall()
         return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
+    # -- moving a whole store (store/transfer.py) ---------------------------------------------
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One REPEATABLE READ transaction: every read inside sees the same committed state."""
+        with self._serializer.reading():
+            self._sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield
+            finally:
+                self._sql("COMMIT")
+
+    @_serialized
+    def totals(self) -> tuple[int, int]:
+        row = self._sql("SELECT count(DISTINCT case_id), count(*) FROM events").fetchone()
+        return (int(row[0]), int(row[1])) if row is not None else (0, 0)
+
+    @_serialized
+    def placed_events(self, after: int, limit: int) -> list[PlacedEvent]:
+        """The events after position ``after``; ``prev_pos`` is None (this store links events by seq)."""
+        rows = self._sql(
+            f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS.split(', '))}, e.personal, e.pos, "
+            "EXISTS (SELECT 1 FROM outbox o WHERE o.pos = e.pos) FROM events e WHERE e.pos > %s "
+            "ORDER BY e.pos LIMIT %s",
+            (after, limit),
+        ).fetchall()
+        rule2_from = self.rule2_from_pos
+        return [PlacedEvent(r[10], None, _event(r, 2 if r[10] >= rule2_from else 1), bool(r[11])) for r in rows]
+
+    @_serialized
+    def holds_anything(self) -> bool:
+        row = self._sql(
+            "SELECT EXISTS (SELECT 1 FROM processes) OR EXISTS (SELECT 1 FROM cases) OR EXISTS (SELECT 1 FROM events)"
+        ).fetchone()
+        return bool(row[0]) if row is not None else False
+
+    def load_events(self, events: Sequence[PlacedEvent]) -> None:
+        columns = list(zip(*((p.pos, *_event_values(p.event)) for p in events), strict=True))
+        with self.writing():
+            self._sql(
+                "INSERT INTO events (pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
+                "OVERRIDING SYSTEM VALUE SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], "
+                "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])",
+                [list(c) for c in columns],
+            )
+            self._sql("INSERT INTO outbox SELECT unnest(%s::bigint[])", ([p.pos for p in events if p.pending],))
+
+    def load_cases(self, cases: Sequence[CaseRecord], last_pos: Mapping[str, int]) -> None:
+        with self.writing():
+            try:
+                self.conn.cursor().executemany(
+                    f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", [_row(c) for c in cases]
+                )
+            except psycopg.Error as exc:
+                raise StoreError(f"store {self.shown}: the database refused a case row: {_first_line(exc)}") from None
+
+    def load_history(self, upgrades: Sequence[Upgrade], rule2_from_pos: int) -> None:
+        with self.writing():
+            for u in upgrades:
+                self._sql(
+                    "INSERT INTO upgrades VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (u.to_format, u.from_format, u.at, u.cases, u.events, u.root, u.first_pos),
+                )
+            self._sql(
+                "INSERT INTO meta VALUES ('rule2_from_pos', %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(rule2_from_pos),),
+            )
+            # New events continue after the loaded positions (a sequence is not rolled back: a refused import
+            # leaves a gap in the numbering, nothing else).
+            self._sql(
+                "SELECT setval(pg_get_serial_sequence('events', 'pos'), greatest(max(pos), %s)) FROM events "
+                "HAVING count(*) > 0",
+                (rule2_from_pos - 1,),
+            )
+            self.rule2_from_pos = rule2_from_pos
+
     def close(self) -> None:
         with self._serializer.reading():  # commits an open group first
             self.conn.close()
@@ -475,6 +542,6 @@ def _first_line(exc: BaseException) -> str:
 _json = canonical.dumps
 
 
-def _event(r: Sequence[Any]) -> EventRecord:
+def _event(r: Sequence[Any], hash_rule: int = 2) -> EventRecord:
     """An event from its columns (``_EVENT_COLUMNS``, then ``personal``)."""
-    return EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], personal=_personal(r[9]))
+    return EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], hash_rule, _personal(r[9]))

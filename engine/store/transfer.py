@@ -282,12 +282,14 @@ class _Reader:
         self.number = number
         if self.ended:
             raise self.fail(f"text after the end line (line {self.ended})")
-        if not raw.endswith(b"\n"):
-            raise self.fail("the line is cut short: the export is truncated (export it again)")
         try:
             value = canonical.loads(raw)
         except canonical.NotJSONError:
             value = None
+        if number == 1 and not (isinstance(value, dict) and value.get("format") == FORMAT):
+            self._header(value)  # refuses it
+        if not raw.endswith(b"\n"):
+            raise self.fail("the line is cut short: the export is truncated (export it again)")
         if number == 1:
             self.digest.update(raw)
             return self._header(value)
@@ -307,10 +309,12 @@ class _Reader:
         raise self.fail(f"unknown line type {kind!r}")
 
     def finish(self) -> None:
+        if self.number == 0:
+            self._header(None)  # an empty file is no export
         if not self.ended:
-            what = "is empty" if self.number == 0 else f"ends after line {self.number} without its end line"
             raise ExportFileError(
-                f"{self.name} {what}: the export is truncated (export it again); nothing was imported"
+                f"{self.name} ends after line {self.number} without its end line: the export is truncated "
+                "(export it again); nothing was imported"
             )
 
     # -- each kind of line ---------------------------------------------------------------------

@@ -5,7 +5,10 @@ payload texts, hashes and positions unchanged, and ``cases`` and ``history`` pri
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sqlite3
+from pathlib import Path
 
 import test_transfer
 import test_upgrade
@@ -113,3 +116,21 @@ def test_rule_1_positions_survive_on_postgresql(store, postgres_url, tmp_path):
     db = sqlite3.connect(store)
     assert db.execute("SELECT value FROM meta WHERE key = 'rule2_from_pos'").fetchone() == (str(expected),)
     db.close()
+
+
+def test_the_commands_of_moving_a_store_in_docs_postgres_md_run_as_written(postgres_url, tmp_path, monkeypatch):
+    text = (Path(__file__).resolve().parents[2] / "docs" / "postgres.md").read_text(encoding="utf-8")
+    section = text.split("## Moving a store", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    monkeypatch.chdir(tmp_path)
+    said = []
+    for line in block.group(1).splitlines():
+        words = shlex.split(line.replace("postgresql://desk:secret@db.example/complaints", postgres_url))
+        assert words[0] == "complaintflow"
+        code, _, err = run(*words[1:])
+        assert code == 0, (line, err)
+        said.append(err)
+    summary = re.search(r"\(`(exported [^`]+ to demo\.jsonl)`\)", section)
+    assert summary is not None and said[1] == summary.group(1) + "\n"
+    assert run("cases", "--db", "back.db") == run("cases", "--db", "demo.db")

@@ -1026,7 +1026,7 @@ def import_command(file: str, db: str) -> None:
         click.echo(f"imported {done:,} of {total:,} events", err=True)
 
     try:
-        import_export(engine, path, progress)
+        import_export(engine, path, progress, checked=True)
     except BaseException:
         engine.close()
         if created:  # the file this import made holds nothing: leave no empty store behind

@@ -56,7 +56,14 @@ class Counts:
     upgrades: int
 
     def describe(self) -> str:
-        return f"{self.processes:,} processes, {self.cases:,} cases, {self.events:,} events"
+        return ", ".join(
+            f"{n:,} {word if n == 1 else word + plural}"
+            for n, word, plural in (
+                (self.processes, "process", "es"),
+                (self.cases, "case", "s"),
+                (self.events, "event", "s"),
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +167,13 @@ def _event_line(placed: PlacedEvent) -> dict[str, Any]:
 # -- import ------------------------------------------------------------------------------------
 
 
-def import_export(engine: Engine, path: Path, progress: Progress | None = None) -> Counts:
+def import_export(engine: Engine, path: Path, progress: Progress | None = None, *, checked: bool = False) -> Counts:
     """Load the export at ``path`` into the engine's empty store in one transaction, committed only once every
-    history verifies there; refused (``ExportFileError``, ``NotEmptyError``), the store is left as it was."""
+    history verifies there; refused (``ExportFileError``, ``NotEmptyError``), the store is left as it was.
+    ``checked``: ``check_export`` passed the file already (the CLI runs it before it opens the store)."""
     target = movable(engine.store)
+    if not checked:
+        check_export(path)
     if target.holds_anything():
         name = getattr(target, "path", None) or getattr(target, "shown", "the store")
         raise NotEmptyError(
@@ -178,7 +188,8 @@ def import_export(engine: Engine, path: Path, progress: Progress | None = None) 
     done = 0
     try:
         with target.writing():
-            for number, item in read_export(path):
+            # check_export recomputed every hash already, and the verify below does again inside the transaction
+            for number, item in read_export(path, rehash=False):
                 if isinstance(item, _Header):
                     header = item
                 elif isinstance(item, StoredProcess):
@@ -239,11 +250,12 @@ def check_export(path: Path) -> Counts:
     return header.counts
 
 
-def read_export(path: Path) -> Iterator[tuple[int, _Item]]:
+def read_export(path: Path, *, rehash: bool = True) -> Iterator[tuple[int, _Item]]:
     """Each line of an export as the value it holds, with its number, checked as it is read: the header
-    first, then processes, events (each case's chain hash by hash, every event's process known, positions
-    rising) and upgrades; the end line's counts and digest last. Raises ``ExportFileError`` naming the line."""
-    reader = _Reader(path)
+    first, then processes, events (each case's chain, every event's process known, positions rising; each
+    hash recomputed unless ``rehash`` is False) and upgrades; the end line's counts and digest last. Raises
+    ``ExportFileError`` naming the line."""
+    reader = _Reader(path, rehash)
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             item = reader.line(number, raw)
@@ -262,8 +274,9 @@ class _Head:
 class _Reader:
     """The checks of one pass over an export's lines (its state: what came before the current line)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, rehash: bool) -> None:
         self.name = str(path)
+        self.rehash = rehash
         self.digest = hashlib.sha256()
         self.header: _Header | None = None
         self.ended = 0  # the end line's number, once read
@@ -396,14 +409,7 @@ class _Reader:
         if event.seq != (head.seq + 1 if head else 1) or event.prev_hash != (head.hash if head else GENESIS):
             after = f"event {head.seq}" if head else "the start of its history"
             raise self.fail(f"{where} does not follow {after} (an event is missing or out of order)")
-        try:
-            recomputed = event_hash(
-                event.case_id, event.seq, event.at, event.actor, event.role, event.kind, event.payload_json,
-                event.prev_hash, event.hash_rule,
-            )  # fmt: skip
-        except ValueError:
-            recomputed = ""
-        if recomputed != event.hash:
+        if self.rehash and not self._hash_verifies(event):
             raise self.fail(f"{where} ({event.kind}): its hash does not verify (the event was altered)")
         p = event.payload
         needed = (
@@ -414,6 +420,17 @@ class _Reader:
         if needed and needed not in self.processes:
             raise self.fail(f"{where}: its process version {str(needed)[:12]} is not in the export")
         return head
+
+    @staticmethod
+    def _hash_verifies(event: EventRecord) -> bool:
+        try:
+            recomputed = event_hash(
+                event.case_id, event.seq, event.at, event.actor, event.role, event.kind, event.payload_json,
+                event.prev_hash, event.hash_rule,
+            )  # fmt: skip
+        except ValueError:  # a payload outside what its hash rule encodes
+            return False
+        return recomputed == event.hash
 
     def _upgrade(self, value: dict[str, Any]) -> Upgrade:
         self._stage(2, "an upgrade record")

@@ -490,24 +490,23 @@ class PostgresStore:
         return bool(row[0]) if row is not None else False
 
     def load_events(self, events: Sequence[PlacedEvent]) -> None:
-        columns = list(zip(*((p.pos, *_event_values(p.event)) for p in events), strict=True))
         with self.writing():
-            self._sql(
-                "INSERT INTO events (pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
-                "OVERRIDING SYSTEM VALUE SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], "
-                "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])",
-                [list(c) for c in columns],
-            )
-            self._sql("INSERT INTO outbox SELECT unnest(%s::bigint[])", ([p.pos for p in events if p.pending],))
+            # COPY writes the given positions into the identity column, as OVERRIDING SYSTEM VALUE would
+            self._copy(f"events (pos, {_EVENT_COLUMNS}, personal)", [(p.pos, *_event_values(p.event)) for p in events])
+            self._copy("outbox (pos)", [(p.pos,) for p in events if p.pending])
 
     def load_cases(self, cases: Sequence[CaseRecord], last_pos: Mapping[str, int]) -> None:
         with self.writing():
-            try:
-                self.conn.cursor().executemany(
-                    f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", [_row(c) for c in cases]
-                )
-            except psycopg.Error as exc:
-                raise StoreError(f"store {self.shown}: the database refused a case row: {_first_line(exc)}") from None
+            self._copy(f"cases ({_CASE_COLUMNS})", [_row(c) for c in cases])
+
+    def _copy(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows into ``table (columns)`` with one COPY: a bulk load costs no statement per row."""
+        try:
+            with self.conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            raise StoreError(f"store {self.shown}: the database refused a row of {table}: {_first_line(exc)}") from None
 
     def load_history(self, upgrades: Sequence[Upgrade], rule2_from_pos: int) -> None:
         with self.writing():

@@ -208,6 +208,11 @@ def test_erased_data_stays_erased_and_kept_values_travel(tmp_path):
     moved = Engine(str(target))
     assert moved.case("c1").data["customer_name"] is None and moved.case("c2").data["customer_name"] == "客户2"
     moved.close()
+    # the rebuilt rows fire the same deadlines (next_due and the clocks came back with them)
+    later = ("--now", "2025-11-03 12:00", "--format", "json")
+    fired = run("tick", "--db", str(source), *later)
+    assert fired[0] == 0 and len(json.loads(fired[1])) >= 4 and run("tick", "--db", str(target), *later) == fired
+    assert run("verify", "--db", str(target))[:2] == (0, "history intact\n")
 
 
 def test_the_outbox_keeps_what_was_acknowledged(store, tmp_path):

@@ -955,15 +955,20 @@ def _intact(engine: Any) -> str:
     "--out", default=None, help="Without CASE: write the whole store to this file (default: standard output)."
 )
 @NOW_OPTION
-def export(case_id: str | None, db: str, fmt: str, out: str | None, now: LocalTime | None) -> None:
+@click.pass_context
+def export(ctx: click.Context, case_id: str | None, db: str, fmt: str, out: str | None, now: LocalTime | None) -> None:
     """Two uses. 'export CASE': a case's personal data and every place the store keeps it, for an access
     request (docs/privacy.md). 'export' with no CASE: the whole store (processes, events, upgrade records) as
     JSON lines for 'complaintflow import', e.g. from SQLite to PostgreSQL (docs/postgres.md)."""
     if case_id is None:
+        if ctx.get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT:
+            _fail("--format goes with CASE; an export of the whole store is always JSON lines", 2)
         _export_store(db, out, _now(now))
         return
-    if out is not None:
-        _fail("--out goes with an export of the whole store (no CASE); a case's data prints to standard output", 2)
+    if out is not None or now is not None:
+        _fail(
+            "--out and --now go with an export of the whole store (no CASE); a case's data prints to standard output", 2
+        )
     from complaintflow.privacy import describe, personal_data
 
     engine = _engine(db)

@@ -177,7 +177,9 @@ def test_export_case_still_prints_a_cases_personal_data_and_out_goes_without_it(
     code, out, _ = run("export", case_id, "--db", str(store))
     assert code == 0 and json.loads(out)["case"] == case_id
     code, _, err = run("export", case_id, "--db", str(store), "--out", "x.jsonl")
-    assert code == 2 and "--out goes with an export of the whole store" in err
+    assert code == 2 and "--out and --now go with an export of the whole store" in err
+    code, _, err = run("export", "--db", str(store), "--format", "text")
+    assert code == 2 and err == "error: --format goes with CASE; an export of the whole store is always JSON lines\n"
 
 
 def test_help_names_both_uses_of_export():

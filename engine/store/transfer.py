@@ -335,7 +335,9 @@ class _Reader:
         if not isinstance(value, dict) or value.get("format") != FORMAT:
             raise ExportFileError(f"{self.name} is not a complaintflow export (line 1 is not its header)")
         version = value.get("version")
-        if not isinstance(version, int) or version > VERSION:
+        if type(version) is not int or version < 1:
+            raise self.fail(f"export version {version!r} is not one complaintflow writes")
+        if version > VERSION:
             raise self.fail(
                 f"export version {version}, newer than this complaintflow reads ({VERSION}); upgrade complaintflow"
             )

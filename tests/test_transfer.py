@@ -172,6 +172,26 @@ def test_a_failed_export_leaves_neither_the_file_nor_its_temporary(store, tmp_pa
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("out")] == []
 
 
+@pytest.mark.parametrize(
+    "edit, found",
+    [
+        ("DELETE FROM events WHERE pos = (SELECT last_pos FROM cases WHERE id = '{case}')", "names event {seq}"),
+        ("DELETE FROM cases WHERE id = '{case}'", "has no case row"),
+    ],
+    ids=["its-latest-event-deleted", "its-case-row-deleted"],
+)
+def test_a_store_changed_behind_the_engine_is_not_exported_to_verify_clean_elsewhere(store, tmp_path, edit, found):
+    case_id, seq = rows(store, "SELECT id, last_seq FROM cases ORDER BY id LIMIT 1")[0]
+    with sqlite3.connect(store) as db:
+        db.execute(edit.format(case=case_id))
+    out = tmp_path / "out.jsonl"
+    code, _, err = run("export", "--db", str(store), "--out", str(out))
+    assert code == 1 and err.startswith(f"error: case {case_id}: ") and found.format(seq=seq) in err
+    assert err.endswith("(run complaintflow verify); nothing was exported\n") and len(err.splitlines()) == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("out")] == []
+    assert run("verify", "--db", str(store))[0] == 1  # which is what verify said of the store already
+
+
 def test_export_case_still_prints_a_cases_personal_data_and_out_goes_without_it(store):
     (case_id,) = rows(store, "SELECT id FROM cases ORDER BY id LIMIT 1")[0]
     code, out, _ = run("export", case_id, "--db", str(store))

@@ -27,9 +27,20 @@ from .. import canonical
 from ..audit.verify import verify_store
 from ..errors import UnusableInputError
 from ..runtime.engine import Engine
+from ..runtime.errors import RefusedError
 from ..runtime.events import GENESIS, event_hash
 from ..runtime.fold import fold
-from .base import CaseRecord, EventKind, EventRecord, MovableStore, PlacedEvent, Store, StoredProcess, Upgrade
+from .base import (
+    CaseQuery,
+    CaseRecord,
+    EventKind,
+    EventRecord,
+    MovableStore,
+    PlacedEvent,
+    Store,
+    StoredProcess,
+    Upgrade,
+)
 from .rows import payload_from_text
 
 FORMAT = "complaintflow-export"
@@ -118,20 +129,37 @@ def export_store(store: Store, write: Callable[[bytes], object], at: int, progre
         )
         for process in processes:
             line(_process_line(process))
-        after, done, seen = 0, 0, set()
+        after, done, heads = 0, 0, {}
         while page := source.placed_events(after, PAGE):
             for placed in page:
                 line(_event_line(placed))
-                seen.add(placed.event.case_id)
+                heads[placed.event.case_id] = (placed.event.seq, placed.event.hash)
             after, done = page[-1].pos, done + len(page)
             if progress is not None and done // PROGRESS_EVERY > (done - len(page)) // PROGRESS_EVERY:
                 progress(done, events)
+        _refuse_unless_heads_match(source, heads)  # before the end line: a refused export is no export
         for upgrade in upgrades:
             line({"type": "upgrade", **asdict(upgrade)})
-    written = Counts(len(processes), len(seen), done, len(upgrades))
+    written = Counts(len(processes), len(heads), done, len(upgrades))
     end = {"end": True, "counts": asdict(written), "digest": "sha256:" + digest.hexdigest()}
     write((canonical.dumps(end) + "\n").encode())
     return written
+
+
+def _refuse_unless_heads_match(store: MovableStore, heads: dict[str, tuple[int, str]]) -> None:
+    """Every case row names the last event the export holds for it, and every event has its case row. An
+    import rebuilds rows from the events alone, so without this a store whose latest events were deleted, or
+    whose case row was, or that holds rows added behind the engine's back, would verify clean once moved."""
+    rows = {case.id: (case.last_seq, case.last_hash) for case in store.cases(CaseQuery(limit=2**62))}
+    for case_id in sorted(rows.keys() | heads.keys()):
+        row, head = rows.get(case_id), heads.get(case_id)
+        if row != head:
+            found = f"its case row names event {row[0]}" if row else "it has no case row"
+            last = f"its last event row is event {head[0]}" if head else "it has no event rows"
+            raise RefusedError(
+                f"case {case_id}: {found} but {last}, or their hashes differ: the store was changed outside "
+                "complaintflow (run complaintflow verify); nothing was exported"
+            )
 
 
 def _process_line(process: StoredProcess) -> dict[str, Any]:

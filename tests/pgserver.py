@@ -24,6 +24,8 @@ import psycopg
 
 SUPERUSER = "complaintflow"
 HBA = "local all secretive scram-sha-256\nlocal all all trust\n"
+# The tests throw the data away, so the server never waits for a disk (bench/pg_scale.py turns this back on).
+NOT_DURABLE = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
 def find_initdb() -> Path | None:
@@ -35,8 +37,9 @@ def find_initdb() -> Path | None:
 
 
 class Server:
-    def __init__(self, initdb: Path) -> None:
+    def __init__(self, initdb: Path, settings: str = NOT_DURABLE) -> None:
         self.bin = initdb.parent
+        self.settings = settings
         self.folder = Path(tempfile.mkdtemp(prefix="cf-pg-"))  # short: a socket path has at most 107 bytes
         self.data = self.folder / "data"
         self._as: dict[str, Any] = {}
@@ -69,8 +72,7 @@ class Server:
         )
         (self.data / "pg_hba.conf").write_text(HBA, encoding="utf-8")
         options = (
-            f"-c listen_addresses='' -c unix_socket_directories={self.folder} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-c listen_addresses='' -c unix_socket_directories={self.folder} {self.settings} -c max_connections=200"
         )
         self._run(
             str(self.bin / "pg_ctl"),

@@ -131,6 +131,24 @@ def test_meeting_a_deadline_cancels_its_timers(engine, spec):
     assert engine.tick(at("2025-11-03 10:30")) == []
 
 
+def test_the_due_read_gives_each_row_with_its_head_and_the_tick_fires_from_it(engine, spec, monkeypatch):
+    opened = [engine.start(spec, DATA, DESK, at=at(f"2025-11-03 10:0{n}")) for n in range(3)]
+    due_at = max(t.due_at for c in opened for t in engine.timers(c.id))
+    got = engine.store.due_cases_and_heads(due_at, 10)
+    assert [c.id for c, _ in got] == [c.id for c in engine.store.due_cases(due_at, 10)] == [c.id for c in opened]
+    assert got == [engine.store.case_and_head(c.id) for c in opened]
+    assert engine.store.due_cases_and_heads(due_at, 2) == got[:2]
+
+    def no_second_read(case_id):
+        raise AssertionError(f"the tick read case {case_id} again")
+
+    monkeypatch.setattr(engine.store, "case_and_head", no_second_read)
+    fired = engine.tick(due_at)
+    assert {e.case_id for e in fired if e.kind == "deadline_breached"} == {c.id for c in opened}
+    monkeypatch.undo()
+    assert engine.verify() == []
+
+
 def test_two_working_days_across_national_day(engine, spec):
     case = engine.start(spec, DATA, DESK, at=at("2025-09-30 09:00"))
     engine.act(case.id, "dispatch", DESK, at=at("2025-09-30 09:01"))

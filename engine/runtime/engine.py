@@ -26,6 +26,7 @@ from ..store.base import (
     Commit,
     ConflictError,
     EventRecord,
+    Head,
     Store,
     StoredProcess,
     StoreError,
@@ -318,25 +319,16 @@ class Engine:
             progressed: list[EventRecord] = []
             # Due cases are read inside the batch: a store shared by processes claims them for it there
             # (PostgreSQL: FOR UPDATE SKIP LOCKED), so another worker's tick passes them by.
+            # Each row is fired from as the due read gave it (current inside the batch), with no second read.
             with self.store.batch():
-                due = [
-                    timer
-                    for case in self.store.due_cases(now, batch)
-                    if case.id not in refusals
-                    for timer in desired_timers(case.id, case.clocks)
-                    if timer.due_at <= now
-                ]
-                due.sort(key=lambda t: (t.due_at, t.case_id))
-                by_case: dict[str, list[TimerRecord]] = {}
-                for timer in due:
-                    by_case.setdefault(timer.case_id, []).append(timer)
-                for timers in by_case.values():  # each case's timers in due order
-                    for timer in timers:
-                        try:
-                            progressed += self._fire(timer, now) or []
-                        except RefusedError as exc:
-                            refusals[timer.case_id] = str(exc)
-                            break
+                for case, head in self.store.due_cases_and_heads(now, batch):
+                    if case.id in refusals:
+                        continue
+                    timers = sorted((t for t in desired_timers(case.id, case.clocks) if t.due_at <= now), key=_due)
+                    try:
+                        progressed += self._fire_timers(case, head, timers, now)
+                    except RefusedError as exc:
+                        refusals[case.id] = str(exc)
             if not progressed:  # nothing left, or only cases another worker moved on first
                 return fired
             fired += progressed
@@ -411,11 +403,7 @@ class Engine:
             case, head = self.store.case_and_head(case_id)
         except UnknownCaseError as exc:
             raise RefusedError(str(exc)) from None
-        problem = row_problem(case, head)
-        if problem is not None:
-            raise RefusedError(
-                f"case {case_id}: refused: {problem}; it was edited outside complaintflow (run complaintflow verify)"
-            )
+        _refuse_edited(case, head)
         return case
 
     def _runnable(self, case: CaseRecord) -> CompiledProcess:
@@ -432,6 +420,26 @@ class Engine:
             due = [t for t in desired_timers(case.id, case.clocks) if t.due_at < at]
             if not due or all(self._fire(t, at) is None for t in due):
                 return
+
+    def _fire_timers(
+        self, case: CaseRecord, head: Head | None, timers: list[TimerRecord], now: int
+    ) -> list[EventRecord]:
+        """Fire a due case's timers in due order from its row and head as read inside the batch, each timer
+        a change of its own; after each, the row its commit wrote is the one the next decides on."""
+        fired: list[EventRecord] = []
+        for timer in timers:
+            with self.store.writing():
+                _refuse_edited(case, head)
+                if timer not in desired_timers(case.id, case.clocks):
+                    continue  # an earlier timer's firing moved the clock on
+                events = decide_timer(self._runnable(case), case, timer, now)
+                try:
+                    case = self._commit(case, events)
+                except ConflictError:
+                    return fired  # another process moved the case after the read; its next tick sees it
+            head = Head(events[-1].seq, events[-1].at, events[-1].hash) if events else head
+            fired += events
+        return fired
 
     def _fire(self, timer: TimerRecord, now: int) -> list[EventRecord] | None:
         with self.store.writing():
@@ -476,6 +484,20 @@ class Engine:
         new = fold(case, events, revision=(case.revision + 1) if case else 1)
         self.store.commit(Commit(case=new, events=events, next_due_before=case.next_due if case else None))
         return new
+
+
+def _refuse_edited(case: CaseRecord, head: Head | None) -> None:
+    """Refuse a case row that does not agree with its history's head (audit/rowcheck.py): a row edited in the
+    database must not be carried into the next hashed event."""
+    problem = row_problem(case, head)
+    if problem is not None:
+        raise RefusedError(
+            f"case {case.id}: refused: {problem}; it was edited outside complaintflow (run complaintflow verify)"
+        )
+
+
+def _due(timer: TimerRecord) -> int:
+    return timer.due_at
 
 
 __all__ = ["Actor", "Engine", "RefusedError", "ConflictError", "SYSTEM_ACTOR", "SYSTEM_ROLE"]

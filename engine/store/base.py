@@ -202,6 +202,12 @@ class Store(Protocol):
         """Up to ``limit`` cases whose ``next_due`` is at or before ``now``, earliest first."""
         ...
 
+    def due_cases_and_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        """``due_cases`` with each row's head (as ``case_and_head``), in one read. Inside a ``batch`` the rows
+        are read in the batch's write transaction and stay current for it (claimed, on a store shared by
+        processes), so the scheduler fires from them without reading each case again."""
+        ...
+
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
         """Unacknowledged messages in commit order; with ``after`` (the id of a message not yet acknowledged,
         typically the last of the previous page), only those that come after it."""

@@ -98,8 +98,10 @@ class MemoryStore:
 
     @_serialized
     def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
-        case = self.case(case_id)
-        history = self._events.get(case_id)
+        return self._with_head(self.case(case_id))
+
+    def _with_head(self, case: CaseRecord) -> tuple[CaseRecord, Head | None]:
+        history = self._events.get(case.id)
         if not history:
             return case, None
         seq, at, digest = history[-1][0], history[-1][1], history[-1][6]
@@ -171,6 +173,10 @@ class MemoryStore:
         for entry in taken:  # hand them back: they stay due until a commit moves them on
             heapq.heappush(self._heap, entry)
         return out
+
+    @_serialized
+    def due_cases_and_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        return [self._with_head(case) for case in self.due_cases(now, limit)]
 
     @_serialized
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:

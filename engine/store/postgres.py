@@ -50,9 +50,11 @@ from .faults import UnusableStoreError
 from .group import Serializer
 from .rows import CASE_COLUMNS as _CASE_COLUMNS
 from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
+from .rows import case_and_head_from_row as _case_and_head
 from .rows import case_from_row as _case
 from .rows import case_row as _row
-from .rows import event_values as _event_values
+from .rows import event_values as _event_row
+from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
 
@@ -99,6 +101,28 @@ _INSERT_EVENTS = (
     "%s::text[], %s::text[], %s::text[]) ORDER BY 2 RETURNING pos) INSERT INTO outbox SELECT pos FROM new"
 )
 
+# A commit that moves a row on: the row, then its events and their outbox entries only if the row was at the
+# revision they follow (one round trip; the count says whether it was). Events go as rows of plain values (one
+# statement text per count of events): psycopg quotes text arrays in Python, which cost more than the rest.
+_EVENT_ROW = "(%s, %s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s, %s::text)"
+
+
+@functools.lru_cache(maxsize=8)
+def _update_with_events(count: int) -> str:
+    inserted = (
+        "new AS (INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
+        f"SELECT * FROM (VALUES {', '.join([_EVENT_ROW] * count)}) AS v WHERE EXISTS (SELECT 1 FROM moved) "
+        "ORDER BY 2 RETURNING pos), queued AS (INSERT INTO outbox SELECT pos FROM new) "
+        if count
+        else ""
+    )
+    return (
+        "WITH moved AS (UPDATE cases SET process_hash=%s, state=%s, branches=%s, data=%s, owner_role=%s, "
+        "clocks=%s, revision=%s, closed_at=%s, last_at=%s, last_hash=%s, last_seq=%s, next_due=%s "
+        f"WHERE id=%s AND revision=%s RETURNING id){', ' if count else ' '}{inserted}SELECT count(*) FROM moved"
+    )
+
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -142,6 +166,13 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise NotAStoreError(f"store {self.shown}: cannot connect to PostgreSQL: {_first_line(exc)}") from None
         self._serializer = Serializer(self._control, group_commit=group_commit)
+        # Transaction control the serializer asked for and not sent yet: it goes as one query before the next
+        # statement, so a change inside a batch costs two round trips, not three or four (RELEASE of the one
+        # before and SAVEPOINT together, then the change; a change that ran nothing sends nothing). A
+        # pipeline would send them with the statement, but psycopg's costs more here than the round trip.
+        # Only the thread holding the connection touches it.
+        self._deferred: list[str] = []
+        self._savepoint_unsent = False  # the change's SAVEPOINT was dropped unsent: so is its RELEASE
         self._batching = 0  # nested ``batch`` blocks the connection's holder is inside
         # Events before this position are hashed under rule 1: only those imported from an upgraded store
         # (store/transfer.py); ``meta.rule2_from_pos``, 1 when absent.
@@ -159,8 +190,12 @@ class PostgresStore:
 
     # -- connection and schema ------------------------------------------------------------
     def _sql(self, query: str, args: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
-        """One statement; a lost server or a lock conflict becomes a store error of ours."""
+        """One statement (after the deferred transaction control); a lost server or a lock conflict becomes
+        a store error of ours."""
         try:
+            if self._deferred:
+                deferred, self._deferred = self._deferred, []
+                self.conn.execute("; ".join(deferred))  # no parameters: one simple query for them all
             return self.conn.execute(query, args)
         except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure, pg_errors.LockNotAvailable) as exc:
             raise ConflictError(f"another writer holds the same case; try again ({_first_line(exc)})") from None
@@ -172,15 +207,40 @@ class PostgresStore:
             raise StoreError(f"store {self.shown}: the database refused a statement: {_first_line(exc)}") from None
 
     def _control(self, statement: str) -> None:
-        """Transaction control for the serializer (which speaks SQLite's ``BEGIN IMMEDIATE``)."""
-        if statement == "COMMIT" and self.conn.info.transaction_status == TransactionStatus.INERROR:
+        """Transaction control for the serializer (which speaks SQLite's ``BEGIN IMMEDIATE``). BEGIN,
+        SAVEPOINT and RELEASE wait for the next statement (``_deferred``); a change that ran none sends none."""
+        deferred = self._deferred
+        if statement.startswith("BEGIN"):
+            deferred.append("BEGIN")
+        elif statement == "SAVEPOINT change":
+            deferred.append(statement)
+        elif statement == "RELEASE change":
+            if self._savepoint_unsent:
+                self._savepoint_unsent = False
+            elif deferred and deferred[-1] == "SAVEPOINT change":
+                deferred.pop()  # the change ran no statement
+            else:
+                deferred.append(statement)
+        elif statement == "ROLLBACK TO change" and deferred and deferred[-1] == "SAVEPOINT change":
+            deferred.pop()  # nothing of the change reached the server
+            self._savepoint_unsent = True
+        elif statement in ("COMMIT", "ROLLBACK") and deferred and deferred[0] == "BEGIN":
+            self._deferred = []  # no statement ran since BEGIN: the transaction never reached the server
+        elif statement == "ROLLBACK":
+            self._deferred = []  # undone with everything else
+            if self.conn.info.transaction_status != TransactionStatus.IDLE:
+                self._sql("ROLLBACK")
+        elif statement == "COMMIT" and self.conn.info.transaction_status == TransactionStatus.INERROR:
             # PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error.
+            self._deferred = []
             raise StoreError(f"store {self.shown}: a statement of the transaction failed; nothing was committed")
-        self._sql("BEGIN" if statement.startswith("BEGIN") else statement)
+        else:  # COMMIT or ROLLBACK TO, in one query with what is still owed before it
+            owed, self._deferred = self._deferred, []
+            self._sql("; ".join([*owed, statement]))
 
     def _in_transaction(self) -> bool:
         """Whether the calling thread is inside its own change or batch (other threads wait for the lock)."""
-        return self.conn.info.transaction_status != TransactionStatus.IDLE
+        return bool(self._deferred) or self.conn.info.transaction_status != TransactionStatus.IDLE
 
     def _migrate(self) -> None:
         with self.writing():
@@ -316,37 +376,38 @@ class PostgresStore:
         with self.writing():
             if change.erase_personal:  # before the new events are in: they keep nothing to erase
                 self._erase_personal(case.id, change.erase_personal)
-            if case.revision == 1:
-                try:
-                    self._sql(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", _row(case))
-                except pg_errors.UniqueViolation:
-                    raise ConflictError(f"case {case.id!r} already exists") from None
-            else:
-                updated = self._sql(
-                    "UPDATE cases SET process_hash=%s, state=%s, branches=%s, data=%s, owner_role=%s, clocks=%s, "
-                    "revision=%s, closed_at=%s, last_at=%s, last_hash=%s, last_seq=%s, next_due=%s "
-                    "WHERE id=%s AND revision=%s",
-                    (
-                        case.process_hash,  # a migration moves a case to a newer version
-                        case.state,
-                        _json(case.branches),
-                        _json(case.data),
-                        case.owner_role,
-                        _json(case.clocks),
-                        case.revision,
-                        case.closed_at,
-                        case.last_at,
-                        case.last_hash,
-                        case.last_seq,
-                        case.next_due,
-                        case.id,
-                        case.revision - 1,
-                    ),
-                ).rowcount
-                if updated == 0:
-                    raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
+            if case.revision > 1:
+                self._update(case, change.events)
+                return
+            try:
+                self._sql(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", _row(case))
+            except pg_errors.UniqueViolation:
+                raise ConflictError(f"case {case.id!r} already exists") from None
             if change.events:
                 self._insert_events(case.id, change.events)
+
+    def _update(self, case: CaseRecord, events: Sequence[EventRecord]) -> None:
+        """The row moved on and its new events, in one statement: the events go in only if the row was still
+        at the revision they follow."""
+        try:
+            (updated,) = self._sql(
+                _update_with_events(len(events)),
+                (
+                    *_moved(case),
+                    case.closed_at,
+                    case.last_at,
+                    case.last_hash,
+                    case.last_seq,
+                    case.next_due,
+                    case.id,
+                    case.revision - 1,
+                    *_event_values(events),
+                ),
+            ).fetchone() or (0,)
+        except pg_errors.UniqueViolation:
+            raise ConflictError(f"case {case.id!r} already has event {events[0].seq}") from None
+        if updated == 0:
+            raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
 
     def _erase_personal(self, case_id: str, fields: frozenset[str]) -> None:
         """Destroy the kept values of ``fields`` in the case's events (``complaintflow erase``)."""
@@ -368,7 +429,7 @@ class PostgresStore:
 
     def _insert_events(self, case_id: str, events: Sequence[EventRecord]) -> None:
         try:
-            self._sql(_INSERT_EVENTS, [list(column) for column in zip(*map(_event_values, events), strict=True)])
+            self._sql(_INSERT_EVENTS, _event_arrays(events))
         except pg_errors.UniqueViolation:
             raise ConflictError(f"case {case_id!r} already has event {events[0].seq}") from None
 
@@ -390,6 +451,25 @@ class PostgresStore:
             (now, limit),
         ).fetchall()
         return [_case(r) for r in rows]
+
+    @_serialized
+    def due_cases_and_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        """``due_cases`` (claimed alike inside a batch) with each row's latest event, in one query."""
+        if self._batching and not self._in_transaction():
+            with self.writing():
+                return self._due_with_heads(now, limit)
+        return self._due_with_heads(now, limit)
+
+    def _due_with_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        claim = " FOR UPDATE OF c SKIP LOCKED" if self._in_transaction() else ""
+        columns = ", ".join(f"c.{name}" for name in _CASE_COLUMNS.split(", "))
+        rows = self._sql(
+            f"SELECT {columns}, h.seq, h.at, h.hash FROM cases c LEFT JOIN LATERAL (SELECT seq, at, hash "
+            "FROM events WHERE case_id = c.id ORDER BY seq DESC LIMIT 1) h ON true "
+            f"WHERE c.next_due <= %s ORDER BY c.next_due, c.id LIMIT %s{claim}",
+            (now, limit),
+        ).fetchall()
+        return [_case_and_head(r) for r in rows]
 
     @_serialized
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:
@@ -492,7 +572,7 @@ class PostgresStore:
     def load_events(self, events: Sequence[PlacedEvent]) -> None:
         with self.writing():
             # COPY writes the given positions into the identity column, as OVERRIDING SYSTEM VALUE would
-            self._copy(f"events (pos, {_EVENT_COLUMNS}, personal)", [(p.pos, *_event_values(p.event)) for p in events])
+            self._copy(f"events (pos, {_EVENT_COLUMNS}, personal)", [(p.pos, *_event_row(p.event)) for p in events])
             self._copy("outbox (pos)", [(p.pos,) for p in events if p.pending])
 
     def load_cases(self, cases: Sequence[CaseRecord], last_pos: Mapping[str, int]) -> None:
@@ -531,6 +611,32 @@ class PostgresStore:
     def close(self) -> None:
         with self._serializer.reading():  # commits an open group first
             self.conn.close()
+
+
+def _event_arrays(events: Sequence[EventRecord]) -> tuple[list[Any], ...]:
+    """The events as the column arrays ``unnest`` takes."""
+    return (
+        [e.case_id for e in events],
+        [e.seq for e in events],
+        [e.at for e in events],
+        [e.actor for e in events],
+        [e.role for e in events],
+        [e.kind for e in events],
+        [e.payload_json or canonical.dumps(e.payload) for e in events],
+        [e.prev_hash for e in events],
+        [e.hash for e in events],
+        [_json(e.personal) if e.personal else None for e in events],
+    )
+
+
+def _event_values(events: Sequence[EventRecord]) -> list[Any]:
+    """The events' values, row after row, as ``_EVENT_ROW`` takes them."""
+    values: list[Any] = []
+    for e in events:
+        personal = _json(e.personal) if e.personal else None
+        payload = e.payload_json or canonical.dumps(e.payload)
+        values += (e.case_id, e.seq, e.at, e.actor, e.role, e.kind, payload, e.prev_hash, e.hash, personal)
+    return values
 
 
 def _first_line(exc: BaseException) -> str:

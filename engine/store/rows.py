@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import canonical
-from .base import CaseRecord, EventRecord
+from .base import CaseRecord, EventRecord, Head
 
 CASE_COLUMNS = (
     "id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
@@ -44,10 +44,24 @@ def personal_from_text(text: str | None) -> dict[str, Any] | None:
 
 def case_row(case: CaseRecord) -> tuple[Any, ...]:
     """The values of ``CASE_COLUMNS`` for a case."""
-    json = canonical.dumps
     return (
         case.id,
         case.process_id,
+        *moved_values(case),
+        case.opened_at,
+        case.closed_at,
+        case.last_at,
+        case.last_hash,
+        case.last_seq,
+        case.next_due,
+    )
+
+
+def moved_values(case: CaseRecord) -> tuple[Any, ...]:
+    """What an UPDATE of a case row sets first, in this order: process_hash (a migration moves a case to a
+    newer version), state, branches, data, owner_role, clocks, revision."""
+    json = canonical.dumps
+    return (
         case.process_hash,
         case.state,
         json(case.branches),
@@ -55,12 +69,6 @@ def case_row(case: CaseRecord) -> tuple[Any, ...]:
         case.owner_role,
         json(case.clocks),
         case.revision,
-        case.opened_at,
-        case.closed_at,
-        case.last_at,
-        case.last_hash,
-        case.last_seq,
-        case.next_due,
     )
 
 
@@ -92,3 +100,8 @@ def event_values(e: EventRecord) -> tuple[Any, ...]:
     text = e.payload_json or canonical.dumps(e.payload)
     personal = canonical.dumps(e.personal) if e.personal else None
     return (e.case_id, e.seq, e.at, e.actor, e.role, e.kind, text, e.prev_hash, e.hash, personal)
+
+
+def case_and_head_from_row(row: Sequence[Any]) -> tuple[CaseRecord, Head | None]:
+    """A case from ``CASE_COLUMNS`` followed by its head event's seq, at and hash (null when it names none)."""
+    return case_from_row(row), (Head(row[15], row[16], row[17]) if row[15] is not None else None)

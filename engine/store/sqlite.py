@@ -28,7 +28,7 @@ import hashlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -54,9 +54,11 @@ from .base import (
 from .group import Serializer
 from .rows import CASE_COLUMNS as _CASE_COLUMNS
 from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
+from .rows import case_and_head_from_row as _case_and_head
 from .rows import case_from_row as _case
 from .rows import case_row as _row
 from .rows import event_values as _event_values
+from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
 
@@ -204,6 +206,11 @@ _INSERT_EVENT = (
     "END, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _NEWEST_EVENT = "(SELECT max(pos) FROM events)"
+# A case row with the event its last_pos names (audit/rowcheck.py checks one against the other).
+_WITH_HEAD = (
+    f"SELECT {_CASE_COLUMNS.replace('id, ', 'c.id, ', 1)}, e.seq, e.at, e.hash FROM cases c "
+    "LEFT JOIN events e ON e.pos = c.last_pos AND e.case_id = c.id "
+)
 # Erasure: every event of the case that keeps personal values (the chain walk, as in ``events``).
 _KEEPING_PERSONAL = (
     "WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE id=? "
@@ -462,14 +469,10 @@ class SQLiteStore:
 
     @_serialized
     def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
-        row = self.db.execute(
-            f"SELECT {_CASE_COLUMNS.replace('id, ', 'c.id, ', 1)}, e.seq, e.at, e.hash FROM cases c "
-            "LEFT JOIN events e ON e.pos = c.last_pos AND e.case_id = c.id WHERE c.id=?",
-            (case_id,),
-        ).fetchone()
+        row = self.db.execute(_WITH_HEAD + "WHERE c.id=?", (case_id,)).fetchone()
         if row is None:
             raise UnknownCaseError(case_id)
-        return _case(row), (Head(row[15], row[16], row[17]) if row[15] is not None else None)
+        return _case_and_head(row)
 
     @_serialized
     def cases(self, query: CaseQuery) -> list[CaseRecord]:
@@ -557,13 +560,7 @@ class SQLiteStore:
                 "UPDATE cases SET process_hash=?, state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, "
                 f"last_at=?, last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
                 (
-                    case.process_hash,  # a migration moves a case to a newer version
-                    case.state,
-                    _json(case.branches),
-                    _json(case.data),
-                    case.owner_role,
-                    _json(case.clocks),
-                    case.revision,
+                    *_moved(case),
                     case.last_at,
                     case.last_hash,
                     case.last_seq,
@@ -592,6 +589,19 @@ class SQLiteStore:
             f"SELECT {_CASE_COLUMNS} FROM cases WHERE next_due <= ? ORDER BY next_due, id LIMIT ?", (now, limit)
         ).fetchall()
         return [_case(r) for r in rows]
+
+    def due_cases_and_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        # Inside a batch, a change block around the read begins the batch's write transaction (the batch
+        # commits it), so no other process's change lands between this read and the changes made from it.
+        with self.writing() if self._serializer._batching else nullcontext():
+            return self._due_with_heads(now, limit)
+
+    @_serialized
+    def _due_with_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
+        rows = self.db.execute(
+            _WITH_HEAD + "WHERE c.next_due <= ? ORDER BY c.next_due, c.id LIMIT ?", (now, limit)
+        ).fetchall()
+        return [_case_and_head(r) for r in rows]
 
     @_serialized
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:

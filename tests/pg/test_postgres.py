@@ -5,6 +5,7 @@ every store by the conformance suite (the ``any_store`` and ``shared_address`` f
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -15,7 +16,7 @@ from helpers import MINI, at, ids
 import cli
 from complaintflow import Actor, Engine, StoreError
 from complaintflow.audit.verify import verify_store
-from complaintflow.store.base import CaseQuery
+from complaintflow.store.base import CaseQuery, Commit
 from complaintflow.store.postgres import SCHEMA_VERSION, NotAStoreError, PostgresStore
 
 DESK = Actor("wang", ("desk",))
@@ -98,6 +99,61 @@ def test_a_claimed_due_case_is_passed_by_another_connections_claim(postgres_url,
     with second.batch():  # the first batch ended: its claims are released
         assert [c.id for c in second.due_cases(now, 10)] == opened
     second.close()
+    engine.close()
+
+
+def test_the_claim_with_heads_passes_claimed_rows_by_too(postgres_url, tmp_path):
+    engine, opened = _engine_with_cases(postgres_url, tmp_path, 3)
+    first, second = engine.store, PostgresStore(postgres_url)
+    now = at("2025-11-03 18:00")
+    with first.batch():
+        assert [c.id for c, _ in first.due_cases_and_heads(now, 2)] == opened[:2]
+        with second.batch():
+            assert [c.id for c, _ in second.due_cases_and_heads(now, 10)] == opened[2:]
+    second.close()
+    engine.close()
+
+
+def test_changes_in_a_batch_fail_alone_with_their_savepoints_sent_late(postgres_url, tmp_path):
+    """BEGIN, SAVEPOINT and RELEASE wait for the change's first statement: a change that ran none sends none,
+    one that failed after writing rolls back alone, and the batch commits the rest."""
+    engine, opened = _engine_with_cases(postgres_url, tmp_path, 4)
+    store = engine.store
+    sent: list[str] = []
+    real_execute = store.conn.execute
+
+    def execute(query, params=None, **kw):
+        sent.append(query if isinstance(query, str) else str(query))
+        return real_execute(query, params, **kw)
+
+    store.conn.execute = execute  # type: ignore[method-assign]
+    moved = []
+    with store.batch():
+        for n, case_id in enumerate(opened):
+            try:
+                with store.writing():
+                    if n == 1:
+                        raise RuntimeError("refused before any statement")
+                    case = store.case(case_id)
+                    store.commit(Commit(case=replace(case, revision=case.revision + 1), events=()))
+                    if n == 2:
+                        raise RuntimeError("refused after writing")
+                    moved.append(case_id)
+            except RuntimeError:
+                pass
+    store.conn.execute = real_execute  # type: ignore[method-assign]
+    revisions = {c.id: c.revision for c in engine.cases()}
+    assert revisions == {opened[0]: 2, opened[1]: 1, opened[2]: 1, opened[3]: 2}
+    assert moved == [opened[0], opened[3]]
+    controls = [q for q in sent if not q.startswith(("SELECT", "WITH"))]
+    assert controls == [
+        "BEGIN",  # the first change begins the transaction, sent with its read
+        "SAVEPOINT change",  # the second change ran nothing and sent nothing; this is the third's, with its read
+        "ROLLBACK TO change",
+        "RELEASE change; SAVEPOINT change",
+        "RELEASE change; COMMIT",
+    ]
+    assert engine.verify() == []
     engine.close()
 
 

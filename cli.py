@@ -1068,10 +1068,19 @@ def erase(
     spec = engine.compiled(engine.case(case_id).process_hash).spec
     case = engine.erase(case_id, Actor(actor, (role,)), at=_now(now, spec.timezone), reason=reason, fields=fields)
     erased = engine.history(case_id)[-1].payload["fields"]
-    # The service's remembered replies may show the case as it was (beside a PostgreSQL store: in its directory).
+    # The service's remembered replies may show the case as it was (in the store's database or file, or in
+    # the deprecated directory file beside a PostgreSQL store).
     replies = os.environ.get("COMPLAINTFLOW_DIRECTORY") if _is_url(db) else db
+    if _is_url(db):
+        from complaintflow.store.open import open_directory
+
+        directory = open_directory(db)
+        try:
+            directory.forget_replies(case_id)
+        finally:
+            directory.close()
     if replies and Path(replies).exists():
-        from complaintflow.store.directory import forget_replies
+        from complaintflow.store.sqlite_directory import forget_replies
 
         forget_replies(replies, case_id)
     scrub = getattr(engine.store, "scrub", None)
@@ -1378,8 +1387,8 @@ def _service_options(command: F) -> F:
                 "--directory",
                 default=None,
                 envvar="COMPLAINTFLOW_DIRECTORY",
-                help="With a PostgreSQL --db: the SQLite file for users, tokens and deliveries (environment: "
-                "COMPLAINTFLOW_DIRECTORY); an SQLite store keeps them in its own file.",
+                help="Deprecated: an SQLite file for users, tokens and deliveries beside a PostgreSQL --db "
+                "(environment: COMPLAINTFLOW_DIRECTORY); by default they are in the store's own database or file.",
             ),
             click.option(
                 "--processes",
@@ -1514,35 +1523,36 @@ def _is_url(db: str) -> bool:
     return is_database_url(db)
 
 
-def _directory_file(db: str, directory: str | None) -> str:
-    """Where the service's users, tokens and deliveries are kept: in the SQLite store file itself, or, beside
-    a PostgreSQL store, in the SQLite file ``--directory`` (or COMPLAINTFLOW_DIRECTORY) names."""
+def _directory_file(db: str, directory: str | None) -> str | None:
+    """An SQLite file for the service's users, tokens and deliveries, if ``--directory`` (or
+    COMPLAINTFLOW_DIRECTORY) names one beside a PostgreSQL store: accepted for one more release, with a
+    note. None: the tables are beside the store (in its SQLite file or its PostgreSQL database)."""
     if not _is_url(db):
-        return directory or db
+        return directory
     directory = directory or os.environ.get("COMPLAINTFLOW_DIRECTORY")
-    if not directory:
-        _fail(
-            "a PostgreSQL store keeps the service's users, tokens and deliveries in an SQLite file of their own "
-            "for now: name it with --directory FILE or COMPLAINTFLOW_DIRECTORY (docs/postgres.md)",
-            2,
+    if directory:
+        click.echo(
+            "note: --directory / COMPLAINTFLOW_DIRECTORY is deprecated and goes in the next release: a PostgreSQL "
+            "store keeps the service's tables in its own database (docs/postgres.md)",
+            err=True,
         )
-    return directory
+    return directory or None
 
 
 def _directory(db: str) -> Any:
     """The service tables of an existing store (users, tokens, deliveries)."""
-    from complaintflow.store.directory import Directory
+    from complaintflow.store.open import open_directory
 
     if _is_url(db):
         _engine(db).close()  # refuses what is not a store
         path = _directory_file(db, None)
-        if not Path(path).is_file():
-            _fail(f"no directory at {path!r} (run 'complaintflow serve --db URL --directory {path}' once)", 2)
-        return Directory(path)
+        if path is not None and not Path(path).is_file():
+            _fail(f"no directory at {path!r} (unset COMPLAINTFLOW_DIRECTORY: the directory is in the database)", 2)
+        return open_directory(db, path)
     if not Path(db).is_file():
         _fail(f"no store at {db!r} (run 'complaintflow serve --db {db}' once to make one)", 2)
     _engine(db).close()  # refuses a file that is not a complaintflow store, and upgrades an old one
-    return Directory(db)
+    return open_directory(db)
 
 
 def contact_option(help_text: str) -> Callable[[F], F]:

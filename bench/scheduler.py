@@ -30,7 +30,7 @@ def run(open_cases: int, workdir: Path, batch: int, rounds: int) -> dict[str, fl
     from complaintflow.service.desk import Desk
     from complaintflow.service.metrics import Metrics
     from complaintflow.service.scheduler import Scheduler
-    from complaintflow.store.directory import Directory
+    from complaintflow.store.sqlite_directory import SQLiteDirectory as Directory
 
     path = workdir / "scheduler.db"
     templates = tick.templates()

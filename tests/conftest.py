@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -91,3 +92,42 @@ def any_store(store_address: str | None):
     store = MemoryStore() if store_address is None else open_store(store_address)
     yield store
     store.close()
+
+
+# -- the service directory: its contract runs on SQLite and on PostgreSQL ----------------------------
+
+
+DIRECTORY_KINDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(params=DIRECTORY_KINDS)
+def directory_place(request, tmp_path: Path):
+    """A store of each directory backend in turn, as (address, a function opening one more directory on it,
+    its lease clock): every directory opened is a connection of its own, as a second process's would be."""
+    from directories import Clock, postgres_clock
+
+    from complaintflow.store.open import open_store
+
+    address = str(tmp_path / "t.db") if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+    open_store(address).close()  # the directory lives beside a store
+    if request.param == "sqlite":
+        from complaintflow.store.sqlite_directory import SQLiteDirectory
+
+        clock, conn = Clock(), None
+        kind = SQLiteDirectory
+    else:
+        from complaintflow.store.pg_directory import PostgresDirectory
+
+        clock, conn = postgres_clock(address)
+        kind = functools.partial(PostgresDirectory, clock_sql="(SELECT t FROM test_clock)")
+    made = []
+
+    def open_one():
+        made.append(kind(address))
+        return made[-1]
+
+    yield address, open_one, clock
+    for directory in made:
+        directory.close()
+    if conn is not None:
+        conn.close()

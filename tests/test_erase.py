@@ -197,7 +197,7 @@ def test_erase_cli_bad_input_is_one_line(tmp_path):
 
 def test_erase_also_clears_the_services_remembered_reply(tmp_path):
     from complaintflow.service.desk import case_json
-    from complaintflow.store.directory import Directory
+    from complaintflow.store.sqlite_directory import SQLiteDirectory as Directory
 
     path = tmp_path / "desk.db"
     engine, case_id = _open(SQLiteStore(path))

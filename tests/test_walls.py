@@ -14,8 +14,8 @@ HOMES = {
     "pendulum": {"calendar.py"},
     "chinese_calendar": {"calendar.py"},
     "lunar_python": {"holiday_law.py"},
-    "sqlite3": {"store/sqlite.py", "store/directory.py"},
-    "psycopg": {"store/postgres.py"},
+    "sqlite3": {"store/sqlite.py", "store/sqlite_directory.py"},
+    "psycopg": {"store/postgres.py", "store/pg_directory.py"},  # the directory: its own tables, not the Store protocol
     # the web pages' routes are a second, deliberate home (engine/service/web/ is the pages' package)
     "fastapi": {"service/app.py", "service/web/routes.py"},
     "starlette": {"service/app.py", "service/web/routes.py"},

@@ -427,6 +427,8 @@ class Engine:
         """Fire a due case's timers in due order from its row and head as read inside the batch, each timer
         a change of its own; after each, the row its commit wrote is the one the next decides on."""
         fired: list[EventRecord] = []
+        if row_problem(case, head) is not None:  # the due read met a change committed meanwhile, or an edit
+            case, head = self.store.case_and_head(case.id)
         for timer in timers:
             with self.store.writing():
                 _refuse_edited(case, head)

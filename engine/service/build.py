@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..runtime.engine import Engine
+from ..store.base import StoreError
 from ..store.directory import Directory, User
+from ..store.open import open_directory
 from . import auth
 from .calendar_watch import CalendarWatch
 from .config import ServeConfig
@@ -45,9 +47,9 @@ DEMO_STAFF = (
 
 
 def build_desk(db: str, processes: Path, clock: Callable[[], float], directory: str | None = None) -> Desk:
-    """The desk on store ``db``; the service's own tables are in ``directory`` (an SQLite file), by default
-    in the store file itself (a PostgreSQL store keeps them in a file of their own for now)."""
-    desk = Desk(lambda: Engine(db), lambda: Directory(directory or db), clock)
+    """The desk on store ``db``; the service's own tables are beside the store (in its SQLite file or its
+    PostgreSQL database), or in the SQLite file ``directory`` when one is named."""
+    desk = Desk(lambda: Engine(db), lambda: open_directory(db, directory), clock)
     desk.run(lambda: desk.load_directory(processes))
     return desk
 
@@ -56,20 +58,32 @@ def first_run(desk: Desk, *, demo: bool) -> FirstRun:
     """An admin (and, with ``demo``, a user holding every role) when the store has none yet."""
     directory, now = desk.directory, desk.now()
     admin_token = demo_token = None
-    if directory.count_admins() == 0:
-        directory.add_user(User("admin", "管理员 Administrator", (), {}, True), now)
+    if directory.count_admins() == 0 and _added(directory, User("admin", "管理员 Administrator", (), {}, True), now):
         admin_token, _ = auth.issue(directory, "admin", "token", now, label="first admin token")
-    if demo and directory.user("demo") is None:
-        roles = tuple(sorted({role for spec in desk.latest.values() for role in spec.roles}))
-        directory.add_user(User("demo", "演示用户 Demo user", roles, {}, False), now)
+    roles = tuple(sorted({role for spec in desk.latest.values() for role in spec.roles}))
+    if demo and _added(directory, User("demo", "演示用户 Demo user", roles, {}, False), now):
         demo_token, _ = auth.issue(directory, "demo", "token", now, label="demo token")
     staff = []
-    for user_id, name, roles in DEMO_STAFF if demo else ():
+    for user_id, name, held in DEMO_STAFF if demo else ():
         if directory.user(user_id) is None:
             password = secrets.token_urlsafe(9)
-            directory.add_user(User(user_id, name, roles, {}, False, auth.hash_password(password)), now)
-            staff.append((user_id, ", ".join(roles), password))
+            if _added(directory, User(user_id, name, held, {}, False, auth.hash_password(password)), now):
+                staff.append((user_id, ", ".join(held), password))
     return FirstRun(admin_token, demo_token, tuple(staff))
+
+
+def _added(directory: Directory, user: User, now: int) -> bool:
+    """Add ``user`` unless it is there: services starting together on one database may both find no admin,
+    and the one whose insert comes second issues nothing (and does not fail)."""
+    if directory.user(user.id) is not None:
+        return False
+    try:
+        directory.add_user(user, now)
+    except StoreError:
+        if directory.user(user.id) is None:
+            raise
+        return False
+    return True
 
 
 def seed_demo_day(desk: Desk, processes: Path) -> str:

@@ -34,7 +34,7 @@ class ServeConfig:
     processes: str | None = None
     batch: int = 256
     poll_seconds: float = 1.0
-    lease_seconds: float = 60.0
+    lease_seconds: float = 15.0  # a notifier's leases run out this long after its last heartbeat
     head_timeout: float = 10.0  # seconds a client has to send a request head
     body_timeout: float = (
         30.0  # seconds a request body may stall  # how long a send in flight is held from other notifiers (real time)
@@ -58,7 +58,7 @@ def load_config(path: str | Path | None) -> ServeConfig:
         processes=data.get("processes"),
         batch=sched.get("batch", 256),
         poll_seconds=float(sched.get("poll_seconds", 1.0)),
-        lease_seconds=float(data.get("notifier", {}).get("lease_seconds", 60)),
+        lease_seconds=float(data.get("notifier", {}).get("lease_seconds", 15)),
         head_timeout=float(data.get("http", {}).get("head_timeout_seconds", 10)),
         body_timeout=float(data.get("http", {}).get("body_timeout_seconds", 30)),
         channels=data.get("channels", {}),

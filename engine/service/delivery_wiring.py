@@ -30,7 +30,7 @@ def build_notifier(
     base_url: str,
     wall_clock: Callable[[], float],
     env: Mapping[str, str],
-    lease_seconds: float = 60.0,
+    lease_seconds: float = 15.0,
 ) -> Notifier | None:
     """The notifier for the configured channels, or None when there are none. Signatures use the wall
     clock (the services check it), and so do the leases on sends in flight; when deliveries are due follows

@@ -42,6 +42,16 @@ class Metrics:
         self.delivery_attempts = Counter(
             "complaintflow_delivery_attempts_total", "delivery attempts by outcome", ["channel", "outcome"], registry=r
         )
+        self.leases_rescued = Counter(
+            "complaintflow_delivery_leases_rescued_total",
+            "deliveries given back to be sent again because their worker stopped beating mid-send",
+            registry=r,
+        )
+        self.stale_completions = Counter(
+            "complaintflow_delivery_stale_completions_total",
+            "send outcomes dropped because the sender's lease had been rescued meanwhile",
+            registry=r,
+        )
         self.engine_seconds = Histogram(
             "complaintflow_engine_seconds", "time inside engine calls, per call", registry=r
         )

@@ -3,22 +3,26 @@
 Draining and delivering are two steps. Draining reads the engine's outbox after the notifier's own
 cursor, renders each message that needs one (addressed to the people who hold the role the event names)
 and queues a delivery per channel, moving the cursor in the same transaction as the queued rows. Delivering
-claims each due row under a short lease (of several services on one store, one sends it), sends it
-outside any transaction, and records the outcome: delivered, retry later with back-off, or dead after
-too many attempts. A crash after a send and before its record sends again after the lease: delivery is
-at least once, and every message carries its delivery id so a receiver can drop the repeat.
+claims each due row as this notifier's worker (of several services on one store, one sends it), sends
+it outside any transaction, and records the outcome as the lease's owner: delivered, retry later with
+back-off, or dead after too many attempts. A heartbeat thread keeps the worker's leases while it lives
+(a long send included); each step first rescues the deliveries of workers that stopped beating, whose
+attempt in flight counts. A crash after a send and before its record sends again once the lease runs
+out, and a rescued sender's late outcome is dropped: delivery is at least once, and every message
+carries its delivery id so a receiver can drop the repeat.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..store.base import OutboxMessage
-from ..store.directory import Delivery
+from ..store.directory import Delivery, new_worker_id
 from .desk import Desk
 from .metrics import Metrics
 from .notify.message import Notification, Recipient
@@ -68,8 +72,29 @@ class Notifier:
     base_url: str = "http://127.0.0.1:8080"
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     batch: int = 200
-    wall_clock: Callable[[], float] | None = None  # times claim leases; None: the desk's clock
-    lease_seconds: float = 60.0
+    wall_clock: Callable[[], float] | None = None  # times leases on SQLite; None: the desk's clock
+    lease_seconds: float = 15.0  # a worker's leases run out this long after its last beat
+    worker_id: str = field(default_factory=new_worker_id)
+
+    @property
+    def beat_seconds(self) -> float:
+        """Three beats to a lease: a dead worker's claims are rescued after three missed beats."""
+        return self.lease_seconds / 3
+
+    def _wall(self) -> float:
+        return (self.wall_clock or self.desk.now)()
+
+    def beat(self) -> int:
+        """This worker is alive: its leases run on (how many deliveries it holds)."""
+        return self.desk.directory.beat(self.worker_id, wall_now=self._wall(), lease=self.lease_seconds)
+
+    def rescue(self) -> int:
+        """Give back the deliveries of workers that stopped beating; how many."""
+        rescued = self.desk.directory.rescue(wall_now=self._wall())
+        if rescued:
+            self.metrics.leases_rescued.inc(rescued)
+            log.warning("%d delivery(ies) rescued from a worker that stopped beating mid-send", rescued)
+        return rescued
 
     def drain(self) -> int:
         """Queue deliveries for new outbox messages; how many messages were read."""
@@ -124,36 +149,65 @@ class Notifier:
         attempts = 0
         for delivery in directory.due_deliveries(now, self.batch):
             route = self.routes.get(delivery.channel)
-            if route is None:
-                directory.record_attempt(delivery.id, "dead", now, "channel no longer configured", now)
-                continue
-            if route.allow(now) > 0:
+            if route is not None and route.allow(now) > 0:
                 continue  # over the channel's rate: it stays due and goes on a later step
-            if not directory.claim(delivery.id, now, (self.wall_clock or self.desk.now)(), self.lease_seconds):
+            lease = self.lease_seconds
+            if not directory.claim(delivery.id, now, owner=self.worker_id, wall_now=self._wall(), lease=lease):
                 continue  # another notifier took it
+            if route is None:
+                self._complete(delivery, "dead", now, "channel no longer configured")
+                continue
             outcome = route.sender.send(notification_from(delivery.notification))
             verdict, after, why = fate(outcome)
             attempts += 1
             self.metrics.delivery_attempts.labels(channel=route.name, outcome=verdict).inc()
             if verdict == "delivered":
-                directory.record_attempt(delivery.id, "delivered", now, None, now)
+                self._complete(delivery, "delivered", now, None)
             elif verdict == "retry" and delivery.attempts + 1 < route.max_attempts:
                 wait = after if after is not None else retry_delay(delivery.attempts + 1, self.rng)
-                directory.record_attempt(delivery.id, "pending", now + max(1, int(wait + 0.999)), why, now)
+                self._complete(delivery, "pending", now + max(1, int(wait + 0.999)), why)
             else:
                 log.warning("delivery %s is dead after %d attempt(s): %s", delivery.id, delivery.attempts + 1, why)
-                directory.record_attempt(delivery.id, "dead", now, why, now)
+                self._complete(delivery, "dead", now, why)
         return attempts
 
+    def _complete(self, delivery: Delivery, status: str, next_at: int, why: str | None) -> None:
+        """Record an attempt as the lease's owner; dropped (and counted) if the lease was rescued meanwhile."""
+        now = self.desk.now()
+        if not self.desk.directory.record_attempt(delivery.id, status, next_at, why, now, owner=self.worker_id):
+            self.metrics.stale_completions.inc()
+            log.warning("delivery %s: outcome %r dropped, the lease was rescued during the send", delivery.id, status)
+
     def step(self) -> int:
-        return self.drain() + self.deliver()
+        """Rescue what dead workers held, queue new messages, send what is due: how much was done (each
+        claim is a beat too; the heartbeat thread beats between them)."""
+        return self.rescue() + self.drain() + self.deliver()
 
     def run(self, stopped: Callable[[], bool], wait: Callable[[float], object], poll: float = 1.0) -> None:
+        """Steps until ``stopped``, with a heartbeat thread beside them (a send may take longer than a
+        lease); a clean stop retires the worker, so nothing it held waits for a rescue."""
+        heart = threading.Thread(target=self._beating, args=(stopped, wait), name="notifier-heartbeat", daemon=True)
+        heart.start()
+        try:
+            while not stopped():
+                try:
+                    busy = self.step() > 0
+                except Exception:
+                    log.exception("notifier step failed")
+                    busy = False
+                if not busy:
+                    wait(poll)
+        finally:
+            heart.join(timeout=self.beat_seconds + 5)
+            try:
+                self.desk.directory.retire(self.worker_id)
+            except Exception:
+                log.exception("notifier: could not retire worker %s (its leases run out instead)", self.worker_id)
+
+    def _beating(self, stopped: Callable[[], bool], wait: Callable[[float], object]) -> None:
         while not stopped():
             try:
-                busy = self.step() > 0
+                self.beat()
             except Exception:
-                log.exception("notifier step failed")
-                busy = False
-            if not busy:
-                wait(poll)
+                log.exception("notifier heartbeat failed")
+            wait(self.beat_seconds)

@@ -205,7 +205,9 @@ class Store(Protocol):
     def due_cases_and_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
         """``due_cases`` with each row's head (as ``case_and_head``), in one read. Inside a ``batch`` the rows
         are read in the batch's write transaction and stay current for it (claimed, on a store shared by
-        processes), so the scheduler fires from them without reading each case again."""
+        processes), so the scheduler fires from them without reading each case again. A row another process
+        changed while the read ran may come with the head it had before (PostgreSQL locks the newest row
+        version, but a join keeps the statement's snapshot): ``case_and_head`` reads it again."""
         ...
 
     def outbox(self, after: str | None, limit: int) -> list[OutboxMessage]:

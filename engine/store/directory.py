@@ -1,47 +1,35 @@
-"""The service's own tables in the store file: people, their credentials, idempotent replies, deliveries.
+"""The service's own tables, whatever database holds them: people, credentials, idempotent replies,
+assignments, the notifier's cursor, deliveries and the workers that send them.
 
 The engine's tables hold cases and their hash-chained histories; the service needs more that is not
 case history: who the users are and which roles they hold, API tokens and login sessions (only their
 hashes), the first answer to each ``Idempotency-Key``, and one row per notification and channel with
-its attempts. They live beside the engine's tables in the same SQLite file (one file to back up), on a
-connection of their own; every change here is one transaction. Nothing here is hashed into a history.
+its attempts. ``Directory`` is the contract; ``SQLDirectory`` writes it once in the SQL both databases
+speak, and its two backends (engine/store/sqlite_directory.py, engine/store/pg_directory.py) only bring a
+connection, a clock and the few statements that differ. Every change is one transaction; nothing here is
+hashed into a history.
+
+Deliveries are sent under leases (docs/postgres.md "Delivery leases"): a notifier claims a due row as
+its worker id until ``lease_until``, its heartbeats (``beat``) keep its worker row fresh and push its
+leases on while a send is in flight, only the lease's owner may record the outcome, and ``rescue`` puts
+back the rows of a worker that stopped beating, counting the attempt that was in flight.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import os
+import secrets
+import socket
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .base import StoreError
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS svc_users (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL, contacts TEXT NOT NULL,
-    password_hash TEXT, admin INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, disabled_at INTEGER);
-CREATE TABLE IF NOT EXISTS svc_credentials (
-    digest TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, user_id TEXT NOT NULL,
-    roles TEXT, label TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);
-CREATE TABLE IF NOT EXISTS svc_idempotency (
-    user_id TEXT NOT NULL, key TEXT NOT NULL, body_digest TEXT NOT NULL, status INTEGER NOT NULL,
-    response TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (user_id, key));
-CREATE TABLE IF NOT EXISTS svc_deliveries (
-    id TEXT PRIMARY KEY, message_id TEXT NOT NULL, channel TEXT NOT NULL, notification TEXT NOT NULL,
-    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
-    last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER, lease_until REAL);
-CREATE INDEX IF NOT EXISTS svc_deliveries_due ON svc_deliveries (next_at) WHERE status = 'pending';
-CREATE TABLE IF NOT EXISTS svc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS svc_assignments (
-    case_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, by_user TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS svc_assignments_user ON svc_assignments (user_id);
-CREATE TABLE IF NOT EXISTS svc_assignment_log (
-    case_id TEXT NOT NULL, user_id TEXT, by_user TEXT NOT NULL, at INTEGER NOT NULL);
-"""
+# How long a worker row outlives its last beat once it holds nothing (rows of stopped workers go).
+WORKER_ROW_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,90 +75,118 @@ class Delivery:
     attempts: int
     next_at: int
     last_error: str | None
+    owner: str | None = None  # the worker whose lease holds it while a send is in flight
 
 
-class Directory:
-    """Users, credentials, idempotent replies and deliveries, in the store's SQLite file."""
+def new_worker_id() -> str:
+    """A notifier's name in the workers table: the host and process (to find it) and a random part (a
+    restarted process with the same pid is a new worker, whose old claims are rescued, not inherited)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
-    def __init__(self, path: str | Path):
-        try:
-            self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.executescript(_SCHEMA)
-            _add_missing_columns(self.db)
-        except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot open the service tables: {exc}") from None
-        self._lock = threading.RLock()  # the writing connection, one thread at a time
-        self._path = str(path)
-        self._local = threading.local()  # each thread reads on a connection of its own
-        self._readers: list[sqlite3.Connection] = []
 
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+class Directory(Protocol):
+    """What the service keeps beside the store; ``wall_now`` is the notifier's real clock, which only the
+    SQLite directory uses (on PostgreSQL every lease is timed by the database's clock)."""
 
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Committed rows, read on the calling thread's own connection: every request looks up its token
-        here, and in WAL mode readers neither wait for each other nor for the writer (SQLite runs the
-        query without holding Python's GIL)."""
-        return self._reader().execute(sql, args).fetchall()
+    def add_user(self, user: User, at: int) -> None: ...
+    def update_user(self, user: User) -> None: ...
+    def disable_user(self, user_id: str, at: int) -> None: ...
+    def user(self, user_id: str) -> User | None: ...
+    def users(self) -> list[User]: ...
+    def users_holding(self, process_id: str, role: str) -> list[User]: ...
+    def count_admins(self) -> int: ...
+    def add_credential(self, digest: str, credential: Credential) -> None: ...
+    def credential(self, digest: str) -> Credential | None: ...
+    def credentials(self, user_id: str | None = None) -> list[Credential]: ...
+    def revoke(self, credential_id: str, at: int) -> bool: ...
+    def idempotent_reply(self, user_id: str, key: str) -> tuple[str, int, dict[str, Any]] | None: ...
+    def remember_reply(self, user_id: str, key: str, body_digest: str, status: int, response: Any, at: int) -> None: ...
+    def forget_replies(self, case_id: str) -> int: ...
+    def assign(self, case_id: str, user_id: str | None, by: str, at: int) -> None: ...
+    def assignee(self, case_id: str) -> str | None: ...
+    def assignees(self) -> dict[str, str]: ...
+    def assignment_log(self, case_id: str) -> list[tuple[str | None, str, int]]: ...
+    def cursor(self, name: str) -> str | None: ...
+    def enqueue(self, cursor_name: str, cursor: str, deliveries: Sequence[Delivery], at: int) -> None: ...
+    def queue(self, deliveries: Sequence[Delivery], at: int) -> int: ...
+    def due_deliveries(self, now: int, limit: int) -> list[Delivery]: ...
+    def next_delivery_at(self) -> int | None: ...
+    def deliveries(self, status: str | None = None, limit: int = 100) -> list[Delivery]: ...
+    def delivery(self, delivery_id: str) -> Delivery | None: ...
+    def claim(self, delivery_id: str, now: int, *, owner: str, wall_now: float, lease: float) -> bool: ...
+    def beat(self, owner: str, *, wall_now: float, lease: float) -> int: ...
+    def rescue(self, *, wall_now: float) -> int: ...
+    def retire(self, owner: str) -> None: ...
+    def workers(self) -> list[tuple[str, float, float]]: ...
+    def record_attempt(
+        self, delivery_id: str, status: str, next_at: int, error: str | None, at: int, *, owner: str | None = None
+    ) -> bool: ...
+    def redrive(self, delivery_id: str, at: int) -> bool: ...
+    def delivery_counts(self) -> dict[tuple[str, str], int]: ...
+    def close(self) -> None: ...
 
-    def _reader(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            try:
-                db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=30)
-                db.execute("PRAGMA query_only=1")
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self._path}: cannot read the service tables: {exc}") from None
-            self._local.db = db
-            with self._lock:
-                self._readers.append(db)
-        return db
+
+class Rows(Protocol):
+    """What a statement returns on either driver (a DB-API cursor)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Transaction(Protocol):
+    """Statements inside one open transaction, with ``?`` placeholders."""
+
+    def execute(self, sql: str, args: Sequence[Any] = (), /) -> Rows: ...
+
+
+class SQLDirectory:
+    """The directory in SQL that SQLite and PostgreSQL both run; a backend supplies the connection
+    (``_writing``, ``_read``), the clock leases are timed by (``_now_sql``) and its dialect's few statements."""
+
+    # A start's remembered reply is the case as it answered (engine/service/desk.py case_json): its "id".
+    _FORGET_REPLIES = ""
+    _LOG_ORDER = ""  # the column that keeps the assignment log in the order it was written
+
+    def _writing(self) -> AbstractContextManager[Transaction]:
+        raise NotImplementedError
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def _now_sql(self, wall_now: float) -> tuple[str, tuple[Any, ...]]:
+        """The SQL expression (and its arguments) for now, in seconds since the epoch, by the clock leases
+        are timed on."""
+        raise NotImplementedError
+
+    def _clock(self, tx: Transaction, wall_now: float) -> float:
+        sql, args = self._now_sql(wall_now)
+        return float(tx.execute(f"SELECT {sql}", args).fetchone()[0])
+
+    def _forgetting(self, tx: Transaction) -> None:
+        """Before deleting personal copies (SQLite overwrites the freed pages)."""
 
     # -- users --------------------------------------------------------------------------
     def add_user(self, user: User, at: int) -> None:
-        with self._writing() as db:
-            try:
-                db.execute(
-                    "INSERT INTO svc_users (id, name, roles, contacts, password_hash, admin, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        user.id,
-                        user.name,
-                        json.dumps(list(user.roles)),
-                        json.dumps(user.contacts, ensure_ascii=False),
-                        user.password_hash,
-                        int(user.admin),
-                        at,
-                    ),
-                )
-            except sqlite3.IntegrityError:
-                raise StoreError(f"user {user.id!r} already exists") from None
+        with self._writing() as tx:
+            added = tx.execute(
+                "INSERT INTO svc_users (id, name, roles, contacts, password_hash, admin, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (*_user_values(user), at),
+            ).rowcount
+            if not added:
+                raise StoreError(f"user {user.id!r} already exists")
 
     def update_user(self, user: User) -> None:
-        with self._writing() as db:
-            if not user.admin and _is_last_admin(db, user.id):
+        with self._writing() as tx:
+            if not user.admin and _is_last_admin(tx, user.id):
                 raise StoreError(f"{user.id!r} is the last admin: make another user admin first")
-            changed = db.execute(
+            values = _user_values(user)
+            changed = tx.execute(
                 "UPDATE svc_users SET name=?, roles=?, contacts=?, password_hash=?, admin=? "
                 "WHERE id=? AND disabled_at IS NULL",
-                (
-                    user.name,
-                    json.dumps(list(user.roles)),
-                    json.dumps(user.contacts, ensure_ascii=False),
-                    user.password_hash,
-                    int(user.admin),
-                    user.id,
-                ),
+                (*values[1:], user.id),
             ).rowcount
             if not changed:
                 raise StoreError(f"no user {user.id!r}")
@@ -179,26 +195,20 @@ class Directory:
         """A user who has left: they can no longer log in or act, their sessions and tokens stop working,
         and they drop out of the people messages go to; the row stays, so histories still name them.
         The last admin cannot be disabled (nobody could manage the desk)."""
-        with self._writing() as db:
-            if db.execute("SELECT 1 FROM svc_users WHERE id=? AND disabled_at IS NULL", (user_id,)).fetchone() is None:
+        with self._writing() as tx:
+            if tx.execute("SELECT 1 FROM svc_users WHERE id=? AND disabled_at IS NULL", (user_id,)).fetchone() is None:
                 raise StoreError(f"no user {user_id!r}")
-            if _is_last_admin(db, user_id):
+            if _is_last_admin(tx, user_id):
                 raise StoreError(f"{user_id!r} is the last admin: make another user admin first")
-            db.execute("UPDATE svc_users SET disabled_at=? WHERE id=?", (at, user_id))
-            db.execute("UPDATE svc_credentials SET revoked_at=? WHERE user_id=? AND revoked_at IS NULL", (at, user_id))
+            tx.execute("UPDATE svc_users SET disabled_at=? WHERE id=?", (at, user_id))
+            tx.execute("UPDATE svc_credentials SET revoked_at=? WHERE user_id=? AND revoked_at IS NULL", (at, user_id))
 
     def user(self, user_id: str) -> User | None:
-        rows = self._read(
-            "SELECT id, name, roles, contacts, admin, password_hash FROM svc_users WHERE id=? AND disabled_at IS NULL",
-            (user_id,),
-        )
+        rows = self._read(f"SELECT {_USER_COLUMNS} FROM svc_users WHERE id=? AND disabled_at IS NULL", (user_id,))
         return _user(rows[0]) if rows else None
 
     def users(self) -> list[User]:
-        rows = self._read(
-            "SELECT id, name, roles, contacts, admin, password_hash FROM svc_users WHERE disabled_at IS NULL "
-            "ORDER BY id"
-        )
+        rows = self._read(f"SELECT {_USER_COLUMNS} FROM svc_users WHERE disabled_at IS NULL ORDER BY id")
         return [_user(r) for r in rows]
 
     def users_holding(self, process_id: str, role: str) -> list[User]:
@@ -210,20 +220,12 @@ class Directory:
     # -- credentials (only their digests are kept) ---------------------------------------
     def add_credential(self, digest: str, credential: Credential) -> None:
         c = credential
-        with self._writing() as db:
-            db.execute(
+        roles = None if c.roles is None else json.dumps(list(c.roles))
+        with self._writing() as tx:
+            tx.execute(
                 "INSERT INTO svc_credentials (digest, id, kind, user_id, roles, label, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    digest,
-                    c.id,
-                    c.kind,
-                    c.user_id,
-                    None if c.roles is None else json.dumps(list(c.roles)),
-                    c.label,
-                    c.created_at,
-                    c.expires_at,
-                ),
+                (digest, c.id, c.kind, c.user_id, roles, c.label, c.created_at, c.expires_at),
             )
 
     def credential(self, digest: str) -> Credential | None:
@@ -236,12 +238,9 @@ class Directory:
         return [_credential(r) for r in rows]
 
     def revoke(self, credential_id: str, at: int) -> bool:
-        with self._writing() as db:
-            return bool(
-                db.execute(
-                    "UPDATE svc_credentials SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (at, credential_id)
-                ).rowcount
-            )
+        with self._writing() as tx:
+            sql = "UPDATE svc_credentials SET revoked_at=? WHERE id=? AND revoked_at IS NULL"
+            return bool(tx.execute(sql, (at, credential_id)).rowcount)
 
     # -- idempotency --------------------------------------------------------------------
     def idempotent_reply(self, user_id: str, key: str) -> tuple[str, int, dict[str, Any]] | None:
@@ -251,27 +250,36 @@ class Directory:
         return (rows[0][0], int(rows[0][1]), json.loads(rows[0][2])) if rows else None
 
     def remember_reply(self, user_id: str, key: str, body_digest: str, status: int, response: Any, at: int) -> None:
-        with self._writing() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO svc_idempotency VALUES (?, ?, ?, ?, ?, ?)",
+        with self._writing() as tx:
+            tx.execute(
+                "INSERT INTO svc_idempotency (user_id, key, body_digest, status, response, at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (user_id, key, body_digest, status, json.dumps(response, ensure_ascii=False), at),
             )
 
     def forget_replies(self, case_id: str) -> int:
         """Delete the remembered replies that show a case (``erase``: they hold its personal values)."""
-        with self._writing() as db:
-            db.execute("PRAGMA secure_delete=ON")
-            return int(db.execute(_FORGET_REPLIES, (case_id,)).rowcount)
+        with self._writing() as tx:
+            self._forgetting(tx)
+            return int(tx.execute(self._FORGET_REPLIES, (case_id,)).rowcount)
 
     # -- who holds a case inside its owner role ---------------------------------------------
     def assign(self, case_id: str, user_id: str | None, by: str, at: int) -> None:
         """Give the case to ``user_id`` (None: back to the role's shared queue); every change is logged."""
-        with self._writing() as db:
+        with self._writing() as tx:
             if user_id is None:
-                db.execute("DELETE FROM svc_assignments WHERE case_id=?", (case_id,))
+                tx.execute("DELETE FROM svc_assignments WHERE case_id=?", (case_id,))
             else:
-                db.execute("INSERT OR REPLACE INTO svc_assignments VALUES (?, ?, ?, ?)", (case_id, user_id, by, at))
-            db.execute("INSERT INTO svc_assignment_log VALUES (?, ?, ?, ?)", (case_id, user_id, by, at))
+                tx.execute(
+                    "INSERT INTO svc_assignments (case_id, user_id, by_user, at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (case_id) DO UPDATE SET user_id=excluded.user_id, by_user=excluded.by_user, "
+                    "at=excluded.at",
+                    (case_id, user_id, by, at),
+                )
+            tx.execute(
+                "INSERT INTO svc_assignment_log (case_id, user_id, by_user, at) VALUES (?, ?, ?, ?)",
+                (case_id, user_id, by, at),
+            )
 
     def assignee(self, case_id: str) -> str | None:
         rows = self._read("SELECT user_id FROM svc_assignments WHERE case_id=?", (case_id,))
@@ -282,7 +290,8 @@ class Directory:
 
     def assignment_log(self, case_id: str) -> list[tuple[str | None, str, int]]:
         rows = self._read(
-            "SELECT user_id, by_user, at FROM svc_assignment_log WHERE case_id=? ORDER BY rowid", (case_id,)
+            f"SELECT user_id, by_user, at FROM svc_assignment_log WHERE case_id=? ORDER BY {self._LOG_ORDER}",
+            (case_id,),
         )
         return [(r[0], str(r[1]), int(r[2])) for r in rows]
 
@@ -294,26 +303,30 @@ class Directory:
     def enqueue(self, cursor_name: str, cursor: str, deliveries: Sequence[Delivery], at: int) -> None:
         """Queue a batch's deliveries and move the outbox cursor past it, in one transaction: a crash
         before this commit reads the batch again, after it the rows are there (ids make a re-read harmless)."""
-        with self._writing() as db:
-            _insert_deliveries(db, deliveries, at)
-            db.execute("INSERT OR REPLACE INTO svc_meta VALUES (?, ?)", (f"cursor:{cursor_name}", cursor))
+        with self._writing() as tx:
+            _insert_deliveries(tx, deliveries, at)
+            tx.execute(
+                "INSERT INTO svc_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+                (f"cursor:{cursor_name}", cursor),
+            )
 
     def queue(self, deliveries: Sequence[Delivery], at: int) -> int:
         """Queue deliveries that come from no outbox (the service's own notices); a repeated id is ignored,
         so a notice raised again, or by a second service, is sent once. How many rows were new."""
-        with self._writing() as db:
-            return _insert_deliveries(db, deliveries, at)
+        with self._writing() as tx:
+            return _insert_deliveries(tx, deliveries, at)
 
     def due_deliveries(self, now: int, limit: int) -> list[Delivery]:
+        """Pending rows due by ``now`` that no worker holds, oldest first."""
         rows = self._read(
             f"SELECT {_DELIVERY_COLUMNS} FROM svc_deliveries WHERE status='pending' AND next_at <= ? "
-            "ORDER BY next_at, id LIMIT ?",
+            "AND owner IS NULL ORDER BY next_at, id LIMIT ?",
             (now, limit),
         )
         return [_delivery(r) for r in rows]
 
     def next_delivery_at(self) -> int | None:
-        rows = self._read("SELECT min(next_at) FROM svc_deliveries WHERE status='pending'")
+        rows = self._read("SELECT min(next_at) FROM svc_deliveries WHERE status='pending' AND owner IS NULL")
         return None if rows[0][0] is None else int(rows[0][0])
 
     def deliveries(self, status: str | None = None, limit: int = 100) -> list[Delivery]:
@@ -327,33 +340,95 @@ class Directory:
         rows = self._read(f"SELECT {_DELIVERY_COLUMNS} FROM svc_deliveries WHERE id=?", (delivery_id,))
         return _delivery(rows[0]) if rows else None
 
-    def claim(self, delivery_id: str, now: int, wall_now: float, lease: float) -> bool:
-        """Take a due delivery for ``lease`` seconds of real time; of several notifiers on one store, one
-        wins. The lease runs on the wall clock, not the desk's: it guards a send in flight, and a desk clock
-        that jumps ahead (a test's, or a stepped system clock) must not hand that send to a second notifier."""
-        with self._writing() as db:
+    # -- leases ------------------------------------------------------------------------------
+    def claim(self, delivery_id: str, now: int, *, owner: str, wall_now: float, lease: float) -> bool:
+        """Take a due delivery that nobody holds, as ``owner``, for ``lease`` seconds of real time (not the
+        desk's clock: a desk clock that jumps ahead must not hand a send in flight to a second worker); of
+        several workers, one wins. The claim also counts as the owner's heartbeat."""
+        with self._writing() as tx:
+            clock = self._clock(tx, wall_now)
+            _beat(tx, owner, clock)
             return bool(
-                db.execute(
-                    "UPDATE svc_deliveries SET lease_until=? WHERE id=? AND status='pending' AND next_at <= ? "
-                    "AND (lease_until IS NULL OR lease_until <= ?)",
-                    (wall_now + lease, delivery_id, now, wall_now),
+                tx.execute(
+                    "UPDATE svc_deliveries SET owner=?, lease_until=? WHERE id=? AND status='pending' "
+                    "AND next_at <= ? AND owner IS NULL",
+                    (owner, clock + lease, delivery_id, now),
                 ).rowcount
             )
 
-    def record_attempt(self, delivery_id: str, status: str, next_at: int, error: str | None, at: int) -> None:
-        with self._writing() as db:
-            db.execute(
-                "UPDATE svc_deliveries SET status=?, attempts=attempts+1, next_at=?, last_error=?, lease_until=NULL, "
-                "done_at=CASE WHEN ?='pending' THEN NULL ELSE ? END WHERE id=? AND status='pending'",
-                (status, next_at, error, status, at, delivery_id),
+    def beat(self, owner: str, *, wall_now: float, lease: float) -> int:
+        """The worker's heartbeat: its row says it is alive, and each delivery it holds is leased ``lease``
+        seconds on from now (a long send stays its own). Worker rows an hour old that hold nothing go.
+        How many deliveries it holds."""
+        with self._writing() as tx:
+            clock = self._clock(tx, wall_now)
+            _beat(tx, owner, clock)
+            tx.execute(
+                "DELETE FROM svc_workers WHERE last_beat < ? AND NOT EXISTS "
+                "(SELECT 1 FROM svc_deliveries d WHERE d.owner = svc_workers.id)",
+                (clock - WORKER_ROW_SECONDS,),
+            )
+            return int(
+                tx.execute(
+                    "UPDATE svc_deliveries SET lease_until=? WHERE owner=? AND status='pending'", (clock + lease, owner)
+                ).rowcount
+            )
+
+    def rescue(self, *, wall_now: float) -> int:
+        """Give back the deliveries whose lease ran out (their worker stopped beating: it died, hangs or
+        lost the database) to be claimed again; the send that was in flight counts as an attempt. A read
+        of the few leased rows (a partial index) first, and a change only when one ran out, so every
+        notifier step can afford it."""
+        now, args = self._now_sql(wall_now)
+        if not self._read(
+            f"SELECT 1 FROM svc_deliveries WHERE owner IS NOT NULL AND lease_until <= {now} LIMIT 1", args
+        ):
+            return 0
+        with self._writing() as tx:
+            return int(
+                tx.execute(
+                    "UPDATE svc_deliveries SET attempts=attempts+1, last_error='the lease of worker ' || owner || "
+                    "' ran out during a send (it stopped beating)', owner=NULL, lease_until=NULL "
+                    f"WHERE owner IS NOT NULL AND lease_until <= {now}",
+                    args,
+                ).rowcount
+            )
+
+    def retire(self, owner: str) -> None:
+        """A worker that stops cleanly: its row goes, and anything it still held is free again at once
+        (no send of it is in flight, so no attempt is counted)."""
+        with self._writing() as tx:
+            tx.execute("UPDATE svc_deliveries SET owner=NULL, lease_until=NULL WHERE owner=?", (owner,))
+            tx.execute("DELETE FROM svc_workers WHERE id=?", (owner,))
+
+    def workers(self) -> list[tuple[str, float, float]]:
+        """(worker id, first beat, last beat) of every worker that beat within the last hour."""
+        rows = self._read("SELECT id, started_at, last_beat FROM svc_workers ORDER BY id")
+        return [(str(r[0]), float(r[1]), float(r[2])) for r in rows]
+
+    def record_attempt(
+        self, delivery_id: str, status: str, next_at: int, error: str | None, at: int, *, owner: str | None = None
+    ) -> bool:
+        """The outcome of a send, written only by the lease's owner (``owner``; None: a row nobody holds).
+        False when the lease is no longer ``owner``'s (it was rescued, and another worker may be sending):
+        the late outcome is dropped, and the delivery's row is the rescuer's."""
+        held, args = ("owner=?", (owner,)) if owner is not None else ("owner IS NULL", ())
+        with self._writing() as tx:
+            return bool(
+                tx.execute(
+                    "UPDATE svc_deliveries SET status=?, attempts=attempts+1, next_at=?, last_error=?, owner=NULL, "
+                    "lease_until=NULL, done_at=CASE WHEN ?='pending' THEN NULL ELSE ? END "
+                    f"WHERE id=? AND status='pending' AND {held}",
+                    (status, next_at, error, status, at, delivery_id, *args),
+                ).rowcount
             )
 
     def redrive(self, delivery_id: str, at: int) -> bool:
-        with self._writing() as db:
+        with self._writing() as tx:
             return bool(
-                db.execute(
-                    "UPDATE svc_deliveries SET status='pending', attempts=0, next_at=?, done_at=NULL "
-                    "WHERE id=? AND status='dead'",
+                tx.execute(
+                    "UPDATE svc_deliveries SET status='pending', attempts=0, next_at=?, done_at=NULL, owner=NULL, "
+                    "lease_until=NULL WHERE id=? AND status='dead'",
                     (at, delivery_id),
                 ).rowcount
             )
@@ -362,43 +437,41 @@ class Directory:
         rows = self._read("SELECT channel, status, count(*) FROM svc_deliveries GROUP BY channel, status")
         return {(str(c), str(s)): int(n) for c, s, n in rows}
 
-    def close(self) -> None:
-        with self._lock:
-            for reader in self._readers:
-                reader.close()
-            self._readers.clear()
-            self.db.close()
 
-
+_USER_COLUMNS = "id, name, roles, contacts, admin, password_hash"
 _CREDENTIAL_COLUMNS = "id, kind, user_id, roles, label, created_at, expires_at, revoked_at"
-_DELIVERY_COLUMNS = "id, message_id, channel, notification, status, attempts, next_at, last_error"
+_DELIVERY_COLUMNS = "id, message_id, channel, notification, status, attempts, next_at, last_error, owner"
 
 
-def _is_last_admin(db: sqlite3.Connection, user_id: str) -> bool:
+def _user_values(user: User) -> tuple[Any, ...]:
+    roles, contacts = json.dumps(list(user.roles)), json.dumps(user.contacts, ensure_ascii=False)
+    return (user.id, user.name, roles, contacts, user.password_hash, int(user.admin))
+
+
+def _is_last_admin(tx: Transaction, user_id: str) -> bool:
     live = "disabled_at IS NULL"
-    admin = db.execute(f"SELECT admin FROM svc_users WHERE id=? AND {live}", (user_id,)).fetchone()
-    admins = db.execute(f"SELECT count(*) FROM svc_users WHERE admin=1 AND {live}").fetchone()[0]
+    admin = tx.execute(f"SELECT admin FROM svc_users WHERE id=? AND {live}", (user_id,)).fetchone()
+    admins = tx.execute(f"SELECT count(*) FROM svc_users WHERE admin=1 AND {live}").fetchone()[0]
     return bool(admin and admin[0]) and admins <= 1
 
 
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    """Columns added after a table was first made: a store from an older release gains them on open."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(svc_deliveries)")}
-    if "lease_until" not in have:
-        db.execute("ALTER TABLE svc_deliveries ADD COLUMN lease_until REAL")
-
-
-def _insert_deliveries(db: sqlite3.Connection, deliveries: Sequence[Delivery], at: int) -> int:
-    before = db.total_changes
-    db.executemany(
-        "INSERT OR IGNORE INTO svc_deliveries (id, message_id, channel, notification, status, next_at, "
-        "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-        [
-            (d.id, d.message_id, d.channel, json.dumps(d.notification, ensure_ascii=False), d.next_at, at)
-            for d in deliveries
-        ],
+def _beat(tx: Transaction, owner: str, clock: float) -> None:
+    tx.execute(
+        "INSERT INTO svc_workers (id, started_at, last_beat) VALUES (?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET last_beat=excluded.last_beat",
+        (owner, clock, clock),
     )
-    return db.total_changes - before
+
+
+def _insert_deliveries(tx: Transaction, deliveries: Sequence[Delivery], at: int) -> int:
+    added = 0
+    for d in deliveries:
+        added += tx.execute(
+            "INSERT INTO svc_deliveries (id, message_id, channel, notification, status, next_at, created_at) "
+            "VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING",
+            (d.id, d.message_id, d.channel, json.dumps(d.notification, ensure_ascii=False), d.next_at, at),
+        ).rowcount
+    return added
 
 
 def _user(row: Sequence[Any]) -> User:
@@ -411,27 +484,4 @@ def _credential(row: Sequence[Any]) -> Credential:
 
 
 def _delivery(row: Sequence[Any]) -> Delivery:
-    return Delivery(row[0], row[1], row[2], json.loads(row[3]), row[4], int(row[5]), int(row[6]), row[7])
-
-
-# A start's remembered reply is the case as it answered (engine/service/desk.py case_json): its "id" is the case.
-_FORGET_REPLIES = "DELETE FROM svc_idempotency WHERE json_valid(response) AND json_extract(response, '$.id') = ?"
-
-
-def forget_replies(path: str | Path, case_id: str) -> int:
-    """Delete the service's remembered replies that show a case (an ``Idempotency-Key`` start keeps the case
-    as it answered), so ``erase`` leaves no copy of its personal values there. A store the service never
-    ran on has no such table: nothing to do. Returns how many replies were deleted."""
-    try:
-        db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot open the service tables: {exc}") from None
-    try:
-        if db.execute("SELECT 1 FROM sqlite_master WHERE name='svc_idempotency'").fetchone() is None:
-            return 0
-        db.execute("PRAGMA secure_delete=ON")
-        return int(db.execute(_FORGET_REPLIES, (case_id,)).rowcount)
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot clear the service's remembered replies: {exc}") from None
-    finally:
-        db.close()
+    return Delivery(row[0], row[1], row[2], json.loads(row[3]), row[4], int(row[5]), int(row[6]), row[7], row[8])

@@ -1,6 +1,7 @@
 """Which store a ``--db`` names: a PostgreSQL URL opens the PostgreSQL store, anything else an SQLite file.
 
-The one place that tells them apart, so the CLI, ``serve`` and ``Engine("...")`` accept the same values.
+The one place that tells them apart, so the CLI, ``serve`` and ``Engine("...")`` accept the same values;
+``open_directory`` puts the service's own tables in the same database.
 The PostgreSQL store is imported only when a URL asks for it: psycopg is an optional extra.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import Store
+from .directory import Directory
 from .faults import UnusableStoreError
 
 URL_SCHEMES = ("postgresql://", "postgres://")
@@ -30,3 +32,15 @@ def open_store(db: str | Path) -> Store:
     from .sqlite import SQLiteStore
 
     return SQLiteStore(db)
+
+
+def open_directory(db: str | Path, directory: str | Path | None = None) -> Directory:
+    """The service's tables beside store ``db``: in its PostgreSQL database, or in its SQLite file; an
+    SQLite file ``directory`` instead, when given (the ``--directory`` of earlier releases)."""
+    if directory is None and is_database_url(db):
+        from .pg_directory import PostgresDirectory
+
+        return PostgresDirectory(str(db))
+    from .sqlite_directory import SQLiteDirectory
+
+    return SQLiteDirectory(directory or db)

@@ -11,7 +11,7 @@ the revision check and the unique ``(case_id, seq)`` refuse anything built on a 
 never fire one case. The outbox is a table of pending event positions, written with the events and
 deleted on acknowledgement. The schema is versioned (``schema_migrations``): opening a database applies
 the missing migrations in one transaction; a database with a newer schema, or another program's tables,
-is refused with one line. The only home of psycopg.
+is refused with one line. psycopg's home, with engine/store/pg_directory.py (the service's tables).
 """
 
 from __future__ import annotations
@@ -99,6 +99,12 @@ _INSERT_EVENTS = (
     "WITH new AS (INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
     "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], "
     "%s::text[], %s::text[], %s::text[]) ORDER BY 2 RETURNING pos) INSERT INTO outbox SELECT pos FROM new"
+)
+
+# A case row with its latest event (audit/rowcheck.py checks one against the other), in one query.
+_WITH_HEAD = (
+    f"SELECT {', '.join(f'c.{name}' for name in _CASE_COLUMNS.split(', '))}, h.seq, h.at, h.hash FROM cases c "
+    "LEFT JOIN LATERAL (SELECT seq, at, hash FROM events WHERE case_id = c.id ORDER BY seq DESC LIMIT 1) h ON true "
 )
 
 # A commit that moves a row on: the row, then its events and their outbox entries only if the row was at the
@@ -335,8 +341,9 @@ class PostgresStore:
 
     @_serialized
     def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
-        lock = self._lock()
-        row = self._sql(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s{lock}", (case_id,)).fetchone()
+        # Two statements, not one join: a read that waited for the row's lock sees the row as the other
+        # writer left it, but a join's read of events keeps the statement's older snapshot.
+        row = self._sql(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s{self._lock()}", (case_id,)).fetchone()
         if row is None:
             raise UnknownCaseError(case_id)
         head = self._sql(
@@ -462,12 +469,8 @@ class PostgresStore:
 
     def _due_with_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
         claim = " FOR UPDATE OF c SKIP LOCKED" if self._in_transaction() else ""
-        columns = ", ".join(f"c.{name}" for name in _CASE_COLUMNS.split(", "))
         rows = self._sql(
-            f"SELECT {columns}, h.seq, h.at, h.hash FROM cases c LEFT JOIN LATERAL (SELECT seq, at, hash "
-            "FROM events WHERE case_id = c.id ORDER BY seq DESC LIMIT 1) h ON true "
-            f"WHERE c.next_due <= %s ORDER BY c.next_due, c.id LIMIT %s{claim}",
-            (now, limit),
+            _WITH_HEAD + f"WHERE c.next_due <= %s ORDER BY c.next_due, c.id LIMIT %s{claim}", (now, limit)
         ).fetchall()
         return [_case_and_head(r) for r in rows]
 

@@ -235,13 +235,6 @@ def test_the_cli_refuses_an_unusable_database_in_one_line(command, postgres_serv
         assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
 
-def test_the_service_commands_need_a_directory_file_beside_a_postgresql_store(postgres_url, tmp_path):
-    code, _, err = _run("users", "list", "--db", postgres_url)
-    assert code == 2 and "--directory FILE or COMPLAINTFLOW_DIRECTORY" in err
-    code, _, err = _run("users", "list", "--db", postgres_url, env={"COMPLAINTFLOW_DIRECTORY": str(tmp_path / "d")})
-    assert code == 2 and "no directory at" in err
-
-
 def test_erase_through_the_cli_empties_the_personal_column_and_verify_stays_clean(postgres_url):
     from test_erase import DESK as SERVICE_DESK
     from test_erase import PHONE, RECEPTIONIST, RECORD

@@ -23,7 +23,7 @@ CASES = 30
 class Worker:
     def __init__(self, url: str, tmp_path: Path, clock: Path) -> None:
         processes = tmp_path / "processes"
-        args = [*COMMAND, "worker", "--db", url, "--directory", str(tmp_path / "directory.db")]
+        args = [*COMMAND, "worker", "--db", url]
         args += ["--processes", str(processes), "--clock-file", str(clock), "--log-format", "text"]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)

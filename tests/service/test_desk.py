@@ -91,6 +91,16 @@ def test_first_run_makes_one_admin_and_only_on_a_new_store(desk):
     assert d.directory.count_admins() == 1
 
 
+def test_a_second_service_starting_at_the_same_moment_makes_no_second_admin(desk, monkeypatch):
+    d, _ = desk
+    assert first_run(d, demo=True).admin_token
+    # the other service counted the admins before this one's commit: none yet, by what it saw
+    monkeypatch.setattr(d.directory, "count_admins", lambda: 0)
+    again = first_run(d, demo=True)
+    assert (again.admin_token, again.demo_token, again.demo_staff) == (None, None, ())
+    assert [u.id for u in d.directory.users() if u.admin] == ["admin"]
+
+
 def test_the_committed_openapi_document_is_the_one_the_service_serves(desk):
     # An API change must be deliberate: regenerate docs/openapi.json with
     #   python -c "from tests.service.test_desk import write_openapi; write_openapi()"
@@ -241,25 +251,10 @@ def test_a_channel_whose_secret_is_not_set_stops_the_service_at_start(desk):
         )
 
 
-def test_a_send_in_flight_keeps_its_lease_when_the_desk_clock_jumps(tmp_path):
-    from complaintflow.store.directory import Delivery, Directory
-
-    directory = Directory(tmp_path / "d.db")
-    directory.queue([Delivery("m:1@hook", "m:1", "hook", {}, "pending", 0, 100, None)], 100)
-    assert directory.claim("m:1@hook", 100, wall_now=5000.0, lease=60)
-    # the desk clock moves an hour on while the send is still in flight (wall clock 10 s later): no second claim
-    assert not directory.claim("m:1@hook", 3700, wall_now=5010.0, lease=60)
-    # a notifier that died mid-send: after the lease on the wall clock, another takes the delivery
-    assert directory.claim("m:1@hook", 3700, wall_now=5061.0, lease=60)
-    directory.record_attempt("m:1@hook", "pending", 3800, "timeout", 3700)
-    assert directory.claim("m:1@hook", 3800, wall_now=5062.0, lease=60)  # recording an attempt ends the lease
-    directory.close()
-
-
-def test_a_store_from_before_leases_gains_the_lease_column_on_open(tmp_path):
+def test_a_store_from_before_leases_gains_the_lease_columns_on_open(tmp_path):
     import sqlite3
 
-    from complaintflow.store.directory import Directory
+    from complaintflow.store.sqlite_directory import SQLiteDirectory
 
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
@@ -273,8 +268,9 @@ def test_a_store_from_before_leases_gains_the_lease_column_on_open(tmp_path):
     )
     db.commit()
     db.close()
-    directory = Directory(path)
-    assert directory.claim("m:1@hook", 100, wall_now=1.0, lease=60)
+    directory = SQLiteDirectory(path)
+    assert directory.claim("m:1@hook", 100, owner="w1", wall_now=1.0, lease=60)
+    assert directory.delivery("m:1@hook").owner == "w1"
     directory.close()
 
 

@@ -122,10 +122,12 @@ def _hook_config(hook) -> str:
     return json.dumps({"scheduler": {"poll_seconds": 0.05}, "channels": channels})
 
 
-def test_two_services_on_one_store_deliver_each_message_once(tmp_path):
+def test_two_services_on_one_store_deliver_each_message_once(tmp_path, shared_address):
+    """On one SQLite file, or one PostgreSQL database with no directory file: users, tokens and deliveries
+    are shared, and the leases keep the two notifiers apart."""
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    db = tmp_path / "shared.db"
+    db = shared_address
     with FakeWebhookReceiver("whsec-1") as hook:
         config = _hook_config(hook)
         with serving(tmp_path / "a", db=db, config=config, env=SECRETS) as first:

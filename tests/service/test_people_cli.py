@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 import cli
 from complaintflow.service import auth
-from complaintflow.store.directory import Delivery, Directory
+from complaintflow.store.directory import Delivery
+from complaintflow.store.sqlite_directory import SQLiteDirectory as Directory
 
 
 def run(*args: str, stdin: str | None = None):

@@ -1,0 +1,179 @@
+"""The service directory's contract, run on both backends: SQLite (in the store file) and PostgreSQL (in the
+store's database). Leases are timed by a clock each test moves: the wall clock a notifier passes in on
+SQLite, a one-row table standing in for ``clock_timestamp()`` on PostgreSQL (the same SQL reads it)."""
+
+from __future__ import annotations
+
+import pytest
+from directories import T0
+
+from complaintflow.store.base import StoreError
+from complaintflow.store.directory import Credential, Delivery, User
+
+
+@pytest.fixture
+def directory(directory_place):
+    _, open_one, _ = directory_place
+    return open_one()
+
+
+def _delivery(n: int = 1, next_at: int = 100) -> Delivery:
+    return Delivery(f"m:{n}@hook", f"m:{n}", "hook", {"n": n, "text": "案件"}, "pending", 0, next_at, None)
+
+
+# -- users, credentials, replies, assignments ------------------------------------------------------------
+
+
+def test_users_are_added_edited_and_disabled_and_the_last_admin_stays(directory):
+    directory.add_user(User("boss", "Boss", (), {}, True), 1)
+    directory.add_user(User("wang", "王芳", ("receiver", "mall:cs_centre"), {"mobile": "1"}, False, "hash"), 2)
+    with pytest.raises(StoreError, match="already exists"):
+        directory.add_user(User("wang", "again", (), {}, False), 3)
+    assert [u.id for u in directory.users()] == ["boss", "wang"]
+    assert directory.user("wang") == User(
+        "wang", "王芳", ("receiver", "mall:cs_centre"), {"mobile": "1"}, False, "hash"
+    )
+    assert [u.id for u in directory.users_holding("mall", "cs_centre")] == ["wang"]
+    assert directory.users_holding("other", "cs_centre") == []
+    assert directory.count_admins() == 1
+    with pytest.raises(StoreError, match="last admin"):
+        directory.update_user(User("boss", "Boss", (), {}, False))
+    with pytest.raises(StoreError, match="last admin"):
+        directory.disable_user("boss", 4)
+    directory.update_user(User("wang", "王芳", ("front_desk",), {}, True))
+    assert directory.user("wang").roles == ("front_desk",) and directory.count_admins() == 2
+    directory.disable_user("boss", 5)
+    assert directory.user("boss") is None and directory.count_admins() == 1
+    with pytest.raises(StoreError, match="no user 'boss'"):
+        directory.update_user(User("boss", "Boss", (), {}, True))
+
+
+def test_credentials_are_found_by_digest_listed_and_revoked_with_their_user(directory):
+    directory.add_user(User("boss", "Boss", (), {}, True), 1)
+    directory.add_user(User("wang", "王芳", ("receiver",), {}, False), 1)
+    token = Credential("t1", "token", "wang", ("receiver",), "ci", 10, None, None)
+    session = Credential("s1", "session", "wang", None, "", 11, 99, None)
+    directory.add_credential("digest-t1", token)
+    directory.add_credential("digest-s1", session)
+    assert directory.credential("digest-t1") == token and directory.credential("nope") is None
+    assert [c.id for c in directory.credentials("wang")] == ["t1", "s1"] and directory.credentials("boss") == []
+    assert directory.revoke("t1", 20) and not directory.revoke("t1", 21)
+    assert directory.credential("digest-t1").revoked_at == 20
+    directory.disable_user("wang", 30)
+    assert directory.credential("digest-s1").revoked_at == 30
+
+
+def test_an_idempotent_reply_is_kept_once_and_forgotten_with_its_case(directory):
+    assert directory.idempotent_reply("wang", "k1") is None
+    directory.remember_reply("wang", "k1", "body", 201, {"id": "c1", "data": {"phone": "138"}}, 1)
+    directory.remember_reply("wang", "k1", "other", 201, {"id": "c9"}, 2)  # the first answer stays
+    directory.remember_reply("wang", "k2", "body2", 201, {"id": "c2"}, 3)
+    assert directory.idempotent_reply("wang", "k1") == ("body", 201, {"id": "c1", "data": {"phone": "138"}})
+    assert directory.forget_replies("c1") == 1
+    assert directory.idempotent_reply("wang", "k1") is None and directory.idempotent_reply("wang", "k2")
+
+
+def test_assignments_replace_each_other_and_every_change_is_logged_in_order(directory):
+    directory.assign("c1", "wang", "boss", 1)
+    directory.assign("c1", "li", "boss", 2)
+    directory.assign("c2", "wang", "wang", 3)
+    assert directory.assignee("c1") == "li" and directory.assignees() == {"c1": "li", "c2": "wang"}
+    directory.assign("c1", None, "li", 4)
+    assert directory.assignee("c1") is None
+    assert directory.assignment_log("c1") == [("wang", "boss", 1), ("li", "boss", 2), (None, "li", 4)]
+
+
+# -- the cursor and deliveries --------------------------------------------------------------------------
+
+
+def test_deliveries_are_queued_once_with_the_cursor_and_listed(directory):
+    assert directory.cursor("notifier") is None
+    directory.enqueue("notifier", "m:2", [_delivery(1), _delivery(2, 200)], 50)
+    directory.enqueue("notifier", "m:3", [_delivery(2, 200), _delivery(3, 300)], 60)  # a re-read batch
+    assert directory.cursor("notifier") == "m:3"
+    assert directory.queue([_delivery(3), _delivery(4, 400)], 70) == 1
+    assert [d.id for d in directory.deliveries()] == ["m:1@hook", "m:2@hook", "m:3@hook", "m:4@hook"]
+    assert [d.id for d in directory.due_deliveries(200, 10)] == ["m:1@hook", "m:2@hook"]
+    assert directory.next_delivery_at() == 100
+    assert directory.delivery("m:1@hook").notification == {"n": 1, "text": "案件"}
+    assert directory.record_attempt("m:1@hook", "dead", 100, "401", 100)
+    assert directory.deliveries("dead") == [directory.delivery("m:1@hook")]
+    assert directory.delivery_counts() == {("hook", "dead"): 1, ("hook", "pending"): 3}
+    assert directory.redrive("m:1@hook", 500) and not directory.redrive("m:1@hook", 501)
+    again = directory.delivery("m:1@hook")
+    assert (again.status, again.attempts, again.next_at) == ("pending", 0, 500)
+
+
+# -- leases ---------------------------------------------------------------------------------------------
+
+
+def test_a_claim_is_one_workers_until_its_lease_runs_out_without_a_beat(directory_place):
+    _, open_one, clock = directory_place
+    a, b = open_one(), open_one()  # two processes' connections
+    a.queue([_delivery()], 100)
+    assert a.claim("m:1@hook", 100, owner="A", wall_now=clock.t, lease=15)
+    assert not b.claim("m:1@hook", 100, owner="B", wall_now=clock.t, lease=15)
+    assert b.due_deliveries(100, 10) == [] and b.delivery("m:1@hook").owner == "A"
+    # the desk clock jumps an hour; the lease clock moved 10 s: still A's
+    clock.at(T0 + 10)
+    assert b.rescue(wall_now=clock.t) == 0
+    assert not b.claim("m:1@hook", 3700, owner="B", wall_now=clock.t, lease=15)
+    clock.at(T0 + 16)  # no beat from A for a whole lease
+    assert b.rescue(wall_now=clock.t) == 1 and b.rescue(wall_now=clock.t) == 0
+    rescued = b.delivery("m:1@hook")
+    assert (rescued.owner, rescued.attempts, rescued.status) == (None, 1, "pending")  # the send in flight counts
+    assert "worker A" in rescued.last_error
+    assert b.claim("m:1@hook", 100, owner="B", wall_now=clock.t, lease=15)
+
+
+def test_heartbeats_keep_a_long_send_and_the_workers_row(directory_place):
+    _, open_one, clock = directory_place
+    a, b = open_one(), open_one()
+    a.queue([_delivery(1), _delivery(2)], 100)
+    assert a.claim("m:1@hook", 100, owner="A", wall_now=clock.t, lease=15)
+    for step in range(1, 5):  # a send of 40 s, beating every 10 s
+        clock.at(T0 + 10 * step)
+        assert a.beat("A", wall_now=clock.t, lease=15) == 1
+        assert b.rescue(wall_now=clock.t) == 0
+    assert [w[0] for w in b.workers()] == ["A"] and b.workers()[0][2] == T0 + 40
+    assert a.record_attempt("m:1@hook", "delivered", 140, None, 140, owner="A")
+    assert a.beat("A", wall_now=clock.t, lease=15) == 0  # it holds nothing now
+    assert b.delivery("m:1@hook").attempts == 1
+
+
+def test_only_the_lease_owner_records_an_outcome(directory_place):
+    _, open_one, clock = directory_place
+    a, b = open_one(), open_one()
+    a.queue([_delivery()], 100)
+    assert a.claim("m:1@hook", 100, owner="A", wall_now=clock.t, lease=15)
+    assert not b.record_attempt("m:1@hook", "delivered", 100, None, 100, owner="B")
+    assert not b.record_attempt("m:1@hook", "delivered", 100, None, 100)  # nobody's: but A holds it
+    clock.at(T0 + 20)
+    assert b.rescue(wall_now=clock.t) == 1
+    assert b.claim("m:1@hook", 100, owner="B", wall_now=clock.t, lease=15)
+    assert not a.record_attempt("m:1@hook", "delivered", 100, None, 120, owner="A")  # A's lease was rescued
+    assert b.record_attempt("m:1@hook", "pending", 200, "503", 120, owner="B")
+    after = b.delivery("m:1@hook")
+    assert (after.status, after.attempts, after.last_error, after.owner) == ("pending", 2, "503", None)
+
+
+def test_a_retired_worker_frees_what_it_held_at_once_without_counting_an_attempt(directory_place):
+    _, open_one, clock = directory_place
+    a = open_one()
+    a.queue([_delivery()], 100)
+    assert a.claim("m:1@hook", 100, owner="A", wall_now=clock.t, lease=15)
+    a.retire("A")
+    assert a.workers() == [] and [d.id for d in a.due_deliveries(100, 10)] == ["m:1@hook"]
+    assert a.delivery("m:1@hook").attempts == 0
+
+
+def test_a_stopped_workers_row_is_pruned_after_an_hour_by_anothers_beat(directory_place):
+    _, open_one, clock = directory_place
+    a = open_one()
+    a.beat("gone", wall_now=clock.t, lease=15)
+    clock.at(T0 + 3599)
+    a.beat("live", wall_now=clock.t, lease=15)
+    assert [w[0] for w in a.workers()] == ["gone", "live"]
+    clock.at(T0 + 3601)
+    a.beat("live", wall_now=clock.t, lease=15)
+    assert [w[0] for w in a.workers()] == ["live"]

@@ -948,16 +948,98 @@ def _intact(engine: Any) -> str:
 
 
 @main.command()
-@click.argument("case_id")
+@click.argument("case_id", required=False)
 @DB_OPTION
-@format_option(*TEXT_OR_JSON, default="json")
-def export(case_id: str, db: str, fmt: str) -> None:
-    """A case's personal data and every place the store keeps it, for an access request (docs/privacy.md)."""
+@format_option(*TEXT_OR_JSON, default="json", help="With CASE: how to print the case's personal data.")
+@click.option(
+    "--out", default=None, help="Without CASE: write the whole store to this file (default: standard output)."
+)
+@NOW_OPTION
+@click.pass_context
+def export(ctx: click.Context, case_id: str | None, db: str, fmt: str, out: str | None, now: LocalTime | None) -> None:
+    """Two uses. 'export CASE': a case's personal data and every place the store keeps it, for an access
+    request (docs/privacy.md). 'export' with no CASE: the whole store (processes, events, upgrade records) as
+    JSON lines for 'complaintflow import', e.g. from SQLite to PostgreSQL (docs/postgres.md)."""
+    if case_id is None:
+        if ctx.get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT:
+            _fail("--format goes with CASE; an export of the whole store is always JSON lines", 2)
+        _export_store(db, out, _now(now))
+        return
+    if out is not None or now is not None:
+        _fail(
+            "--out and --now go with an export of the whole store (no CASE); a case's data prints to standard output", 2
+        )
     from complaintflow.privacy import describe, personal_data
 
     engine = _engine(db)
     exported = personal_data(engine, case_id)
     _emit(fmt, exported, describe(exported))
+
+
+def _export_store(db: str, out: str | None, at: int) -> None:
+    """The whole store to ``out`` (written beside it as OUT.tmp, synced, then renamed) or to standard output."""
+    from complaintflow.store.transfer import export_store
+
+    engine = _engine(db)
+    shown = _shown_db(db)
+    if out is None:
+        stream = sys.stdout.buffer
+        counts = export_store(engine.store, stream.write, at)
+        stream.flush()
+        click.echo(f"exported {counts.describe()} from {shown} to standard output", err=True)
+        return
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"exported {done:,} of {total:,} events", err=True)
+
+    target = Path(out)
+    partial = target.with_name(target.name + ".tmp")
+    try:
+        with open(partial, "wb") as handle:
+            counts = export_store(engine.store, handle.write, at, progress)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)  # a crash before this leaves OUT.tmp, never half a file named OUT
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a crash
+    finally:
+        os.close(folder)
+    click.echo(f"exported {counts.describe()} to {out}", err=True)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@DB_OPTION
+def import_command(file: str, db: str) -> None:
+    """Load a whole-store export ('complaintflow export --out FILE') into a new, empty store: every history is
+    verified there before anything is committed, so a refused import leaves the store empty."""
+    from complaintflow.store import faults
+    from complaintflow.store.transfer import check_export, import_export
+
+    path = Path(file)
+    counts = check_export(path)  # every check of the file itself, before the store is opened or made
+    created = not _is_url(db) and db != ":memory:" and not Path(db).exists()
+    if not _is_url(db):
+        faults.refuse_unusable_path(db, create=True)
+    engine = _engine(db, create=True)
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"imported {done:,} of {total:,} events", err=True)
+
+    try:
+        import_export(engine, path, progress, checked=True)
+    except BaseException:
+        engine.close()
+        if created:  # the file this import made holds nothing: leave no empty store behind
+            for leftover in (db, f"{db}-wal", f"{db}-shm"):
+                Path(leftover).unlink(missing_ok=True)
+        raise
+    engine.close()
+    click.echo(f"imported {counts.describe()} into {_shown_db(db)}; every history verifies", err=True)
 
 
 @main.command()

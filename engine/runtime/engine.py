@@ -327,9 +327,8 @@ class Engine:
                 for case, head in self.store.due_cases_and_heads(now, batch):
                     if case.id in refusals:
                         continue
-                    timers = sorted((t for t in desired_timers(case.id, case.clocks) if t.due_at <= now), key=_due)
                     try:
-                        progressed += self._fire_timers(case, head, timers, now)
+                        progressed += self._fire_due(case, head, now)
                     except RefusedError as exc:
                         refusals[case.id] = str(exc)
             if not progressed:  # nothing left, or only cases another worker moved on first
@@ -426,19 +425,18 @@ class Engine:
             if not due or all(self._fire(t, at) is None for t in due):
                 return
 
-    def _fire_timers(
-        self, case: CaseRecord, head: Head | None, timers: list[TimerRecord], now: int
-    ) -> list[EventRecord]:
+    def _fire_due(self, case: CaseRecord, head: Head | None, now: int) -> list[EventRecord]:
         """Fire a due case's timers in due order from its row and head as read inside the batch, each timer
         a change of its own; after each, the row its commit wrote is the one the next decides on."""
         fired: list[EventRecord] = []
         if row_problem(case, head) is not None:  # the due read met a change committed meanwhile, or an edit
             case, head = self.store.case_and_head(case.id)
-        for timer in timers:
+        timers = sorted((t for t in desired_timers(case.id, case.clocks) if t.due_at <= now), key=_due)
+        for n, timer in enumerate(timers):
             with self.store.writing():
                 _refuse_edited(case, head)
-                if timer not in desired_timers(case.id, case.clocks):
-                    continue  # an earlier timer's firing moved the clock on
+                if n and timer not in desired_timers(case.id, case.clocks):
+                    continue  # an earlier timer's firing moved the clock on (the first came from this row)
                 events = decide_timer(self._runnable(case), case, timer, now)
                 try:
                     case = self._commit(case, events)

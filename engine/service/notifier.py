@@ -158,6 +158,11 @@ class Notifier:
             if route is None:
                 self._complete(delivery, "dead", now, "channel no longer configured")
                 continue
+            if delivery.attempts >= route.max_attempts:  # its last attempt's lease was rescued: no more tries
+                spent = f"{delivery.last_error or 'the last attempt was lost'}; no attempts left"
+                log.warning("delivery %s is dead after %d attempt(s): %s", delivery.id, delivery.attempts, spent)
+                self._complete(delivery, "dead", now, spent, sent=False)
+                continue
             outcome = route.sender.send(notification_from(delivery.notification))
             verdict, after, why = fate(outcome)
             attempts += 1
@@ -172,10 +177,11 @@ class Notifier:
                 self._complete(delivery, "dead", now, why)
         return attempts
 
-    def _complete(self, delivery: Delivery, status: str, next_at: int, why: str | None) -> None:
+    def _complete(self, delivery: Delivery, status: str, next_at: int, why: str | None, *, sent: bool = True) -> None:
         """Record an attempt as the lease's owner; dropped (and counted) if the lease was rescued meanwhile."""
         now = self.desk.now()
-        if not self.desk.directory.record_attempt(delivery.id, status, next_at, why, now, owner=self.worker_id):
+        directory = self.desk.directory
+        if not directory.record_attempt(delivery.id, status, next_at, why, now, owner=self.worker_id, sent=sent):
             self.metrics.stale_completions.inc()
             log.warning("delivery %s: outcome %r dropped, the lease was rescued during the send", delivery.id, status)
 

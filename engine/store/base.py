@@ -13,7 +13,7 @@ data only, and a ``writing`` block returns only once its change is committed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -224,3 +224,46 @@ class Store(Protocol):
 
     def ack_outbox(self, ids: Sequence[str]) -> None: ...
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedEvent:
+    """An event where its store files it, for moving a whole store (store/transfer.py): its position in commit
+    order, the position of its case's event before (None for the first) and whether the outbox still holds it."""
+
+    pos: int
+    prev_pos: int | None
+    event: EventRecord  # with ``payload_json`` (the stored text), ``hash_rule`` and ``personal`` as stored
+    pending: bool
+
+
+class MovableStore(Store, Protocol):
+    """A store a whole store can be exported from and imported into (store/transfer.py): the SQL stores.
+
+    The ``load_*`` calls run inside one ``writing`` block on an empty store, which the caller verifies before
+    the block ends; ``rule2_from_pos`` is the first position hashed under rule 2 (``EventRecord.hash_rule``)."""
+
+    rule2_from_pos: int
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads inside see one committed state of the store, however long they take (an export)."""
+        ...
+
+    def totals(self) -> tuple[int, int]:
+        """(cases with events, events) as the store holds them."""
+        ...
+
+    def placed_events(self, after: int, limit: int) -> list[PlacedEvent]:
+        """Up to ``limit`` event rows after position ``after``, in position order."""
+        ...
+
+    def upgrades(self) -> list[Upgrade]: ...
+    def holds_anything(self) -> bool:
+        """Whether the store holds any process, case or event."""
+        ...
+
+    def load_events(self, events: Sequence[PlacedEvent]) -> None: ...
+    def load_cases(self, cases: Sequence[CaseRecord], last_pos: Mapping[str, int]) -> None: ...
+    def load_history(self, upgrades: Sequence[Upgrade], rule2_from_pos: int) -> None:
+        """The upgrade records and the first rule-2 position; after the outbox's pending events are loaded."""
+        ...

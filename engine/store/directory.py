@@ -119,7 +119,15 @@ class Directory(Protocol):
     def retire(self, owner: str) -> None: ...
     def workers(self) -> list[tuple[str, float, float]]: ...
     def record_attempt(
-        self, delivery_id: str, status: str, next_at: int, error: str | None, at: int, *, owner: str | None = None
+        self,
+        delivery_id: str,
+        status: str,
+        next_at: int,
+        error: str | None,
+        at: int,
+        *,
+        owner: str | None = None,
+        sent: bool = True,
     ) -> bool: ...
     def redrive(self, delivery_id: str, at: int) -> bool: ...
     def delivery_counts(self) -> dict[tuple[str, str], int]: ...
@@ -407,16 +415,26 @@ class SQLDirectory:
         return [(str(r[0]), float(r[1]), float(r[2])) for r in rows]
 
     def record_attempt(
-        self, delivery_id: str, status: str, next_at: int, error: str | None, at: int, *, owner: str | None = None
+        self,
+        delivery_id: str,
+        status: str,
+        next_at: int,
+        error: str | None,
+        at: int,
+        *,
+        owner: str | None = None,
+        sent: bool = True,
     ) -> bool:
         """The outcome of a send, written only by the lease's owner (``owner``; None: a row nobody holds).
         False when the lease is no longer ``owner``'s (it was rescued, and another worker may be sending):
-        the late outcome is dropped, and the delivery's row is the rescuer's."""
+        the late outcome is dropped, and the delivery's row is the rescuer's. ``sent=False``: a verdict
+        reached without sending (no attempts left), which counts no attempt."""
         held, args = ("owner=?", (owner,)) if owner is not None else ("owner IS NULL", ())
+        counted = "attempts+1" if sent else "attempts"
         with self._writing() as tx:
             return bool(
                 tx.execute(
-                    "UPDATE svc_deliveries SET status=?, attempts=attempts+1, next_at=?, last_error=?, owner=NULL, "
+                    f"UPDATE svc_deliveries SET status=?, attempts={counted}, next_at=?, last_error=?, owner=NULL, "
                     "lease_until=NULL, done_at=CASE WHEN ?='pending' THEN NULL ELSE ? END "
                     f"WHERE id=? AND status='pending' AND {held}",
                     (status, next_at, error, status, at, delivery_id, *args),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -41,6 +41,7 @@ from .base import (
     EventRecord,
     Head,
     OutboxMessage,
+    PlacedEvent,
     StoredProcess,
     StoreError,
     StoreUnavailableError,
@@ -56,6 +57,7 @@ from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
 from .rows import case_and_head_from_row as _case_and_head
 from .rows import case_from_row as _case
 from .rows import case_row as _row
+from .rows import event_values as _event_row
 from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
@@ -265,6 +267,9 @@ class PostgresStore:
         self._deferred: list[str] = []
         self._savepoint_unsent = False  # the change's SAVEPOINT was dropped unsent: so is its RELEASE
         self._batching = 0  # nested ``batch`` blocks the connection's holder is inside
+        # Events before this position are hashed under rule 1: only those imported from an upgraded store
+        # (store/transfer.py); ``meta.rule2_from_pos``, 1 when absent.
+        self.rule2_from_pos = 1
         try:
             self._migrate()
         except StoreError as exc:
@@ -282,6 +287,14 @@ class PostgresStore:
         store error of ours. A connection found lost while no transaction of ours is open on the server (a
         read, or a change whose BEGIN is still deferred) is opened again and the statement sent again, once;
         inside one, the change fails."""
+        try:
+            return self._send(query, args)
+        except StoreUnavailableError:
+            if query.endswith(("COMMIT", "ROLLBACK")):
+                self._open = False  # the transaction is over, whatever became of it: the next change reconnects
+            raise
+
+    def _send(self, query: str, args: Sequence[Any] | None) -> psycopg.Cursor[Any]:
         if self._in_transaction() and not query.startswith(_NOT_WRITING):
             self._wrote = True
         deferred, self._deferred = self._deferred, []
@@ -415,6 +428,8 @@ class PostgresStore:
             meta = self._sql("SELECT value FROM meta WHERE key = 'format'").fetchone()
             if meta is None or meta[0] != FORMAT_NAME:
                 raise NotAStoreError(f"store {self.shown}: the database is not a complaintflow store")
+            rule2 = self._sql("SELECT value FROM meta WHERE key = 'rule2_from_pos'").fetchone()
+            self.rule2_from_pos = int(rule2[0]) if rule2 is not None else 1
 
     def writing(self) -> AbstractContextManager[None]:
         """One change around reads and a commit; case rows read inside are locked until it commits, so no
@@ -509,9 +524,9 @@ class PostgresStore:
     @_serialized
     def events(self, case_id: str) -> list[EventRecord]:
         rows = self._sql(
-            f"SELECT {_EVENT_COLUMNS}, personal FROM events WHERE case_id = %s ORDER BY seq", (case_id,)
+            f"SELECT {_EVENT_COLUMNS}, personal, pos FROM events WHERE case_id = %s ORDER BY seq", (case_id,)
         ).fetchall()
-        return [_event(r) for r in rows]
+        return [_event(r, 2 if r[10] >= self.rule2_from_pos else 1) for r in rows]
 
     def commit(self, change: Commit) -> None:
         case = change.case
@@ -672,6 +687,80 @@ class PostgresStore:
         ).fetchall()
         return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
+    # -- moving a whole store (store/transfer.py) ---------------------------------------------
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One REPEATABLE READ transaction: every read inside sees the same committed state."""
+        with self._serializer.reading():
+            self._sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield
+            finally:
+                self._sql("COMMIT")
+
+    @_serialized
+    def totals(self) -> tuple[int, int]:
+        row = self._sql("SELECT count(DISTINCT case_id), count(*) FROM events").fetchone()
+        return (int(row[0]), int(row[1])) if row is not None else (0, 0)
+
+    @_serialized
+    def placed_events(self, after: int, limit: int) -> list[PlacedEvent]:
+        """The events after position ``after``; ``prev_pos`` is None (this store links events by seq)."""
+        rows = self._sql(
+            f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS.split(', '))}, e.personal, e.pos, "
+            "EXISTS (SELECT 1 FROM outbox o WHERE o.pos = e.pos) FROM events e WHERE e.pos > %s "
+            "ORDER BY e.pos LIMIT %s",
+            (after, limit),
+        ).fetchall()
+        rule2_from = self.rule2_from_pos
+        return [PlacedEvent(r[10], None, _event(r, 2 if r[10] >= rule2_from else 1), bool(r[11])) for r in rows]
+
+    @_serialized
+    def holds_anything(self) -> bool:
+        row = self._sql(
+            "SELECT EXISTS (SELECT 1 FROM processes) OR EXISTS (SELECT 1 FROM cases) OR EXISTS (SELECT 1 FROM events)"
+        ).fetchone()
+        return bool(row[0]) if row is not None else False
+
+    def load_events(self, events: Sequence[PlacedEvent]) -> None:
+        with self.writing():
+            # COPY writes the given positions into the identity column, as OVERRIDING SYSTEM VALUE would
+            self._copy(f"events (pos, {_EVENT_COLUMNS}, personal)", [(p.pos, *_event_row(p.event)) for p in events])
+            self._copy("outbox (pos)", [(p.pos,) for p in events if p.pending])
+
+    def load_cases(self, cases: Sequence[CaseRecord], last_pos: Mapping[str, int]) -> None:
+        with self.writing():
+            self._copy(f"cases ({_CASE_COLUMNS})", [_row(c) for c in cases])
+
+    def _copy(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows into ``table (columns)`` with one COPY: a bulk load costs no statement per row."""
+        try:
+            with self.conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            raise StoreError(f"store {self.shown}: the database refused a row of {table}: {_first_line(exc)}") from None
+
+    def load_history(self, upgrades: Sequence[Upgrade], rule2_from_pos: int) -> None:
+        with self.writing():
+            for u in upgrades:
+                self._sql(
+                    "INSERT INTO upgrades VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (u.to_format, u.from_format, u.at, u.cases, u.events, u.root, u.first_pos),
+                )
+            self._sql(
+                "INSERT INTO meta VALUES ('rule2_from_pos', %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(rule2_from_pos),),
+            )
+            # New events continue after the loaded positions (a sequence is not rolled back: a refused import
+            # leaves a gap in the numbering, nothing else).
+            self._sql(
+                "SELECT setval(pg_get_serial_sequence('events', 'pos'), greatest(max(pos), %s)) FROM events "
+                "HAVING count(*) > 0",
+                (rule2_from_pos - 1,),
+            )
+            self.rule2_from_pos = rule2_from_pos
+
     def close(self) -> None:
         with self._serializer.reading():  # commits an open group first
             self.conn.close()
@@ -711,6 +800,6 @@ def _first_line(exc: BaseException) -> str:
 _json = canonical.dumps
 
 
-def _event(r: Sequence[Any]) -> EventRecord:
+def _event(r: Sequence[Any], hash_rule: int = 2) -> EventRecord:
     """An event from its columns (``_EVENT_COLUMNS``, then ``personal``)."""
-    return EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], personal=_personal(r[9]))
+    return EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], hash_rule, _personal(r[9]))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import canonical
-from .base import CaseRecord, Head
+from .base import CaseRecord, EventRecord, Head
 
 CASE_COLUMNS = (
     "id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
@@ -92,6 +92,14 @@ def case_from_row(row: Sequence[Any]) -> CaseRecord:
         row[13],
         row[14],
     )
+
+
+def event_values(e: EventRecord) -> tuple[Any, ...]:
+    """The values of ``EVENT_COLUMNS`` and then ``personal`` for an event: its payload as the text it was
+    hashed from, its kept personal values as canonical text (None when it keeps none)."""
+    text = e.payload_json or canonical.dumps(e.payload)
+    personal = canonical.dumps(e.personal) if e.personal else None
+    return (e.case_id, e.seq, e.at, e.actor, e.role, e.kind, text, e.prev_hash, e.hash, personal)
 
 
 def case_and_head_from_row(row: Sequence[Any]) -> tuple[CaseRecord, Head | None]:

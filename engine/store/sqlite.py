@@ -27,10 +27,10 @@ import functools
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .. import canonical
 from ..runtime.personal import without
@@ -43,6 +43,7 @@ from .base import (
     EventRecord,
     Head,
     OutboxMessage,
+    PlacedEvent,
     StoredProcess,
     StoreError,
     UnknownCaseError,
@@ -56,6 +57,7 @@ from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
 from .rows import case_and_head_from_row as _case_and_head
 from .rows import case_from_row as _case
 from .rows import case_row as _row
+from .rows import event_values as _event_values
 from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
@@ -229,6 +231,13 @@ _UNLINKED = (
     "WHERE e.pos NOT IN chain ORDER BY e.pos"
 )
 
+# After an import (load_events filed each acknowledged event in outbox_acked): the cursor before the first
+# event still pending, or after the last event when none is.
+_CURSOR_AFTER_LOAD = (
+    "UPDATE meta SET value = CAST(coalesce((SELECT min(pos) - 1 FROM events e WHERE NOT EXISTS "
+    "(SELECT 1 FROM outbox_acked a WHERE a.pos = e.pos)), (SELECT max(pos) FROM events), 0) AS TEXT) "
+    "WHERE key = 'outbox_cursor'"
+)
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -259,7 +268,7 @@ class SQLiteStore:
         self._for_upgrade = for_upgrade
         self.format_version = FORMAT_VERSION
         self._writable = True  # False while the store has an older format: reads only, until ``upgrade``
-        self._rule2_from_pos = 1  # events before this position are hashed under rule 1
+        self.rule2_from_pos = 1  # events before this position are hashed under rule 1
         self._personal = "personal"  # the column of kept personal values; a store older than format 5 has none
         synchronous = synchronous.upper() if isinstance(synchronous, str) else synchronous
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
@@ -325,7 +334,7 @@ class SQLiteStore:
         if version < FORMAT_VERSION:
             # Nothing is upgraded behind the caller's back: an older store is read as it is, or not at all.
             self._writable = False
-            self._rule2_from_pos = int(meta.get("rule2_from_pos", 2**63 - 1))  # before format 4: rule 1 alone
+            self.rule2_from_pos = int(meta.get("rule2_from_pos", 2**63 - 1))  # before format 4: rule 1 alone
             if version < READABLE_FROM and not self._for_upgrade:
                 raise StoreError(
                     f"{self.path} has store format {version}, older than this complaintflow reads; "
@@ -333,7 +342,7 @@ class SQLiteStore:
                 )
         else:
             faults.refuse_missing_tables(self.path, tables)
-            self._rule2_from_pos = int(meta.get("rule2_from_pos", "1"))
+            self.rule2_from_pos = int(meta.get("rule2_from_pos", "1"))
 
     def upgrade(self, seal: Callable[[], tuple[int, int, str]], at: int) -> Upgrade | None:
         """Bring an older store to the current format in one transaction, or leave it as it was.
@@ -368,7 +377,7 @@ class SQLiteStore:
             raise
         upgrade = Upgrade(self.format_version, FORMAT_VERSION, at, cases, events, root, first_pos)
         self._personal = "personal"
-        self.format_version, self._rule2_from_pos = FORMAT_VERSION, rule2_from
+        self.format_version, self.rule2_from_pos = FORMAT_VERSION, rule2_from
         return upgrade
 
     @_serialized
@@ -497,24 +506,7 @@ class SQLiteStore:
             # The chain is broken: someone removed or edited events. Show every event still filed under the
             # case (a scan of the whole table), so verify can name what is missing.
             rows = self.db.execute(f"SELECT {columns} FROM events WHERE case_id=? ORDER BY pos", (case_id,)).fetchall()
-        rule2_from = self._rule2_from_pos
-        return [
-            EventRecord(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                _payload(r[6]),
-                r[7],
-                r[8],
-                r[6],
-                2 if r[9] >= rule2_from else 1,
-                _personal(r[10]),
-            )
-            for r in rows
-        ]
+        return [_event(r, self.rule2_from_pos) for r in rows]
 
     @faults.named
     def last_event_pos(self) -> int:
@@ -538,23 +530,7 @@ class SQLiteStore:
             if events:
                 db.executemany(
                     _INSERT_EVENT,
-                    [
-                        (
-                            n,
-                            case.id,
-                            e.case_id,
-                            e.seq,
-                            e.at,
-                            e.actor,
-                            e.role,
-                            e.kind,
-                            e.payload_json or canonical.dumps(e.payload),
-                            e.prev_hash,
-                            e.hash,
-                            _json(e.personal) if e.personal else None,
-                        )
-                        for n, e in enumerate(events)
-                    ],
+                    [(n, case.id, *_event_values(e)) for n, e in enumerate(events)],
                 )
             if case.revision == 1:
                 try:
@@ -691,6 +667,70 @@ class SQLiteStore:
     def _acked(self, pos: int) -> bool:
         return self.db.execute("SELECT 1 FROM outbox_acked WHERE pos=?", (pos,)).fetchone() is not None
 
+    # -- moving a whole store (store/transfer.py) ---------------------------------------------
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: WAL keeps its view while other processes write."""
+        with self._serializer.reading():
+            self.db.execute("BEGIN DEFERRED")
+            try:
+                yield
+            finally:
+                self.db.execute("COMMIT")
+
+    @_serialized
+    def totals(self) -> tuple[int, int]:
+        row = self.db.execute("SELECT count(DISTINCT case_id), count(*) FROM events").fetchone()
+        return int(row[0]), int(row[1])
+
+    @_serialized
+    def placed_events(self, after: int, limit: int) -> list[PlacedEvent]:
+        cursor = self._outbox_cursor()
+        rows = self.db.execute(
+            f"SELECT {_EVENT_COLUMNS}, pos, {self._personal}, prev_pos, "
+            "pos > ? AND NOT EXISTS (SELECT 1 FROM outbox_acked a WHERE a.pos = events.pos) "
+            "FROM events WHERE pos > ? ORDER BY pos LIMIT ?",
+            (cursor, after, limit),
+        ).fetchall()
+        return [PlacedEvent(r[9], r[11], _event(r, self.rule2_from_pos), bool(r[12])) for r in rows]
+
+    @_serialized
+    def holds_anything(self) -> bool:
+        return any(
+            self.db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() for table in ("processes", "cases", "events")
+        )
+
+    def load_events(self, events: Sequence[PlacedEvent]) -> None:
+        with self.writing():
+            self.db.executemany(
+                "INSERT INTO events (pos, prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash, "
+                "personal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(p.pos, p.prev_pos, *_event_values(p.event)) for p in events],
+            )
+            self.db.executemany("INSERT INTO outbox_acked VALUES (?)", [(p.pos,) for p in events if not p.pending])
+
+    def load_cases(self, cases: Sequence[CaseRecord], last_pos: Mapping[str, int]) -> None:
+        with self.writing():
+            self.db.executemany(
+                f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 16)})",
+                [(*_row(case), last_pos[case.id]) for case in cases],
+            )
+
+    def load_history(self, upgrades: Sequence[Upgrade], rule2_from_pos: int) -> None:
+        with self.writing():
+            self.db.executemany(
+                "INSERT INTO upgrades VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(u.to_format, u.from_format, u.at, u.cases, u.events, u.root, u.first_pos) for u in upgrades],
+            )
+            self.db.execute("UPDATE meta SET value=? WHERE key='rule2_from_pos'", (str(rule2_from_pos),))
+            # The cursor stops before the first pending event; acknowledgements after it stay rows.
+            self.db.execute(_CURSOR_AFTER_LOAD)
+            self.db.execute(
+                "DELETE FROM outbox_acked WHERE pos <= (SELECT CAST(value AS INTEGER) FROM meta "
+                "WHERE key='outbox_cursor')"
+            )
+            self.rule2_from_pos = rule2_from_pos
+
     @faults.named
     def scrub(self) -> bool:
         """Copy the WAL into the file and empty it, so no page image from before an erasure is left in it;
@@ -765,3 +805,9 @@ def _refuse_foreign_file(path: Path) -> None:
 
 
 _json = canonical.dumps
+
+
+def _event(r: Sequence[Any], rule2_from: int) -> EventRecord:
+    """An event from ``_EVENT_COLUMNS``, ``pos`` and ``personal``, with the hash rule its position says."""
+    rule = 2 if r[9] >= rule2_from else 1
+    return EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6], rule, _personal(r[10]))

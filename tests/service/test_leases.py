@@ -93,6 +93,26 @@ def test_a_worker_that_dies_mid_send_is_rescued_and_its_delivery_sent_once_by_th
     assert b.step() == 0 and channel_b.sent == ["c2:2", "c1:2"]  # nothing twice
 
 
+def test_a_rescued_delivery_with_no_attempts_left_goes_dead_unsent(two):
+    a, b, channel_a, channel_b, clock = two
+    b.routes["hook"] = Route("hook", channel_b, lambda now: 0.0, max_attempts=1)
+    _queue(a, 1)
+
+    def die() -> None:
+        raise Died
+
+    channel_a.during = die
+    with pytest.raises(Died):
+        a.step()  # its one attempt is lost with it
+    clock.at(T0 + 16)
+    b.beat()
+    assert b.step() == 1  # rescued, and not sent again
+    assert channel_b.sent == []
+    row = b.desk.directory.delivery("c1:2@hook")
+    assert (row.status, row.attempts) == ("dead", 1)
+    assert "no attempts left" in (row.last_error or "")
+
+
 def test_a_stalled_workers_late_outcome_is_dropped_and_counted(two):
     a, b, channel_a, channel_b, clock = two
     _queue(a, 1)

@@ -1,0 +1,499 @@
+"""``complaintflow export`` / ``import`` of a whole store: JSON lines of processes and events, any SQL store to any.
+
+An export is one line per value, canonical JSON (engine/canonical.py): a header, each process text, each
+event row in store order (position, fields, the payload text exactly as stored, since the hash covers that
+text, its hash rule, its kept personal values and whether the outbox still holds it), the upgrade records,
+and an end line with the counts and a SHA-256 over every byte before it, so a cut or edited file is refused
+naming the line. Case rows are not in it: an import folds each history into its row with the engine's own
+``fold`` (revision: the case's last seq, never below a revision a client saw, so a stale If-Match cannot
+pass), writes processes, events and rows into an empty store inside one transaction and verifies every
+history there (audit/verify.py) before it commits, so a refused import leaves the target as it was. Every
+bad-input check of the file itself runs in ``check_export`` before the target is opened. The service's
+directory (users, tokens, deliveries) is not part of an export. Reads and writes go through
+``MovableStore`` (store/base.py); no database library here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, cast, get_args
+
+from .. import canonical
+from ..audit.verify import verify_store
+from ..errors import UnusableInputError
+from ..runtime.engine import Engine
+from ..runtime.errors import RefusedError
+from ..runtime.events import GENESIS, event_hash
+from ..runtime.fold import fold
+from .base import (
+    CaseQuery,
+    CaseRecord,
+    EventKind,
+    EventRecord,
+    MovableStore,
+    PlacedEvent,
+    Store,
+    StoredProcess,
+    Upgrade,
+)
+from .rows import payload_from_text
+
+FORMAT = "complaintflow-export"
+VERSION = 1  # of this file format; a newer one is refused
+STORE_FORMAT = 5  # the store format whose rows the lines hold (store/sqlite.py FORMAT_VERSION)
+PAGE = 1000  # event rows read or written per call
+PROGRESS_EVERY = 10_000  # events between progress reports
+_KINDS = frozenset(get_args(EventKind))
+
+
+class ExportFileError(UnusableInputError):
+    """A file that is not a whole, unedited export this complaintflow reads; nothing was imported."""
+
+
+class NotEmptyError(UnusableInputError):
+    """An import into a store that already holds processes, cases or events."""
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    processes: int
+    cases: int
+    events: int
+    upgrades: int
+
+    def describe(self) -> str:
+        return ", ".join(
+            f"{n:,} {word if n == 1 else word + plural}"
+            for n, word, plural in (
+                (self.processes, "process", "es"),
+                (self.cases, "case", "s"),
+                (self.events, "event", "s"),
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    counts: Counts
+    rule2_from_pos: int
+
+
+Progress = Callable[[int, int], None]  # (events so far, events in all)
+_Item = _Header | StoredProcess | PlacedEvent | Upgrade
+
+
+def movable(store: Store) -> MovableStore:
+    """The store, if a whole store can move in or out of it (the SQL stores, at the current format)."""
+    if not callable(getattr(store, "placed_events", None)):
+        raise UnusableInputError("only an SQLite or PostgreSQL store can be exported or imported")
+    version = getattr(store, "format_version", STORE_FORMAT)
+    if version != STORE_FORMAT:
+        raise UnusableInputError(
+            f"the store has format {version}; run 'complaintflow upgrade' first (an export holds format {STORE_FORMAT})"
+        )
+    return cast(MovableStore, store)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def export_store(store: Store, write: Callable[[bytes], object], at: int, progress: Progress | None = None) -> Counts:
+    """Write the whole store as export lines through ``write``, from one consistent view of it."""
+    source = movable(store)
+    digest = hashlib.sha256()
+
+    def line(value: dict[str, Any]) -> None:
+        data = (canonical.dumps(value) + "\n").encode()
+        digest.update(data)
+        write(data)
+
+    with source.snapshot():
+        processes = [source.process(p.content_hash) for p in source.processes()]  # refuses an edited text
+        cases, events = source.totals()
+        upgrades = source.upgrades()
+        counts = Counts(len(processes), cases, events, len(upgrades))
+        line(
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "store_format": STORE_FORMAT,
+                "exported_at": at,
+                "rule2_from_pos": source.rule2_from_pos,
+                "counts": asdict(counts),
+            }
+        )
+        for process in processes:
+            line(_process_line(process))
+        after, done, heads = 0, 0, {}
+        while page := source.placed_events(after, PAGE):
+            for placed in page:
+                line(_event_line(placed))
+                heads[placed.event.case_id] = (placed.event.seq, placed.event.hash)
+            after, done = page[-1].pos, done + len(page)
+            if progress is not None and done // PROGRESS_EVERY > (done - len(page)) // PROGRESS_EVERY:
+                progress(done, events)
+        _refuse_unless_heads_match(source, heads)  # before the end line: a refused export is no export
+        for upgrade in upgrades:
+            line({"type": "upgrade", **asdict(upgrade)})
+    written = Counts(len(processes), len(heads), done, len(upgrades))
+    end = {"end": True, "counts": asdict(written), "digest": "sha256:" + digest.hexdigest()}
+    write((canonical.dumps(end) + "\n").encode())
+    return written
+
+
+def _refuse_unless_heads_match(store: MovableStore, heads: dict[str, tuple[int, str]]) -> None:
+    """Every case row names the last event the export holds for it, and every event has its case row. An
+    import rebuilds rows from the events alone, so without this a store whose latest events were deleted, or
+    whose case row was, or that holds rows added behind the engine's back, would verify clean once moved."""
+    rows = {case.id: (case.last_seq, case.last_hash) for case in store.cases(CaseQuery(limit=2**62))}
+    for case_id in sorted(rows.keys() | heads.keys()):
+        row, head = rows.get(case_id), heads.get(case_id)
+        if row != head:
+            found = f"its case row names event {row[0]}" if row else "it has no case row"
+            last = f"its last event row is event {head[0]}" if head else "it has no event rows"
+            raise RefusedError(
+                f"case {case_id}: {found} but {last}, or their hashes differ: the store was changed outside "
+                "complaintflow (run complaintflow verify); nothing was exported"
+            )
+
+
+def _process_line(process: StoredProcess) -> dict[str, Any]:
+    line: dict[str, Any] = {"type": "process", "hash": process.content_hash, "id": process.process_id}
+    line["version"] = process.version
+    try:
+        line["source"] = process.source.decode()
+    except UnicodeDecodeError:
+        line["source_base64"] = base64.b64encode(process.source).decode()
+    return line
+
+
+def _event_line(placed: PlacedEvent) -> dict[str, Any]:
+    e = placed.event
+    return {
+        "type": "event",
+        "pos": placed.pos,
+        "case_id": e.case_id,
+        "seq": e.seq,
+        "at": e.at,
+        "actor": e.actor,
+        "role": e.role,
+        "kind": e.kind,
+        "payload": e.payload_json,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+        "hash_rule": e.hash_rule,
+        "personal": e.personal,
+        "pending": placed.pending,
+    }
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def import_export(engine: Engine, path: Path, progress: Progress | None = None, *, checked: bool = False) -> Counts:
+    """Load the export at ``path`` into the engine's empty store in one transaction, committed only once every
+    history verifies there; refused (``ExportFileError``, ``NotEmptyError``), the store is left as it was.
+    ``checked``: ``check_export`` passed the file already (the CLI runs it before it opens the store)."""
+    target = movable(engine.store)
+    if not checked:
+        check_export(path)
+    if target.holds_anything():
+        name = getattr(target, "path", None) or getattr(target, "shown", "the store")
+        raise NotEmptyError(
+            f"{name} already holds processes or cases; import into a new, empty store (nothing was imported)"
+        )
+    rule_before = target.rule2_from_pos
+    header: _Header | None = None
+    rows: dict[str, CaseRecord] = {}
+    last_pos: dict[str, int] = {}
+    upgrades: list[Upgrade] = []
+    batch: list[PlacedEvent] = []
+    done = 0
+    try:
+        with target.writing():
+            # check_export recomputed every hash already, and the verify below does again inside the transaction
+            for number, item in read_export(path, rehash=False):
+                if isinstance(item, _Header):
+                    header = item
+                elif isinstance(item, StoredProcess):
+                    target.save_process(item)
+                elif isinstance(item, Upgrade):
+                    upgrades.append(item)
+                else:
+                    case_id = item.event.case_id
+                    rows[case_id] = _folded(rows.get(case_id), item.event, f"{path}: line {number}")
+                    last_pos[case_id] = item.pos
+                    batch.append(item)
+                    if len(batch) == PAGE:
+                        target.load_events(batch)
+                        done, batch = done + len(batch), []
+                        if progress is not None and done % PROGRESS_EVERY == 0 and header is not None:
+                            progress(done, header.counts.events)
+            if batch:
+                target.load_events(batch)
+            assert header is not None  # read_export yields it first or raises
+            target.load_cases(list(rows.values()), last_pos)
+            target.load_history(upgrades, header.rule2_from_pos)
+            _refuse_unless_verified(engine, path)
+    except BaseException:
+        target.rule2_from_pos = rule_before  # the transaction rolled back: the store's own rule stands
+        raise
+    return header.counts
+
+
+def _folded(row: CaseRecord | None, event: EventRecord, where: str) -> CaseRecord:
+    """The case row after ``event``, by the engine's ``fold``; revision: the event's seq (see the docstring)."""
+    try:
+        return fold(row, [event], revision=event.seq)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ExportFileError(
+            f"{where}: case {event.case_id} event {event.seq} ({event.kind}) cannot be replayed "
+            f"({type(exc).__name__}: {exc}); nothing was imported"
+        ) from None
+
+
+def _refuse_unless_verified(engine: Engine, path: Path) -> None:
+    """Every history of the loaded store verified as ``complaintflow verify`` does, else refused."""
+    problems = [str(p) for p in verify_store(engine)]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ExportFileError(f"{path}: the imported store would not verify: {problems[0]}{more}; nothing was imported")
+
+
+# -- reading an export -----------------------------------------------------------------------------
+
+
+def check_export(path: Path) -> Counts:
+    """What the export at ``path`` holds, once every line of it passed every check; it writes nothing."""
+    header: _Header | None = None
+    for _, item in read_export(path):
+        if isinstance(item, _Header):
+            header = item
+    assert header is not None  # read_export yields it first or raises
+    return header.counts
+
+
+def read_export(path: Path, *, rehash: bool = True) -> Iterator[tuple[int, _Item]]:
+    """Each line of an export as the value it holds, with its number, checked as it is read: the header
+    first, then processes, events (each case's chain, every event's process known, positions rising; each
+    hash recomputed unless ``rehash`` is False) and upgrades; the end line's counts and digest last. Raises
+    ``ExportFileError`` naming the line."""
+    reader = _Reader(path, rehash)
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            item = reader.line(number, raw)
+            if item is not None:
+                yield number, item
+    reader.finish()
+
+
+@dataclass(slots=True)
+class _Head:
+    seq: int
+    hash: str
+    pos: int
+
+
+class _Reader:
+    """The checks of one pass over an export's lines (its state: what came before the current line)."""
+
+    def __init__(self, path: Path, rehash: bool) -> None:
+        self.name = str(path)
+        self.rehash = rehash
+        self.digest = hashlib.sha256()
+        self.header: _Header | None = None
+        self.ended = 0  # the end line's number, once read
+        self.number = 0
+        self.processes: set[str] = set()
+        self.heads: dict[str, _Head] = {}
+        self.events = 0
+        self.upgrades = 0
+        self.last_pos = 0
+        self.stage = 0  # 0 processes, 1 events, 2 upgrades: the order lines come in
+
+    def fail(self, message: str) -> ExportFileError:
+        return ExportFileError(f"{self.name}: line {self.number}: {message}; nothing was imported")
+
+    def line(self, number: int, raw: bytes) -> _Item | None:
+        self.number = number
+        if self.ended:
+            raise self.fail(f"text after the end line (line {self.ended})")
+        try:
+            value = canonical.loads(raw)
+        except canonical.NotJSONError:
+            value = None
+        if number == 1 and not (isinstance(value, dict) and value.get("format") == FORMAT):
+            self._header(value)  # refuses it
+        if not raw.endswith(b"\n"):
+            raise self.fail("the line is cut short: the export is truncated (export it again)")
+        if number == 1:
+            self.digest.update(raw)
+            return self._header(value)
+        if not isinstance(value, dict):
+            raise self.fail("not a JSON object: the file was damaged or edited")
+        if value.get("end") is True:
+            self._end(value)
+            return None
+        self.digest.update(raw)
+        kind = value.get("type")
+        if kind == "process":
+            return self._process(value)
+        if kind == "event":
+            return self._event(value)
+        if kind == "upgrade":
+            return self._upgrade(value)
+        raise self.fail(f"unknown line type {kind!r}")
+
+    def finish(self) -> None:
+        if self.number == 0:
+            self._header(None)  # an empty file is no export
+        if not self.ended:
+            raise ExportFileError(
+                f"{self.name} ends after line {self.number} without its end line: the export is truncated "
+                "(export it again); nothing was imported"
+            )
+
+    # -- each kind of line ---------------------------------------------------------------------
+    def _header(self, value: Any) -> _Header:
+        if not isinstance(value, dict) or value.get("format") != FORMAT:
+            raise ExportFileError(f"{self.name} is not a complaintflow export (line 1 is not its header)")
+        version = value.get("version")
+        if type(version) is not int or version < 1:
+            raise self.fail(f"export version {version!r} is not one complaintflow writes")
+        if version > VERSION:
+            raise self.fail(
+                f"export version {version}, newer than this complaintflow reads ({VERSION}); upgrade complaintflow"
+            )
+        if value.get("store_format") != STORE_FORMAT:
+            raise self.fail(f"rows of store format {value.get('store_format')}, not {STORE_FORMAT}")
+        self.header = _Header(self._counts(value), _number(self, value, "rule2_from_pos"))
+        return self.header
+
+    def _counts(self, value: dict[str, Any]) -> Counts:
+        counts = value.get("counts")
+        if not isinstance(counts, dict):
+            raise self.fail("no counts")
+        return Counts(*(_number(self, counts, key) for key in ("processes", "cases", "events", "upgrades")))
+
+    def _process(self, value: dict[str, Any]) -> StoredProcess:
+        self._stage(0, "a process")
+        content_hash, process_id = _text(self, value, "hash"), _text(self, value, "id")
+        version = _number(self, value, "version")
+        if "source_base64" in value:
+            try:
+                source = base64.b64decode(_text(self, value, "source_base64"), validate=True)
+            except binascii.Error:
+                raise self.fail("source_base64 is not base64") from None
+        else:
+            source = _text(self, value, "source").encode()
+        if hashlib.sha256(source).hexdigest() != content_hash:
+            raise self.fail(f"process {process_id} version {version}: its text does not match its hash (edited?)")
+        if content_hash in self.processes:
+            raise self.fail(f"process {process_id} version {version} a second time")
+        self.processes.add(content_hash)
+        return StoredProcess(content_hash, process_id, version, source)
+
+    def _event(self, value: dict[str, Any]) -> PlacedEvent:
+        self._stage(1, "an event")
+        pos = _number(self, value, "pos")
+        if pos <= self.last_pos:
+            raise self.fail(f"position {pos} after position {self.last_pos}: events out of store order")
+        case_id, seq, at = _text(self, value, "case_id"), _number(self, value, "seq"), _number(self, value, "at")
+        kind, text = _text(self, value, "kind"), _text(self, value, "payload")
+        if kind not in _KINDS:
+            raise self.fail(f"case {case_id} event {seq}: unknown kind {kind!r}")
+        personal = value.get("personal")
+        if personal is not None and not isinstance(personal, dict):
+            raise self.fail(f"case {case_id} event {seq}: personal is not an object")
+        assert self.header is not None
+        rule = 2 if pos >= self.header.rule2_from_pos else 1
+        if value.get("hash_rule") != rule:
+            raise self.fail(f"case {case_id} event {seq}: hash rule {value.get('hash_rule')!r} at position {pos}")
+        event = EventRecord(
+            case_id,
+            seq,
+            at,
+            _text(self, value, "actor"),
+            _text(self, value, "role"),
+            cast(EventKind, kind),
+            payload_from_text(text),
+            _text(self, value, "prev_hash"),
+            _text(self, value, "hash"),
+            text,
+            rule,
+            personal,
+        )
+        head = self._follows(event)
+        self.heads[case_id], self.last_pos, self.events = _Head(seq, event.hash, pos), pos, self.events + 1
+        return PlacedEvent(pos, head.pos if head else None, event, value.get("pending") is True)
+
+    def _follows(self, event: EventRecord) -> _Head | None:
+        """The case's event before, once ``event`` is shown to follow it (and its process is in the file)."""
+        head = self.heads.get(event.case_id)
+        where = f"case {event.case_id} event {event.seq}"
+        if event.seq != (head.seq + 1 if head else 1) or event.prev_hash != (head.hash if head else GENESIS):
+            after = f"event {head.seq}" if head else "the start of its history"
+            raise self.fail(f"{where} does not follow {after} (an event is missing or out of order)")
+        if self.rehash and not self._hash_verifies(event):
+            raise self.fail(f"{where} ({event.kind}): its hash does not verify (the event was altered)")
+        p = event.payload
+        needed = (
+            p.get("process_hash") if event.kind == "started" else p.get("to_hash") if event.kind == "migrated" else ""
+        )
+        if head is None and event.kind != "started":
+            raise self.fail(f"{where}: the history does not begin with 'started'")
+        if needed and needed not in self.processes:
+            raise self.fail(f"{where}: its process version {str(needed)[:12]} is not in the export")
+        return head
+
+    @staticmethod
+    def _hash_verifies(event: EventRecord) -> bool:
+        try:
+            recomputed = event_hash(
+                event.case_id, event.seq, event.at, event.actor, event.role, event.kind, event.payload_json,
+                event.prev_hash, event.hash_rule,
+            )  # fmt: skip
+        except ValueError:  # a payload outside what its hash rule encodes
+            return False
+        return recomputed == event.hash
+
+    def _upgrade(self, value: dict[str, Any]) -> Upgrade:
+        self._stage(2, "an upgrade record")
+        from_format, to_format, at, cases, events, first_pos = (
+            _number(self, value, k) for k in ("from_format", "to_format", "at", "cases", "events", "first_pos")
+        )
+        self.upgrades += 1
+        return Upgrade(from_format, to_format, at, cases, events, _text(self, value, "root"), first_pos)
+
+    def _end(self, value: dict[str, Any]) -> None:
+        self.ended = self.number
+        if value.get("digest") != "sha256:" + self.digest.hexdigest():
+            raise self.fail("the digest does not match the lines before it: the file was edited or damaged")
+        assert self.header is not None
+        read = Counts(len(self.processes), len(self.heads), self.events, self.upgrades)
+        if self._counts(value) != read or self.header.counts != read:
+            raise self.fail(f"the counts do not match the lines read ({read.describe()})")
+
+    def _stage(self, stage: int, what: str) -> None:
+        if stage < self.stage:
+            raise self.fail(f"{what} out of place (processes, then events, then upgrade records)")
+        self.stage = stage
+
+
+def _text(reader: _Reader, value: dict[str, Any], key: str) -> str:
+    found = value.get(key)
+    if not isinstance(found, str):
+        raise reader.fail(f"{key} is missing or not text")
+    return found
+
+
+def _number(reader: _Reader, value: dict[str, Any], key: str) -> int:
+    found = value.get(key)
+    if type(found) is not int:
+        raise reader.fail(f"{key} is missing or not a whole number")
+    return found

@@ -152,10 +152,10 @@ class _Lost(Exception):
         self.cause = cause
 
 
-# psycopg prepares a statement on the server after its fifth run on a connection, which makes point reads
-# about twice as fast (docs/postgres.md). Behind PgBouncer in transaction mode (1.18 and older) the next
-# transaction may run on a server connection that never saw the statement, so a URL there says
-# ``prepare_threshold=none`` (complaintflow's own URL option, taken out before libpq sees the URL).
+# psycopg prepares a statement on the server after its fifth run on a connection, which makes the store's
+# calls 1.5 to 2 times as fast (bench/pg_prepare.py, BENCHMARKS.md). Behind PgBouncer in transaction mode
+# (1.18 and older) the next transaction may run on a server connection that never saw the statement, so a
+# URL there says ``prepare_threshold=none`` (complaintflow's own URL option, taken out before libpq sees the URL).
 PREPARE_THRESHOLD: int | None = 5
 _OWN_OPTION = re.compile(r"([?&])prepare_threshold=([^&#]*)&?")
 _NOT_PREPARED = ("26000", "42P05")  # a prepared statement missing on, or already on, the server connection

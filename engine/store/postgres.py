@@ -181,9 +181,10 @@ _POOLER_WAITED = "query_wait_timeout"
 
 
 def connect(url: str) -> psycopg.Connection[Any]:
-    """An autocommit connection to the database ``url`` names, fit for PgBouncer's transaction mode (no
-    prepared statements, no session state). Each failure is one line without the password:
-    ``DatabaseUnavailableError`` while the server does not answer, ``NotAStoreError`` when it refuses."""
+    """An autocommit connection to the database ``url`` names, with no session state (so PgBouncer's
+    transaction mode can share it; the URL's ``prepare_threshold=none`` turns prepared statements off for
+    that). Each failure is one line without the password: ``DatabaseUnavailableError`` while the server does
+    not answer (worth waiting for), ``NotAStoreError`` when it refuses. Name and signature are stable."""
     shown = shown_url(url)
     url, threshold = _prepare_threshold(url)
     try:

@@ -98,13 +98,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # Taken by every process that opens a database, so two never migrate one at once.
 _MIGRATION_LOCK = 0x636F6D706C61696E  # "complain"
 
-# A commit's events and their outbox entries in one statement.
-_INSERT_EVENTS = (
-    "WITH new AS (INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
-    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], "
-    "%s::text[], %s::text[], %s::text[]) ORDER BY 2 RETURNING pos) INSERT INTO outbox SELECT pos FROM new"
-)
-
 # A case row with its latest event (audit/rowcheck.py checks one against the other), in one query.
 _WITH_HEAD = (
     f"SELECT {', '.join(f'c.{name}' for name in _CASE_COLUMNS.split(', '))}, h.seq, h.at, h.hash FROM cases c "
@@ -117,19 +110,32 @@ _WITH_HEAD = (
 _EVENT_ROW = "(%s, %s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s, %s::text)"
 
 
+def _new_events(count: int, only_if: str) -> str:
+    """The CTE parts that insert ``count`` events and their outbox entries, if ``only_if`` returned a row."""
+    if not count:
+        return ""
+    return (
+        ", new AS (INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
+        f"SELECT * FROM (VALUES {', '.join([_EVENT_ROW] * count)}) AS v WHERE EXISTS (SELECT 1 FROM {only_if}) "
+        "ORDER BY 2 RETURNING pos), queued AS (INSERT INTO outbox SELECT pos FROM new)"
+    )
+
+
 @functools.lru_cache(maxsize=8)
 def _update_with_events(count: int) -> str:
-    inserted = (
-        "new AS (INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
-        f"SELECT * FROM (VALUES {', '.join([_EVENT_ROW] * count)}) AS v WHERE EXISTS (SELECT 1 FROM moved) "
-        "ORDER BY 2 RETURNING pos), queued AS (INSERT INTO outbox SELECT pos FROM new) "
-        if count
-        else ""
-    )
     return (
         "WITH moved AS (UPDATE cases SET process_hash=%s, state=%s, branches=%s, data=%s, owner_role=%s, "
         "clocks=%s, revision=%s, closed_at=%s, last_at=%s, last_hash=%s, last_seq=%s, next_due=%s "
-        f"WHERE id=%s AND revision=%s RETURNING id){', ' if count else ' '}{inserted}SELECT count(*) FROM moved"
+        f"WHERE id=%s AND revision=%s RETURNING id){_new_events(count, 'moved')} SELECT count(*) FROM moved"
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_with_events(count: int) -> str:
+    """A new case's row and its first events, in one statement (a case already there fails it whole)."""
+    return (
+        f"WITH opened AS (INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)}) RETURNING id)"
+        f"{_new_events(count, 'opened')} SELECT count(*) FROM opened"
     )
 
 
@@ -538,11 +544,9 @@ class PostgresStore:
                 self._update(case, change.events)
                 return
             try:
-                self._sql(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", _row(case))
+                self._sql(_insert_with_events(len(change.events)), (*_row(case), *_event_values(change.events)))
             except pg_errors.UniqueViolation:
                 raise ConflictError(f"case {case.id!r} already exists") from None
-            if change.events:
-                self._insert_events(case.id, change.events)
 
     def _update(self, case: CaseRecord, events: Sequence[EventRecord]) -> None:
         """The row moved on and its new events, in one statement: the events go in only if the row was still
@@ -584,12 +588,6 @@ class PostgresStore:
                 "WHERE events.pos = k.pos",
                 ([c[0] for c in changed], [c[1] for c in changed]),
             )
-
-    def _insert_events(self, case_id: str, events: Sequence[EventRecord]) -> None:
-        try:
-            self._sql(_INSERT_EVENTS, _event_arrays(events))
-        except pg_errors.UniqueViolation:
-            raise ConflictError(f"case {case_id!r} already has event {events[0].seq}") from None
 
     # -- due cases and outbox --------------------------------------------------------------
     @_serialized
@@ -765,22 +763,6 @@ class PostgresStore:
     def close(self) -> None:
         with self._serializer.reading():  # commits an open group first
             self.conn.close()
-
-
-def _event_arrays(events: Sequence[EventRecord]) -> tuple[list[Any], ...]:
-    """The events as the column arrays ``unnest`` takes."""
-    return (
-        [e.case_id for e in events],
-        [e.seq for e in events],
-        [e.at for e in events],
-        [e.actor for e in events],
-        [e.role for e in events],
-        [e.kind for e in events],
-        [e.payload_json or canonical.dumps(e.payload) for e in events],
-        [e.prev_hash for e in events],
-        [e.hash for e in events],
-        [_json(e.personal) if e.personal else None for e in events],
-    )
 
 
 def _event_values(events: Sequence[EventRecord]) -> list[Any]:

@@ -1,30 +1,36 @@
 """Strict YAML reading: bytes in, plain data plus a side table of positions out.
 
-One compose pass over PyYAML's node graph. The resolver follows YAML 1.2's
-core schema narrowly, so ``on``, ``yes``, ``17:00``, ``012`` and dates stay
-strings; duplicate keys, anchors, aliases and tags are refused with their
-position. Positions live in ``Document.positions`` keyed by path, never in the
-user's data. Nesting deeper than ``MAX_DEPTH`` and lone surrogates written as
-escapes (``"\\ud800"``) are refused with their position too, so no input makes
-the reader recurse without bound or hand on text that cannot be stored. This
-module is the only home of ``yaml``.
+One pass over the parser's events (libyaml's when PyYAML has it) builds the data and the
+positions together: no node graph, no recursion. The resolver follows YAML 1.2's core schema
+narrowly, so ``on``, ``yes``, ``17:00``, ``012`` and dates stay strings; duplicate keys, anchors,
+aliases and tags are refused with their position. Positions live in ``Document.positions`` keyed by
+path, never in the user's data. Nesting deeper than ``MAX_DEPTH`` and lone surrogates written as
+escapes (``"\\ud800"``) are refused with their position too, so no input makes the reader recurse
+without bound or hand on text that cannot be stored. This module is the only home of ``yaml``.
 """
 
 from __future__ import annotations
 
-import gc
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
-from yaml.composer import Composer
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.composer import ComposerError
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    StreamEndEvent,
+)
 from yaml.parser import Parser
 from yaml.reader import Reader
-from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
+from .collector import collector_paused
 from .diagnostics import Diagnostic, Path, Severity
 
 MAX_BYTES = 1_000_000  # a process file is a few KB; anything this big is a mistake
@@ -62,99 +68,20 @@ class _Refused(Exception):
         self.rule, self.message, self.mark, self.hint = rule, message, node_mark, hint
 
 
-class _Resolver(BaseResolver):
-    """Resolve plain scalars by the YAML 1.2 core schema only.
+class _PyParser(Reader, Scanner, Parser):
+    """PyYAML's own parser: slower than libyaml's, but it words and places syntax errors better."""
 
-    Called for every node, so it answers BaseResolver's defaults itself: no path resolvers are
-    registered, which also makes the per-node descend/ascend bookkeeping pointless.
-    """
-
-    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is ScalarNode:
-            if not implicit[0]:  # quoted, or tagged '!'
-                return _STR
-            if value == "":
-                return _NULL
-            if value[0] not in _CORE_FIRST:  # most values are words: no pattern can match
-                return _STR
-            for tag, pattern in _CORE:
-                if pattern.match(value):
-                    return tag
-            return _STR
-        return _MAP if kind is MappingNode else _SEQ
-
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        pass
-
-    def ascend_resolver(self) -> None:
-        pass
-
-
-class _StrictComposer(Composer):
-    """Refuse anchors and aliases before anything expands (no billion laughs)."""
-
-    if TYPE_CHECKING:  # from the Parser it is mixed with; a definition here would shadow the real one
-
-        def peek_event(self) -> yaml.Event: ...
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            raise _Refused(
-                "yaml-alias",
-                f"alias '*{event.anchor}' is not allowed",
-                event.start_mark,
-                "write the value out in full; anchors and aliases are refused",
-            )
-        anchor = getattr(event, "anchor", None)  # scalar, sequence and mapping starts carry one
-        if anchor:
-            raise _Refused(
-                "yaml-alias",
-                f"anchor '&{anchor}' is not allowed",
-                event.start_mark,
-                "write the value out in full; anchors and aliases are refused",
-            )
-        return super().compose_node(parent, index)
-
-
-class _PyLoader(Reader, Scanner, Parser, _StrictComposer, _Resolver):
     def __init__(self, text: str):
         Reader.__init__(self, text)
         Scanner.__init__(self)
         Parser.__init__(self)
-        Composer.__init__(self)
-        _Resolver.__init__(self)
 
 
-try:  # libyaml's C parser yields the same events about 6x faster; our strict composer still sees every one
-    from yaml._yaml import CParser
-
-    class _CLoader(_StrictComposer, CParser, _Resolver):
-        def __init__(self, text: str):
-            CParser.__init__(self, text)
-            Composer.__init__(self)
-            _Resolver.__init__(self)
-
-    class _CComposeLoader(CParser, _Resolver):
-        """libyaml composes the nodes too, in C: the same nodes about twice as fast, but anchors are
-        accepted, so it reads only text where ``_MAYBE_ANCHOR`` finds no place an anchor could start."""
-
-        def __init__(self, text: str):
-            CParser.__init__(self, text)
-            _Resolver.__init__(self)
-
-    _Loader: type = _CLoader
-    _FastLoader: type | None = _CComposeLoader
+_CParser: Callable[[str], Any] | None
+try:  # libyaml's C parser yields the same events several times faster
+    from yaml._yaml import CParser as _CParser
 except ImportError:  # PyYAML built without libyaml
-    _Loader = _PyLoader
-    _FastLoader = None
-
-# Where an anchor (&) or alias (*) could start. Right after a letter, digit or '_' either one is
-# just part of the text ("赔付金额在***元以上"): there a plain scalar, tag or name goes on, or
-# libyaml refuses the file and the strict composer reads it again. Anything else (a space, a line
-# break, '[', ',', ':', a BOM...) counts as a possible start.
-# (The lookbehind sits after the [&*] so that re can scan for that character class quickly.)
-_MAYBE_ANCHOR = re.compile(r"[&*](?<![\w&*][&*])")
+    _CParser = None
 
 
 @dataclass
@@ -202,16 +129,8 @@ class Document:
 
 def load_bytes(raw: bytes, file: str = "<string>") -> Document:
     """Read a process file's bytes. Never raises for bad input: problems go to ``diagnostics``."""
-    # The node graph of a file holds no reference cycles, yet every node, mark and value is an object the
-    # cyclic collector walks again at each of its passes while the graph grows: for a 1 MB file that was
-    # over half of the reading time (BENCHMARKS.md). Collection waits until the file is read.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _read(raw, file)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _read(raw: bytes, file: str) -> Document:
@@ -236,43 +155,15 @@ def _read(raw: bytes, file: str) -> Document:
     doc.lines = text.splitlines()
     doc.escapes = "\\u" in text or "\\U" in text
     try:
-        try:
-            if _FastLoader is not None and not _MAYBE_ANCHOR.search(text):
-                root = _FastLoader(text).get_single_node()
-            else:
-                root = _Loader(text).get_single_node()
-        except yaml.MarkedYAMLError:
-            if _Loader is _PyLoader:
-                raise
-            if _too_deep_at(text) is not None:  # PyYAML would read the deep part in quadratic time: name the place
-                raise RecursionError from None
-            root = _PyLoader(text).get_single_node()  # the rare bad file: PyYAML words and places errors better
-    except _Refused as exc:
-        doc.diagnostics.append(_at_mark(file, exc.mark, exc.rule, exc.message, exc.hint))
+        data = _parse(text, doc)
+    except (_Refused, yaml.YAMLError) as exc:
+        _forget(doc)  # what the pass recorded before it stopped
+        doc.diagnostics.append(_failure(file, exc, doc.lines))
         return doc
-    except RecursionError:  # PyYAML's composer recurses per level: find where the file nests too deep
-        mark = _too_deep_at(text)
-        if mark is None:
-            raise
-        doc.diagnostics.append(_at_mark(file, mark, "nesting-too-deep", *_DEEP))
-        return doc
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = (exc.problem or "invalid YAML").strip()
-        if exc.context:
-            message = f"{exc.context.strip()}: {message}"
-        hint = _stray_character(doc.lines, mark.line + 1 if mark else None) or (
-            "is the file complete and indented consistently?"
-        )
-        doc.diagnostics.append(_at_mark(file, mark, "yaml-syntax", message, hint))
-        return doc
-    except yaml.YAMLError as exc:  # reader errors: control characters and the like
-        doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, str(exc).strip(), "yaml-syntax"))
-        return doc
-    if root is None:
+    if data is _NO_DOCUMENT:
         doc.diagnostics.append(Diagnostic(file, 1, 1, Severity.ERROR, "file is empty", "yaml-syntax"))
         return doc
-    doc.data = _plain(root, (), doc)
+    doc.data = data
     if doc.diagnostics and any(d.rule == "nesting-too-deep" for d in doc.diagnostics):
         doc.data = None  # the same as when the composer gave up: nothing further is checked
         return doc
@@ -290,6 +181,42 @@ def _read(raw: bytes, file: str) -> Document:
             )
         )
     return doc
+
+
+def _parse(text: str, doc: Document) -> Any:
+    """The document's data, read by libyaml when PyYAML has it; raises ``_Refused`` or a YAML error."""
+    if _CParser is None:
+        return _compose(_PyParser(text), doc)
+    try:
+        return _compose(_CParser(text), doc)
+    except yaml.MarkedYAMLError:
+        mark = _too_deep_at(text)
+        if mark is not None:  # PyYAML would read the deep part in quadratic time: name the place
+            raise _Refused("nesting-too-deep", _DEEP[0], mark, _DEEP[1]) from None
+        _forget(doc)
+        return _compose(_PyParser(text), doc)  # the rare bad file: PyYAML words and places errors better
+
+
+def _forget(doc: Document) -> None:
+    doc.positions.clear()
+    doc.key_positions.clear()
+    doc.diagnostics.clear()
+
+
+def _failure(file: str, exc: Exception, lines: list[str]) -> Diagnostic:
+    """The one problem for a file the pass could not read to its end."""
+    if isinstance(exc, _Refused):
+        return _at_mark(file, exc.mark, exc.rule, exc.message, exc.hint)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        message = (exc.problem or "invalid YAML").strip()
+        if exc.context:
+            message = f"{exc.context.strip()}: {message}"
+        hint = _stray_character(lines, mark.line + 1 if mark else None) or (
+            "is the file complete and indented consistently?"
+        )
+        return _at_mark(file, mark, "yaml-syntax", message, hint)
+    return Diagnostic(file, 1, 1, Severity.ERROR, str(exc).strip(), "yaml-syntax")  # reader errors: control characters
 
 
 # Characters a Chinese keyboard or an editor slips in that YAML cannot read where they stand.
@@ -357,19 +284,19 @@ def _too_deep_at(text: str) -> Any:
 
     With libyaml, only libyaml reads it (PyYAML's scanner is quadratic in flow depth): on the whole text,
     or on the part before the place its own 1,000-level limit stopped it."""
-    if _FastLoader is None:
+    if _CParser is None:
         try:
-            return _deepest_event(_PyLoader(text))
+            return _deepest_event(_PyParser(text))
         except yaml.YAMLError:
             return None
     try:
-        return _deepest_event(CParser(text))
+        return _deepest_event(_CParser(text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         if "maximum nesting depth" not in (exc.problem or "") or mark is None or mark.index == 0:
             return None
     try:
-        return _deepest_event(CParser(text[: mark.index]))
+        return _deepest_event(_CParser(text[: mark.index]))
     except yaml.YAMLError:
         return None
 
@@ -411,92 +338,211 @@ def _at_mark(file: str, mark: Any, rule: str, message: str, hint: str = "") -> D
     return Diagnostic(file, line, col, Severity.ERROR, message, rule, (), hint)
 
 
-def _pos(node: Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+_NO_DOCUMENT = object()  # what _compose gives for a stream with no document in it
+
+# Where the next node of the pass goes: the document's own value, the next item of a list, a mapping's next
+# key, the value of the key just read, or nowhere (its key was refused, so the value is read past).
+_ROOT, _ITEM, _KEY, _VALUE, _SKIP_VALUE = range(5)
 
 
-def _plain(node: Node, path: Path, doc: Document, depth: int = 0) -> Any:
-    """Turn a node into plain Python data, recording positions and refusing what we do not accept."""
-    mark = node.start_mark
-    doc.positions[path] = (mark.line + 1, mark.column + 1)
-    if isinstance(node, ScalarNode):  # most nodes: test it first
-        return _scalar(node, path, doc)
+def _compose(parser: Any, doc: Document) -> Any:
+    """The single document's plain data, built from ``parser``'s events in one pass (an explicit stack, no
+    recursion), recording each value's and key's position; ``_NO_DOCUMENT`` for an empty stream.
+
+    What is refused in the data (a tag, a duplicate or merge key, a list as a key, a surrogate, an
+    unquoted clock time, nesting past ``MAX_DEPTH``) goes to ``doc.diagnostics`` and reading goes on; an
+    anchor or alias stops it (``_Refused``) where it stands, before anything could expand, as does a
+    syntax error (the parser's). The loop runs once per event of a 1 MB file, so the common cases (a
+    plain key, a word, an untagged mapping or list) are written out in it; ``_key``, ``_scalar`` and
+    ``_collection`` decide the rest."""
+    get = parser.get_event
+    get()  # the stream starts
+    if type(get()) is StreamEndEvent:  # else the document starts
+        return _NO_DOCUMENT
+    positions, key_positions, escapes = doc.positions, doc.key_positions, doc.escapes
+    # The open mapping or list: its container, path and depth, and where the next node goes. ``stack``
+    # keeps the same for each one it is inside, with where the node after it goes.
+    container: Any = None
+    base: Path = ()
+    depth = -1
+    mode = _ROOT
+    stack: list[tuple[Any, Path, int, int]] = []
+    key: Any = None
+    root: Any = None
+    event = get()
+    root_mark = event.start_mark
+    while True:
+        kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
+            container, base, depth, mode = stack.pop()
+            if mode == _ROOT:
+                break
+            event = get()
+            continue
+        if kind is AliasEvent or event.anchor:
+            raise _anchor_refused(event)
+        if mode == _KEY:
+            if kind is ScalarEvent and not escapes and (key := event.value) != "<<" and key not in container:
+                mark = event.start_mark
+                key_positions[base + (key,)] = (mark.line + 1, mark.column + 1)
+                mode = _VALUE
+            else:
+                key = _key(event, container, base, parser, doc)
+                mode = _SKIP_VALUE if key is _SKIP else _VALUE
+            event = get()
+            continue
+        if mode == _SKIP_VALUE:
+            _skip(event, parser)
+            mode = _KEY
+            event = get()
+            continue
+        path = base + (key,) if mode == _VALUE else base + (len(container),) if mode == _ITEM else ()
+        mark = event.start_mark
+        positions[path] = (mark.line + 1, mark.column + 1)
+        if kind is ScalarEvent:
+            text = event.value
+            if event.tag is None and text and text[0] not in _CORE_FIRST and not escapes:
+                value = text  # a plain or quoted word: text by any reading, and not a clock time
+            else:
+                value = _scalar(event, path, doc)
+            if mode == _VALUE:
+                container[key] = value
+                mode = _KEY
+            elif mode == _ITEM:
+                container.append(value)
+            else:
+                root = value
+                break
+            event = get()
+            continue
+        if event.tag is None and depth + 1 < MAX_DEPTH:
+            opened: Any = {} if kind is MappingStartEvent else []
+        else:
+            opened = _collection(event, path, depth + 1, parser, doc)
+        if mode == _VALUE:
+            container[key] = opened
+        elif mode == _ITEM:
+            container.append(opened)
+        else:
+            root = opened
+        if opened is not None:
+            stack.append((container, base, depth, _KEY if mode == _VALUE else mode))
+            container, base, depth = opened, path, depth + 1
+            mode = _KEY if type(opened) is dict else _ITEM
+        elif mode == _ROOT:
+            break
+        elif mode == _VALUE:
+            mode = _KEY
+        event = get()
+    get()  # the document ends
+    event = get()
+    if type(event) is not StreamEndEvent:
+        raise ComposerError(
+            "expected a single document in the stream", root_mark, "but found another document", event.start_mark
+        )
+    return root
+
+
+def _anchor_refused(event: Any) -> _Refused:
+    if type(event) is AliasEvent:
+        message = f"alias '*{event.anchor}' is not allowed"
+    else:
+        message = f"anchor '&{event.anchor}' is not allowed"
+    return _Refused(
+        "yaml-alias", message, event.start_mark, "write the value out in full; anchors and aliases are refused"
+    )
+
+
+def _skip(event: Any, parser: Any) -> None:
+    """Read past the node ``event`` starts without keeping it (anchors and aliases in it are still refused)."""
+    depth = 0
+    while True:
+        kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
+            depth -= 1
+        else:
+            if kind is AliasEvent or event.anchor:
+                raise _anchor_refused(event)
+            if kind is not ScalarEvent:
+                depth += 1
+        if depth == 0:
+            return
+        event = parser.get_event()
+
+
+_SKIP = object()  # what _key gives for a refused key
+
+
+def _key(event: Any, mapping: dict[str, Any], path: Path, parser: Any, doc: Document) -> Any:
+    """The key ``event`` gives ``mapping`` (at ``path``), or ``_SKIP`` when the key is refused (its value is
+    then read past)."""
+    mark = event.start_mark
+    where = (mark.line + 1, mark.column + 1)
+
+    def refuse(rule: str, message: str, at: Path = path, hint: str = "") -> Any:
+        doc.diagnostics.append(Diagnostic(doc.file, *where, Severity.ERROR, message, rule, at, hint))
+        return _SKIP
+
+    if type(event) is not ScalarEvent:
+        _skip(event, parser)
+        return refuse("yaml-key", "a key must be a plain name, not a list or mapping")
+    key = event.value
+    if doc.escapes and _surrogate(key, path, doc):
+        return _SKIP
+    if key == "<<" and not event.style:  # YAML 1.1 tools would merge here; quoted '<<' is just text
+        return refuse("yaml-alias", "merge key '<<' is not allowed", hint="write the keys out in full")
+    child = path + (key,)
+    if key in mapping:
+        first = doc.key_positions[child]
+        message = f"duplicate key {key!r} (previously defined at {first[0]}:{first[1]})"
+        return refuse("duplicate-key", message, child, "remove one of them or rename it")
+    doc.key_positions[child] = where
+    return key
+
+
+def _collection(event: Any, path: Path, depth: int, parser: Any, doc: Document) -> dict[str, Any] | list[Any] | None:
+    """The empty mapping or list ``event`` opens, to be filled by the events that follow; None (and the
+    node read past) when it nests too deep or carries a tag."""
+    mapping = type(event) is MappingStartEvent
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _MAP if mapping else _SEQ
     if depth >= MAX_DEPTH:
         doc.diagnostics.append(doc.problem(path, "nesting-too-deep", _DEEP[0], hint=_DEEP[1]))
-        return None
-    if node.tag not in (_MAP, _SEQ):
+    elif tag not in (_MAP, _SEQ):
         doc.diagnostics.append(
             doc.problem(
                 path,
                 "yaml-tag",
-                f"tag {node.tag!r} is not allowed",
+                f"tag {tag!r} is not allowed",
                 hint="remove the tag; values are plain mappings, lists and text",
             )
         )
-        return None
-    if isinstance(node, MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                line, col = _pos(key_node)
-                doc.diagnostics.append(
-                    Diagnostic(
-                        doc.file,
-                        line,
-                        col,
-                        Severity.ERROR,
-                        "a key must be a plain name, not a list or mapping",
-                        "yaml-key",
-                        path,
-                    )
-                )
-                continue
-            key = str(key_node.value)
-            if doc.escapes and _surrogate(key, path, doc):
-                continue
-            if key == "<<" and not key_node.style:  # YAML 1.1 tools would merge here; quoted '<<' is just text
-                line, col = _pos(key_node)
-                doc.diagnostics.append(
-                    Diagnostic(
-                        doc.file,
-                        line,
-                        col,
-                        Severity.ERROR,
-                        "merge key '<<' is not allowed",
-                        "yaml-alias",
-                        path,
-                        "write the keys out in full",
-                    )
-                )
-                continue
-            child = path + (key,)
-            if key in out:
-                line, col = _pos(key_node)
-                first = doc.key_positions[child]
-                doc.diagnostics.append(
-                    Diagnostic(
-                        doc.file,
-                        line,
-                        col,
-                        Severity.ERROR,
-                        f"duplicate key {key!r} (previously defined at {first[0]}:{first[1]})",
-                        "duplicate-key",
-                        child,
-                        "remove one of them or rename it",
-                    )
-                )
-                continue
-            doc.key_positions[child] = _pos(key_node)
-            out[key] = _plain(value_node, child, doc, depth + 1)
-        return out
-    return [
-        _plain(item, path + (i,), doc, depth + 1) for i, item in enumerate(node.value)
-    ]  # what is left: a SequenceNode
+    else:
+        return {} if mapping else []
+    _skip(event, parser)
+    return None
 
 
-def _scalar(node: Node, path: Path, doc: Document) -> Any:
-    assert isinstance(node, ScalarNode)
-    tag, text = node.tag, node.value
+def _resolve(text: str, implicit: tuple[bool, bool]) -> str:
+    """A plain scalar's tag by the YAML 1.2 core schema only."""
+    if not implicit[0]:  # quoted, or tagged '!'
+        return _STR
+    if text == "":
+        return _NULL
+    if text[0] not in _CORE_FIRST:  # most values are words: no pattern can match
+        return _STR
+    for tag, pattern in _CORE:
+        if pattern.match(text):
+            return tag
+    return _STR
+
+
+def _scalar(event: Any, path: Path, doc: Document) -> Any:
+    text = event.value
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _resolve(text, event.implicit)
     if tag not in _CONVERT:
         doc.diagnostics.append(
             doc.problem(
@@ -508,7 +554,7 @@ def _scalar(node: Node, path: Path, doc: Document) -> Any:
         )
         return text
     # Plain (PyYAML says style None, libyaml ""); the digit test only spares most values a regex call.
-    if not node.style and text[:1] in _DIGITS and _SEXAGESIMAL.match(text):
+    if not event.style and text[:1] in _DIGITS and _SEXAGESIMAL.match(text):
         doc.diagnostics.append(
             doc.problem(
                 path,

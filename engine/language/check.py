@@ -29,7 +29,7 @@ def check_bytes(
 
 
 def _check(raw: bytes, file: str, now: int | None, horizon_days: int) -> tuple[Process | None, list[Diagnostic]]:
-    doc = load_bytes(raw, file)
+    doc = load_bytes(raw, file, lazy_positions=True)  # nothing below changes the data
     if doc.data is None:
         return None, sort_unique(doc.diagnostics)
     problems = list(doc.diagnostics)

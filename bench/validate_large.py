@@ -21,18 +21,24 @@ from complaintflow.language import rules as rules_module
 from complaintflow.language.check import check_bytes
 
 
-def chain_process(states: int) -> bytes:
+def _states(states: int, role: str, owner: bool) -> list[str]:
+    """The lines up to ``actions:``: s0 (initial) to s<N-1> (final), each with its owner when ``owner``."""
+    owned = f", owner: {role}" if owner else ""
     lines = [
         "process: big",
         "version: 1",
         "title: {zh: 大流程}",
         "roles:",
-        "  clerk: {title: {zh: 客服}}",
+        f"  {role}: {{title: {{zh: 客服}}}}",
         "states:",
-        "  s0: {title: {zh: 开始}, initial: true, owner: clerk}",
+        f"  s0: {{title: {{zh: 开始}}, initial: true, owner: {role}}}",
     ]
-    lines += [f"  s{i}: {{title: {{zh: 第{i}步}}, owner: clerk}}" for i in range(1, states - 1)]
-    lines += [f"  s{states - 1}: {{title: {{zh: 结案}}, final: true}}", "actions:"]
+    lines += [f"  s{i}: {{title: {{zh: 第{i}步}}{owned}}}" for i in range(1, states - 1)]
+    return lines + [f"  s{states - 1}: {{title: {{zh: 结案}}, final: true}}", "actions:"]
+
+
+def chain_process(states: int) -> bytes:
+    lines = _states(states, "clerk", owner=True)
     for i in range(states - 1):
         lines.append(f"  next{i}: {{title: {{zh: 下一步}}, from: s{i}, to: s{i + 1}, roles: [clerk]}}")
         if 0 < i:
@@ -41,17 +47,7 @@ def chain_process(states: int) -> bytes:
 
 
 def compact_process(states: int) -> bytes:
-    lines = [
-        "process: big",
-        "version: 1",
-        "title: {zh: 大流程}",
-        "roles:",
-        "  c: {title: {zh: 客服}}",
-        "states:",
-        "  s0: {title: {zh: 开始}, initial: true, owner: c}",
-    ]
-    lines += [f"  s{i}: {{title: {{zh: 第{i}步}}}}" for i in range(1, states - 1)]
-    lines += [f"  s{states - 1}: {{title: {{zh: 结案}}, final: true}}", "actions:"]
+    lines = _states(states, "c", owner=False)
     lines += [f"  a{i}: {{title: {{zh: 转}}, from: s{i}, to: s{i + 1}, roles: [c]}}" for i in range(states - 1)]
     return ("\n".join(lines) + "\n").encode("utf-8")
 

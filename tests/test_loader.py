@@ -324,3 +324,13 @@ def test_damaged_files_give_diagnostics_not_tracebacks(source: str, start: int, 
 @given(st.binary(max_size=200))
 def test_random_bytes_give_diagnostics_not_tracebacks(raw: bytes) -> None:
     _consistent(raw)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "processes").glob("*.yaml")), ids=lambda p: p.name)
+def test_positions_made_late_are_the_ones_made_at_once(path: Path) -> None:
+    raw = path.read_bytes()
+    now, late = load_bytes(raw), load_bytes(raw, lazy_positions=True)
+    assert late.marks and not now.marks  # kept, not yet placed
+    assert late.at(("states",), key=True) == now.at(("states",), key=True)
+    assert (late.positions, late.key_positions) == (now.positions, now.key_positions)
+    assert len(now.positions) > 50 and not late.marks

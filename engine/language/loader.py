@@ -35,7 +35,7 @@ from .collector import collector_paused
 from .diagnostics import Diagnostic, Path, Severity
 from .document import Document
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "Document", "load_bytes"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "Document", "has_top_level_key", "load_bytes"]
 
 MAX_BYTES = 1_000_000  # a process file is a few KB; anything this big is a mistake
 MAX_DEPTH = 64  # mappings and lists inside each other; the bundled processes nest at most 6 deep
@@ -402,21 +402,7 @@ class _Pass:
         self.found.append(partial(self.doc.problem, path, rule, message, hint=hint))
 
     def skip(self, event: Any) -> None:
-        """Read past the node ``event`` starts without keeping it (anchors and aliases in it are still
-        refused)."""
-        depth = 0
-        while True:
-            kind = type(event)
-            if kind is MappingEndEvent or kind is SequenceEndEvent:
-                depth -= 1
-            else:
-                if kind is AliasEvent or event.anchor:
-                    raise _anchor_refused(event)
-                if kind is not ScalarEvent:
-                    depth += 1
-            if depth == 0:
-                return
-            event = self.parser.get_event()
+        _skip(event, self.parser)
 
     def key(self, event: Any, mapping: dict[str, Any], path: Path) -> Any:
         """The key ``event`` gives ``mapping`` (at ``path``), its mark kept; or ``_SKIP`` when the key is
@@ -501,6 +487,45 @@ class _Pass:
         except ValueError:
             self.problem(path, "yaml-tag", f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}")
             return text
+
+
+def _skip(event: Any, parser: Any) -> None:
+    """Read past the node ``event`` starts without keeping it (anchors and aliases in it are still refused)."""
+    depth = 0
+    while True:
+        kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
+            depth -= 1
+        else:
+            if kind is AliasEvent or event.anchor:
+                raise _anchor_refused(event)
+            if kind is not ScalarEvent:
+                depth += 1
+        if depth == 0:
+            return
+        event = parser.get_event()
+
+
+def has_top_level_key(raw: bytes, name: str) -> bool:
+    """Whether the file's top-level mapping has the key ``name``, read only as far as that key (the first
+    key of most files) and building nothing; never raises. False also when the file breaks, or holds an
+    anchor, before the key: ``load_bytes`` would then give no data at all."""
+    try:
+        text = raw.decode("utf-8-sig")
+        parser = _CParser(text) if _CParser is not None else _PyParser(text)
+        get = parser.get_event
+        get()  # the stream starts
+        get()  # the document starts (or the stream ends: then no node follows)
+        if type(get()) is not MappingStartEvent:
+            return False
+        while type(event := get()) is not MappingEndEvent:
+            if type(event) is ScalarEvent and event.value == name:
+                return True
+            _skip(event, parser)  # the key
+            _skip(get(), parser)  # its value
+        return False
+    except (_Refused, yaml.YAMLError, UnicodeDecodeError):
+        return False
 
 
 def _child(base: Path, mode: int, key: Any, container: Any) -> Path:

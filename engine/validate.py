@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .language.check import check_file
 from .language.diagnostics import Diagnostic
-from .language.loader import MAX_BYTES, load_bytes
+from .language.loader import MAX_BYTES, has_top_level_key, load_bytes
 
 
 def is_scenario(path: Path) -> bool:
@@ -22,7 +22,9 @@ def is_scenario(path: Path) -> bool:
         raw = path.read_bytes()
     except OSError:
         return False
-    data = load_bytes(raw, str(path)).data
+    if has_top_level_key(raw, "process"):  # a process file says so first: no need to read it all here
+        return False
+    data = load_bytes(raw, str(path), lazy_positions=True).data
     return isinstance(data, dict) and "scenario" in data and "process" not in data
 
 

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 
 from complaintflow.language.check import check_bytes, check_file  # noqa: E402
 from complaintflow.language.diagnostics import Diagnostic, Severity  # noqa: E402
-from complaintflow.language.loader import MAX_BYTES, load_bytes  # noqa: E402
+from complaintflow.language.loader import MAX_BYTES, has_top_level_key, load_bytes  # noqa: E402
 
 MINIMAL = """\
 process: minimal
@@ -324,3 +324,33 @@ def test_damaged_files_give_diagnostics_not_tracebacks(source: str, start: int, 
 @given(st.binary(max_size=200))
 def test_random_bytes_give_diagnostics_not_tracebacks(raw: bytes) -> None:
     _consistent(raw)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "processes").glob("*.yaml")), ids=lambda p: p.name)
+def test_positions_made_late_are_the_ones_made_at_once(path: Path) -> None:
+    raw = path.read_bytes()
+    now, late = load_bytes(raw), load_bytes(raw, lazy_positions=True)
+    assert late.marks and not now.marks  # kept, not yet placed
+    assert late.at(("states",), key=True) == now.at(("states",), key=True)
+    assert (late.positions, late.key_positions) == (now.positions, now.key_positions)
+    assert len(now.positions) > 50 and not late.marks
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (MINIMAL, True),
+        ("version: 1\nroles: {a: [1, {b: 2}]}\nprocess: x\n", True),  # read past other keys and their values
+        ("scenario: x\nroles: {process: 1}\n", False),  # only the top level counts
+        ("scenario: x\nx: &a 1\nprocess: y\n", False),  # load_bytes would refuse the anchor: no data at all
+        ("process: x\nx: &a 1\n", True),  # read no further than the key
+        ("a: [\nprocess: x\n", False),  # broken before the key
+        ("- process\n", False),
+        ("", False),
+    ],
+)
+def test_has_top_level_key_reads_only_as_far_as_the_key(text: str, found: bool) -> None:
+    assert has_top_level_key(text.encode("utf-8"), "process") is found
+    data = load_bytes(text.encode("utf-8")).data
+    if not found and isinstance(data, dict):
+        assert "process" not in data  # never a process that validate would then take for a scenario

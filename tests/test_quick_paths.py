@@ -1,9 +1,9 @@
 """The checker's shortcuts give the same answers as the long way round.
 
 ``check_schema`` takes jsonschema-rs's valid/invalid answer and runs jsonschema only to explain a
-refusal, and the loader lets libyaml compose files in which no anchor or alias can start. Both are
-only worth having if nothing changes: the verdict must equal jsonschema's, and every anchor and
-alias must still be refused where it stands.
+refusal, and the loader reads libyaml's events in one pass with the common cases written out in its
+loop. Both are only worth having if nothing changes: the verdict must equal jsonschema's, and every
+anchor and alias must still be refused where it stands.
 """
 
 from __future__ import annotations

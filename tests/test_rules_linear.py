@@ -1,7 +1,9 @@
-"""The graph rules do work linear in the size of the process (issue 14: no-path-to-final was quadratic).
+"""Validation does work linear in the size of the process (issue 14: no-path-to-final was quadratic, and
+10,000 states must validate in under a second).
 
 Work is counted, not timed: ``_reaching`` looks up each state's predecessors at most once, however
-long the chain. bench/validate_large.py shows the times.
+long the chain, and the function calls of a whole ``check_bytes`` grow as the file does.
+bench/validate_large.py shows the times.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from complaintflow.language import rules as rules_module
 from complaintflow.language.check import check_bytes
 from complaintflow.language.rules import graph
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from validate_large import chain_process  # noqa: E402
+from validate_large import chain_process, compact_process  # noqa: E402
 
 
 class CountingDict(dict[str, list[str]]):
@@ -46,3 +49,47 @@ def test_a_long_chain_validates_clean_and_a_stuck_state_is_still_found() -> None
     }
     stuck_states = [p for p in problems if p.rule == "no-path-to-final"]
     assert len(stuck_states) == 399  # every state before the cut now only loops back to s0 or s398
+
+
+def _calls(raw: bytes) -> int:
+    """Python functions and builtins called while ``check_bytes`` reads, builds and checks ``raw``: a count of
+    the work done that does not depend on the machine's load (sys.setprofile: it leaves coverage's tracer
+    alone)."""
+    calls = 0
+
+    def count(frame: Any, event: str, arg: Any) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        check_bytes(raw, "big.yaml")
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_validation_work_grows_linearly_with_the_number_of_states() -> None:
+    check_bytes(compact_process(20), "warm.yaml")  # schema validators and patterns are built once per process
+    small, large = _calls(compact_process(300)), _calls(compact_process(1200))
+    assert small > 300 * 10  # the count sees the reading and the checking, not only a few calls a state
+    assert large < 4.4 * small  # four times the states, four times the work (a quadratic step would be ~16x)
+
+
+def test_the_count_sees_quadratic_work() -> None:
+    """The counter would catch a rule that loops over the states inside a loop over the states."""
+
+    def quadratic(ctx: Any) -> Any:
+        for state in ctx.process.states:
+            for other in ctx.process.states:
+                len(state + other)
+        return iter(())
+
+    rules = list(rules_module.RULES)
+    rules_module.RULES = (*rules, rules_module.Rule("quadratic", quadratic, "a rule that is quadratic"))
+    try:
+        small, large = _calls(compact_process(100)), _calls(compact_process(400))
+    finally:
+        rules_module.RULES = tuple(rules)
+    assert large > 8 * small

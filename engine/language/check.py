@@ -11,6 +11,7 @@ import stat
 from pathlib import Path
 
 from .build import build_process
+from .collector import collector_paused
 from .diagnostics import DefinitionError, Diagnostic, Severity, has_errors, sort_unique
 from .loader import MAX_BYTES, Document, load_bytes
 from .rules import run_rules
@@ -23,7 +24,12 @@ def check_bytes(
     raw: bytes, file: str = "<string>", *, now: int | None = None, horizon_days: int = 45
 ) -> tuple[Process | None, list[Diagnostic]]:
     """``now`` (epoch seconds, given by the caller) turns on the calendar-data-ending check."""
-    doc = load_bytes(raw, file)
+    with collector_paused():
+        return _check(raw, file, now, horizon_days)
+
+
+def _check(raw: bytes, file: str, now: int | None, horizon_days: int) -> tuple[Process | None, list[Diagnostic]]:
+    doc = load_bytes(raw, file, lazy_positions=True)  # nothing below changes the data
     if doc.data is None:
         return None, sort_unique(doc.diagnostics)
     problems = list(doc.diagnostics)

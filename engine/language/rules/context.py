@@ -6,7 +6,8 @@ id: every diagnostic made through the context carries the id of the rule that ma
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..diagnostics import Diagnostic, Severity, did_you_mean
@@ -19,9 +20,18 @@ class Context:
     doc: Document
     process: Process
     rule: str = ""
+    # What several rules derive from the same process (the state graph), made once per check: for_rule
+    # hands the same dict on.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def for_rule(self, rule: str) -> Context:
         return replace(self, rule=rule)
+
+    def derived(self, name: str, make: Callable[[Process], Any]) -> Any:
+        """``make(process)``, computed once per check however many rules ask (they must not change it)."""
+        if name not in self.memo:
+            self.memo[name] = make(self.process)
+        return self.memo[name]
 
     def error(self, path: tuple[Any, ...], message: str, hint: str = "") -> Diagnostic:
         return self.doc.problem(path, self.rule, message, hint=hint)

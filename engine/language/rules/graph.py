@@ -35,9 +35,9 @@ def _edges(process: Process) -> dict[str, set[str]]:
     return edges
 
 
-def reachable_states(process: Process) -> set[str]:
+def reachable_states(process: Process, edges: dict[str, set[str]] | None = None) -> set[str]:
     """States a case can reach from the start, entering branches through their parallel state."""
-    edges = _edges(process)
+    edges = _edges(process) if edges is None else edges
     branch_initials: dict[str, list[str]] = {}
     for state in process.states.values():
         if state.branch is not None and state.initial:
@@ -57,7 +57,7 @@ def reachable_states(process: Process) -> set[str]:
 
 def check_initial_state(ctx: Context) -> Iterator[Diagnostic]:
     """The top level and each branch need exactly one initial state."""
-    for scope, members in scopes(ctx.process).items():
+    for scope, members in ctx.derived("scopes", scopes).items():
         initials = [sid for sid in members if ctx.process.states[sid].initial]
         where = "the process" if scope is None else f"branch {scope!r}"
         if not initials and (scope is None or members):
@@ -88,7 +88,7 @@ def check_unreachable_state(ctx: Context) -> Iterator[Diagnostic]:
     """No sequence of actions from the initial state reaches this state."""
     if not any(s.initial for s in ctx.process.states.values()):
         return
-    seen = reachable_states(ctx.process)
+    seen = reachable_states(ctx.process, ctx.derived("edges", _edges))
     hint = ""  # the same for every state: found once, so many unreachable states cost no more than one
     for sid in ctx.process.states:
         if sid not in seen:
@@ -100,10 +100,10 @@ def check_no_path_to_final(ctx: Context) -> Iterator[Diagnostic]:
     """From this state no sequence of actions reaches a final state (a case would be stuck)."""
     hint = ""
     reverse: dict[str, list[str]] = {}
-    for source, targets in _edges(ctx.process).items():
+    for source, targets in ctx.derived("edges", _edges).items():
         for target in targets:
             reverse.setdefault(target, []).append(source)
-    for _scope, members in scopes(ctx.process).items():
+    for _scope, members in ctx.derived("scopes", scopes).items():
         finals = {sid for sid in members if ctx.process.states[sid].final}
         if not finals:
             continue  # reported by initial/final rules

@@ -89,14 +89,16 @@ def _notified(sql: Reader) -> set[str]:
 
 
 def _unsettled(sql: Reader, now: int, fakes: dict[str, FakeHttpServer]) -> list[str]:
-    """What is not done yet: a deadline due by ``now`` not fired, a message not queued on every channel, a
-    delivery not delivered, or delivered but not seen by its fake server."""
+    """What is not done yet: a deadline due by ``now`` not fired, a message the store's outbox still holds or
+    not queued on every channel, a delivery not delivered, or delivered but not seen by its fake server."""
     due = [case for (case,) in sql(f"SELECT id FROM cases WHERE next_due <= {now}")]
+    pending = sql("SELECT count(*) FROM outbox")[0][0]
     rows = sql("SELECT message_id, channel, status, attempts, owner, last_error FROM svc_deliveries")
     queued = {(r[0], r[1]) for r in rows}
     missing = sorted((m, c) for m in _notified(sql) for c in fakes if (m, c) not in queued)
     return (
         [f"due, not fired: {case}" for case in due]
+        + ([f"outbox not drained: {pending} message(s)"] if pending else [])
         + [f"never queued: {m}@{c}" for m, c in missing]
         + [f"not delivered: {r}" for r in rows if r[2] != "delivered"]
         + [f"not received: {r[0]}@{r[1]}" for r in rows if r[2] == "delivered" and fakes[r[1]].count(r[0]) == 0]

@@ -1,8 +1,8 @@
 """The notifier: turns outbox messages into deliveries, one per channel, and delivers them.
 
-Draining and delivering are two steps. Draining reads the engine's outbox after the notifier's own
-cursor, renders each message that needs one (addressed to the people who hold the role the event names)
-and queues a delivery per channel, moving the cursor in the same transaction as the queued rows. Delivering
+Draining and delivering are two steps. Draining reads the messages the engine's outbox still holds,
+renders each message that needs one (addressed to the people who hold the role the event names), queues a
+delivery per channel, then acknowledges the messages in the outbox. Delivering
 claims each due row as this notifier's worker (of several services on one store, one sends it), sends
 it outside any transaction, and records the outcome as the lease's owner: delivered, retry later with
 back-off, or dead after too many attempts. A heartbeat thread keeps the worker's leases while it lives
@@ -32,7 +32,6 @@ from .notify.templates import render
 from .retry import run_steps
 
 log = logging.getLogger("complaintflow.notifier")
-CURSOR = "notifier"
 ADMIN_ROLE = "admin"  # the role a channel's ``roles`` names to carry the service's own notices
 
 
@@ -98,16 +97,23 @@ class Notifier:
         return rescued
 
     def drain(self) -> int:
-        """Queue deliveries for new outbox messages; how many messages were read."""
+        """Queue deliveries for the messages the outbox still holds, then acknowledge them; how many messages
+        were read. What is pending is the store's to say, not a cursor's: on PostgreSQL concurrent writers
+        commit event positions out of order, and a cursor past the newest message read passed over an older
+        one that committed after it. Queuing and acknowledging are two transactions (the directory may be
+        apart from the store): a crash between them, or a second notifier reading the same messages, queues
+        them again, which the delivery ids make a no-op."""
         desk = self.desk
 
         def read() -> tuple[list[OutboxMessage], list[Delivery]]:
-            messages = desk.engine.store.outbox(desk.directory.cursor(CURSOR), self.batch)
+            messages = desk.engine.store.outbox(None, self.batch)
             return messages, [d for m in messages for d in self._deliveries(m)]
 
         messages, deliveries = desk.run(read)
         if messages:
-            desk.directory.enqueue(CURSOR, messages[-1].id, deliveries, desk.now())
+            if deliveries:
+                desk.directory.queue(deliveries, desk.now())
+            desk.run(lambda: desk.engine.store.ack_outbox([m.id for m in messages]))
         return len(messages)
 
     def _deliveries(self, message: OutboxMessage) -> list[Delivery]:

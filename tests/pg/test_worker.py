@@ -22,11 +22,14 @@ CASES = 30
 
 
 class Worker:
-    def __init__(self, url: str, tmp_path: Path, clock: Path) -> None:
+    def __init__(
+        self, url: str, tmp_path: Path, clock: Path, *, config: Path | None = None, env: dict[str, str] | None = None
+    ) -> None:
         processes = tmp_path / "processes"
         args = [*COMMAND, "worker", "--db", url]
         args += ["--processes", str(processes), "--clock-file", str(clock), "--log-format", "text"]
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        args += ["--config", str(config)] if config is not None else []
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
         self.process = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()

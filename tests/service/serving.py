@@ -72,10 +72,13 @@ def serving(
     extra: list[str] | None = None,
     env: dict[str, str] | None = None,
     wall_clock: bool = False,
+    clock_file: Path | None = None,
 ) -> Iterator[Served]:
-    """``wall_clock``: the service reads the real clock (benchmarks), not the clock file the tests drive."""
-    clock = tmp_path / "clock.txt"
-    clock.write_text(start, encoding="utf-8")
+    """``wall_clock``: the service reads the real clock (benchmarks), not the clock file the tests drive.
+    ``clock_file``: a clock file several processes share (already written; ``start`` is then not used)."""
+    clock = clock_file or tmp_path / "clock.txt"
+    if clock_file is None:
+        clock.write_text(start, encoding="utf-8")
     db = db or tmp_path / "desk.db"
     args = [*COMMAND, "serve", "--db", str(db), "--port", "0"]
     if not wall_clock:

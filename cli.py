@@ -1462,6 +1462,12 @@ def _build_service(
     clock = _service_clock(clock_file)
     if _is_url(config.db):
         _wait_for_database(config.db, db_wait)
+        if clock_file is None:  # every process on the database fires by the database's clock
+            from complaintflow.service.skew import CorrectedClock
+            from complaintflow.store.postgres import database_time
+
+            url = config.db
+            clock = CorrectedClock(time.time, lambda: database_time(url))
     service = build_service(config, clock, folder, wall_clock=time.time, env=os.environ, directory=directory_file)
     return service, folder, config.db
 

@@ -215,6 +215,14 @@ def connect(url: str) -> psycopg.Connection[Any]:
         raise NotAStoreError(f"store {shown}: cannot connect to PostgreSQL: {text}{hint}") from None
 
 
+def database_time(url: str) -> float:
+    """The database server's clock now, as epoch seconds: the one clock every process on the database can
+    agree on (``serve`` and ``worker`` set theirs by it, engine/service/skew.py)."""
+    with connect(url) as db:
+        row = db.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()
+    return float(row[0]) if row is not None else 0.0
+
+
 def _prepare_threshold(url: str) -> tuple[str, int | None]:
     """The URL without complaintflow's ``prepare_threshold`` option, and the threshold (None: never prepare)."""
     found = _OWN_OPTION.search(url)

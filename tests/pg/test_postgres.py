@@ -317,3 +317,13 @@ def test_an_upgrade_recorded_in_the_store_is_checked_against_its_heads(postgres_
     problems = [str(p) for p in verify_store(again)]
     assert any("no longer matches what it verified and sealed" in p for p in problems), problems
     again.close()
+
+
+def test_the_database_clock_is_read_over_the_url(postgres_url):
+    import time
+
+    from complaintflow.store.postgres import database_time
+
+    before = time.time()
+    server = database_time(postgres_url)
+    assert before - 2 < server < time.time() + 2  # the same machine: the same clock, give or take the trip

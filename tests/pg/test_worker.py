@@ -82,3 +82,34 @@ def test_two_workers_on_one_database_fire_every_deadline_once(kind, request, pos
     assert engine.verify() == []
     engine.close()
     alone.close()
+
+
+def test_a_worker_on_the_wall_clock_tells_time_by_the_databases(postgres_url, tmp_path):
+    """Without a clock file a worker on PostgreSQL sets its clock by the database's (engine/service/skew.py)."""
+    (tmp_path / "processes").mkdir()
+    (tmp_path / "processes" / "mini.yaml").write_text(MINI, encoding="utf-8")
+    args = [*COMMAND, "worker", "--db", postgres_url, "--processes", str(tmp_path / "processes")]
+    process = subprocess.Popen(
+        [*args, "--log-format", "text"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stderr is not None
+        lines.extend(line.rstrip("\n") for line in process.stderr)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        eventually(lambda: any("running the scheduler" in line for line in lines), "the worker to start", 60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    reader.join(timeout=10)
+    assert code == 0, lines
+    clock = [line for line in lines if "clock" in line]
+    assert len(clock) == 1 and "the service's clock follows the database's" in clock[0], lines  # no warning

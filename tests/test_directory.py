@@ -83,14 +83,12 @@ def test_assignments_replace_each_other_and_every_change_is_logged_in_order(dire
     assert directory.assignment_log("c1") == [("wang", "boss", 1), ("li", "boss", 2), (None, "li", 4)]
 
 
-# -- the cursor and deliveries --------------------------------------------------------------------------
+# -- deliveries -------------------------------------------------------------------------------------------
 
 
-def test_deliveries_are_queued_once_with_the_cursor_and_listed(directory):
-    assert directory.cursor("notifier") is None
-    directory.enqueue("notifier", "m:2", [_delivery(1), _delivery(2, 200)], 50)
-    directory.enqueue("notifier", "m:3", [_delivery(2, 200), _delivery(3, 300)], 60)  # a re-read batch
-    assert directory.cursor("notifier") == "m:3"
+def test_deliveries_are_queued_once_and_listed(directory):
+    assert directory.queue([_delivery(1), _delivery(2, 200)], 50) == 2
+    assert directory.queue([_delivery(2, 200), _delivery(3, 300)], 60) == 1  # a re-read batch
     assert directory.queue([_delivery(3), _delivery(4, 400)], 70) == 1
     assert [d.id for d in directory.deliveries()] == ["m:1@hook", "m:2@hook", "m:3@hook", "m:4@hook"]
     assert [d.id for d in directory.due_deliveries(200, 10)] == ["m:1@hook", "m:2@hook"]

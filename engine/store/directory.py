@@ -1,5 +1,5 @@
 """The service's own tables, whatever database holds them: people, credentials, idempotent replies,
-assignments, the notifier's cursor, deliveries and the workers that send them.
+assignments, deliveries and the workers that send them.
 
 The engine's tables hold cases and their hash-chained histories; the service needs more that is not
 case history: who the users are and which roles they hold, API tokens and login sessions (only their
@@ -106,8 +106,6 @@ class Directory(Protocol):
     def assignee(self, case_id: str) -> str | None: ...
     def assignees(self) -> dict[str, str]: ...
     def assignment_log(self, case_id: str) -> list[tuple[str | None, str, int]]: ...
-    def cursor(self, name: str) -> str | None: ...
-    def enqueue(self, cursor_name: str, cursor: str, deliveries: Sequence[Delivery], at: int) -> None: ...
     def queue(self, deliveries: Sequence[Delivery], at: int) -> int: ...
     def due_deliveries(self, now: int, limit: int) -> list[Delivery]: ...
     def next_delivery_at(self) -> int | None: ...
@@ -303,24 +301,10 @@ class SQLDirectory:
         )
         return [(r[0], str(r[1]), int(r[2])) for r in rows]
 
-    # -- the notifier's outbox cursor and deliveries --------------------------------------
-    def cursor(self, name: str) -> str | None:
-        rows = self._read("SELECT value FROM svc_meta WHERE key=?", (f"cursor:{name}",))
-        return str(rows[0][0]) if rows else None
-
-    def enqueue(self, cursor_name: str, cursor: str, deliveries: Sequence[Delivery], at: int) -> None:
-        """Queue a batch's deliveries and move the outbox cursor past it, in one transaction: a crash
-        before this commit reads the batch again, after it the rows are there (ids make a re-read harmless)."""
-        with self._writing() as tx:
-            _insert_deliveries(tx, deliveries, at)
-            tx.execute(
-                "INSERT INTO svc_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
-                (f"cursor:{cursor_name}", cursor),
-            )
-
+    # -- deliveries ---------------------------------------------------------------------------
     def queue(self, deliveries: Sequence[Delivery], at: int) -> int:
-        """Queue deliveries that come from no outbox (the service's own notices); a repeated id is ignored,
-        so a notice raised again, or by a second service, is sent once. How many rows were new."""
+        """Queue deliveries (of outbox messages, or the service's own notices); a repeated id is ignored, so a
+        message read again after a crash, or by a second service, is sent once. How many rows were new."""
         with self._writing() as tx:
             return _insert_deliveries(tx, deliveries, at)
 

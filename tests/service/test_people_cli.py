@@ -97,7 +97,7 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path):
 def test_a_dead_delivery_is_listed_and_redriven(tmp_path):
     db = _store(tmp_path)
     directory = Directory(db)
-    directory.enqueue("notifier", "c:1", [Delivery("c:1@wecom", "c:1", "wecom", {"x": 1}, "pending", 0, 0, None)], 0)
+    directory.queue([Delivery("c:1@wecom", "c:1", "wecom", {"x": 1}, "pending", 0, 0, None)], 0)
     directory.record_attempt("c:1@wecom", "dead", 0, "93000 invalid webhook key", 0)
     directory.close()
     dead = json.loads(run("deliveries", "list", "--status", "dead", "--format", "json", "--db", db).stdout)

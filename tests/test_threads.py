@@ -239,6 +239,33 @@ def test_a_read_never_sees_a_group_still_open(tmp_path):
     db.close()
 
 
+def test_a_read_outside_a_change_runs_beside_a_writer_and_sees_only_what_is_committed(tmp_path):
+    """SQLite store: a thread's read does not wait for another thread's open change (WAL readers run beside
+    the writer, on a connection of their own), and it sees the case as last committed, not the change."""
+    engine = Engine(SQLiteStore(tmp_path / "r.db"), new_case_id=ids())
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    case = engine.start(engine.load_process(tmp_path / "mini.yaml"), DATA, DESK, at=T0)
+    inside, done = threading.Event(), threading.Event()
+    states: list[str] = []
+
+    def writer() -> None:
+        with engine.store.writing():
+            engine.act(case.id, "dispatch", DESK, at=T0 + 60)  # joins this change: not committed yet
+            inside.set()
+            done.wait(10)  # held open until the main thread has read
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert inside.wait(60)
+    states.append(engine.case(case.id).state)  # would wait for the writer's lock before the change
+    assert thread.is_alive()  # the read returned while the change was still open
+    done.set()
+    thread.join(timeout=60)
+    states.append(engine.case(case.id).state)
+    assert states == ["received", "handling"]
+    engine.close()
+
+
 def test_a_batch_commits_its_changes_once_and_a_failing_one_rolls_back_alone(tmp_path):
     db = sqlite3.connect(tmp_path / "g.db", isolation_level=None, check_same_thread=False)
     db.execute("CREATE TABLE t (name TEXT PRIMARY KEY)")

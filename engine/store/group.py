@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .base import StoreError, StoreUnavailableError
 
@@ -90,6 +90,10 @@ class Serializer:
         self._batching = 0  # nested ``batch`` blocks the lock holder is inside
         self._batch_lost: BaseException | None = None  # why changes already made in the batch were rolled back
         self._reading = _Reading(self)
+
+    def holding(self) -> bool:
+        """Whether the calling thread holds the connection now (inside a change, a batch or a read)."""
+        return bool(cast(Any, self.lock)._is_owned())
 
     def writing(self) -> _Change:
         """One change: a write transaction of its own, or a SAVEPOINT in the open group. Nested uses join

@@ -244,12 +244,24 @@ _R = TypeVar("_R")
 
 
 def _serialized(read: Callable[Concatenate[SQLiteStore, _P], _R]) -> Callable[Concatenate[SQLiteStore, _P], _R]:
-    """A read that holds the store's lock, so it never runs inside another thread's open transaction."""
+    """A read of committed data. Inside the caller's own change or batch it runs on the writing connection
+    (it sees the change's writes); otherwise on a connection of the calling thread's own, in one read
+    transaction, so it neither waits for the writers' lock and commits (WAL lets readers run beside the
+    writer) nor sees a group that is not committed yet."""
 
     @functools.wraps(read)
     def locked(store: SQLiteStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with store._serializer.reading():
+        if store._readers is None or store._serializer.holding():
+            with store._serializer.reading():
+                return read(store, *args, **kwargs)
+        reader = store._reader()
+        store._reading.db = reader
+        reader.execute("BEGIN DEFERRED")  # one snapshot for the read's statements
+        try:
             return read(store, *args, **kwargs)
+        finally:
+            reader.execute("COMMIT")
+            store._reading.db = None
 
     return faults.named(locked)
 
@@ -281,10 +293,16 @@ class SQLiteStore:
             _refuse_foreign_file(Path(self.path))
             faults.refuse_foreign_wal(self.path)
         self._checkpointer: _Checkpointer | None = None
+        # Reads outside a change, on a connection per thread (``_serialized``); an in-memory database is
+        # one connection's alone, so there every read takes the lock.
+        self._reading = threading.local()
+        self._readers: list[sqlite3.Connection] | None = [] if self.path != ":memory:" else None
+        self._readers_lock = threading.Lock()
         try:
-            # One connection serves every thread, one at a time (engine/store/group.py): no thread reads
-            # what another has not committed, and queued threads' changes commit together.
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
+            # One writing connection serves every thread's changes, one at a time (engine/store/group.py):
+            # queued threads' changes commit together. Reads outside a change go on each thread's own
+            # connection (``_serialized``), so no thread reads what another has not committed.
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             # Freed space is overwritten with zeros, so an erased personal value, or an older copy of a case
             # row holding one, is not left readable in the file (docs/privacy.md).
@@ -739,11 +757,32 @@ class SQLiteStore:
             busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return bool(busy == 0)
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection this thread's statement runs on: its reading connection inside a read outside a
+        change, else the writing one."""
+        reader: sqlite3.Connection | None = getattr(self._reading, "db", None)
+        return reader if reader is not None else self._db
+
+    def _reader(self) -> sqlite3.Connection:
+        reader: sqlite3.Connection | None = getattr(self._reading, "connection", None)
+        if reader is None:
+            reader = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
+            reader.execute("PRAGMA query_only=1")
+            self._reading.connection = reader
+            with self._readers_lock:
+                assert self._readers is not None
+                self._readers.append(reader)
+        return reader
+
     def close(self) -> None:
         with self._serializer.reading():  # commits an open group first
             if self._checkpointer is not None:
                 self._checkpointer.close()
-            self.db.close()  # the last connection to close checkpoints what is left
+            with self._readers_lock:
+                for reader in self._readers or ():
+                    reader.close()
+            self._db.close()  # the last connection to close checkpoints what is left
 
 
 class _Checkpointer:

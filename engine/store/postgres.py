@@ -186,7 +186,7 @@ def shown_url(url: str) -> str:
 _POOLER_WAITED = "query_wait_timeout"
 
 
-def connect(url: str) -> psycopg.Connection[Any]:
+def connect(url: str, *, timeout: int | None = None) -> psycopg.Connection[Any]:
     """An autocommit connection to the database ``url`` names, with no session state (so PgBouncer's
     transaction mode can share it; the URL's ``prepare_threshold=none`` turns prepared statements off for
     that). Each failure is one line without the password: ``DatabaseUnavailableError`` while the server does
@@ -201,6 +201,8 @@ def connect(url: str) -> psycopg.Connection[Any]:
     if port is not None and not str(port).isdigit():
         raise NotAStoreError(f"--db {shown}: the port {port!r} is not a number")
     params.setdefault("connect_timeout", "10")
+    if timeout is not None:  # a caller that must not wait long (the clock) overrides the URL's
+        params["connect_timeout"] = str(timeout)
     params.setdefault("application_name", "complaintflow")
     try:
         return psycopg.connect(make_conninfo("", **params), autocommit=True, prepare_threshold=threshold)
@@ -218,7 +220,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
 def database_time(url: str) -> float:
     """The database server's clock now, as epoch seconds: the one clock every process on the database can
     agree on (``serve`` and ``worker`` set theirs by it, engine/service/skew.py)."""
-    with connect(url) as db:
+    with connect(url, timeout=2) as db:  # asked from a request's thread: never a long wait for it
         row = db.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()
     return float(row[0]) if row is not None else 0.0
 

@@ -327,3 +327,12 @@ def test_the_database_clock_is_read_over_the_url(postgres_url):
     before = time.time()
     server = database_time(postgres_url)
     assert before - 2 < server < time.time() + 2  # the same machine: the same clock, give or take the trip
+
+
+def test_a_caller_that_must_not_wait_long_sets_its_own_connect_timeout(postgres_url):
+    from complaintflow.store.postgres import connect
+
+    with connect(postgres_url, timeout=2) as db:
+        assert "connect_timeout=2" in db.info.dsn
+    with connect(postgres_url) as db:
+        assert "connect_timeout=10" in db.info.dsn  # the default, unless the URL says otherwise

@@ -39,6 +39,13 @@ def metric_sum(text: str, name: str) -> float:
     return sum(float(v) for v in re.findall(rf"^{name}_sum(?:{{[^}}]*}})? (\S+)$", text, re.M))
 
 
+def bench_token(served) -> str:
+    """A token of a user holding the receiver role, made by the service's admin."""
+    with served.client(served.admin_token) as admin:
+        admin.post("/v1/users", json={"id": "bench", "name": "bench", "roles": ["receiver"]})
+        return str(admin.post("/v1/tokens", json={"user": "bench"}).json()["token"])
+
+
 def one_run(served, token: str, clients: int, pairs: int) -> dict[str, float]:
     latencies: list[float] = []
     lock = threading.Lock()
@@ -96,9 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp), wall_clock=True) as served:
-        with served.client(served.admin_token) as admin:
-            admin.post("/v1/users", json={"id": "bench", "name": "bench", "roles": ["receiver"]})
-            token = admin.post("/v1/tokens", json={"user": "bench"}).json()["token"]
+        token = bench_token(served)
         for clients in (1, 8, 32):
             runs = [one_run(served, token, clients, max(1, args.pairs // clients)) for _ in range(args.reps)]
             med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}

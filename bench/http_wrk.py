@@ -28,7 +28,7 @@ if __package__ in (None, ""):
 
 import httpx  # noqa: E402
 
-from bench.http_load import CASE, metric_sum  # noqa: E402
+from bench.http_load import CASE, bench_token, metric_sum  # noqa: E402
 from tests.service.serving import serving  # noqa: E402
 
 # Each wrk thread has its own Lua state and, with one connection per thread, its requests go strictly one
@@ -104,9 +104,7 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp), wall_clock=True) as served:
-        with served.client(served.admin_token) as admin:
-            admin.post("/v1/users", json={"id": "bench", "name": "bench", "roles": ["receiver"]})
-            token = admin.post("/v1/tokens", json={"user": "bench"}).json()["token"]
+        token = bench_token(served)
         script = Path(tmp) / "pairs.lua"
         script.write_text(SCRIPT % {"token": token, "body": json.dumps(CASE, ensure_ascii=False)}, encoding="utf-8")
         for clients in (int(c) for c in args.clients.split(",")):

@@ -777,12 +777,7 @@ class PostgresStore:
 
 def _event_values(events: Sequence[EventRecord]) -> list[Any]:
     """The events' values, row after row, as ``_EVENT_ROW`` takes them."""
-    values: list[Any] = []
-    for e in events:
-        personal = _json(e.personal) if e.personal else None
-        payload = e.payload_json or canonical.dumps(e.payload)
-        values += (e.case_id, e.seq, e.at, e.actor, e.role, e.kind, payload, e.prev_hash, e.hash, personal)
-    return values
+    return [value for e in events for value in _event_row(e)]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -17,8 +17,9 @@ def directory(directory_place):
     return open_one()
 
 
-def _delivery(n: int = 1, next_at: int = 100) -> Delivery:
-    return Delivery(f"m:{n}@hook", f"m:{n}", "hook", {"n": n, "text": "案件"}, "pending", 0, next_at, None)
+def _delivery(n: int = 1, next_at: int = 100, tenant: str = "default") -> Delivery:
+    notification = {"n": n, "text": "案件"}
+    return Delivery(f"m:{n}@hook", f"m:{n}", "hook", notification, "pending", 0, next_at, None, None, tenant)
 
 
 # -- users, credentials, replies, assignments ------------------------------------------------------------
@@ -33,8 +34,8 @@ def test_users_are_added_edited_and_disabled_and_the_last_admin_stays(directory)
     assert directory.user("wang") == User(
         "wang", "王芳", ("receiver", "mall:cs_centre"), {"mobile": "1"}, False, "hash"
     )
-    assert [u.id for u in directory.users_holding("mall", "cs_centre")] == ["wang"]
-    assert directory.users_holding("other", "cs_centre") == []
+    assert [u.id for u in directory.users_holding("mall", "cs_centre", "default")] == ["wang"]
+    assert directory.users_holding("other", "cs_centre", "default") == []
     assert directory.count_admins() == 1
     with pytest.raises(StoreError, match="last admin"):
         directory.update_user(User("boss", "Boss", (), {}, False))
@@ -81,6 +82,32 @@ def test_assignments_replace_each_other_and_every_change_is_logged_in_order(dire
     directory.assign("c1", None, "li", 4)
     assert directory.assignee("c1") is None
     assert directory.assignment_log("c1") == [("wang", "boss", 1), ("li", "boss", 2), (None, "li", 4)]
+
+
+def test_users_and_deliveries_are_kept_apart_by_tenant(directory):
+    directory.add_user(User("boss", "Boss", (), {}, True), 1)
+    directory.add_user(User("a-boss", "A Boss", (), {}, True, None, "acme"), 1)
+    directory.add_user(User("a-wang", "王芳", ("receiver",), {}, False, None, "acme"), 1)
+    directory.add_user(User("b-li", "李雷", ("receiver",), {}, False, None, "bolt"), 1)
+    with pytest.raises(StoreError, match="already exists"):  # a user id is unique across every tenant
+        directory.add_user(User("a-wang", "again", (), {}, False, None, "bolt"), 2)
+    assert [u.id for u in directory.users("acme")] == ["a-boss", "a-wang"] and directory.users("none") == []
+    assert [u.id for u in directory.users()] == ["a-boss", "a-wang", "b-li", "boss"]
+    assert directory.user("b-li").tenant == "bolt" and directory.user("boss").tenant == "default"
+    assert [u.id for u in directory.users_holding("mall", "receiver", "bolt")] == ["b-li"]
+    with pytest.raises(StoreError, match="last admin"):  # the only admin of acme, though boss is one too
+        directory.disable_user("a-boss", 3)
+    directory.update_user(User("a-wang", "王芳", ("receiver",), {}, True, None, "bolt"))  # never moves tenant
+    assert directory.user("a-wang").tenant == "acme" and directory.count_admins() == 3
+    directory.add_credential("d-li", Credential("tli", "token", "b-li", None, "", 1, None, None))
+    assert not directory.revoke("tli", 4, "acme") and directory.revoke("tli", 4, "bolt")
+    directory.queue([_delivery(1), _delivery(2, 200, "acme")], 50)
+    assert [d.id for d in directory.deliveries(tenant="acme")] == ["m:2@hook"]
+    assert [d.tenant for d in directory.deliveries()] == ["default", "acme"]
+    for n in (1, 2):
+        directory.record_attempt(f"m:{n}@hook", "dead", 100, "401", 100)
+    assert [d.id for d in directory.deliveries("dead", tenant="default")] == ["m:1@hook"]
+    assert not directory.redrive("m:2@hook", 500, "default") and directory.redrive("m:2@hook", 500, "acme")
 
 
 # -- deliveries -------------------------------------------------------------------------------------------
@@ -175,3 +202,58 @@ def test_a_stopped_workers_row_is_pruned_after_an_hour_by_anothers_beat(director
     clock.at(T0 + 3601)
     a.beat("live", wall_now=clock.t, lease=15)
     assert [w[0] for w in a.workers()] == ["live"]
+
+
+# -- a directory from before tenants ------------------------------------------------------------------------
+
+# The service tables as the release before tenants made them (no tenant columns, no layout in svc_meta).
+_BEFORE_TENANTS = """
+CREATE TABLE svc_users (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL, contacts TEXT NOT NULL,
+    password_hash TEXT, admin INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, disabled_at INTEGER);
+CREATE TABLE svc_deliveries (
+    id TEXT PRIMARY KEY, message_id TEXT NOT NULL, channel TEXT NOT NULL, notification TEXT NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+    last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER, lease_until REAL, owner TEXT);
+CREATE TABLE svc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO svc_users VALUES ('boss', 'Boss', '[]', '{}', NULL, 1, 1, NULL);
+INSERT INTO svc_deliveries VALUES ('m:1@hook', 'm:1', 'hook', '{}', 'dead', 3, 100, '401', 50, 100, NULL, NULL);
+"""
+
+
+def test_a_directory_from_before_tenants_gains_the_columns_once_with_its_rows_in_the_default_tenant(tmp_path):
+    import sqlite3
+
+    from complaintflow.store.sqlite_directory import LAYOUT_KEY, LAYOUT_VERSION, SQLiteDirectory
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(_BEFORE_TENANTS)
+    old.close()
+    for _ in range(2):  # the second open finds the layout done
+        directory = SQLiteDirectory(path)
+        assert directory.user("boss").tenant == "default" and [u.id for u in directory.users("default")] == ["boss"]
+        assert [d.tenant for d in directory.deliveries("dead", tenant="default")] == ["default"]
+        directory.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM svc_meta WHERE key=?", (LAYOUT_KEY,)).fetchone() == (str(LAYOUT_VERSION),)
+    assert {r[1] for r in db.execute("PRAGMA index_list(svc_users)")} >= {"svc_users_tenant"}
+    db.close()
+
+
+def test_a_failed_layout_step_changes_nothing(tmp_path):
+    import sqlite3
+
+    from complaintflow.store.sqlite_directory import SQLiteDirectory
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    # an index of that name that is in the way: the step's last index fails after the columns were added
+    old.executescript(_BEFORE_TENANTS + "CREATE TABLE svc_deliveries_tenant (x);")
+    old.close()
+    with pytest.raises(StoreError, match="cannot open the service tables"):
+        SQLiteDirectory(path)
+    db = sqlite3.connect(path)
+    assert "tenant" not in {r[1] for r in db.execute("PRAGMA table_info(svc_users)")}  # rolled back
+    assert db.execute("SELECT count(*) FROM svc_meta").fetchone() == (0,)
+    db.close()

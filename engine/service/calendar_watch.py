@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..calendar import BusinessCalendar, CalendarError, local_date
+from ..store.directory import DEFAULT_TENANT
 from .desk import Desk
 from .metrics import Metrics
 from .notify.message import Notification, Recipient
@@ -81,7 +82,9 @@ class CalendarWatch:
         if self.announce is None or not steps:
             return
         names = sorted(name for name, (_d, ends) in ending.items() if ends == last)
-        admins = tuple(Recipient(u.id, u.name, dict(u.contacts)) for u in self.desk.directory.users() if u.admin)
+        # The installed calendar data is the operator's, whose admins are the default tenant's.
+        people = self.desk.directory.users(DEFAULT_TENANT)
+        admins = tuple(Recipient(u.id, u.name, dict(u.contacts)) for u in people if u.admin)
         self.announce(calendar_notice(names, days, last, min(steps), admins, self.desk.now()))
 
 

@@ -1,8 +1,9 @@
 """The notifier: turns outbox messages into deliveries, one per channel, and delivers them.
 
 Draining and delivering are two steps. Draining reads the messages the engine's outbox still holds,
-renders each message that needs one (addressed to the people who hold the role the event names), queues a
-delivery per channel, then acknowledges the messages in the outbox. Delivering
+renders each message that needs one (addressed to the people of the case's tenant who hold the role the
+event names), queues a delivery per channel that takes the role and the tenant, then acknowledges the
+messages in the outbox. Delivering
 claims each due row as this notifier's worker (of several services on one store, one sends it), sends
 it outside any transaction, and records the outcome as the lease's owner: delivered, retry later with
 back-off, or dead after too many attempts. A heartbeat thread keeps the worker's leases while it lives
@@ -22,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..store.base import OutboxMessage
-from ..store.directory import Delivery, new_worker_id
+from ..store.directory import DEFAULT_TENANT, Delivery, new_worker_id
 from .desk import Desk
 from .metrics import Metrics
 from .notify.message import Notification, Recipient
@@ -44,6 +45,10 @@ class Route:
     allow: Callable[[float], float]  # seconds to wait before the next send may go (0: now)
     max_attempts: int = 8
     roles: frozenset[str] | None = None  # only messages for these roles; None: all
+    tenants: frozenset[str] | None = None  # only messages of these tenants' cases; None: every tenant's
+
+    def takes(self, role: str, tenant: str) -> bool:
+        return (self.roles is None or role in self.roles) and (self.tenants is None or tenant in self.tenants)
 
 
 def notification_from(data: dict[str, Any]) -> Notification:
@@ -119,34 +124,38 @@ class Notifier:
     def _deliveries(self, message: OutboxMessage) -> list[Delivery]:
         desk = self.desk
         role = message.message.get("payload", {}).get("role")
-        if not self.routes or not role:
+        tenant = str(message.message.get("tenant") or DEFAULT_TENANT)
+        if not role or not any(route.takes(role, tenant) for route in self.routes.values()):
             return []
         case = desk.engine.store.case(message.case_id)
         process = desk.process_of(case)
-        recipients = tuple(
-            Recipient(u.id, u.name, dict(u.contacts)) for u in desk.directory.users_holding(process.id, role)
-        )
+        people = desk.directory.users_holding(process.id, role, tenant)  # never another tenant's
+        recipients = tuple(Recipient(u.id, u.name, dict(u.contacts)) for u in people)
         notification = render(message, case, process, recipients, base_url=self.base_url, at=desk.now())
         if notification is None:
             return []
         # A step with deliver: business_hours names when its message may go (the step itself happened already).
         first_try = max(desk.now(), int(message.message.get("payload", {}).get("deliver_at") or 0))
-        return self._rows(notification, role, first_try)
+        return self._rows(notification, role, first_try, tenant)
 
     def announce(self, notification: Notification) -> int:
         """Queue a service notice (not from a case's outbox) for the admins, on every channel that carries
-        the admin role; its delivery id keys it, so raising it again sends nothing new."""
+        the admin role (and the default tenant, the operator's); its delivery id keys it, so raising it
+        again sends nothing new."""
         now = self.desk.now()
-        rows = self._rows(notification, ADMIN_ROLE, now)
+        rows = self._rows(notification, ADMIN_ROLE, now, DEFAULT_TENANT)
         return self.desk.directory.queue(rows, now) if rows else 0
 
-    def _rows(self, notification: Notification, role: str, first_try: int) -> list[Delivery]:
-        """One pending delivery of ``notification`` per channel that carries ``role``, due at ``first_try``."""
+    def _rows(self, notification: Notification, role: str, first_try: int, tenant: str) -> list[Delivery]:
+        """One pending delivery of ``notification`` per channel that carries ``role`` and ``tenant``, due at
+        ``first_try``, recording its tenant."""
         body, message_id = asdict(notification), notification.delivery_id
         return [
-            Delivery(f"{message_id}@{route.name}", message_id, route.name, body, "pending", 0, first_try, None)
+            Delivery(
+                f"{message_id}@{route.name}", message_id, route.name, body, "pending", 0, first_try, None, None, tenant
+            )
             for route in self.routes.values()
-            if route.roles is None or role in route.roles
+            if route.takes(role, tenant)
         ]
 
     def deliver(self) -> int:

@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 from .base import StoreError
 
+# The tenant of a row written before tenants (the column's default); engine/tenants.py names it too.
+DEFAULT_TENANT = "default"
 # How long a worker row outlives its last beat once it holds nothing (rows of stopped workers go).
 WORKER_ROW_SECONDS = 3600.0
 
@@ -40,6 +42,7 @@ class User:
     contacts: dict[str, str]
     admin: bool
     password_hash: str | None = None
+    tenant: str = DEFAULT_TENANT  # the one tenant whose cases, processes and messages the user works on
 
     def holds(self, process_id: str, role: str) -> bool:
         return role in self.roles or f"{process_id}:{role}" in self.roles
@@ -76,6 +79,7 @@ class Delivery:
     next_at: int
     last_error: str | None
     owner: str | None = None  # the worker whose lease holds it while a send is in flight
+    tenant: str = DEFAULT_TENANT  # the tenant of the case the message is about
 
 
 def new_worker_id() -> str:
@@ -92,13 +96,13 @@ class Directory(Protocol):
     def update_user(self, user: User) -> None: ...
     def disable_user(self, user_id: str, at: int) -> None: ...
     def user(self, user_id: str) -> User | None: ...
-    def users(self) -> list[User]: ...
-    def users_holding(self, process_id: str, role: str) -> list[User]: ...
+    def users(self, tenant: str | None = None) -> list[User]: ...
+    def users_holding(self, process_id: str, role: str, tenant: str) -> list[User]: ...
     def count_admins(self) -> int: ...
     def add_credential(self, digest: str, credential: Credential) -> None: ...
     def credential(self, digest: str) -> Credential | None: ...
     def credentials(self, user_id: str | None = None) -> list[Credential]: ...
-    def revoke(self, credential_id: str, at: int) -> bool: ...
+    def revoke(self, credential_id: str, at: int, tenant: str | None = None) -> bool: ...
     def idempotent_reply(self, user_id: str, key: str) -> tuple[str, int, dict[str, Any]] | None: ...
     def remember_reply(self, user_id: str, key: str, body_digest: str, status: int, response: Any, at: int) -> None: ...
     def forget_replies(self, case_id: str) -> int: ...
@@ -109,7 +113,7 @@ class Directory(Protocol):
     def queue(self, deliveries: Sequence[Delivery], at: int) -> int: ...
     def due_deliveries(self, now: int, limit: int) -> list[Delivery]: ...
     def next_delivery_at(self) -> int | None: ...
-    def deliveries(self, status: str | None = None, limit: int = 100) -> list[Delivery]: ...
+    def deliveries(self, status: str | None = None, limit: int = 100, tenant: str | None = None) -> list[Delivery]: ...
     def delivery(self, delivery_id: str) -> Delivery | None: ...
     def claim(self, delivery_id: str, now: int, *, owner: str, wall_now: float, lease: float) -> bool: ...
     def beat(self, owner: str, *, wall_now: float, lease: float) -> int: ...
@@ -127,7 +131,7 @@ class Directory(Protocol):
         owner: str | None = None,
         sent: bool = True,
     ) -> bool: ...
-    def redrive(self, delivery_id: str, at: int) -> bool: ...
+    def redrive(self, delivery_id: str, at: int, tenant: str | None = None) -> bool: ...
     def delivery_counts(self) -> dict[tuple[str, str], int]: ...
     def close(self) -> None: ...
 
@@ -175,16 +179,18 @@ class SQLDirectory:
 
     # -- users --------------------------------------------------------------------------
     def add_user(self, user: User, at: int) -> None:
+        """A new user in ``user.tenant``; its id is unique in the whole directory, whatever the tenant."""
         with self._writing() as tx:
             added = tx.execute(
-                "INSERT INTO svc_users (id, name, roles, contacts, password_hash, admin, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (*_user_values(user), at),
+                "INSERT INTO svc_users (id, name, roles, contacts, password_hash, admin, created_at, tenant) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (*_user_values(user), at, user.tenant),
             ).rowcount
             if not added:
                 raise StoreError(f"user {user.id!r} already exists")
 
     def update_user(self, user: User) -> None:
+        """Change a user's name, roles, contacts, password and admin flag; never its tenant."""
         with self._writing() as tx:
             if not user.admin and _is_last_admin(tx, user.id):
                 raise StoreError(f"{user.id!r} is the last admin: make another user admin first")
@@ -213,12 +219,15 @@ class SQLDirectory:
         rows = self._read(f"SELECT {_USER_COLUMNS} FROM svc_users WHERE id=? AND disabled_at IS NULL", (user_id,))
         return _user(rows[0]) if rows else None
 
-    def users(self) -> list[User]:
-        rows = self._read(f"SELECT {_USER_COLUMNS} FROM svc_users WHERE disabled_at IS NULL ORDER BY id")
+    def users(self, tenant: str | None = None) -> list[User]:
+        """The users of ``tenant`` (None: of every tenant)."""
+        where, args = _tenant_filter(tenant)
+        rows = self._read(f"SELECT {_USER_COLUMNS} FROM svc_users WHERE disabled_at IS NULL{where} ORDER BY id", args)
         return [_user(r) for r in rows]
 
-    def users_holding(self, process_id: str, role: str) -> list[User]:
-        return [u for u in self.users() if u.holds(process_id, role)]
+    def users_holding(self, process_id: str, role: str, tenant: str) -> list[User]:
+        """The users of ``tenant`` who hold ``role`` in the process: who a message of that tenant goes to."""
+        return [u for u in self.users(tenant) if u.holds(process_id, role)]
 
     def count_admins(self) -> int:
         return int(self._read("SELECT count(*) FROM svc_users WHERE admin=1 AND disabled_at IS NULL")[0][0])
@@ -243,10 +252,14 @@ class SQLDirectory:
         rows = self._read(f"SELECT {_CREDENTIAL_COLUMNS} FROM svc_credentials {where} ORDER BY created_at, id", args)
         return [_credential(r) for r in rows]
 
-    def revoke(self, credential_id: str, at: int) -> bool:
+    def revoke(self, credential_id: str, at: int, tenant: str | None = None) -> bool:
+        """Revoke a live credential; with ``tenant``, only one whose user is of that tenant."""
+        mine, args = _tenant_filter(tenant)
+        if mine:
+            mine = " AND user_id IN (SELECT id FROM svc_users WHERE tenant=?)"
         with self._writing() as tx:
-            sql = "UPDATE svc_credentials SET revoked_at=? WHERE id=? AND revoked_at IS NULL"
-            return bool(tx.execute(sql, (at, credential_id)).rowcount)
+            sql = f"UPDATE svc_credentials SET revoked_at=? WHERE id=? AND revoked_at IS NULL{mine}"
+            return bool(tx.execute(sql, (at, credential_id, *args)).rowcount)
 
     # -- idempotency --------------------------------------------------------------------
     def idempotent_reply(self, user_id: str, key: str) -> tuple[str, int, dict[str, Any]] | None:
@@ -321,10 +334,14 @@ class SQLDirectory:
         rows = self._read("SELECT min(next_at) FROM svc_deliveries WHERE status='pending' AND owner IS NULL")
         return None if rows[0][0] is None else int(rows[0][0])
 
-    def deliveries(self, status: str | None = None, limit: int = 100) -> list[Delivery]:
-        where, args = ("WHERE status=?", (status, limit)) if status else ("", (limit,))
+    def deliveries(self, status: str | None = None, limit: int = 100, tenant: str | None = None) -> list[Delivery]:
+        """Deliveries oldest first, of one status and one tenant when given."""
+        where, args = _tenant_filter(tenant)
+        if status:
+            where, args = f"{where} AND status=?", (*args, status)
         rows = self._read(
-            f"SELECT {_DELIVERY_COLUMNS} FROM svc_deliveries {where} ORDER BY created_at, id LIMIT ?", args
+            f"SELECT {_DELIVERY_COLUMNS} FROM svc_deliveries WHERE 1=1{where} ORDER BY created_at, id LIMIT ?",
+            (*args, limit),
         )
         return [_delivery(r) for r in rows]
 
@@ -425,13 +442,15 @@ class SQLDirectory:
                 ).rowcount
             )
 
-    def redrive(self, delivery_id: str, at: int) -> bool:
+    def redrive(self, delivery_id: str, at: int, tenant: str | None = None) -> bool:
+        """A dead delivery pending again; with ``tenant``, only one of that tenant."""
+        where, args = _tenant_filter(tenant)
         with self._writing() as tx:
             return bool(
                 tx.execute(
                     "UPDATE svc_deliveries SET status='pending', attempts=0, next_at=?, done_at=NULL, owner=NULL, "
-                    "lease_until=NULL WHERE id=? AND status='dead'",
-                    (at, delivery_id),
+                    f"lease_until=NULL WHERE id=? AND status='dead'{where}",
+                    (at, delivery_id, *args),
                 ).rowcount
             )
 
@@ -440,9 +459,9 @@ class SQLDirectory:
         return {(str(c), str(s)): int(n) for c, s, n in rows}
 
 
-_USER_COLUMNS = "id, name, roles, contacts, admin, password_hash"
+_USER_COLUMNS = "id, name, roles, contacts, admin, password_hash, tenant"
 _CREDENTIAL_COLUMNS = "id, kind, user_id, roles, label, created_at, expires_at, revoked_at"
-_DELIVERY_COLUMNS = "id, message_id, channel, notification, status, attempts, next_at, last_error, owner"
+_DELIVERY_COLUMNS = "id, message_id, channel, notification, status, attempts, next_at, last_error, owner, tenant"
 
 
 def _user_values(user: User) -> tuple[Any, ...]:
@@ -450,11 +469,19 @@ def _user_values(user: User) -> tuple[Any, ...]:
     return (user.id, user.name, roles, contacts, user.password_hash, int(user.admin))
 
 
+def _tenant_filter(tenant: str | None) -> tuple[str, tuple[Any, ...]]:
+    """The ``AND tenant=?`` that keeps a listing to one tenant (None: every tenant)."""
+    return ("", ()) if tenant is None else (" AND tenant=?", (tenant,))
+
+
 def _is_last_admin(tx: Transaction, user_id: str) -> bool:
+    """The user is its tenant's only live admin (without one, nobody could manage that tenant's desk)."""
     live = "disabled_at IS NULL"
-    admin = tx.execute(f"SELECT admin FROM svc_users WHERE id=? AND {live}", (user_id,)).fetchone()
-    admins = tx.execute(f"SELECT count(*) FROM svc_users WHERE admin=1 AND {live}").fetchone()[0]
-    return bool(admin and admin[0]) and admins <= 1
+    admin = tx.execute(f"SELECT admin, tenant FROM svc_users WHERE id=? AND {live}", (user_id,)).fetchone()
+    if not (admin and admin[0]):
+        return False
+    admins = tx.execute(f"SELECT count(*) FROM svc_users WHERE admin=1 AND tenant=? AND {live}", (admin[1],))
+    return int(admins.fetchone()[0]) <= 1
 
 
 def _beat(tx: Transaction, owner: str, clock: float) -> None:
@@ -469,15 +496,15 @@ def _insert_deliveries(tx: Transaction, deliveries: Sequence[Delivery], at: int)
     added = 0
     for d in deliveries:
         added += tx.execute(
-            "INSERT INTO svc_deliveries (id, message_id, channel, notification, status, next_at, created_at) "
-            "VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING",
-            (d.id, d.message_id, d.channel, json.dumps(d.notification, ensure_ascii=False), d.next_at, at),
+            "INSERT INTO svc_deliveries (id, message_id, channel, notification, status, next_at, created_at, tenant) "
+            "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING",
+            (d.id, d.message_id, d.channel, json.dumps(d.notification, ensure_ascii=False), d.next_at, at, d.tenant),
         ).rowcount
     return added
 
 
 def _user(row: Sequence[Any]) -> User:
-    return User(row[0], row[1], tuple(json.loads(row[2])), json.loads(row[3]), bool(row[4]), row[5])
+    return User(row[0], row[1], tuple(json.loads(row[2])), json.loads(row[3]), bool(row[4]), row[5], row[6])
 
 
 def _credential(row: Sequence[Any]) -> Credential:
@@ -486,4 +513,6 @@ def _credential(row: Sequence[Any]) -> Credential:
 
 
 def _delivery(row: Sequence[Any]) -> Delivery:
-    return Delivery(row[0], row[1], row[2], json.loads(row[3]), row[4], int(row[5]), int(row[6]), row[7], row[8])
+    return Delivery(
+        row[0], row[1], row[2], json.loads(row[3]), row[4], int(row[5]), int(row[6]), row[7], row[8], row[9]
+    )

@@ -59,6 +59,15 @@ CREATE TABLE svc_workers (id TEXT PRIMARY KEY, started_at DOUBLE PRECISION NOT N
   last_beat DOUBLE PRECISION NOT NULL)
 """,
     ),
+    (
+        "tenants: each user and each delivery belongs to one (rows before them to the default tenant)",
+        """
+ALTER TABLE svc_users ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE svc_deliveries ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+CREATE INDEX svc_users_tenant ON svc_users (tenant, id);
+CREATE INDEX svc_deliveries_tenant ON svc_deliveries (tenant, created_at, id)
+""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _MIGRATION_LOCK = 0x7376635F64697200  # "svc_dir": two processes never migrate the directory at once

@@ -21,7 +21,8 @@ from .directory import SQLDirectory, Transaction
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS svc_users (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL, contacts TEXT NOT NULL,
-    password_hash TEXT, admin INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, disabled_at INTEGER);
+    password_hash TEXT, admin INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, disabled_at INTEGER,
+    tenant TEXT NOT NULL DEFAULT 'default');
 CREATE TABLE IF NOT EXISTS svc_credentials (
     digest TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, user_id TEXT NOT NULL,
     roles TEXT, label TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS svc_idempotency (
 CREATE TABLE IF NOT EXISTS svc_deliveries (
     id TEXT PRIMARY KEY, message_id TEXT NOT NULL, channel TEXT NOT NULL, notification TEXT NOT NULL,
     status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
-    last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER, lease_until REAL, owner TEXT);
+    last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER, lease_until REAL, owner TEXT,
+    tenant TEXT NOT NULL DEFAULT 'default');
 CREATE INDEX IF NOT EXISTS svc_deliveries_due ON svc_deliveries (next_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS svc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS svc_assignments (
@@ -41,9 +43,20 @@ CREATE TABLE IF NOT EXISTS svc_assignment_log (
     case_id TEXT NOT NULL, user_id TEXT, by_user TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS svc_workers (id TEXT PRIMARY KEY, started_at REAL NOT NULL, last_beat REAL NOT NULL);
 """
-# After the columns an older release lacks are added (``_add_missing_columns``).
-_LEASE_INDEX = (
-    "CREATE INDEX IF NOT EXISTS svc_deliveries_leased ON svc_deliveries (owner, lease_until) WHERE owner IS NOT NULL"
+# The directory's layout: a file whose ``svc_meta`` says less gains what came since, in one transaction.
+LAYOUT_KEY, LAYOUT_VERSION = "directory_layout", 2
+# Columns each layout added to a table an older release made: (layout, table, column, type).
+_ADDED_COLUMNS = (
+    (1, "svc_deliveries", "lease_until", "REAL"),
+    (1, "svc_deliveries", "owner", "TEXT"),
+    (2, "svc_users", "tenant", "TEXT NOT NULL DEFAULT 'default'"),
+    (2, "svc_deliveries", "tenant", "TEXT NOT NULL DEFAULT 'default'"),
+)
+# Made once the columns they cover are there.
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS svc_deliveries_leased ON svc_deliveries (owner, lease_until) WHERE owner IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS svc_users_tenant ON svc_users (tenant, id)",
+    "CREATE INDEX IF NOT EXISTS svc_deliveries_tenant ON svc_deliveries (tenant, created_at)",
 )
 
 
@@ -54,16 +67,16 @@ class SQLiteDirectory(SQLDirectory):
     _LOG_ORDER = "rowid"
 
     def __init__(self, path: str | Path):
+        self._lock = threading.RLock()  # the writing connection, one thread at a time
         try:
             self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
-            _add_missing_columns(self.db)
-            self.db.execute(_LEASE_INDEX)
+            with self._writing() as tx:
+                _upgrade_layout(tx)
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the service tables: {exc}") from None
-        self._lock = threading.RLock()  # the writing connection, one thread at a time
         self._path = str(path)
         self._local = threading.local()  # each thread reads on a connection of its own
         self._readers: list[sqlite3.Connection] = []
@@ -112,12 +125,24 @@ class SQLiteDirectory(SQLDirectory):
             self.db.close()
 
 
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    """Columns added after a table was first made: a store from an older release gains them on open."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(svc_deliveries)")}
-    for column, kind in (("lease_until", "REAL"), ("owner", "TEXT")):
-        if column not in have:
-            db.execute(f"ALTER TABLE svc_deliveries ADD COLUMN {column} {kind}")
+def _upgrade_layout(db: Transaction) -> None:
+    """A store from an older release gains the columns added since its tables were made (rows before
+    tenants are the default tenant's), with their indexes, in the caller's one transaction; the layout in
+    ``svc_meta`` then says so, and later opens skip the look."""
+    row = db.execute("SELECT value FROM svc_meta WHERE key=?", (LAYOUT_KEY,)).fetchone()
+    layout = int(row[0]) if row else 0
+    if layout >= LAYOUT_VERSION:
+        return
+    for since, table, column, kind in _ADDED_COLUMNS:
+        have = {r[1] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
+        if since > layout and column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    for index in _INDEXES:
+        db.execute(index)
+    db.execute(
+        "INSERT INTO svc_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+        (LAYOUT_KEY, str(LAYOUT_VERSION)),
+    )
 
 
 def forget_replies(path: str | Path, case_id: str) -> int:

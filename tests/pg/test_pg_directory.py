@@ -94,3 +94,33 @@ def test_after_the_server_drops_its_connections_reads_go_on_and_the_next_change_
         assert [u.id for u in directory.users()] == ["li", "wang"]
     finally:
         directory.close()
+
+
+def test_a_directory_from_before_tenants_gains_them_by_migration_2_with_its_rows_in_the_default_tenant(
+    postgres_url, monkeypatch
+):
+    from complaintflow.store import pg_directory
+
+    PostgresStore(postgres_url).close()
+    with monkeypatch.context() as before:  # the directory as the release before tenants left it
+        before.setattr(pg_directory, "MIGRATIONS", pg_directory.MIGRATIONS[:1])
+        before.setattr(pg_directory, "SCHEMA_VERSION", 1)
+        old = PostgresDirectory(postgres_url)
+        old.close()
+    assert "tenant" not in {r[0] for r in _sql(postgres_url, _COLUMNS.format("svc_users"))}
+    _sql(postgres_url, "INSERT INTO svc_users (id, name, roles, contacts, admin, created_at) VALUES "
+         "('boss', 'Boss', '[]', '{}', 1, 1)")  # fmt: skip
+    directory = PostgresDirectory(postgres_url)
+    try:
+        assert directory.user("boss").tenant == "default" and [u.id for u in directory.users("default")] == ["boss"]
+        directory.queue([Delivery("m:1@hook", "m:1", "hook", {}, "pending", 0, 1, None, None, "acme")], 1)
+        assert [d.id for d in directory.deliveries(tenant="acme")] == ["m:1@hook"]
+    finally:
+        directory.close()
+    assert _sql(postgres_url, "SELECT version FROM svc_migrations ORDER BY version") == [(1,), (2,)]
+    assert "tenant" in {r[0] for r in _sql(postgres_url, _COLUMNS.format("svc_deliveries"))}
+
+
+_COLUMNS = (
+    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{}'"
+)

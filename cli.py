@@ -1499,7 +1499,7 @@ def serve(
     secrets = first_run(service.desk, demo=demo)
     if demo:
         click.echo(seed_demo_day(service.desk, folder), err=True)
-    click.echo(f"complaintflow serve: {len(service.desk.latest)} processes, store {_shown_db(store)}", err=True)
+    click.echo(f"complaintflow serve: {len(service.desk.every_latest())} processes, store {_shown_db(store)}", err=True)
     if secrets.admin_token:
         click.echo(f"admin token (shown once, keep it): {secrets.admin_token}", err=True)
     if secrets.demo_token:
@@ -1523,7 +1523,7 @@ def worker(
 ) -> None:
     """Run the scheduler and the notifier without the HTTP API: one more worker on a shared (PostgreSQL) store."""
     service, _, store = _build_service(db, directory, processes_path, config_path, log_format, clock_file, db_wait)
-    click.echo(f"complaintflow worker: {len(service.desk.latest)} processes, store {_shown_db(store)}", err=True)
+    click.echo(f"complaintflow worker: {len(service.desk.every_latest())} processes, store {_shown_db(store)}", err=True)
     sys.exit(service.work(lambda line: click.echo(line, err=True)))
 
 
@@ -1592,6 +1592,13 @@ def _directory(db: str) -> Any:
     return open_directory(db)
 
 
+def _tenant(name: str | None) -> str | None:
+    """A tenant named on the command line, checked (a bad name: one line, exit 2); None stays None."""
+    from complaintflow.tenants import check_tenant
+
+    return None if name is None else check_tenant(name)
+
+
 def contact_option(help_text: str) -> Callable[[F], F]:
     return click.option(
         "--contact", "contacts", multiple=True, type=NameValueType(), metavar="CHANNEL=ADDRESS", help=help_text
@@ -1610,6 +1617,12 @@ def users() -> None:
 @contact_option("e.g. mobile=13800000000, email=a@b.cn, wecom_userid=WangFang (may repeat).")
 @click.option("--admin", is_flag=True, help="May manage users, tokens and processes.")
 @click.option("--password-stdin", is_flag=True, help="Read a login password from standard input.")
+@click.option(
+    "--tenant",
+    default="default",
+    show_default=True,
+    help="The tenant (a property group, a customer company) the user works in; its tokens see only it.",
+)
 @DB_OPTION
 def users_add(
     user_id: str,
@@ -1618,11 +1631,15 @@ def users_add(
     contacts: tuple[tuple[str, str], ...],
     admin: bool,
     password_stdin: bool,
+    tenant: str,
     db: str,
 ) -> None:
-    """Add a user to the store's directory."""
+    """Add a user to the store's directory, in one tenant (user ids are unique across tenants)."""
     from complaintflow.store.directory import User
 
+    from complaintflow.tenants import check_tenant
+
+    tenant = check_tenant(tenant)  # before the store is opened: a bad name changes nothing
     directory = _directory(db)
     password = None
     if password_stdin:
@@ -1631,9 +1648,10 @@ def users_add(
             _fail("a password needs at least 8 characters", 2)
     from complaintflow.service.auth import hash_password
 
-    user = User(user_id, name, tuple(roles), dict(contacts), admin, hash_password(password) if password else None)
+    password_hash = hash_password(password) if password else None
+    user = User(user_id, name, tuple(roles), dict(contacts), admin, password_hash, tenant)
     directory.add_user(user, _now(None))
-    click.echo(f"added {user_id} ({name}): roles {', '.join(roles) or 'none'}")
+    click.echo(f"added {user_id} ({name}) to tenant {tenant}: roles {', '.join(roles) or 'none'}")
 
 
 @users.command("edit")
@@ -1700,14 +1718,18 @@ def users_disable(user_id: str, db: str) -> None:
 
 
 @users.command("list")
+@click.option("--tenant", default=None, help="Only this tenant's users  [default: every tenant's]")
 @DB_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def users_list(db: str, fmt: str) -> None:
-    """List the users and the roles they hold."""
+def users_list(tenant: str | None, db: str, fmt: str) -> None:
+    """List the users: id, name, tenant, the roles they hold, admin."""
     from complaintflow.service.app import user_json
 
-    people = [user_json(u) for u in _directory(db).users()]
-    rows = ["\t".join([u["id"], u["name"], ",".join(u["roles"])] + (["admin"] if u["admin"] else [])) for u in people]
+    people = [user_json(u) for u in _directory(db).users(_tenant(tenant))]
+    rows = [
+        "\t".join([u["id"], u["name"], u["tenant"], ",".join(u["roles"])] + (["admin"] if u["admin"] else []))
+        for u in people
+    ]
     text = "\n".join(rows)
     _emit(fmt, people, text or "no users")
 
@@ -1723,15 +1745,17 @@ def tokens() -> None:
 @click.option("--role", "roles", multiple=True, help="Limit the token to these of the user's roles.")
 @DB_OPTION
 def tokens_create(user_id: str, label: str, roles: tuple[str, ...], db: str) -> None:
-    """Make a token for USER_ID and print it once."""
+    """Make a token for USER_ID and print it once; it sees the user's tenant only."""
     from complaintflow.service.auth import issue
 
     directory = _directory(db)
-    if directory.user(user_id) is None:
+    user = directory.user(user_id)
+    if user is None:
         _fail(f"no user {user_id!r} (complaintflow users add {user_id} --name ...)")
     secret, credential = issue(directory, user_id, "token", _now(None), label=label, roles=tuple(roles) or None)
     click.echo(secret)
-    click.echo(f"token {credential.id} for {user_id}: shown once, only its hash is kept", err=True)
+    shown = f"token {credential.id} for {user_id} (tenant {user.tenant})"
+    click.echo(f"{shown}: shown once, only its hash is kept", err=True)
 
 
 @tokens.command("revoke")
@@ -1751,16 +1775,26 @@ def deliveries() -> None:
 
 @deliveries.command("list")
 @click.option("--status", type=click.Choice(["pending", "delivered", "dead"]), default=None)
+@click.option("--tenant", default=None, help="Only this tenant's deliveries  [default: every tenant's]")
 @DB_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def deliveries_list(status: str | None, db: str, fmt: str) -> None:
-    """List deliveries, newest last."""
-    rows = _directory(db).deliveries(status, 1000)
+def deliveries_list(status: str | None, tenant: str | None, db: str, fmt: str) -> None:
+    """List deliveries, newest last: id, tenant, status, attempts, last error."""
+    rows = _directory(db).deliveries(status, 1000, _tenant(tenant))
     data = [
-        {"id": d.id, "channel": d.channel, "status": d.status, "attempts": d.attempts, "last_error": d.last_error}
+        {
+            "id": d.id,
+            "tenant": d.tenant,
+            "channel": d.channel,
+            "status": d.status,
+            "attempts": d.attempts,
+            "last_error": d.last_error,
+        }
         for d in rows
     ]
-    text = "\n".join(f"{d['id']}\t{d['status']}\t{d['attempts']}\t{d['last_error'] or ''}" for d in data)
+    text = "\n".join(
+        f"{d['id']}\t{d['tenant']}\t{d['status']}\t{d['attempts']}\t{d['last_error'] or ''}" for d in data
+    )
     _emit(fmt, data, text or "no deliveries")
 
 

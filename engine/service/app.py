@@ -200,14 +200,15 @@ def create_app(
     # -- processes ------------------------------------------------------------------------
     @app.get("/v1/processes", tags=["processes"])
     def list_processes(who: Caller) -> list[dict[str, Any]]:
+        """The processes of the caller's tenant, each at the version new cases start on."""
         return [
             {"id": p.id, "version": p.version, "title": p.title.zh, "title_en": p.title.en, "hash": p.content_hash}
-            for p in sorted(desk.latest.values(), key=lambda p: p.id)
+            for p in sorted(desk.processes(who.tenant).values(), key=lambda p: p.id)
         ]
 
     @app.get("/v1/processes/{process_id}", tags=["processes"])
     def get_process(process_id: str, who: Caller) -> dict[str, Any]:
-        spec = desk.process(process_id)
+        spec = desk.process(process_id, who.tenant)
         return {
             "id": spec.id,
             "version": spec.version,
@@ -259,7 +260,8 @@ def create_app(
     def deploy(
         source: Annotated[str, Body(media_type="application/yaml")], who: Admin, file: str = "<request>"
     ) -> dict[str, Any]:
-        spec = desk.run(lambda: desk.deploy(source.encode("utf-8", "surrogatepass"), file))
+        """Deploy a process (a new version, or a new id) into the admin's tenant."""
+        spec = desk.run(lambda: desk.deploy(source.encode("utf-8", "surrogatepass"), file, who.tenant))
         return {"id": spec.id, "version": spec.version, "hash": spec.content_hash}
 
     @app.get("/v1/schemas/{name}", tags=["studio"])
@@ -275,7 +277,7 @@ def create_app(
         source: Annotated[str, Body(media_type="application/yaml")], who: Caller, file: str = "<draft>"
     ) -> dict[str, Any]:
         """A draft judged before publishing: problems, diagram, changes against the deployed version."""
-        return studio.review(desk, source.encode("utf-8", "surrogatepass"), file)
+        return studio.review(desk, who.tenant, source.encode("utf-8", "surrogatepass"), file)
 
     @app.post("/v1/drafts/what-if", tags=["studio"])
     def draft_what_if(
@@ -286,7 +288,8 @@ def create_app(
         seed: int = Query(default=1, ge=0, le=2**31),
     ) -> dict[str, Any]:
         """The simulation's comparison, deployed version against the draft, on the built-in scenario."""
-        return studio.what_if(desk, source.encode("utf-8", "surrogatepass"), file, cases=cases, seed=seed)
+        raw = source.encode("utf-8", "surrogatepass")
+        return studio.what_if(desk, who.tenant, raw, file, cases=cases, seed=seed)
 
     # -- cases --------------------------------------------------------------------------
     @app.post("/v1/cases", tags=["cases"], status_code=201)
@@ -347,7 +350,7 @@ def create_app(
     def get_case(case_id: str, who: Caller, response: Response) -> dict[str, Any]:
         """The case with its running clocks (``deadlines``: budget, used, remaining or overdue, in business
         time for working-time deadlines, and ``provisional`` where the calendar is estimated)."""
-        case, holder = desk.run(lambda: (desk.case(case_id), desk.directory.assignee(case_id)))
+        case, holder = desk.run(lambda: (desk.case(who.tenant, case_id), desk.directory.assignee(case_id)))
         response.headers["ETag"] = f'"{case.revision}"'
         return desk.run(lambda: desk.case_view(case, who)) | {"assignee": holder}
 
@@ -393,7 +396,7 @@ def create_app(
         """The management report (the same as `complaintflow report`): on-time rates, escalations, handling
         time, the complaint rate against the 5% target and the review list. ``format=csv`` answers a CSV file
         with a UTF-8 byte-order mark, so Excel reads its Chinese text."""
-        result = desk.run(lambda: desk.report(period, households, timezone))
+        result = desk.run(lambda: desk.report(who, period, households, timezone))
         if format == "csv":
             name = f"complaintflow-report-{result.period}.csv".replace("..", "_to_")
             return Response(
@@ -409,18 +412,18 @@ def create_app(
 
     @app.get("/v1/cases/{case_id}/timers", tags=["cases"])
     def timers(case_id: str, who: Caller) -> list[dict[str, Any]]:
-        return desk.run(lambda: desk.timers(case_id))
+        return desk.run(lambda: desk.timers(who, case_id))
 
     @app.get("/v1/cases/{case_id}/verify", tags=["cases"])
     def verify(case_id: str, who: Caller) -> dict[str, Any]:
-        problems = desk.run(lambda: desk.verify(case_id))
+        problems = desk.run(lambda: desk.verify(who, case_id))
         return {"intact": not problems, "problems": problems}
 
     # -- personal data (admin) ---------------------------------------------------------------
     @app.get("/v1/cases/{case_id}/personal-data", tags=["privacy"])
     def personal_data(case_id: str, who: Admin) -> dict[str, Any]:
         """A case's personal data and where the store keeps it, for an access request (PIPL art. 45)."""
-        return desk.run(lambda: desk.personal_data(case_id))
+        return desk.run(lambda: desk.personal_data(who, case_id))
 
     @app.post("/v1/cases/{case_id}/erasure", tags=["privacy"])
     def erase(case_id: str, body: Erasure, who: Admin) -> dict[str, Any]:
@@ -428,12 +431,21 @@ def create_app(
         return desk.run(lambda: desk.erase(who, case_id, body.reason, tuple(body.fields)))
 
     # -- people and tokens (admin) ---------------------------------------------------------
+    def tenant_user(who: auth.Caller, user_id: str) -> User:
+        """A user of the admin's own tenant; another tenant's is as absent as one that never was."""
+        user = desk.directory.user(user_id)
+        if user is None or user.tenant != who.tenant:
+            raise DeskError(404, "not-found", f"no user {user_id!r}")
+        return user
+
     @app.get("/v1/users", tags=["people"])
     def list_users(who: Admin) -> list[dict[str, Any]]:
-        return [user_json(u) for u in desk.run(desk.directory.users)]
+        """The users of the admin's tenant."""
+        return [user_json(u) for u in desk.run(lambda: desk.directory.users(who.tenant))]
 
     @app.post("/v1/users", tags=["people"], status_code=201)
     def add_user(body: NewUser, who: Admin) -> dict[str, Any]:
+        """A new user in the admin's tenant (a user id is unique across every tenant)."""
         user = User(
             body.id,
             body.name,
@@ -441,6 +453,7 @@ def create_app(
             body.contacts,
             body.admin,
             auth.hash_password(body.password) if body.password else None,
+            who.tenant,
         )
         try:
             desk.run(lambda: desk.add_user(user))
@@ -451,9 +464,7 @@ def create_app(
     @app.patch("/v1/users/{user_id}", tags=["people"])
     def change_user(user_id: str, body: UserChange, who: Admin) -> dict[str, Any]:
         def change() -> User:
-            user = desk.directory.user(user_id)
-            if user is None:
-                raise DeskError(404, "not-found", f"no user {user_id!r}")
+            user = tenant_user(who, user_id)
             changed = User(
                 user.id,
                 body.name if body.name is not None else user.name,
@@ -461,6 +472,7 @@ def create_app(
                 body.contacts if body.contacts is not None else user.contacts,
                 body.admin if body.admin is not None else user.admin,
                 auth.hash_password(body.password) if body.password else user.password_hash,
+                user.tenant,
             )
             desk.directory.update_user(changed)
             return changed
@@ -473,6 +485,7 @@ def create_app(
     @app.delete("/v1/users/{user_id}", tags=["people"], status_code=204)
     def disable_user(user_id: str, who: Admin) -> Response:
         """Disable a user who has left: logins, sessions and tokens stop; histories still name them."""
+        desk.run(lambda: tenant_user(who, user_id))
         try:
             desk.run(lambda: desk.directory.disable_user(user_id, desk.now()))
         except StoreError as exc:
@@ -482,8 +495,8 @@ def create_app(
 
     @app.post("/v1/tokens", tags=["people"], status_code=201)
     def new_token(body: NewToken, who: Admin) -> dict[str, Any]:
-        if desk.run(lambda: desk.directory.user(body.user)) is None:
-            raise DeskError(404, "not-found", f"no user {body.user!r}")
+        """A token for a user of the admin's tenant; it sees that tenant only."""
+        desk.run(lambda: tenant_user(who, body.user))
         roles = tuple(body.roles) if body.roles is not None else None
         secret, c = desk.run(
             lambda: auth.issue(desk.directory, body.user, "token", desk.now(), label=body.label, roles=roles)
@@ -498,7 +511,7 @@ def create_app(
 
     @app.delete("/v1/tokens/{token_id}", tags=["people"], status_code=204)
     def revoke(token_id: str, who: Admin) -> Response:
-        if not desk.run(lambda: desk.directory.revoke(token_id, desk.now())):
+        if not desk.run(lambda: desk.directory.revoke(token_id, desk.now(), who.tenant)):
             raise DeskError(404, "not-found", f"no live token {token_id!r}")
         return Response(status_code=204)
 
@@ -519,12 +532,12 @@ def create_app(
                 "next_at": d.next_at,
                 "last_error": d.last_error,
             }
-            for d in desk.run(lambda: desk.directory.deliveries(status, limit))
+            for d in desk.run(lambda: desk.directory.deliveries(status, limit, who.tenant))
         ]
 
     @app.post("/v1/deliveries/{delivery_id}/redrive", tags=["notifications"])
     def redrive(delivery_id: str, who: Admin) -> dict[str, str]:
-        if not desk.run(lambda: desk.directory.redrive(delivery_id, desk.now())):
+        if not desk.run(lambda: desk.directory.redrive(delivery_id, desk.now(), who.tenant)):
             raise DeskError(409, "not-dead", f"delivery {delivery_id!r} is not dead (or does not exist)")
         return {"id": delivery_id, "status": "pending"}
 
@@ -603,4 +616,11 @@ def problem_response(status: int, kind: str, detail: str, instance: str | None =
 
 
 def user_json(user: User) -> dict[str, Any]:
-    return {"id": user.id, "name": user.name, "roles": list(user.roles), "contacts": user.contacts, "admin": user.admin}
+    return {
+        "id": user.id,
+        "name": user.name,
+        "roles": list(user.roles),
+        "contacts": user.contacts,
+        "admin": user.admin,
+        "tenant": user.tenant,
+    }

@@ -4,7 +4,8 @@ Passwords are hashed with Argon2id (memory-hard, the ``argon2-cffi`` package). T
 ``cft_<30 random base62><6 base62 checksum>`` (sessions ``cfs_``): the prefix makes a leaked token
 recognisable to secret scanners and the CRC32 checksum lets a typo be told from a forgery without a
 database look-up. Only a token's SHA-256 digest is stored (a token is random enough that a fast hash is
-safe), so a copy of the database lets no one in. Time is an argument.
+safe), so a copy of the database lets no one in. A credential is its user's, and so is its tenant: a
+token or session sees that one tenant. Time is an argument.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ def password_matches(stored_hash: str | None, password: str) -> bool:
 class Caller:
     user: User
     credential: Credential
+
+    @property
+    def tenant(self) -> str:
+        """The one tenant the caller works in: its user's (a token cannot name another)."""
+        return self.user.tenant
 
     def roles_in(self, process_id: str) -> tuple[str, ...]:
         held = self.user.roles_in(process_id)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..runtime.engine import Engine
 from ..store.base import StoreError
-from ..store.directory import Directory, User
+from ..store.directory import DEFAULT_TENANT, Directory, User
 from ..store.open import open_directory
 from . import auth
 from .calendar_watch import CalendarWatch
@@ -48,19 +48,22 @@ DEMO_STAFF = (
 
 def build_desk(db: str, processes: Path, clock: Callable[[], float], directory: str | None = None) -> Desk:
     """The desk on store ``db``; the service's own tables are beside the store (in its SQLite file or its
-    PostgreSQL database), or in the SQLite file ``directory`` when one is named."""
+    PostgreSQL database), or in the SQLite file ``directory`` when one is named. Each tenant's processes
+    are what the store holds; then the files of ``processes`` go into the default tenant."""
     desk = Desk(lambda: Engine(db), lambda: open_directory(db, directory), clock)
+    desk.run(desk.load_stored)
     desk.run(lambda: desk.load_directory(processes))
     return desk
 
 
 def first_run(desk: Desk, *, demo: bool) -> FirstRun:
-    """An admin (and, with ``demo``, a user holding every role) when the store has none yet."""
+    """An admin (and, with ``demo``, a user holding every role), in the default tenant, when the store has
+    none yet."""
     directory, now = desk.directory, desk.now()
     admin_token = demo_token = None
     if directory.count_admins() == 0 and _added(directory, User("admin", "管理员 Administrator", (), {}, True), now):
         admin_token, _ = auth.issue(directory, "admin", "token", now, label="first admin token")
-    roles = tuple(sorted({role for spec in desk.latest.values() for role in spec.roles}))
+    roles = tuple(sorted({role for spec in desk.processes(DEFAULT_TENANT).values() for role in spec.roles}))
     if demo and _added(directory, User("demo", "演示用户 Demo user", roles, {}, False), now):
         demo_token, _ = auth.issue(directory, "demo", "token", now, label="demo token")
     staff = []

@@ -40,7 +40,7 @@ class CalendarWatch:
     def _data_ends(self) -> dict[str, tuple[int, str]]:
         now = self.desk.now()
         out: dict[str, tuple[int, str]] = {}
-        for spec in self.desk.latest.values():
+        for spec in self.desk.every_latest():
             today = local_date(now, spec.timezone)
             for cal in spec.calendars.values():
                 if cal.statutory != "china":

@@ -1,7 +1,9 @@
 """The complaint desk: what the service does, in plain calls that the HTTP layer only translates.
 
 One ``Desk`` owns the engine and the directory, shared by every request thread, the scheduler and the
-notifier. What a check guards is checked where no other change can slip in: an ``If-Match`` revision
+notifier. Every call works in the caller's tenant, on the engine's view of that tenant
+(``engine.for_tenant``): its processes, its cases, its users; a case of another tenant is as absent as
+one that never was (404 everywhere). What a check guards is checked where no other change can slip in: an ``If-Match`` revision
 inside the engine's write transaction, an idempotency key by deriving the case id from it (a second
 start with the same key meets the first case instead of opening another). The clock is passed in.
 """
@@ -29,7 +31,7 @@ from ..runtime.clocks import is_late
 from ..runtime.engine import Actor, Engine
 from ..runtime.errors import RefusedError, StaleRevisionError
 from ..store.base import CaseQuery, CaseRecord, ConflictError, EventRecord, UnknownCaseError
-from ..store.directory import Directory, User
+from ..store.directory import DEFAULT_TENANT, Directory, User
 from .auth import Caller
 from .case_search import CaseFilter
 from .clock_view import deadline_views, escalated_roles
@@ -64,8 +66,9 @@ class Desk:
         # The engine first, so a new file becomes a complaintflow store before the service adds its tables.
         self.engine: Engine = open_engine()
         self.directory = open_directory()
-        self.latest: dict[str, Process] = {}  # process id -> the version new cases start on
-        self.by_hash: dict[str, Process] = {}
+        # tenant -> process id -> the version new cases of that tenant start on
+        self.latest: dict[str, dict[str, Process]] = {}
+        self.by_hash: dict[str, dict[str, Process]] = {}  # tenant -> content hash -> the spec it was filed as
         self._deploying = threading.Lock()
 
     def now(self) -> int:
@@ -82,34 +85,64 @@ class Desk:
         self.engine.close()
         self.directory.close()
 
+    def view(self, tenant: str) -> Engine:
+        """The engine as one tenant sees it (cheap: it shares the store and the compiled processes)."""
+        return self.engine.for_tenant(tenant)
+
     # -- processes ---------------------------------------------------------------------
-    def deploy(self, raw: bytes, file: str) -> Process:
+    def deploy(self, raw: bytes, file: str, tenant: str = DEFAULT_TENANT) -> Process:
+        """Check and file a process in ``tenant``; the same id and version may be another tenant's too."""
         try:
-            spec = self.engine.load_process(raw, file)
+            spec = self.view(tenant).load_process(raw, file)
         except DefinitionError as exc:
             raise DeskError(
                 422, "invalid-process", f"{file}: the process has errors", problems=_problems(exc)
             ) from None
         except RefusedError as exc:
             raise DeskError(409, "refused", str(exc)) from None
-        with self._deploying:  # two deploys at once leave the higher version as the latest
-            self.by_hash[spec.content_hash] = spec
-            known = self.latest.get(spec.id)
-            if known is None or spec.version >= known.version:
-                self.latest[spec.id] = spec
+        self._file(tenant, spec)
         return spec
 
+    def _file(self, tenant: str, spec: Process) -> None:
+        with self._deploying:  # two deploys at once leave the higher version as the latest
+            self.by_hash.setdefault(tenant, {})[spec.content_hash] = spec
+            latest = self.latest.setdefault(tenant, {})
+            known = latest.get(spec.id)
+            if known is None or spec.version >= known.version:
+                latest[spec.id] = spec
+
+    def load_stored(self) -> int:
+        """What the store holds is the truth at start: in each tenant, the latest version of each process id
+        it holds becomes the one new cases start on. How many processes that is."""
+        newest: dict[tuple[str, str], tuple[int, str]] = {}
+        for stored in self.engine.store.processes():
+            key = (stored.tenant, stored.process_id)
+            if key not in newest or stored.version > newest[key][0]:
+                newest[key] = (stored.version, stored.content_hash)
+        for (tenant, _), (_, content_hash) in newest.items():
+            self._file(tenant, self.engine.compiled(content_hash).spec)
+        return len(newest)
+
     def load_directory(self, folder: Path) -> list[Process]:
+        """The process files of ``folder``, into the default tenant."""
         return [self.deploy(path.read_bytes(), str(path)) for path in sorted(folder.glob("*.yaml"))]
 
-    def process(self, process_id: str) -> Process:
-        spec = self.latest.get(process_id)
+    def processes(self, tenant: str) -> dict[str, Process]:
+        """Process id -> the version new cases of ``tenant`` start on."""
+        return dict(self.latest.get(tenant, {}))
+
+    def every_latest(self) -> list[Process]:
+        """The latest version of each process of every tenant (the calendars the service watches)."""
+        return [spec for specs in list(self.latest.values()) for spec in list(specs.values())]
+
+    def process(self, process_id: str, tenant: str) -> Process:
+        spec = self.latest.get(tenant, {}).get(process_id)
         if spec is None:
             raise not_found(f"no process {process_id!r}; GET /v1/processes lists them")
         return spec
 
     def process_of(self, case: CaseRecord) -> Process:
-        spec = self.by_hash.get(case.process_hash)
+        spec = self.by_hash.get(case.tenant, {}).get(case.process_hash)
         return spec if spec is not None else self.engine.compiled(case.process_hash).spec
 
     @staticmethod
@@ -122,11 +155,15 @@ class Desk:
         return mermaid.render(spec)
 
     # -- cases ---------------------------------------------------------------------------
-    def case(self, case_id: str) -> CaseRecord:
+    def case(self, tenant: str, case_id: str) -> CaseRecord:
+        """The case, if it is ``tenant``'s: another tenant's is 404 like a case that never was."""
         try:
-            return self.engine.store.case(case_id)
+            case = self.engine.store.case(case_id)
         except UnknownCaseError:
-            raise not_found(f"no case {case_id!r}") from None
+            case = None
+        if case is None or case.tenant != tenant:
+            raise not_found(f"no case {case_id!r}")
+        return case
 
     def _actor(self, caller: Caller, process_id: str, role: str) -> Actor:
         if not caller.may_use(process_id, role):
@@ -141,7 +178,7 @@ class Desk:
     def start(
         self, caller: Caller, process_id: str, role: str, data: Mapping[str, Any], idempotency_key: str | None
     ) -> tuple[int, dict[str, Any]]:
-        spec = self.process(process_id)
+        spec = self.process(process_id, caller.tenant)
         actor = self._actor(caller, process_id, role)
         body = hashlib.sha256(json.dumps([process_id, role, data], sort_keys=True, default=str).encode()).hexdigest()
         case_id = None
@@ -156,14 +193,15 @@ class Desk:
                         "used before with a different body; use a new key for a new request",
                     )
                 return seen[1], self._replayed(caller, seen[2])
-            # The case id follows from the key, so a repeat after a crash between the two commits finds it.
+            # The case id follows from the key, so a repeat after a crash between the two commits finds it
+            # (user ids are unique across tenants, so ids derived from them are too).
             case_id = hashlib.sha256(f"{caller.user.id}\0{idempotency_key}".encode()).hexdigest()[:12]
         try:
-            case = self.engine.start(spec, data, actor, self.now(), case_id=case_id)
+            case = self.view(caller.tenant).start(spec, data, actor, self.now(), case_id=case_id)
         except RefusedError as exc:
             raise DeskError(422, "refused", str(exc)) from None
         except ConflictError:
-            case = self.case(case_id or "")
+            case = self.case(caller.tenant, case_id or "")
         if idempotency_key is not None:  # kept with no personal value: the directory is outside erasure
             self.directory.remember_reply(caller.user.id, idempotency_key, body, 201, case_json(case, spec), self.now())
         return 201, case_json(case, spec, caller.roles_in(spec.id))
@@ -171,7 +209,7 @@ class Desk:
     def _replayed(self, caller: Caller, first: dict[str, Any]) -> dict[str, Any]:
         """The first reply to a repeated start, its record read again as the caller may see it now: the
         stored copy holds no personal value (an older one may, so it is never sent as it is)."""
-        case = self.case(str(first["id"]))
+        case = self.case(caller.tenant, str(first["id"]))
         spec = self.process_of(case)
         return first | {
             k: v for k, v in case_json(case, spec, caller.roles_in(spec.id)).items() if k in ("data", "hidden")
@@ -180,7 +218,7 @@ class Desk:
     def act(
         self, caller: Caller, case_id: str, action: str, role: str, inputs: Mapping[str, Any], if_match: str | None
     ) -> CaseRecord:
-        case = self.case(case_id)
+        case = self.case(caller.tenant, case_id)
         if if_match is None:
             raise DeskError(
                 428,
@@ -201,7 +239,9 @@ class Desk:
             raise not_found(f"process {spec.id!r} has no action {action!r}")
         actor = self._actor(caller, spec.id, role)
         try:
-            return self.engine.act(case_id, action, actor, inputs, at=self.now(), expected_revision=int(expected))
+            return self.view(caller.tenant).act(
+                case_id, action, actor, inputs, at=self.now(), expected_revision=int(expected)
+            )
         except StaleRevisionError as exc:
             raise DeskError(412, "stale-revision", str(exc), revision=exc.revision) from None
         except RefusedError as exc:
@@ -210,11 +250,12 @@ class Desk:
             raise DeskError(412, "stale-revision", str(exc)) from None
 
     def available(self, caller: Caller, case_id: str) -> list[dict[str, Any]]:
-        case = self.case(case_id)
+        case = self.case(caller.tenant, case_id)
         spec = self.process_of(case)
+        view = self.view(caller.tenant)
         out = []
         for role in caller.roles_in(spec.id):
-            for action in self.engine.available_actions(case_id, Actor(caller.user.id, (role,))):
+            for action in view.available_actions(case_id, Actor(caller.user.id, (role,))):
                 out.append(
                     {
                         "action": action.id,
@@ -238,14 +279,16 @@ class Desk:
         limit: int,
         cursor: str | None,
     ) -> Page:
+        view = self.view(caller.tenant)
         if overdue:
-            rows = self.engine.overdue(self.now(), process)
+            rows = view.overdue(self.now(), process)
         else:
             query = CaseQuery(
                 process_id=process, state=where.state, owner_role=where.owner_role, open_only=open_only, limit=10**9
             )
-            rows = self.engine.cases(query)
-        rows = [c for c in rows if where.matches(c, self._hidden(caller, c))]
+            rows = view.cases(query)
+        # the view lists its own tenant's cases; the check here keeps that true whatever path listed them
+        rows = [c for c in rows if c.tenant == caller.tenant and where.matches(c, self._hidden(caller, c))]
         rows.sort(key=lambda c: (c.opened_at, c.id))
         if cursor is not None:
             rows = [c for c in rows if f"{c.opened_at}:{c.id}" > cursor]
@@ -259,37 +302,38 @@ class Desk:
         spec = self.process_of(case)
         return hidden_fields(spec, caller.roles_in(spec.id))
 
-    def history(self, case_id: str) -> list[EventRecord]:
-        self.case(case_id)
-        return self.engine.history(case_id)
+    def history(self, tenant: str, case_id: str) -> list[EventRecord]:
+        self.case(tenant, case_id)
+        return self.view(tenant).history(case_id)
 
     def history_view(self, caller: Caller, case_id: str) -> list[dict[str, Any]]:
         """The case's events as the caller may read them: personal values masked for their roles."""
-        spec = self.process_of(self.case(case_id))
+        spec = self.process_of(self.case(caller.tenant, case_id))
         roles = caller.roles_in(spec.id)
-        versions = event_specs(self.history(case_id), lambda h: self.engine.compiled(h).spec, spec)
+        versions = event_specs(self.history(caller.tenant, case_id), lambda h: self.engine.compiled(h).spec, spec)
         return [event_json(e, mask_event(version, e, roles)) for e, version in versions]
 
-    def timers(self, case_id: str) -> list[dict[str, Any]]:
-        self.case(case_id)
+    def timers(self, caller: Caller, case_id: str) -> list[dict[str, Any]]:
+        self.case(caller.tenant, case_id)
         return [
             {"deadline": t.deadline, "kind": str(t.kind), "due_at": t.due_at, "step": t.step}
-            for t in self.engine.timers(case_id)
+            for t in self.view(caller.tenant).timers(case_id)
         ]
 
-    def verify(self, case_id: str) -> list[str]:
-        self.case(case_id)
-        return [str(p) for p in self.engine.verify(case_id)]
+    def verify(self, caller: Caller, case_id: str) -> list[str]:
+        self.case(caller.tenant, case_id)
+        return [str(p) for p in self.view(caller.tenant).verify(case_id)]
 
     # -- personal data (admins answer access and deletion requests, docs/privacy.md) -----------
-    def personal_data(self, case_id: str) -> dict[str, Any]:
-        self.case(case_id)
-        return personal_data(self.engine, case_id)
+    def personal_data(self, caller: Caller, case_id: str) -> dict[str, Any]:
+        self.case(caller.tenant, case_id)
+        return personal_data(self.view(caller.tenant), case_id)
 
     def erase(self, caller: Caller, case_id: str, reason: str, fields: tuple[str, ...]) -> dict[str, Any]:
-        self.case(case_id)
+        self.case(caller.tenant, case_id)
+        view = self.view(caller.tenant)
         try:
-            case = self.engine.erase(
+            case = view.erase(
                 case_id, Actor(caller.user.id, ("privacy",)), at=self.now(), reason=reason, fields=fields
             )
         except RefusedError as exc:
@@ -297,7 +341,7 @@ class Desk:
         self.directory.forget_replies(case_id)
         scrub = getattr(self.engine.store, "scrub", None)
         wal_emptied = scrub() if callable(scrub) else True
-        erased = self.engine.history(case_id)[-1].payload["fields"]
+        erased = view.history(case_id)[-1].payload["fields"]
         return {
             "case": case.id,
             "erased": erased,
@@ -307,8 +351,9 @@ class Desk:
         }
 
     def assign(self, caller: Caller, case_id: str, user_id: str | None) -> dict[str, Any]:
-        """Claim (``user_id`` is the caller), assign, reassign or release a case inside its owner role."""
-        case = self.case(case_id)
+        """Claim (``user_id`` is the caller), assign, reassign or release a case inside its owner role, to a
+        user of the case's own tenant."""
+        case = self.case(caller.tenant, case_id)
         if case.closed_at is not None:
             raise DeskError(409, "refused", f"case {case_id} is closed; nobody can hold it now")
         spec = self.process_of(case)
@@ -321,7 +366,7 @@ class Desk:
             )
         if user_id is not None:
             target = self.directory.user(user_id)
-            if target is None:
+            if target is None or target.tenant != caller.tenant:
                 raise not_found(f"no user {user_id!r}")
             if not target.holds(spec.id, role):
                 raise DeskError(422, "refused", f"{user_id!r} does not hold {role!r}, the role that owns the case now")
@@ -338,7 +383,9 @@ class Desk:
         mine = {c for c, u in self.directory.assignees().items() if u == caller.user.id}
         now = self.now()
         rows: list[tuple[CaseRecord, str]] = []
-        for case in self.engine.cases(CaseQuery(open_only=True, limit=10**9)):
+        for case in self.view(caller.tenant).cases(CaseQuery(open_only=True, limit=10**9)):
+            if case.tenant != caller.tenant:
+                continue
             spec = self.process_of(case)
             if case.id in mine:
                 rows.append((case, "held"))
@@ -372,11 +419,11 @@ class Desk:
             "overdue": any(c["overdue"] for c in clocks),
         }
 
-    def report(self, period: str, households: int | None, timezone: str) -> Report:
-        """The management report (engine/report) over every case, as of now."""
+    def report(self, caller: Caller, period: str, households: int | None, timezone: str) -> Report:
+        """The management report (engine/report) over every case of the caller's tenant, as of now."""
         try:
             when = parse_period(period, timezone)
-            return build_report(self.engine, when, households=households, now=self.now())
+            return build_report(self.view(caller.tenant), when, households=households, now=self.now())
         except ValueError as exc:
             raise DeskError(422, "invalid-request", f"period: {exc}") from None
 

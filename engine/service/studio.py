@@ -5,7 +5,7 @@ problems (the same as ``validate``), the Mermaid diagram when the draft builds, 
 the deployed version of the same process id, and whether publishing would be accepted (no errors, and a
 version above the deployed one). ``what_if`` runs the simulation's comparison, deployed against draft,
 on the built-in scenario (seeded, so the same draft gives the same numbers). Nothing here writes to the
-store: publishing is the ordinary deploy.
+store: publishing is the ordinary deploy. The deployed version is the one of the caller's tenant.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .desk import Desk, DeskError
 MAX_WHAT_IF_CASES = 1000  # a request's simulation stays a few seconds long
 
 
-def review(desk: Desk, raw: bytes, file: str) -> dict[str, Any]:
+def review(desk: Desk, tenant: str, raw: bytes, file: str) -> dict[str, Any]:
     spec, diagnostics = check_bytes(raw, file)
     problems = [d.to_json() for d in diagnostics]
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
@@ -40,7 +40,7 @@ def review(desk: Desk, raw: bytes, file: str) -> dict[str, Any]:
     if spec is None or errors:
         out["why_not"] = f"the draft has {len(errors)} error(s): fix them first"
         return out
-    deployed = desk.latest.get(spec.id)
+    deployed = desk.processes(tenant).get(spec.id)
     if deployed is None:
         out["publishable"] = True
         return out
@@ -55,7 +55,7 @@ def review(desk: Desk, raw: bytes, file: str) -> dict[str, Any]:
     return out
 
 
-def what_if(desk: Desk, raw: bytes, file: str, *, cases: int, seed: int) -> dict[str, Any]:
+def what_if(desk: Desk, tenant: str, raw: bytes, file: str, *, cases: int, seed: int) -> dict[str, Any]:
     """The simulation's comparison of the deployed version (old) and the draft (new), as its JSON."""
     if not 1 <= cases <= MAX_WHAT_IF_CASES:
         raise DeskError(422, "invalid-request", f"cases must be 1 to {MAX_WHAT_IF_CASES}, got {cases}")
@@ -63,7 +63,7 @@ def what_if(desk: Desk, raw: bytes, file: str, *, cases: int, seed: int) -> dict
     errors = [d.to_json() for d in diagnostics if d.severity is Severity.ERROR]
     if spec is None or errors:
         raise DeskError(422, "invalid-process", f"{file}: the draft has errors", problems=errors)
-    deployed = desk.latest.get(spec.id)
+    deployed = desk.processes(tenant).get(spec.id)
     if deployed is None:
         raise DeskError(404, "not-found", f"no deployed process {spec.id!r} to compare the draft with")
     source = desk.run(lambda: desk.engine.store.process(deployed.content_hash)).source

@@ -9,6 +9,10 @@ speak, and its two backends (engine/store/sqlite_directory.py, engine/store/pg_d
 connection, a clock and the few statements that differ. Every change is one transaction; nothing here is
 hashed into a history.
 
+Each user belongs to one tenant (its tokens see only that one); user ids stay unique across tenants, so
+whatever is keyed by a user (idempotent replies, derived case ids) is too. Each delivery records the
+tenant of the case its message is about, so an admin lists only its own tenant's.
+
 Deliveries are sent under leases (docs/postgres.md "Delivery leases"): a notifier claims a due row as
 its worker id until ``lease_until``, its heartbeats (``beat``) keep its worker row fresh and push its
 leases on while a send is in flight, only the lease's owner may record the outcome, and ``rescue`` puts

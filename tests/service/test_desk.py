@@ -142,6 +142,26 @@ def test_a_config_typo_is_reported_at_its_line_and_column(tmp_path):
     assert f"{path}:2:1" in text and "schedular" in text
 
 
+def test_a_channel_takes_the_tenants_it_names_and_a_bad_name_is_reported_at_its_place(desk, tmp_path):
+    from complaintflow.service.delivery_wiring import build_notifier
+
+    d, _ = desk
+    path = tmp_path / "serve.yaml"
+    channel = "channels:\n  hook:\n    kind: webhook\n    url: https://x.example\n    secret_env: CF_X\n"
+    path.write_text(channel + "    tenants: [acme, Bolt Corp]\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"{path}:6:" in str(caught.value) and "Bolt Corp" in str(caught.value)
+    path.write_text(channel + "    tenants: [acme, bolt]\n", encoding="utf-8")
+    config = load_config(path)
+    notifier = build_notifier(
+        d, Metrics(), config.channels, base_url="https://x", wall_clock=lambda: 0.0, env={"CF_X": "s"}
+    )
+    assert notifier is not None and notifier.routes["hook"].tenants == frozenset({"acme", "bolt"})
+    route = notifier.routes["hook"]
+    assert route.takes("receiver", "acme") and not route.takes("receiver", "default")
+
+
 def test_a_config_is_read_into_settings(tmp_path):
     path = tmp_path / "serve.yaml"
     path.write_text("port: 9000\nscheduler: {batch: 10, poll_seconds: 0.5}\n", encoding="utf-8")
@@ -159,7 +179,7 @@ def test_the_calendar_watch_warns_before_the_published_data_ends(desk, caplog):
 
     from complaintflow.calendar import BusinessCalendar
 
-    spec = d.latest["property_management"]
+    spec = d.latest["default"]["property_management"]
     cal = next(c for c in spec.calendars.values() if c.statutory == "china")
     ends = BusinessCalendar.compile(cal, spec.timezone).published_until(date(2025, 1, 1))
     clock.move_to(f"{ends - timedelta(days=30)} 09:00")  # 30 days before the installed data ends
@@ -200,7 +220,7 @@ def test_the_calendar_watch_tells_the_admins_once_per_step_on_the_admin_channels
     }
     notifier = Notifier(d, Metrics(), routes)
     watch = CalendarWatch(d, Metrics(), horizon_days=45, announce=notifier.announce)
-    spec = d.latest["property_management"]
+    spec = d.latest["default"]["property_management"]
     cal = next(c for c in spec.calendars.values() if c.statutory == "china")
     ends = BusinessCalendar.compile(cal, spec.timezone).published_until(date(2025, 1, 1))
     for days_before in (40, 39, 29):  # 40 and 39 are inside the same step (45), 29 inside the next (30)

@@ -66,6 +66,7 @@ def test_users_are_added_listed_and_a_token_authenticates_them(tmp_path):
             "roles": ["receiver", "shopping_mall:cs_centre"],
             "contacts": {"mobile": "13800000000"},
             "admin": False,
+            "tenant": "default",
         }
     ]
     made = run("tokens", "create", "wang", "--db", db)
@@ -138,3 +139,37 @@ def test_users_are_edited_and_disabled_from_the_command_line(tmp_path):
     assert last.exit_code == 1 and "last admin" in last.output
     unknown = run("users", "edit", "nobody", "--name", "x", "--db", db)
     assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output
+
+
+def test_users_tokens_and_deliveries_are_listed_per_tenant(tmp_path):
+    db = _store(tmp_path)
+    added = run("users", "add", "a-wang", "--name", "王芳", "--tenant", "acme", "--db", db)
+    assert added.exit_code == 0 and "tenant acme" in added.output, added.output
+    assert run("users", "add", "li", "--name", "李雷", "--db", db).exit_code == 0
+    everyone = run("users", "list", "--db", db).stdout.splitlines()
+    assert everyone == ["a-wang\t王芳\tacme\t", "li\t李雷\tdefault\t"]
+    acme = json.loads(run("users", "list", "--tenant", "acme", "--format", "json", "--db", db).stdout)
+    assert [(u["id"], u["tenant"]) for u in acme] == [("a-wang", "acme")]
+    made = run("tokens", "create", "a-wang", "--db", db)
+    assert made.exit_code == 0 and "(tenant acme)" in made.stderr, made.output
+    directory = Directory(db)
+    assert auth.authenticate(directory, made.stdout.strip(), 0).tenant == "acme"  # the user's tenant
+    directory.queue([Delivery("c:1@hook", "c:1", "hook", {}, "pending", 0, 0, None, None, "acme")], 0)
+    directory.queue([Delivery("c:2@hook", "c:2", "hook", {}, "pending", 0, 0, None)], 0)
+    directory.close()
+    listed = json.loads(run("deliveries", "list", "--tenant", "acme", "--format", "json", "--db", db).stdout)
+    assert [(d["id"], d["tenant"]) for d in listed] == [("c:1@hook", "acme")]
+    assert len(json.loads(run("deliveries", "list", "--format", "json", "--db", db).stdout)) == 2
+
+
+def test_a_bad_tenant_name_is_one_line_exit_2_and_adds_nobody(tmp_path):
+    db = _store(tmp_path)
+    for args in (
+        ("users", "add", "x", "--name", "X", "--tenant", "Acme Corp"),
+        ("users", "list", "--tenant", "-acme"),
+        ("deliveries", "list", "--tenant", ""),
+    ):
+        bad = run(*args, "--db", db)
+        assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1, bad.output
+        assert "Traceback" not in bad.output and "tenant" in bad.output
+    assert json.loads(run("users", "list", "--format", "json", "--db", db).stdout) == []

@@ -313,10 +313,30 @@ def _load(name: str) -> Any:
 @click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="complaintflow")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected failure (for a bug report).")
+@click.option(
+    "--tenant",
+    default="default",
+    envvar="COMPLAINTFLOW_TENANT",
+    show_default=True,
+    help="Whose processes and cases the command works on (docs/tenants.md; environment: COMPLAINTFLOW_TENANT).",
+)
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, tenant: str) -> None:
     """Run customer-complaint handling as declarative YAML processes."""
     ctx.meta["complaintflow.debug"] = debug
+    from complaintflow.errors import BadArgumentError
+    from complaintflow.tenants import check_tenant
+
+    try:
+        ctx.meta["complaintflow.tenant"] = check_tenant(tenant)
+    except BadArgumentError as exc:
+        _fail(f"--tenant: {exc}", 2)
+
+
+def _tenant() -> str:
+    """The tenant ``--tenant`` named (the default tenant's when none was)."""
+    context = click.get_current_context(silent=True)
+    return str(context.meta.get("complaintflow.tenant", "default")) if context is not None else "default"
 
 
 @main.command()
@@ -528,11 +548,11 @@ def _engine(db: str, *, create: bool = False) -> Any:
     from complaintflow.store.open import is_database_url
 
     if is_database_url(db):
-        return Engine(db)
+        return Engine(db, tenant=_tenant())
     if not create and db != ":memory:" and not Path(db).exists() and Path(db).parent.is_dir():
         _fail(f"no store at {db!r} (start a case there first, or run 'complaintflow demo --db {db}')", 2)
     faults.refuse_unusable_path(db, create=create)  # a read-only command never creates or initialises one
-    return Engine(db)
+    return Engine(db, tenant=_tenant())
 
 
 def _actor(actor: str | None, roles: tuple[str, ...]) -> Any:
@@ -926,9 +946,11 @@ def _intact(engine: Any) -> str:
         if done.from_format < 4:
             rules = f"hash rule 1 and sealed (root {done.root[:16]}); events from position {done.first_pos} on "
             rules += "are hashed under rule 2 (RFC 8785)"
-        else:
+        elif done.from_format < 5:
             rules = f"hash rule 2 and sealed (root {done.root[:16]}); personal values of events from position "
             rules += f"{done.first_pos} on are kept beside the chain"
+        else:
+            rules = f"hash rule 2 and sealed (root {done.root[:16]}); cases and processes are filed by tenant"
         lines.append(
             f"store upgraded from format {done.from_format} to {done.to_format} at {_utc(done.at)}: "
             f"{done.cases} cases and {done.events} events verified under {rules}"
@@ -941,6 +963,8 @@ def _intact(engine: Any) -> str:
                 f"store format {version}: every event is hashed under rule 1"
                 if version < 4
                 else f"store format {version}: personal values are inside the hashed payloads"
+                if version < 5
+                else f"store format {version}: made before tenants, read as the default tenant's"
             )
             + f"; 'complaintflow upgrade' brings it to format {FORMAT_VERSION} (docs/audit.md)"
         )
@@ -1118,7 +1142,8 @@ def upgrade(db: str, now: LocalTime | None) -> None:
     click.echo(
         f"upgraded {db} from store format {done.from_format} to {done.to_format}: {done.cases} cases and "
         f"{done.events} events verified under hash rule {rule} and sealed, root {done.root}; new events are hashed "
-        "under rule 2 (RFC 8785) and keep personal values beside the chain (docs/privacy.md)",
+        "under rule 2 (RFC 8785) and keep personal values beside the chain (docs/privacy.md); cases and processes are "
+        "filed by tenant, those already there the default tenant's (docs/tenants.md)",
         err=True,
     )
 

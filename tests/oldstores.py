@@ -36,22 +36,42 @@ def _rechain(db: sqlite3.Connection, rule: int) -> None:
     db.execute("ALTER TABLE events DROP COLUMN personal")
 
 
-def as_format_4(path: Path) -> None:
-    """Turn a format-5 store into the format-4 store the previous release would have written: personal
-    values inside the hashed payloads (rule 2), no ``personal`` column."""
+def _without_tenants(db: sqlite3.Connection) -> None:
+    """A format-6 store's tables as format 5 had them: no tenant column, no deployments per tenant."""
+    tenants = {r[0] for r in db.execute("SELECT DISTINCT tenant FROM cases")}
+    assert tenants <= {"default"}, "a store from before tenants holds the default tenant's cases only"
+    db.execute("DROP INDEX cases_tenant_opened")
+    db.execute("ALTER TABLE cases DROP COLUMN tenant")
+    db.execute("DROP TABLE tenant_processes")
+
+
+def as_format_5(path: Path) -> None:
+    """Turn a format-6 store into the format-5 store the release before tenants would have written."""
     db = sqlite3.connect(path)
     with db:
+        _without_tenants(db)
+        db.execute("UPDATE meta SET value='5' WHERE key='format_version'")
+    db.close()
+
+
+def as_format_4(path: Path) -> None:
+    """Turn a format-6 store into the format-4 store the release before that would have written: personal
+    values inside the hashed payloads (rule 2), no ``personal`` column, no tenants."""
+    db = sqlite3.connect(path)
+    with db:
+        _without_tenants(db)
         _rechain(db, rule=2)
         db.execute("UPDATE meta SET value='4' WHERE key='format_version'")
     db.close()
 
 
 def as_format_3(path: Path) -> None:
-    """Turn a format-5 store into the format-3 store the releases before format 4 would have written: every
+    """Turn a format-6 store into the format-3 store the releases before format 4 would have written: every
     event hashed under rule 1 (chained anew from the first) with its personal values inside, no upgrades
-    table, no rule-2 position."""
+    table, no rule-2 position, no tenants."""
     db = sqlite3.connect(path)
     with db:
+        _without_tenants(db)
         _rechain(db, rule=1)
         db.execute("DROP TABLE upgrades")
         db.execute("DELETE FROM meta WHERE key='rule2_from_pos'")

@@ -171,7 +171,7 @@ def test_an_older_stores_inline_values_are_refused_after_the_upgrade(tmp_path):
     assert code != 0 and "upgrade" in err and "Traceback" not in err
     code, _, err = run("upgrade", "--db", str(path), "--now", "2025-11-04 09:00")
     assert code == 0, err
-    assert "from store format 4 to 5" in err and "verified under hash rule 2" in err
+    assert "from store format 4 to 6" in err and "verified under hash rule 2" in err
     code, _, err = run("erase", case_id, "--reason", "r", "--as", "dpo", "--db", str(path), "--now", "2025-11-04 10:00")
     assert code == 1
     assert "phone (event 1) is kept inside the hashed history, written before store format 5" in err

@@ -336,7 +336,7 @@ def test_a_format_1_store_is_upgraded_through_every_step_and_keeps_history_timer
     ):
         Engine(tmp_path / "old.db")  # nothing is upgraded behind the caller's back
     done = upgrade_store(Engine(SQLiteStore(tmp_path / "old.db", for_upgrade=True)), at("2025-11-03 12:30"))
-    assert done is not None and (done.from_format, done.to_format, done.cases, done.events) == (1, 5, 1, 3)
+    assert done is not None and (done.from_format, done.to_format, done.cases, done.events) == (1, 6, 1, 3)
     upgraded = Engine(tmp_path / "old.db")
     (version,) = upgraded.store.db.execute("SELECT value FROM meta WHERE key='format_version'").fetchone()
     assert version == str(FORMAT_VERSION)

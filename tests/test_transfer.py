@@ -118,7 +118,7 @@ def test_the_format_header_lines_and_end(demo_store, demo_export):
     assert {k: header[k] for k in ("format", "version", "store_format", "rule2_from_pos")} == {
         "format": "complaintflow-export",
         "version": 1,
-        "store_format": 5,
+        "store_format": 6,
         "rule2_from_pos": 1,
     }
     assert header["exported_at"] == at(NOW)
@@ -294,7 +294,7 @@ def test_an_upgraded_format_3_store_moves_with_its_rule_1_events_and_its_seal(st
     assert rows(target, "SELECT value FROM meta WHERE key = 'rule2_from_pos'") == [(str(rule2_from),)]
     verified = run("verify", "--db", str(target))
     assert verified[0] == 0 and verified == run("verify", "--db", str(store))
-    assert "store upgraded from format 3 to 5" in verified[1]
+    assert "store upgraded from format 3 to 6" in verified[1]
 
 
 # -- bad input: one line, exit 2, the target unchanged ----------------------------------------------------

@@ -91,7 +91,7 @@ def test_read_only_commands_read_an_old_store_without_upgrading_it(old_store):
     assert code == 0
     assert out.splitlines() == [
         "history intact",
-        "store format 3: every event is hashed under rule 1; 'complaintflow upgrade' brings it to format 5 "
+        "store format 3: every event is hashed under rule 1; 'complaintflow upgrade' brings it to format 6 "
         "(docs/audit.md)",
     ]
     case_id, seq = _case_ids(old_store)[0]
@@ -140,21 +140,22 @@ def test_upgrade_verifies_seals_and_rehashes_nothing(old_store, tmp_path):
     assert code == 0, err
     total = sum(seq for _, seq in cases)
     assert re.fullmatch(
-        rf"upgraded {re.escape(str(old_store))} from store format 3 to 5: {len(cases)} cases and {total} events "
+        rf"upgraded {re.escape(str(old_store))} from store format 3 to 6: {len(cases)} cases and {total} events "
         r"verified under hash rule 1 and sealed, root [0-9a-f]{64}; new events are hashed under rule 2 \(RFC 8785\) "
-        r"and keep personal values beside the chain \(docs/privacy.md\)\n",
+        r"and keep personal values beside the chain \(docs/privacy.md\); cases and processes are filed by "
+        r"tenant, those already there the default tenant.s \(docs/tenants.md\)\n",
         err,
     )
     root = re.search(r"root ([0-9a-f]{64})", err).group(1)
     db = sqlite3.connect(old_store)
     assert db.execute("SELECT pos, hash FROM events ORDER BY pos").fetchall() == hashes  # nothing rehashed
     assert db.execute("SELECT from_format, to_format, at, cases, events, root FROM upgrades").fetchall() == [
-        (3, 5, at(NOW), len(cases), total, root)
+        (3, 6, at(NOW), len(cases), total, root)
     ]
     db.close()
     meta = _meta(old_store)
     first_new = hashes[-1][0] + 1
-    assert (meta["format_version"], meta["rule2_from_pos"]) == ("5", str(first_new))
+    assert (meta["format_version"], meta["rule2_from_pos"]) == ("6", str(first_new))
     # The same seal a checkpoint would carry: the root over every case's head.
     code, out, _ = run("seal", "--db", str(old_store), "--now", NOW)
     assert f'"root": "{root}"' in out
@@ -162,12 +163,12 @@ def test_upgrade_verifies_seals_and_rehashes_nothing(old_store, tmp_path):
     assert code == 0
     assert out.splitlines() == [
         "history intact",
-        f"store upgraded from format 3 to 5 at 2025-11-10 01:00:00Z: {len(cases)} cases and {total} events "
+        f"store upgraded from format 3 to 6 at 2025-11-10 01:00:00Z: {len(cases)} cases and {total} events "
         f"verified under hash rule 1 and sealed (root {root[:16]}); events from position {first_new} on are "
         "hashed under rule 2 (RFC 8785)",
     ]
     code, _, err = run("upgrade", "--db", str(old_store))
-    assert (code, err) == (0, f"{old_store} has store format 5 already; nothing to do\n")
+    assert (code, err) == (0, f"{old_store} has store format 6 already; nothing to do\n")
 
 
 def test_after_the_upgrade_old_cases_go_on_under_the_new_rule(tmp_path):
@@ -226,7 +227,7 @@ def test_history_from_before_the_upgrade_rewritten_with_the_old_rule_is_named(ol
     n = len(_case_ids(old_store))
     sealed = sqlite3.connect(old_store).execute("SELECT root FROM upgrades").fetchone()[0]
     assert re.fullmatch(
-        f"store: the history from before the upgrade to store format 5 no longer matches what it verified and "
+        f"store: the history from before the upgrade to store format 6 no longer matches what it verified and "
         rf"sealed \({n} cases then, {n} now; root {sealed[:12]} then, [0-9a-f]{{12}} now\)\n",
         out,
     )

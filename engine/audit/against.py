@@ -34,7 +34,9 @@ def verify_against(engine: Engine, checkpoint: Checkpoint) -> AuditResult:
     current_hashes: list[str] = []
     for head in checkpoint.heads:
         try:
-            verified = [AuditProblem(p.case_id, p.seq, p.message) for p in engine.verify(head.case_id)]
+            verified = [
+                AuditProblem(p.case_id, p.seq, p.message) for p in engine.verify(head.case_id, every_tenant=True)
+            ]
         except RefusedError:  # the case row is gone
             problems.append(AuditProblem(head.case_id, 1, f"missing: the case is gone (sealed with {head.seq} events)"))
             continue
@@ -78,8 +80,8 @@ def verify_against(engine: Engine, checkpoint: Checkpoint) -> AuditResult:
                 "(events were removed from its end)",
             )
         )
-    new_cases = [c for c in engine.cases(CaseQuery(limit=10**12)) if c.id not in sealed]
+    new_cases = [c for c in engine.store.cases(CaseQuery(limit=10**12)) if c.id not in sealed]
     for case in new_cases:
-        problems += [AuditProblem(p.case_id, p.seq, p.message) for p in engine.verify(case.id)][:1]
+        problems += [AuditProblem(p.case_id, p.seq, p.message) for p in engine.verify(case.id, every_tenant=True)][:1]
     problems += store_problems(engine)
     return AuditResult(problems, checkpoint.cases, checkpoint.events, len(new_cases))

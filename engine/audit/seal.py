@@ -20,12 +20,12 @@ from .verify import store_problems
 def seal(engine: Engine, now: int) -> Checkpoint:
     last_pos = getattr(engine.store, "last_event_pos", None)
     last_event_pos = last_pos() if callable(last_pos) else None  # read first: every event up to it is sealed
-    rows = sorted(engine.cases(CaseQuery(limit=10**12)), key=lambda c: c.id)
+    rows = sorted(engine.store.cases(CaseQuery(limit=10**12)), key=lambda c: c.id)
     heads = [(c.id, c.last_seq, c.last_hash) for c in rows]
     problems: list[str] = []
     problems += [str(p) for p in store_problems(engine)]
     for case_id, seq, head_hash in heads:
-        found = [str(p) for p in engine.verify(case_id)]
+        found = [str(p) for p in engine.verify(case_id, every_tenant=True)]
         if not found:
             events = engine.store.events(case_id)
             if len(events) < seq or events[seq - 1].hash != head_hash:

@@ -28,7 +28,7 @@ class AuditProblem:
 
 def verify_store(engine: Engine, case_id: str | None = None) -> list[AuditProblem]:
     """Every problem with the store (with ``case_id``: with that case alone); empty when it is intact."""
-    problems = [AuditProblem(p.case_id, p.seq, p.message) for p in engine.verify(case_id)]
+    problems = [AuditProblem(p.case_id, p.seq, p.message) for p in engine.verify(case_id, every_tenant=True)]
     if case_id is None:
         problems += store_problems(engine)
     return problems
@@ -39,7 +39,7 @@ def store_problems(engine: Engine) -> list[AuditProblem]:
     of deleted cases, and history from before an upgrade that no longer matches what it sealed."""
     store = engine.store
     problems: list[AuditProblem] = []
-    for known in store.processes():
+    for known in {p.content_hash: p for p in store.processes()}.values():  # each text once, whoever deployed it
         try:
             store.process(known.content_hash)
         except StoreError as exc:
@@ -85,4 +85,4 @@ def upgrades_of(engine: Engine) -> list[Upgrade]:
 
 def case_heads(engine: Engine) -> list[tuple[str, int, str]]:
     """(case id, seq, hash) of every case's head, from its row, sorted by case id."""
-    return sorted((c.id, c.last_seq, c.last_hash) for c in engine.cases(CaseQuery(limit=10**12)))
+    return sorted((c.id, c.last_seq, c.last_hash) for c in engine.store.cases(CaseQuery(limit=10**12)))

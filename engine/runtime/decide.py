@@ -13,6 +13,7 @@ from typing import Any
 from ..language.diagnostics import did_you_mean
 from ..language.spec import Action, Duration
 from ..store.base import CaseRecord, EventKind, EventRecord
+from ..tenants import DEFAULT_TENANT
 from .clocks import (
     Clock,
     TimerRecord,
@@ -36,7 +37,13 @@ SYSTEM_ROLE = "system"
 
 
 def decide_start(
-    cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor: str, roles: tuple[str, ...], at: int
+    cp: CompiledProcess,
+    case_id: str,
+    data: Mapping[str, Any],
+    actor: str,
+    roles: tuple[str, ...],
+    at: int,
+    tenant: str = DEFAULT_TENANT,
 ) -> list[EventRecord]:
     spec = cp.spec
     role = next((r for r in roles if r in spec.roles), None)
@@ -61,6 +68,8 @@ def decide_start(
         "owner_role": initial.owner,
         "clocks": clocks,
     }
+    if tenant != DEFAULT_TENANT:  # under the chain's hash; a default-tenant history hashes as before tenants
+        payload["tenant"] = tenant
     payload, personal = separate(payload, "data", cp.pii)
     return [next_event(case_id, 0, GENESIS, at, actor, role, "started", payload, personal)]
 

@@ -5,10 +5,16 @@ before writing; then it decides the events, folds them into the new case
 row and hands the whole change to the store as one transaction. Time is
 always an argument (epoch seconds). One engine may serve many threads: the
 store runs one call at a time, and compiled processes are cached for all.
+
+An engine works for one tenant (engine/tenants.py, the default unless named): it files processes and opens
+cases under it, and a case of another tenant is to it as if absent. ``for_tenant`` gives a view for another
+tenant on the same store and cache. ``tick`` and ``verify`` of the whole store cover every tenant: one
+scheduler serves them all, and an audit covers the whole store.
 """
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -33,6 +39,7 @@ from ..store.base import (
     StoreUnavailableError,
     UnknownCaseError,
 )
+from ..tenants import DEFAULT_TENANT, check_tenant
 from .clocks import TimerRecord, desired_timers, is_late
 from .decide import (
     SYSTEM_ACTOR,
@@ -62,15 +69,33 @@ class Actor:
 
 
 class Engine:
-    def __init__(self, store: Store | str | Path = "complaintflow.db", *, new_case_id: Callable[[], str] | None = None):
+    def __init__(
+        self,
+        store: Store | str | Path = "complaintflow.db",
+        *,
+        new_case_id: Callable[[], str] | None = None,
+        tenant: str = DEFAULT_TENANT,
+    ):
+        self.tenant = check_tenant(tenant)
         if isinstance(store, (str, Path)):  # an SQLite file, or a postgresql:// URL
             from ..store.open import open_store
 
             store = open_store(store)
         self.store: Store = store
+        # Shared by every tenant's view: a text compiles the same whoever deployed it.
         self._compiled: dict[str, CompiledProcess] = {}
+        self._deployed: set[tuple[str, str]] = set()  # (tenant, content hash) known to be filed
         self._new_case_id = new_case_id or (lambda: uuid.uuid4().hex[:12])
         self._recomputed_for: object = _NOT_YET  # the calendar data file the last recompute saw
+
+    def for_tenant(self, tenant: str) -> Engine:
+        """This engine as tenant ``tenant`` sees it: the same store and compiled processes (cheap to make)."""
+        tenant = check_tenant(tenant)
+        if tenant == self.tenant:
+            return self
+        view = copy.copy(self)  # shares the store, the cache and the deployments it knows
+        view.tenant = tenant
+        return view
 
     # -- processes ---------------------------------------------------------------------
     def load_process(self, source: str | Path | bytes, file: str | None = None) -> Process:
@@ -79,7 +104,7 @@ class Engine:
         spec = load_process_bytes(raw, file or (str(source) if not isinstance(source, bytes) else "<bytes>"))
         compiled = compile_process(spec)
         with self.store.writing():  # no other thread files the same id and version in between
-            for known in self.store.processes():
+            for known in self.store.processes(self.tenant):
                 if (
                     known.process_id == spec.id
                     and known.version == spec.version
@@ -89,9 +114,21 @@ class Engine:
                         f"process {spec.id!r} version {spec.version} is already in this store with "
                         "different content; raise 'version:' in the file when you change the rules"
                     )
-            self.store.save_process(StoredProcess(spec.content_hash, spec.id, spec.version, raw))
+            self.store.save_process(StoredProcess(spec.content_hash, spec.id, spec.version, raw, self.tenant))
         self._compiled.setdefault(spec.content_hash, compiled)
+        self._deployed.add((self.tenant, spec.content_hash))
         return spec
+
+    def processes(self) -> list[StoredProcess]:
+        """The process versions filed under this engine's tenant, by id and version (without their text)."""
+        return self.store.processes(self.tenant)
+
+    def _is_deployed(self, content_hash: str) -> bool:
+        """Whether this tenant filed that version (by this engine, or earlier: the store says)."""
+        key = (self.tenant, content_hash)
+        if key not in self._deployed and any(p.content_hash == content_hash for p in self.processes()):
+            self._deployed.add(key)
+        return key in self._deployed
 
     def compiled(self, content_hash: str) -> CompiledProcess:
         cp = self._compiled.get(content_hash)
@@ -112,13 +149,14 @@ class Engine:
         arguments.actor(actor)
         if case_id is not None:
             arguments.text(case_id, "case_id")
-        cp = self._compiled.get(getattr(process, "content_hash", None))  # type: ignore[arg-type]
-        if cp is None:
+        content_hash = getattr(process, "content_hash", None)
+        if not isinstance(content_hash, str) or not self._is_deployed(content_hash):
             raise RefusedError(
                 f"process {getattr(process, 'id', process)!r} was not loaded by this engine; call load_process first"
             )
+        cp = self.compiled(content_hash)
         try:
-            events = decide_start(cp, case_id or self._new_case_id(), data, actor.id, actor.roles, at)
+            events = decide_start(cp, case_id or self._new_case_id(), data, actor.id, actor.roles, at, self.tenant)
         except InputError as exc:
             raise RefusedError(str(exc)) from None
         return self._commit(None, events)
@@ -198,12 +236,8 @@ class Engine:
         ``at`` is fired on the old version, then one ``migrated`` event. Refused with ``MigrationRefusedError``
         (every reason named), or ``ConflictError`` when the case is no longer at ``expected_revision``."""
         at, mapping = arguments.instant(at, "at"), dict(state_map or {})
-        try:
-            self.store.process(to.content_hash)
-        except StoreUnavailableError:
-            raise  # the database is away: try again, nothing is refused
-        except StoreError:
-            raise RefusedError(f"process {to.id!r} v{to.version} is not in this store; load it first") from None
+        if not self._is_deployed(to.content_hash):
+            raise RefusedError(f"process {to.id!r} v{to.version} is not in this store; load it first")
         with self.store.writing():  # what is read here cannot change before the commit
             case, old, new = self._migration(case_id, to, at, mapping)
             if expected_revision is not None and case.revision != expected_revision:
@@ -225,7 +259,7 @@ class Engine:
         that ``state_map`` names old states and new ones (each a one-line ``UnusableInputError``)."""
         arguments.text(case_id, "case_id")
         try:
-            found = self.store.case(case_id)
+            found = self._mine(self.store.case(case_id))
         except UnknownCaseError as exc:
             raise UnusableInputError(str(exc)) from None
         old = self._runnable(found)
@@ -244,7 +278,7 @@ class Engine:
             raise UnusableInputError(
                 f"process {to.id!r} v{to.version} is not newer than v{old.version}; raise 'version:' in the new file"
             )
-        for known in self.store.processes():
+        for known in self.processes():
             if known.process_id == to.id and known.version == to.version and known.content_hash != to.content_hash:
                 raise UnusableInputError(
                     f"process {to.id!r} version {to.version} is already in this store with different content; "
@@ -356,23 +390,25 @@ class Engine:
         return events
 
     def cases(self, query: CaseQuery | None = None) -> list[CaseRecord]:
-        return self.store.cases(query if query is not None else CaseQuery())
+        """This tenant's cases that match ``query`` (its own ``tenant`` is overridden)."""
+        return self.store.cases(replace(query or CaseQuery(), tenant=self.tenant))
 
     def overdue(self, now: int, process_id: str | None = None) -> list[CaseRecord]:
         """Open cases with a deadline breached, or due and not yet met, at ``now``."""
 
         return [
             c
-            for c in self.store.cases(CaseQuery(process_id=process_id, open_only=True, limit=10**9))
+            for c in self.store.cases(CaseQuery(process_id=process_id, open_only=True, limit=10**9, tenant=self.tenant))
             if any(is_late(k, now) for k in c.clocks.values())
         ]
 
-    def verify(self, case_id: str | None = None) -> list[ChainProblem]:
-        """Check hash chains and that replaying each history rebuilds the stored row."""
+    def verify(self, case_id: str | None = None, *, every_tenant: bool = False) -> list[ChainProblem]:
+        """Check hash chains and that replaying each history rebuilds the stored row: of one case of this
+        tenant (of any tenant with ``every_tenant``: an audit), or of every case in the store."""
         ids = [case_id] if case_id else [c.id for c in self.store.cases(CaseQuery(limit=10**9))]
         problems: list[ChainProblem] = []
         for cid in ids:
-            case = self._case_or_refuse(cid)
+            case = self._case_or_refuse(cid) if case_id and not every_tenant else self._any_case(cid)
             events = self.store.events(cid)
             chain = verify_chain(case, events) or personal_problems(case.id, events)
             problems += chain
@@ -394,15 +430,31 @@ class Engine:
     def _case_or_refuse(self, case_id: str) -> CaseRecord:
         arguments.text(case_id, "case_id")
         try:
+            return self._mine(self.store.case(case_id))
+        except UnknownCaseError as exc:
+            raise RefusedError(str(exc)) from None
+
+    def _any_case(self, case_id: str) -> CaseRecord:
+        arguments.text(case_id, "case_id")
+        try:
             return self.store.case(case_id)
         except UnknownCaseError as exc:
             raise RefusedError(str(exc)) from None
 
-    def _case_to_change(self, case_id: str) -> CaseRecord:
+    def _mine(self, case: CaseRecord) -> CaseRecord:
+        """``case`` if it is this tenant's; another tenant's case is unknown here, in the very same words."""
+        if case.tenant != self.tenant:
+            raise UnknownCaseError(case.id)
+        return case
+
+    def _case_to_change(self, case_id: str, *, any_tenant: bool = False) -> CaseRecord:
         """The case row, refused when it does not agree with its history's head (audit/rowcheck.py): a row
-        edited in the database must not be carried into the next hashed event."""
+        edited in the database must not be carried into the next hashed event. Only the scheduler's own
+        firing (``any_tenant``) reaches other tenants' cases."""
         try:
             case, head = self.store.case_and_head(case_id)
+            if not any_tenant:
+                self._mine(case)
         except UnknownCaseError as exc:
             raise RefusedError(str(exc)) from None
         _refuse_edited(case, head)
@@ -448,7 +500,7 @@ class Engine:
 
     def _fire(self, timer: TimerRecord, now: int) -> list[EventRecord] | None:
         with self.store.writing():
-            case = self._case_to_change(timer.case_id)
+            case = self._case_to_change(timer.case_id, any_tenant=True)
             if timer not in desired_timers(case.id, case.clocks):
                 return None  # another worker fired it, or the case moved on; its clocks say what is left
             cp = self._runnable(case)
@@ -465,7 +517,8 @@ class Engine:
         if data == self._recomputed_for:
             return []
         if self._recomputed_for is not _NOT_YET:  # compiled calendars hold the old data: compile them anew
-            self._compiled = {h: compile_process(cp.spec) for h, cp in self._compiled.items()}
+            # In place: every tenant's view shares this cache.
+            self._compiled.update({h: compile_process(cp.spec) for h, cp in list(self._compiled.items())})
         self._recomputed_for = data
         if data is None:
             return []  # without a data file every calendar is as it was when the clocks started

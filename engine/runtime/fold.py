@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..store.base import CaseRecord, EventRecord
+from ..tenants import DEFAULT_TENANT
 from .clocks import earliest_due
 from .machine import CompiledProcess
 from .personal import revealed
@@ -30,13 +31,14 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
         p = first.payload
         case_id, process_id, process_hash, opened_at = first.case_id, p["process_id"], p["process_hash"], first.at
         state, branches, owner, clocks = p["state"], p["branches"], p["owner_role"], p["clocks"]
+        tenant = p.get("tenant", DEFAULT_TENANT)
         data = revealed(first, "data")
         closed_at, last_at = None, first.at
         events = events[1:]
     else:
         case_id, process_id, process_hash, opened_at = case.id, case.process_id, case.process_hash, case.opened_at
         state, branches, data, owner, clocks = case.state, case.branches, case.data, case.owner_role, case.clocks
-        closed_at, last_at = case.closed_at, case.last_at
+        closed_at, last_at, tenant = case.closed_at, case.last_at, case.tenant
     for event in events:
         kind, p = event.kind, event.payload
         if kind == "acted":
@@ -103,6 +105,7 @@ def fold(case: CaseRecord | None, events: Sequence[EventRecord], revision: int) 
         last.hash,
         last.seq,
         next_due,
+        tenant,
     )
 
 

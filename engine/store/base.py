@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ..errors import ComplaintflowError
+from ..tenants import DEFAULT_TENANT
 
 # What happened, one word per event; runtime/fold.py says how each changes the case row.
 EventKind = Literal[
@@ -78,6 +79,8 @@ class CaseRecord:
     # When the first of its deadline timers falls due (runtime/clocks.py ``earliest_due``); None when no
     # clock runs. Derived from ``clocks`` by ``fold``, kept in the row so stores can index it.
     next_due: int | None = None
+    # Whose case it is (engine/tenants.py); recorded in its ``started`` event unless it is the default.
+    tenant: str = DEFAULT_TENANT
 
 
 @dataclass(slots=True)
@@ -118,15 +121,22 @@ class OutboxMessage:
     id: str  # stable, for at-least-once delivery with de-duplication: "<case>:<seq>"
     case_id: str
     at: int
-    message: dict[str, Any]  # {"kind", "process", "actor", "role", "payload"}
+    message: dict[str, Any]  # {"kind", "process", "tenant", "actor", "role", "payload"}
 
 
-def outbox_message(event: EventRecord, process_id: str) -> OutboxMessage:
+def outbox_message(event: EventRecord, process_id: str, tenant: str) -> OutboxMessage:
     return OutboxMessage(
         f"{event.case_id}:{event.seq}",
         event.case_id,
         event.at,
-        {"kind": event.kind, "process": process_id, "actor": event.actor, "role": event.role, "payload": event.payload},
+        {
+            "kind": event.kind,
+            "process": process_id,
+            "tenant": tenant,
+            "actor": event.actor,
+            "role": event.role,
+            "payload": event.payload,
+        },
     )
 
 
@@ -156,6 +166,7 @@ class CaseQuery:
     owner_role: str | None = None
     open_only: bool = False
     limit: int = 1000
+    tenant: str | None = None  # None: every tenant's cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,16 +185,30 @@ class Upgrade:
 
 @dataclass
 class StoredProcess:
+    """A process version as a store files it. The same text may be deployed by several tenants: the store
+    keeps it once, and ``processes`` lists it once per tenant."""
+
     content_hash: str
     process_id: str
     version: int
     source: bytes = field(repr=False, default=b"")
+    tenant: str = DEFAULT_TENANT
 
 
 class Store(Protocol):
-    def save_process(self, process: StoredProcess) -> None: ...
-    def process(self, content_hash: str) -> StoredProcess: ...
-    def processes(self) -> list[StoredProcess]: ...
+    def save_process(self, process: StoredProcess) -> None:
+        """File the process text (once, whichever tenant deploys it) and its deployment by ``process.tenant``."""
+        ...
+
+    def process(self, content_hash: str) -> StoredProcess:
+        """The text of a process version, whoever deployed it (its ``tenant`` is not meaningful here)."""
+        ...
+
+    def processes(self, tenant: str | None = None) -> list[StoredProcess]:
+        """Every deployment (one per tenant and version, without source), by tenant, id and version; with
+        ``tenant``, only that tenant's."""
+        ...
+
     def case(self, case_id: str) -> CaseRecord: ...
     def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
         """A case row and, read with it, the latest event of its history (None if the row names none)."""

@@ -61,7 +61,8 @@ def _serialized(call: Callable[Concatenate[MemoryStore, _P], _R]) -> Callable[Co
 
 class MemoryStore:
     def __init__(self, *, keep_outbox: bool = True) -> None:
-        self._processes: dict[str, StoredProcess] = {}
+        self._processes: dict[str, StoredProcess] = {}  # content hash -> the text
+        self._deployed: dict[tuple[str, str], StoredProcess] = {}  # (tenant, content hash) -> its deployment
         self._cases: dict[str, CaseRecord] = {}
         self._events: dict[str, list[Row]] = {}  # a case's history, in seq order
         # (next_due, case id) each time a case's next_due moved; entries it has since left are skipped
@@ -77,6 +78,7 @@ class MemoryStore:
     @_serialized
     def save_process(self, process: StoredProcess) -> None:
         self._processes.setdefault(process.content_hash, process)
+        self._deployed.setdefault((process.tenant, process.content_hash), process)
 
     @_serialized
     def process(self, content_hash: str) -> StoredProcess:
@@ -86,8 +88,9 @@ class MemoryStore:
             raise StoreError(f"process version {content_hash[:12]} is not in this store") from None
 
     @_serialized
-    def processes(self) -> list[StoredProcess]:
-        return sorted(self._processes.values(), key=lambda p: (p.process_id, p.version))
+    def processes(self, tenant: str | None = None) -> list[StoredProcess]:
+        found = [p for (t, _), p in self._deployed.items() if tenant is None or t == tenant]
+        return sorted(found, key=lambda p: (p.tenant, p.process_id, p.version))
 
     def case(self, case_id: str) -> CaseRecord:
         # No lock: one dict read is atomic, and a commit stores the row only once all its checks passed.
@@ -112,7 +115,8 @@ class MemoryStore:
         out = [
             c
             for c in self._cases.values()
-            if (query.process_id is None or c.process_id == query.process_id)
+            if (query.tenant is None or c.tenant == query.tenant)
+            and (query.process_id is None or c.process_id == query.process_id)
             and (query.state is None or c.state == query.state)
             and (query.owner_role is None or c.owner_role == query.owner_role)
             and (not query.open_only or c.closed_at is None)
@@ -184,7 +188,10 @@ class MemoryStore:
         start = split_message_id(after) if after else None
         if start in pending:
             pending = pending[pending.index(start) + 1 :]
-        return [outbox_message(self._event(c, seq), self._cases[c].process_id) for c, seq in pending[:limit]]
+        return [
+            outbox_message(self._event(c, seq), self._cases[c].process_id, self._cases[c].tenant)
+            for c, seq in pending[:limit]
+        ]
 
     @_serialized
     def ack_outbox(self, ids: Sequence[str]) -> None:

@@ -93,6 +93,20 @@ CREATE TABLE upgrades (
 INSERT INTO meta VALUES ('format', 'complaintflow-store');
 """,
     ),
+    (
+        "tenants: a tenant on every case row, process versions deployed per tenant",
+        # ADD COLUMN with a constant default rewrites no row (PostgreSQL 11 and later). A process text is kept
+        # once; each tenant's deployment of it is a row, unique by (tenant, id, version) as it was by (id, version).
+        """
+ALTER TABLE cases ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+CREATE INDEX cases_tenant_opened ON cases (tenant, opened_at, id);
+CREATE TABLE tenant_processes (
+  tenant TEXT NOT NULL, hash TEXT NOT NULL REFERENCES processes(hash), id TEXT NOT NULL, version INTEGER NOT NULL,
+  PRIMARY KEY (tenant, hash), UNIQUE (tenant, id, version));
+INSERT INTO tenant_processes SELECT 'default', hash, id, version FROM processes;
+ALTER TABLE processes DROP CONSTRAINT processes_id_version_key;
+""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Taken by every process that opens a database, so two never migrate one at once.
@@ -134,7 +148,7 @@ def _update_with_events(count: int) -> str:
 def _insert_with_events(count: int) -> str:
     """A new case's row and its first events, in one statement (a case already there fails it whole)."""
     return (
-        f"WITH opened AS (INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 15)}) RETURNING id)"
+        f"WITH opened AS (INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join(['%s'] * 16)}) RETURNING id)"
         f"{_new_events(count, 'opened')} SELECT count(*) FROM opened"
     )
 
@@ -468,8 +482,12 @@ class PostgresStore:
         with self.writing():
             try:
                 self._sql(
-                    "INSERT INTO processes VALUES (%s, %s, %s, %s) ON CONFLICT (hash) DO NOTHING",
-                    (process.content_hash, process.process_id, process.version, process.source),
+                    "WITH text AS (INSERT INTO processes VALUES (%s, %s, %s, %s) ON CONFLICT (hash) DO NOTHING) "
+                    "INSERT INTO tenant_processes VALUES (%s, %s, %s, %s) ON CONFLICT (tenant, hash) DO NOTHING",
+                    (
+                        *(process.content_hash, process.process_id, process.version, process.source),
+                        *(process.tenant, process.content_hash, process.process_id, process.version),
+                    ),
                 )
             except pg_errors.UniqueViolation:
                 raise ConflictError(
@@ -490,9 +508,12 @@ class PostgresStore:
         return StoredProcess(row[0], row[1], row[2], source)
 
     @_serialized
-    def processes(self) -> list[StoredProcess]:
-        rows = self._sql("SELECT hash, id, version FROM processes ORDER BY id, version").fetchall()
-        return [StoredProcess(*r) for r in rows]
+    def processes(self, tenant: str | None = None) -> list[StoredProcess]:
+        where, args = ("WHERE tenant = %s ", (tenant,)) if tenant is not None else ("", ())
+        rows = self._sql(
+            f"SELECT hash, id, version, tenant FROM tenant_processes {where}ORDER BY tenant, id, version", args
+        ).fetchall()
+        return [StoredProcess(r[0], r[1], r[2], tenant=r[3]) for r in rows]
 
     # -- cases and events -----------------------------------------------------------------
     def _lock(self) -> str:
@@ -523,6 +544,7 @@ class PostgresStore:
         where: list[str] = []
         args: list[Any] = []
         for column, value in (
+            ("tenant", query.tenant),
             ("process_id", query.process_id),
             ("state", query.state),
             ("owner_role", query.owner_role),
@@ -643,12 +665,12 @@ class PostgresStore:
             ).fetchone()
             start = found[0] if found is not None else 0
         rows = self._sql(
-            f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS.split(', '))}, e.personal, c.process_id "
+            f"SELECT {', '.join('e.' + c for c in _EVENT_COLUMNS.split(', '))}, e.personal, c.process_id, c.tenant "
             "FROM outbox o JOIN events e ON e.pos = o.pos JOIN cases c ON c.id = e.case_id "
             "WHERE o.pos > %s ORDER BY o.pos LIMIT %s",
             (start, limit),
         ).fetchall()
-        return [outbox_message(_event(r[:10]), r[10]) for r in rows]
+        return [outbox_message(_event(r[:10]), r[10], r[11]) for r in rows]
 
     def ack_outbox(self, ids: Sequence[str]) -> None:
         keys = [key for key in map(split_message_id, ids) if key is not None]

@@ -15,8 +15,10 @@ from .base import CaseRecord, EventRecord, Head
 
 CASE_COLUMNS = (
     "id, process_id, process_hash, state, branches, data, owner_role, clocks, revision, opened_at, "
-    "closed_at, last_at, last_hash, last_seq, next_due"
+    "closed_at, last_at, last_hash, last_seq, next_due, tenant"
 )
+# A store older than format 6 has no tenant column: every case is the default tenant's.
+CASE_COLUMNS_BEFORE_TENANTS = CASE_COLUMNS.replace(", tenant", ", 'default'")
 EVENT_COLUMNS = "case_id, seq, at, actor, role, kind, payload, prev_hash, hash"
 
 
@@ -54,6 +56,7 @@ def case_row(case: CaseRecord) -> tuple[Any, ...]:
         case.last_hash,
         case.last_seq,
         case.next_due,
+        case.tenant,
     )
 
 
@@ -91,6 +94,7 @@ def case_from_row(row: Sequence[Any]) -> CaseRecord:
         row[12],
         row[13],
         row[14],
+        row[15],
     )
 
 
@@ -104,4 +108,4 @@ def event_values(e: EventRecord) -> tuple[Any, ...]:
 
 def case_and_head_from_row(row: Sequence[Any]) -> tuple[CaseRecord, Head | None]:
     """A case from ``CASE_COLUMNS`` followed by its head event's seq, at and hash (null when it names none)."""
-    return case_from_row(row), (Head(row[15], row[16], row[17]) if row[15] is not None else None)
+    return case_from_row(row), (Head(row[16], row[17], row[18]) if row[16] is not None else None)

@@ -53,6 +53,7 @@ from .base import (
 )
 from .group import Serializer
 from .rows import CASE_COLUMNS as _CASE_COLUMNS
+from .rows import CASE_COLUMNS_BEFORE_TENANTS as _CASE_COLUMNS_BEFORE_TENANTS
 from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
 from .rows import case_and_head_from_row as _case_and_head
 from .rows import case_from_row as _case
@@ -63,10 +64,11 @@ from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
 
 FORMAT_NAME = "complaintflow-store"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 # Format 4 hashes new events under rule 2 (RFC 8785, engine/canonical.py); events of an upgraded store before
 # ``meta.rule2_from_pos`` keep rule 1. Format 5 keeps personal values beside the chain, in ``events.personal``
-# (runtime/personal.py). Formats 3 to 5 share their tables otherwise, so an older store is read as it is.
+# (runtime/personal.py). Format 6 files cases and process deployments by tenant (engine/tenants.py). Formats 3
+# to 6 share their tables otherwise, so an older store is read as it is (every case the default tenant's).
 READABLE_FROM = 3
 
 # Format 1, kept so tests can build an old file and check the upgrade.
@@ -146,6 +148,16 @@ _SCHEMA_V4 = _SCHEMA_V3 + _UPGRADES_TABLE + ";\nINSERT INTO meta VALUES ('rule2_
 # Format 5: an event's personal values (salts and values its payload commits to), outside its hash.
 _PERSONAL_COLUMN = "ALTER TABLE events ADD COLUMN personal TEXT"
 _SCHEMA_V5 = _SCHEMA_V4 + _PERSONAL_COLUMN + ";\n"
+# Format 6: tenants. A case row names its tenant (an index lists one tenant's cases, and is written only when a
+# case opens); a process text is kept once, and each tenant that deploys it has a row of its own.
+_TENANTS = """
+ALTER TABLE cases ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+CREATE INDEX cases_tenant_opened ON cases(tenant, opened_at);
+CREATE TABLE tenant_processes (
+  tenant TEXT NOT NULL, hash TEXT NOT NULL REFERENCES processes(hash), PRIMARY KEY (tenant, hash)) WITHOUT ROWID;
+INSERT INTO tenant_processes SELECT 'default', hash FROM processes;
+"""
+_SCHEMA_V6 = _SCHEMA_V5 + _TENANTS
 
 # Layout steps: UPGRADES[n] turns a format-n store into format n+1. They run only in ``upgrade``, in its one
 # transaction, before the histories are verified and sealed (3 -> 4).
@@ -206,11 +218,16 @@ _INSERT_EVENT = (
     "END, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _NEWEST_EVENT = "(SELECT max(pos) FROM events)"
-# A case row with the event its last_pos names (audit/rowcheck.py checks one against the other).
-_WITH_HEAD = (
-    f"SELECT {_CASE_COLUMNS.replace('id, ', 'c.id, ', 1)}, e.seq, e.at, e.hash FROM cases c "
-    "LEFT JOIN events e ON e.pos = c.last_pos AND e.case_id = c.id "
-)
+
+
+def _with_head(case_columns: str) -> str:
+    """A case row with the event its last_pos names (audit/rowcheck.py checks one against the other)."""
+    return (
+        f"SELECT {case_columns.replace('id, ', 'c.id, ', 1)}, e.seq, e.at, e.hash FROM cases c "
+        "LEFT JOIN events e ON e.pos = c.last_pos AND e.case_id = c.id "
+    )
+
+
 # Erasure: every event of the case that keeps personal values (the chain walk, as in ``events``).
 _KEEPING_PERSONAL = (
     "WITH RECURSIVE chain(pos) AS (SELECT last_pos FROM cases WHERE id=? "
@@ -282,6 +299,7 @@ class SQLiteStore:
         self._writable = True  # False while the store has an older format: reads only, until ``upgrade``
         self.rule2_from_pos = 1  # events before this position are hashed under rule 1
         self._personal = "personal"  # the column of kept personal values; a store older than format 5 has none
+        self._columns(tenants=True)
         synchronous = synchronous.upper() if isinstance(synchronous, str) else synchronous
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise StoreError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
@@ -321,11 +339,17 @@ class SQLiteStore:
             raise faults.describe(exc, self.path) from None
 
     # -- format ------------------------------------------------------------------
+    def _columns(self, *, tenants: bool) -> None:
+        """The SQL naming a case's tenant: its column, or (a store older than format 6) the default."""
+        self._tenant = "tenant" if tenants else "'default'"
+        self._case_columns = _CASE_COLUMNS if tenants else _CASE_COLUMNS_BEFORE_TENANTS
+        self._with_head = _with_head(self._case_columns)
+
     def _open(self) -> None:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
             with self.writing():
-                self._run_script(_SCHEMA_V5)
+                self._run_script(_SCHEMA_V6)
                 self.db.executemany(
                     "INSERT INTO meta VALUES (?, ?)", [("format", FORMAT_NAME), ("format_version", str(FORMAT_VERSION))]
                 )
@@ -349,6 +373,8 @@ class SQLiteStore:
         self.format_version = version
         if version < 5:
             self._personal = "NULL"
+        if version < 6:
+            self._columns(tenants=False)
         if version < FORMAT_VERSION:
             # Nothing is upgraded behind the caller's back: an older store is read as it is, or not at all.
             self._writable = False
@@ -383,7 +409,9 @@ class SQLiteStore:
                 if self.format_version < 4:  # 3 -> 4: new events are hashed under rule 2 from here on
                     self._run_script(_UPGRADES_TABLE)
                     self.db.execute("INSERT INTO meta VALUES ('rule2_from_pos', ?)", (str(first_pos),))
-                self.db.execute(_PERSONAL_COLUMN)  # 4 -> 5
+                if self.format_version < 5:  # 4 -> 5
+                    self.db.execute(_PERSONAL_COLUMN)
+                self._run_script(_TENANTS)  # 5 -> 6
                 self.db.execute(
                     "INSERT INTO upgrades VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (FORMAT_VERSION, self.format_version, at, cases, events, root, first_pos),
@@ -395,6 +423,7 @@ class SQLiteStore:
             raise
         upgrade = Upgrade(self.format_version, FORMAT_VERSION, at, cases, events, root, first_pos)
         self._personal = "personal"
+        self._columns(tenants=True)
         self.format_version, self.rule2_from_pos = FORMAT_VERSION, rule2_from
         return upgrade
 
@@ -437,9 +466,10 @@ class SQLiteStore:
         several changes commit in one transaction, each in its own SAVEPOINT (engine/store/group.py);
         the block exits only once its change is committed."""
         if not self._writable:
+            why = "whose events were hashed under an older rule" if self.format_version < 4 else "made before tenants"
             raise StoreError(
-                f"{self.path} has store format {self.format_version}, whose events were hashed under an older "
-                f"rule; run 'complaintflow upgrade --db {self.path}' to verify and seal it before changing it"
+                f"{self.path} has store format {self.format_version}, {why}; "
+                f"run 'complaintflow upgrade --db {self.path}' to verify and seal it before changing it"
             )
         return self._serializer.writing()
 
@@ -454,6 +484,9 @@ class SQLiteStore:
             self.db.execute(
                 "INSERT OR IGNORE INTO processes VALUES (?, ?, ?, ?)",
                 (process.content_hash, process.process_id, process.version, process.source),
+            )
+            self.db.execute(
+                "INSERT OR IGNORE INTO tenant_processes VALUES (?, ?)", (process.tenant, process.content_hash)
             )
 
     @_serialized
@@ -473,21 +506,28 @@ class SQLiteStore:
         return StoredProcess(row[0], row[1], row[2], source)
 
     @_serialized
-    def processes(self) -> list[StoredProcess]:
-        rows = self.db.execute("SELECT hash, id, version FROM processes ORDER BY id, version").fetchall()
-        return [StoredProcess(*r) for r in rows]
+    def processes(self, tenant: str | None = None) -> list[StoredProcess]:
+        if self.format_version < 6:
+            sql = "SELECT hash, id, version, 'default' AS tenant FROM processes p"
+        else:
+            sql = "SELECT p.hash, p.id, p.version, t.tenant FROM tenant_processes t JOIN processes p ON p.hash = t.hash"
+        args: tuple[str, ...] = ()
+        if tenant is not None:
+            sql, args = f"SELECT * FROM ({sql}) WHERE tenant = ?", (tenant,)
+        rows = self.db.execute(f"SELECT * FROM ({sql}) ORDER BY tenant, id, version", args).fetchall()
+        return [StoredProcess(r[0], r[1], r[2], tenant=r[3]) for r in rows]
 
     # -- cases and events ------------------------------------------------------------
     @_serialized
     def case(self, case_id: str) -> CaseRecord:
-        row = self.db.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id=?", (case_id,)).fetchone()
+        row = self.db.execute(f"SELECT {self._case_columns} FROM cases WHERE id=?", (case_id,)).fetchone()
         if row is None:
             raise UnknownCaseError(case_id)
         return _case(row)
 
     @_serialized
     def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
-        row = self.db.execute(_WITH_HEAD + "WHERE c.id=?", (case_id,)).fetchone()
+        row = self.db.execute(self._with_head + "WHERE c.id=?", (case_id,)).fetchone()
         if row is None:
             raise UnknownCaseError(case_id)
         return _case_and_head(row)
@@ -496,6 +536,7 @@ class SQLiteStore:
     def cases(self, query: CaseQuery) -> list[CaseRecord]:
         where, args = [], []
         for column, value in (
+            (self._tenant, query.tenant),
             ("process_id", query.process_id),
             ("state", query.state),
             ("owner_role", query.owner_role),
@@ -505,7 +546,7 @@ class SQLiteStore:
                 args.append(value)
         if query.open_only:
             where.append("closed_at IS NULL")
-        sql = f"SELECT {_CASE_COLUMNS} FROM cases"
+        sql = f"SELECT {self._case_columns} FROM cases"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY opened_at, id LIMIT ?"
@@ -553,7 +594,7 @@ class SQLiteStore:
             if case.revision == 1:
                 try:
                     db.execute(
-                        f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 15)}, "
+                        f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 16)}, "
                         f"{_NEWEST_EVENT if events else 'NULL'})",
                         _row(case),
                     )
@@ -604,7 +645,7 @@ class SQLiteStore:
     @_serialized
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
         rows = self.db.execute(
-            f"SELECT {_CASE_COLUMNS} FROM cases WHERE next_due <= ? ORDER BY next_due, id LIMIT ?", (now, limit)
+            f"SELECT {self._case_columns} FROM cases WHERE next_due <= ? ORDER BY next_due, id LIMIT ?", (now, limit)
         ).fetchall()
         return [_case(r) for r in rows]
 
@@ -617,7 +658,7 @@ class SQLiteStore:
     @_serialized
     def _due_with_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
         rows = self.db.execute(
-            _WITH_HEAD + "WHERE c.next_due <= ? ORDER BY c.next_due, c.id LIMIT ?", (now, limit)
+            self._with_head + "WHERE c.next_due <= ? ORDER BY c.next_due, c.id LIMIT ?", (now, limit)
         ).fetchall()
         return [_case_and_head(r) for r in rows]
 
@@ -633,7 +674,7 @@ class SQLiteStore:
         while len(messages) < limit:
             rows = self.db.execute(
                 "SELECT e.case_id, e.seq, e.at, e.actor, e.role, e.kind, e.payload, e.prev_hash, e.hash, "
-                "c.process_id, e.pos FROM events e JOIN cases c ON c.id = e.case_id WHERE e.pos > ? "
+                f"c.process_id, e.pos, {self._tenant} FROM events e JOIN cases c ON c.id = e.case_id WHERE e.pos > ? "
                 "AND NOT EXISTS (SELECT 1 FROM outbox_acked a WHERE a.pos = e.pos) ORDER BY e.pos LIMIT ?",
                 (start, limit - len(messages)),
             ).fetchall()
@@ -642,7 +683,9 @@ class SQLiteStore:
             # A row no history reaches was not written by the engine (verify names it): it is never sent.
             linked = self._linked({r[0]: r[10] for r in reversed(rows)})
             messages += [
-                outbox_message(EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6]), r[9])
+                outbox_message(
+                    EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], _payload(r[6]), r[7], r[8], r[6]), r[9], r[11]
+                )
                 for r in rows
                 if r[10] in linked
             ]
@@ -730,7 +773,7 @@ class SQLiteStore:
     def load_cases(self, cases: Sequence[CaseRecord], last_pos: Mapping[str, int]) -> None:
         with self.writing():
             self.db.executemany(
-                f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 16)})",
+                f"INSERT INTO cases ({_CASE_COLUMNS}, last_pos) VALUES ({', '.join('?' * 17)})",
                 [(*_row(case), last_pos[case.id]) for case in cases],
             )
 

@@ -19,17 +19,18 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, cast, get_args
 
 from .. import canonical
 from ..audit.verify import verify_store
-from ..errors import UnusableInputError
+from ..errors import BadArgumentError, UnusableInputError
 from ..runtime.engine import Engine
 from ..runtime.errors import RefusedError
 from ..runtime.events import GENESIS, event_hash
 from ..runtime.fold import fold
+from ..tenants import DEFAULT_TENANT, check_tenant
 from .base import (
     CaseQuery,
     CaseRecord,
@@ -45,7 +46,9 @@ from .rows import payload_from_text
 
 FORMAT = "complaintflow-export"
 VERSION = 1  # of this file format; a newer one is refused
-STORE_FORMAT = 5  # the store format whose rows the lines hold (store/sqlite.py FORMAT_VERSION)
+STORE_FORMAT = 6  # the store format whose rows the lines hold (store/sqlite.py FORMAT_VERSION)
+# Formats whose exports are read: format 5's had no tenants, so each process line is the default tenant's.
+READS_STORE_FORMATS = (5, 6)
 PAGE = 1000  # event rows read or written per call
 PROGRESS_EVERY = 10_000  # events between progress reports
 _KINDS = frozenset(get_args(EventKind))
@@ -83,8 +86,16 @@ class _Header:
     rule2_from_pos: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Deployed:
+    """A process line: the text, kept once, and every tenant that deployed it."""
+
+    process: StoredProcess
+    tenants: tuple[str, ...]
+
+
 Progress = Callable[[int, int], None]  # (events so far, events in all)
-_Item = _Header | StoredProcess | PlacedEvent | Upgrade
+_Item = _Header | _Deployed | PlacedEvent | Upgrade
 
 
 def movable(store: Store) -> MovableStore:
@@ -113,7 +124,10 @@ def export_store(store: Store, write: Callable[[bytes], object], at: int, progre
         write(data)
 
     with source.snapshot():
-        processes = [source.process(p.content_hash) for p in source.processes()]  # refuses an edited text
+        tenants: dict[str, list[str]] = {}
+        for deployed in source.processes():
+            tenants.setdefault(deployed.content_hash, []).append(deployed.tenant)
+        processes = [_Deployed(source.process(h), tuple(sorted(t))) for h, t in tenants.items()]  # refuses edits
         cases, events = source.totals()
         upgrades = source.upgrades()
         counts = Counts(len(processes), cases, events, len(upgrades))
@@ -162,9 +176,11 @@ def _refuse_unless_heads_match(store: MovableStore, heads: dict[str, tuple[int, 
             )
 
 
-def _process_line(process: StoredProcess) -> dict[str, Any]:
+def _process_line(deployed: _Deployed) -> dict[str, Any]:
+    process = deployed.process
     line: dict[str, Any] = {"type": "process", "hash": process.content_hash, "id": process.process_id}
     line["version"] = process.version
+    line["tenants"] = list(deployed.tenants)
     try:
         line["source"] = process.source.decode()
     except UnicodeDecodeError:
@@ -220,8 +236,9 @@ def import_export(engine: Engine, path: Path, progress: Progress | None = None, 
             for number, item in read_export(path, rehash=False):
                 if isinstance(item, _Header):
                     header = item
-                elif isinstance(item, StoredProcess):
-                    target.save_process(item)
+                elif isinstance(item, _Deployed):
+                    for tenant in item.tenants:
+                        target.save_process(replace(item.process, tenant=tenant))
                 elif isinstance(item, Upgrade):
                     upgrades.append(item)
                 else:
@@ -315,6 +332,7 @@ class _Reader:
         self.upgrades = 0
         self.last_pos = 0
         self.stage = 0  # 0 processes, 1 events, 2 upgrades: the order lines come in
+        self.store_format: object = STORE_FORMAT
 
     def fail(self, message: str) -> ExportFileError:
         return ExportFileError(f"{self.name}: line {self.number}: {message}; nothing was imported")
@@ -369,8 +387,9 @@ class _Reader:
             raise self.fail(
                 f"export version {version}, newer than this complaintflow reads ({VERSION}); upgrade complaintflow"
             )
-        if value.get("store_format") != STORE_FORMAT:
-            raise self.fail(f"rows of store format {value.get('store_format')}, not {STORE_FORMAT}")
+        self.store_format = value.get("store_format")
+        if self.store_format not in READS_STORE_FORMATS:
+            raise self.fail(f"rows of store format {self.store_format}, not {STORE_FORMAT}")
         self.header = _Header(self._counts(value), _number(self, value, "rule2_from_pos"))
         return self.header
 
@@ -380,7 +399,7 @@ class _Reader:
             raise self.fail("no counts")
         return Counts(*(_number(self, counts, key) for key in ("processes", "cases", "events", "upgrades")))
 
-    def _process(self, value: dict[str, Any]) -> StoredProcess:
+    def _process(self, value: dict[str, Any]) -> _Deployed:
         self._stage(0, "a process")
         content_hash, process_id = _text(self, value, "hash"), _text(self, value, "id")
         version = _number(self, value, "version")
@@ -396,7 +415,20 @@ class _Reader:
         if content_hash in self.processes:
             raise self.fail(f"process {process_id} version {version} a second time")
         self.processes.add(content_hash)
-        return StoredProcess(content_hash, process_id, version, source)
+        return _Deployed(StoredProcess(content_hash, process_id, version, source), self._tenants(value))
+
+    def _tenants(self, value: dict[str, Any]) -> tuple[str, ...]:
+        if self.store_format == 5:  # before tenants: every process the default tenant's
+            return (DEFAULT_TENANT,)
+        tenants = value.get("tenants")
+        if not isinstance(tenants, list) or not tenants or len(set(map(str, tenants))) != len(tenants):
+            raise self.fail("the process line has no list of the tenants that deployed it")
+        for tenant in tenants:
+            try:
+                check_tenant(tenant)
+            except BadArgumentError:
+                raise self.fail(f"{tenant!r} is not a tenant name") from None
+        return tuple(tenants)
 
     def _event(self, value: dict[str, Any]) -> PlacedEvent:
         self._stage(1, "an event")

@@ -336,3 +336,24 @@ def test_a_caller_that_must_not_wait_long_sets_its_own_connect_timeout(postgres_
         assert "connect_timeout=2" in db.info.dsn
     with connect(postgres_url) as db:
         assert "connect_timeout=10" in db.info.dsn  # the default, unless the URL says otherwise
+
+
+def test_a_database_from_before_tenants_takes_migration_2_and_keeps_its_cases(postgres_url, tmp_path):
+    engine, opened = _engine_with_cases(postgres_url, tmp_path, 2)
+    engine.close()
+    for statement in (  # the schema as migration 1 left it
+        "DROP INDEX cases_tenant_opened",
+        "ALTER TABLE cases DROP COLUMN tenant",
+        "DROP TABLE tenant_processes",
+        "ALTER TABLE processes ADD CONSTRAINT processes_id_version_key UNIQUE (id, version)",
+        "DELETE FROM schema_migrations WHERE version = 2",
+    ):
+        _sql(postgres_url, statement)
+    engine = Engine(postgres_url)  # migrates on open
+    assert _sql(postgres_url, "SELECT max(version) FROM schema_migrations") == [(SCHEMA_VERSION,)]
+    assert [c.id for c in engine.cases()] == opened and {c.tenant for c in engine.cases()} == {"default"}
+    acme = engine.for_tenant("acme")
+    acme.load_process(MINI.replace("within: 3m", "within: 9m").encode())  # same id and version, another tenant
+    assert [(p.tenant, p.version) for p in engine.store.processes()] == [("acme", 1), ("default", 1)]
+    assert verify_store(engine) == []
+    engine.close()

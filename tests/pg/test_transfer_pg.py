@@ -75,7 +75,7 @@ def test_an_upgraded_format_3_store_verifies_on_postgresql(store, postgres_url, 
     assert run("import", str(out), "--db", postgres_url)[0] == 0
     verified = run("verify", "--db", postgres_url)
     assert verified[0] == 0 and verified == run("verify", "--db", str(store))
-    assert "store upgraded from format 3 to 5" in verified[1]
+    assert "store upgraded from format 3 to 6" in verified[1]
     same_views(str(store), postgres_url, [r[0] for r in rows(store, "SELECT id FROM cases ORDER BY id")])
     # a new case on PostgreSQL is hashed under rule 2 and the rule-1 history still verifies
     engine = Engine(postgres_url)

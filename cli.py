@@ -1524,7 +1524,8 @@ def serve(
     secrets = first_run(service.desk, demo=demo)
     if demo:
         click.echo(seed_demo_day(service.desk, folder), err=True)
-    click.echo(f"complaintflow serve: {len(service.desk.every_latest())} processes, store {_shown_db(store)}", err=True)
+    count = len(service.desk.every_latest())
+    click.echo(f"complaintflow serve: {count} processes, store {_shown_db(store)}", err=True)
     if secrets.admin_token:
         click.echo(f"admin token (shown once, keep it): {secrets.admin_token}", err=True)
     if secrets.demo_token:
@@ -1548,7 +1549,9 @@ def worker(
 ) -> None:
     """Run the scheduler and the notifier without the HTTP API: one more worker on a shared (PostgreSQL) store."""
     service, _, store = _build_service(db, directory, processes_path, config_path, log_format, clock_file, db_wait)
-    click.echo(f"complaintflow worker: {len(service.desk.every_latest())} processes, store {_shown_db(store)}", err=True)
+    click.echo(
+        f"complaintflow worker: {len(service.desk.every_latest())} processes, store {_shown_db(store)}", err=True
+    )
     sys.exit(service.work(lambda line: click.echo(line, err=True)))
 
 
@@ -1617,7 +1620,7 @@ def _directory(db: str) -> Any:
     return open_directory(db)
 
 
-def _tenant(name: str | None) -> str | None:
+def _tenant_named(name: str | None) -> str | None:
     """A tenant named on the command line, checked (a bad name: one line, exit 2); None stays None."""
     from complaintflow.tenants import check_tenant
 
@@ -1661,7 +1664,6 @@ def users_add(
 ) -> None:
     """Add a user to the store's directory, in one tenant (user ids are unique across tenants)."""
     from complaintflow.store.directory import User
-
     from complaintflow.tenants import check_tenant
 
     tenant = check_tenant(tenant)  # before the store is opened: a bad name changes nothing
@@ -1750,7 +1752,7 @@ def users_list(tenant: str | None, db: str, fmt: str) -> None:
     """List the users: id, name, tenant, the roles they hold, admin."""
     from complaintflow.service.app import user_json
 
-    people = [user_json(u) for u in _directory(db).users(_tenant(tenant))]
+    people = [user_json(u) for u in _directory(db).users(_tenant_named(tenant))]
     rows = [
         "\t".join([u["id"], u["name"], u["tenant"], ",".join(u["roles"])] + (["admin"] if u["admin"] else []))
         for u in people
@@ -1805,7 +1807,7 @@ def deliveries() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def deliveries_list(status: str | None, tenant: str | None, db: str, fmt: str) -> None:
     """List deliveries, newest last: id, tenant, status, attempts, last error."""
-    rows = _directory(db).deliveries(status, 1000, _tenant(tenant))
+    rows = _directory(db).deliveries(status, 1000, _tenant_named(tenant))
     data = [
         {
             "id": d.id,
@@ -1817,9 +1819,7 @@ def deliveries_list(status: str | None, tenant: str | None, db: str, fmt: str) -
         }
         for d in rows
     ]
-    text = "\n".join(
-        f"{d['id']}\t{d['tenant']}\t{d['status']}\t{d['attempts']}\t{d['last_error'] or ''}" for d in data
-    )
+    text = "\n".join(f"{d['id']}\t{d['tenant']}\t{d['status']}\t{d['attempts']}\t{d['last_error'] or ''}" for d in data)
     _emit(fmt, data, text or "no deliveries")
 
 

@@ -3,9 +3,9 @@
 One ``Desk`` owns the engine and the directory, shared by every request thread, the scheduler and the
 notifier. Every call works in the caller's tenant, on the engine's view of that tenant
 (``engine.for_tenant``): its processes, its cases, its users; a case of another tenant is as absent as
-one that never was (404 everywhere). What a check guards is checked where no other change can slip in: an ``If-Match`` revision
-inside the engine's write transaction, an idempotency key by deriving the case id from it (a second
-start with the same key meets the first case instead of opening another). The clock is passed in.
+one that never was (404 everywhere). What a check guards is checked where no other change can slip in:
+an ``If-Match`` revision inside the engine's write transaction, an idempotency key by deriving the case
+id from it (a second start with the same key meets the first case instead of opening another). The clock is passed in.
 """
 
 from __future__ import annotations
@@ -333,9 +333,7 @@ class Desk:
         self.case(caller.tenant, case_id)
         view = self.view(caller.tenant)
         try:
-            case = view.erase(
-                case_id, Actor(caller.user.id, ("privacy",)), at=self.now(), reason=reason, fields=fields
-            )
+            case = view.erase(case_id, Actor(caller.user.id, ("privacy",)), at=self.now(), reason=reason, fields=fields)
         except RefusedError as exc:
             raise DeskError(422, "refused", str(exc)) from None
         self.directory.forget_replies(case_id)

@@ -1647,9 +1647,9 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read a login password from standard input.")
 @click.option(
     "--tenant",
-    default="default",
-    show_default=True,
-    help="The tenant (a property group, a customer company) the user works in; its tokens see only it.",
+    default=None,
+    help="The tenant (a property group, a customer company) the user works in; its tokens see only it  "
+    "[default: complaintflow --tenant, else default]",
 )
 @DB_OPTION
 def users_add(
@@ -1659,14 +1659,14 @@ def users_add(
     contacts: tuple[tuple[str, str], ...],
     admin: bool,
     password_stdin: bool,
-    tenant: str,
+    tenant: str | None,
     db: str,
 ) -> None:
     """Add a user to the store's directory, in one tenant (user ids are unique across tenants)."""
     from complaintflow.store.directory import User
     from complaintflow.tenants import check_tenant
 
-    tenant = check_tenant(tenant)  # before the store is opened: a bad name changes nothing
+    tenant = check_tenant(tenant) if tenant is not None else _tenant()  # checked before the store opens
     directory = _directory(db)
     password = None
     if password_stdin:

@@ -146,6 +146,11 @@ def test_users_tokens_and_deliveries_are_listed_per_tenant(tmp_path):
     added = run("users", "add", "a-wang", "--name", "王芳", "--tenant", "acme", "--db", db)
     assert added.exit_code == 0 and "tenant acme" in added.output, added.output
     assert run("users", "add", "li", "--name", "李雷", "--db", db).exit_code == 0
+    assert run("--tenant", "bolt", "users", "add", "b-li", "--name", "李", "--db", db).exit_code == 0
+    assert [
+        u["tenant"] for u in json.loads(run("users", "list", "--tenant", "bolt", "--format", "json", "--db", db).stdout)
+    ] == ["bolt"]
+    assert run("users", "disable", "b-li", "--db", db).exit_code == 0
     everyone = run("users", "list", "--db", db).stdout.splitlines()
     assert everyone == ["a-wang\t王芳\tacme\t", "li\t李雷\tdefault\t"]
     acme = json.loads(run("users", "list", "--tenant", "acme", "--format", "json", "--db", db).stdout)

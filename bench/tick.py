@@ -134,7 +134,7 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
 
     def flush() -> None:
         db.executemany("INSERT INTO events VALUES (" + ", ".join("?" * 12) + ")", event_rows)
-        db.executemany("INSERT INTO cases VALUES (" + ", ".join("?" * 16) + ")", case_rows)
+        db.executemany("INSERT INTO cases VALUES (" + ", ".join("?" * 17) + ")", case_rows)
         case_rows.clear()
         event_rows.clear()
 
@@ -164,6 +164,7 @@ def build_sqlite(t: Templates, n: int, slices: int, path: Path) -> None:
                 c.last_seq,
                 c.next_due,
                 first_pos + i,
+                c.tenant,  # the last column: format 6 added it
             )
         )
         if len(case_rows) >= 50_000:

@@ -408,7 +408,7 @@ class Engine:
         ids = [case_id] if case_id else [c.id for c in self.store.cases(CaseQuery(limit=10**9))]
         problems: list[ChainProblem] = []
         for cid in ids:
-            case = self._case_or_refuse(cid) if case_id and not every_tenant else self._any_case(cid)
+            case = self._case_or_refuse(cid, any_tenant=every_tenant or not case_id)
             events = self.store.events(cid)
             chain = verify_chain(case, events) or personal_problems(case.id, events)
             problems += chain
@@ -427,17 +427,11 @@ class Engine:
         self.store.close()
 
     # -- internals ------------------------------------------------------------------------
-    def _case_or_refuse(self, case_id: str) -> CaseRecord:
+    def _case_or_refuse(self, case_id: str, *, any_tenant: bool = False) -> CaseRecord:
         arguments.text(case_id, "case_id")
         try:
-            return self._mine(self.store.case(case_id))
-        except UnknownCaseError as exc:
-            raise RefusedError(str(exc)) from None
-
-    def _any_case(self, case_id: str) -> CaseRecord:
-        arguments.text(case_id, "case_id")
-        try:
-            return self.store.case(case_id)
+            case = self.store.case(case_id)
+            return case if any_tenant else self._mine(case)
         except UnknownCaseError as exc:
             raise RefusedError(str(exc)) from None
 

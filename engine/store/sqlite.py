@@ -508,13 +508,11 @@ class SQLiteStore:
     @_serialized
     def processes(self, tenant: str | None = None) -> list[StoredProcess]:
         if self.format_version < 6:
-            sql = "SELECT hash, id, version, 'default' AS tenant FROM processes p"
+            sql = "SELECT hash, id, version, 'default' AS tenant FROM processes"
         else:
             sql = "SELECT p.hash, p.id, p.version, t.tenant FROM tenant_processes t JOIN processes p ON p.hash = t.hash"
-        args: tuple[str, ...] = ()
-        if tenant is not None:
-            sql, args = f"SELECT * FROM ({sql}) WHERE tenant = ?", (tenant,)
-        rows = self.db.execute(f"SELECT * FROM ({sql}) ORDER BY tenant, id, version", args).fetchall()
+        where, args = (" WHERE tenant = ?", (tenant,)) if tenant is not None else ("", ())
+        rows = self.db.execute(f"SELECT * FROM ({sql}){where} ORDER BY tenant, id, version", args).fetchall()
         return [StoredProcess(r[0], r[1], r[2], tenant=r[3]) for r in rows]
 
     # -- cases and events ------------------------------------------------------------

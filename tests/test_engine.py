@@ -9,6 +9,10 @@ from helpers import MINI, at, ids
 
 from complaintflow import Actor, ConflictError, Engine, RefusedError
 from complaintflow.language.check import load_process_bytes
+from complaintflow.runtime.clocks import desired_timers
+from complaintflow.runtime.decide import decide_timer
+from complaintflow.runtime.fold import fold
+from complaintflow.store.base import CaseRecord, Commit
 from complaintflow.store.memory import MemoryStore
 
 DESK = Actor("wang", ("desk",))
@@ -146,6 +150,59 @@ def test_the_due_read_gives_each_row_with_its_head_and_the_tick_fires_from_it(en
     fired = engine.tick(due_at)
     assert {e.case_id for e in fired if e.kind == "deadline_breached"} == {c.id for c in opened}
     monkeypatch.undo()
+    assert engine.verify() == []
+
+
+def _fired_change(engine: Engine, case: CaseRecord, now: int) -> Commit:
+    """The change firing the case's earliest timer writes, as a tick builds it."""
+    timer = min(desired_timers(case.id, case.clocks), key=lambda t: t.due_at)
+    events = decide_timer(engine.compiled(case.process_hash), case, timer, now)
+    return Commit(fold(case, events, revision=case.revision + 1), events, next_due_before=case.next_due)
+
+
+def test_commit_all_writes_every_change_in_order_or_none(engine, spec):
+    a, b = (engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00")) for _ in range(2))
+    now = at("2025-11-03 10:30")
+    first_a = _fired_change(engine, a, now)
+    then_a = _fired_change(engine, first_a.case, now)  # built on the change before it
+    first_b = _fired_change(engine, b, now)
+    stale_b = _fired_change(engine, b, now)  # built on b as it was before first_b
+    with pytest.raises(ConflictError):
+        engine.store.commit_all([first_a, then_a, first_b, stale_b])
+    assert [engine.store.case(c.id) for c in (a, b)] == [a, b]
+    assert [kinds(engine, c.id) for c in (a, b)] == [["started"], ["started"]]
+    engine.store.commit_all([first_a, then_a, first_b])
+    assert [engine.store.case(c.id) for c in (a, b)] == [then_a.case, first_b.case]
+    assert engine.history(a.id) == [*engine.history(a.id)[:1], *first_a.events, *then_a.events]
+    assert engine.history(b.id)[1:] == list(first_b.events)
+    assert engine.verify() == []  # each history links up through the positions the events were given
+
+
+def test_a_round_the_store_refuses_at_once_is_written_case_by_case(engine, spec, monkeypatch):
+    opened = [engine.start(spec, DATA, DESK, at=at(f"2025-11-03 10:0{n}")) for n in range(3)]
+    moved = opened[1].id  # as if another process moved it on after the due read
+    commit = engine.store.commit
+
+    def refuse_all(changes):
+        raise ConflictError("a case was changed by someone else meanwhile")
+
+    def refuse_moved(change):
+        if change.case.id == moved:
+            raise ConflictError(f"case {moved!r} was changed by someone else")
+        commit(change)
+
+    monkeypatch.setattr(engine.store, "commit_all", refuse_all)
+    monkeypatch.setattr(engine.store, "commit", refuse_moved)
+    fired = engine.tick(at("2025-11-03 10:30"), rounds=1)
+    assert {e.case_id for e in fired} == {opened[0].id, opened[2].id}
+    assert kinds(engine, moved) == ["started"]  # left as it was, all of it
+    monkeypatch.undo()
+    assert moved in {e.case_id for e in engine.tick(at("2025-11-03 10:30"))}  # its next tick fires it
+    assert (
+        kinds(engine, moved)[:3]
+        == kinds(engine, opened[0].id)[:3]
+        == ["started", "deadline_warning", "deadline_breached"]
+    )
     assert engine.verify() == []
 
 

@@ -353,18 +353,20 @@ class Engine:
         refusals: dict[str, str] = refused if refused is not None else {}
         while rounds is None or rounds > 0:
             rounds = None if rounds is None else rounds - 1
-            progressed: list[EventRecord] = []
             # Due cases are read inside the batch: a store shared by processes claims them for it there
             # (PostgreSQL: FOR UPDATE SKIP LOCKED), so another worker's tick passes them by.
-            # Each row is fired from as the due read gave it (current inside the batch), with no second read.
+            # Each row is fired from as the due read gave it (current inside the batch), with no second read,
+            # and the whole round is decided before any of it is written, then written at once.
             with self.store.batch():
+                planned: list[tuple[list[Commit], list[EventRecord]]] = []
                 for case, head in self.store.due_cases_and_heads(now, batch):
                     if case.id in refusals:
                         continue
                     try:
-                        progressed += self._fire_due(case, head, now)
+                        planned.append(self._plan_due(case, head, now))
                     except RefusedError as exc:
                         refusals[case.id] = str(exc)
+                progressed = self._write_round(planned)
             if not progressed:  # nothing left, or only cases another worker moved on first
                 return fired
             fired += progressed
@@ -471,26 +473,47 @@ class Engine:
             if not due or all(self._fire(t, at) is None for t in due):
                 return
 
-    def _fire_due(self, case: CaseRecord, head: Head | None, now: int) -> list[EventRecord]:
-        """Fire a due case's timers in due order from its row and head as read inside the batch, each timer
-        a change of its own; after each, the row its commit wrote is the one the next decides on."""
-        fired: list[EventRecord] = []
+    def _plan_due(self, case: CaseRecord, head: Head | None, now: int) -> tuple[list[Commit], list[EventRecord]]:
+        """What firing a due case's timers writes, decided from its row and head as read inside the batch:
+        each timer in due order a change of its own (one commit, one revision), decided on the row the change
+        before it leaves; and every event they fire. Writes nothing."""
         if row_problem(case, head) is not None:  # the due read met a change committed meanwhile, or an edit
             case, head = self.store.case_and_head(case.id)
+            _refuse_edited(case, head)
+        commits: list[Commit] = []
+        fired: list[EventRecord] = []
         timers = sorted((t for t in desired_timers(case.id, case.clocks) if t.due_at <= now), key=_due)
         for n, timer in enumerate(timers):
-            with self.store.writing():
-                _refuse_edited(case, head)
-                if n and timer not in desired_timers(case.id, case.clocks):
-                    continue  # an earlier timer's firing moved the clock on (the first came from this row)
-                events = decide_timer(self._runnable(case), case, timer, now)
-                try:
-                    case = self._commit(case, events)
-                except ConflictError:
-                    return fired  # another process moved the case after the read; its next tick sees it
-            head = Head(events[-1].seq, events[-1].at, events[-1].hash) if events else head
+            if n and timer not in desired_timers(case.id, case.clocks):
+                continue  # an earlier timer's firing moved the clock on (the first came from this row)
+            events = decide_timer(self._runnable(case), case, timer, now)
+            new = fold(case, events, revision=case.revision + 1)
+            commits.append(Commit(case=new, events=events, next_due_before=case.next_due))
+            case = new
             fired += events
-        return fired
+        return commits, fired
+
+    def _write_round(self, planned: list[tuple[list[Commit], list[EventRecord]]]) -> list[EventRecord]:
+        """Write a round's changes at once, or, when one is refused (a process sharing the store moved its
+        case after the read), each case's alone, leaving out the ones refused; the events written."""
+        changes = [change for commits, _ in planned for change in commits]
+        if not changes:
+            return []
+        try:
+            self.store.commit_all(changes)
+            return [event for _, events in planned for event in events]
+        except ConflictError:
+            pass  # nothing of the round was written
+        written: list[EventRecord] = []
+        for commits, events in planned:
+            try:
+                with self.store.writing():
+                    for change in commits:
+                        self.store.commit(change)
+            except ConflictError:
+                continue  # its next tick sees it as it is now
+            written += events
+        return written
 
     def _fire(self, timer: TimerRecord, now: int) -> list[EventRecord] | None:
         with self.store.writing():

@@ -165,6 +165,21 @@ class MemoryStore:
             heapq.heappush(self._heap, (case.next_due, case.id))
 
     @_serialized
+    def commit_all(self, changes: Sequence[Commit]) -> None:
+        # Every revision is checked before anything changes, so a refused list leaves no trace; each case's
+        # changes follow one another (the revision each expects is the one the change before it wrote).
+        after: dict[str, int] = {}
+        for change in changes:
+            case = change.case
+            current = self._cases.get(case.id)
+            before = after.get(case.id, current.revision if current is not None else 0)
+            if case.revision != before + 1:
+                raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
+            after[case.id] = case.revision
+        for change in changes:
+            self.commit(change)
+
+    @_serialized
     def due_cases(self, now: int, limit: int) -> list[CaseRecord]:
         out: list[CaseRecord] = []
         taken: list[tuple[int, str]] = []

@@ -580,6 +580,11 @@ class PostgresStore:
             except pg_errors.UniqueViolation:
                 raise ConflictError(f"case {case.id!r} already exists") from None
 
+    def commit_all(self, changes: Sequence[Commit]) -> None:
+        with self.writing():  # one SAVEPOINT in a batch: a refused change rolls back every one
+            for change in changes:
+                self.commit(change)
+
     def _update(self, case: CaseRecord, events: Sequence[EventRecord]) -> None:
         """The row moved on and its new events, in one statement: the events go in only if the row was still
         at the revision they follow."""

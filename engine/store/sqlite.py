@@ -218,6 +218,11 @@ _INSERT_EVENT = (
     "END, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _NEWEST_EVENT = "(SELECT max(pos) FROM events)"
+# An event at a position given (``commit_all``); without a previous position, it follows its case's latest.
+_INSERT_PLACED = (
+    "INSERT INTO events (pos, prev_pos, case_id, seq, at, actor, role, kind, payload, prev_hash, hash, personal) "
+    "VALUES (?, coalesce(?, (SELECT last_pos FROM cases WHERE id=?)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _with_head(case_columns: str) -> str:
@@ -599,35 +604,44 @@ class SQLiteStore:
                 except sqlite3.IntegrityError:
                     raise ConflictError(f"case {case.id!r} already exists") from None
                 return
-            # SQLite rewrites every index on a column the SET names, even to the same value, so only a
-            # closing commit names closed_at and only a commit that moves next_due names it.
-            extra = ""
-            args: list[int | None] = []
-            if case.closed_at is not None:
-                extra += ", closed_at=?"
-                args.append(case.closed_at)
-            if case.next_due != change.next_due_before:
-                extra += ", next_due=?"
-                args.append(case.next_due)
-            if events:
-                extra += ", last_pos=" + _NEWEST_EVENT
             if change.erase_personal:  # before the row names the new events: they keep nothing to erase
                 self._erase_personal(case.id, change.erase_personal)
-            updated = db.execute(
-                "UPDATE cases SET process_hash=?, state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, "
-                f"last_at=?, last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?",
-                (
-                    *_moved(case),
-                    case.last_at,
-                    case.last_hash,
-                    case.last_seq,
-                    *args,
-                    case.id,
-                    case.revision - 1,
-                ),
-            ).rowcount
+            sql, values = _update(change, None)
+            updated = db.execute(sql, values).rowcount
             if updated == 0:
                 raise ConflictError(f"case {case.id!r} was changed by someone else; reload it and try again")
+
+    @faults.named
+    def commit_all(self, changes: Sequence[Commit]) -> None:
+        if any(change.case.revision == 1 or change.erase_personal for change in changes):
+            with self.writing():  # not what a round of timers writes: one by one
+                for change in changes:
+                    self.commit(change)
+            return
+        with self.writing():
+            # The events in one statement, then the rows in as few as their shapes allow, with every
+            # position given: the ones SQLite would have given them committing one change at a time (the
+            # writer holds the file, so the newest row is this change's own), so the result is the same.
+            (pos,) = self.db.execute("SELECT coalesce(max(pos), 0) FROM events").fetchone()
+            events: list[tuple[Any, ...]] = []
+            runs: list[tuple[str, list[tuple[Any, ...]]]] = []  # consecutive UPDATEs of one statement
+            newest: dict[str, int] = {}  # each case's event written last here
+            for change in changes:
+                case_id = change.case.id
+                for event in change.events:
+                    pos += 1
+                    # The case's first event here follows the one its row names (still the old row).
+                    events.append((pos, newest.get(case_id), case_id, *_event_values(event)))
+                    newest[case_id] = pos
+                sql, values = _update(change, pos if change.events else None)
+                if runs and runs[-1][0] == sql:
+                    runs[-1][1].append(values)
+                else:
+                    runs.append((sql, [values]))
+            self.db.executemany(_INSERT_PLACED, events)
+            updated = sum(self.db.executemany(sql, rows).rowcount for sql, rows in runs)
+            if updated != len(changes):  # the writing block rolls every change back
+                raise ConflictError("a case was changed by someone else meanwhile; reload it and try again")
 
     def _erase_personal(self, case_id: str, fields: frozenset[str]) -> None:
         """Destroy the kept values of ``fields`` in the case's events (secure_delete zeroes the old text)."""
@@ -885,6 +899,32 @@ def _refuse_foreign_file(path: Path) -> None:
 
 
 _json = canonical.dumps
+
+
+def _update(change: Commit, last_pos: int | None) -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE of a changed case row and its values; the row names its newest event at ``last_pos``, or (None)
+    the newest event row when the change has events."""
+    case = change.case
+    # SQLite rewrites every index on a column the SET names, even to the same value, so only a closing
+    # commit names closed_at and only a commit that moves next_due names it.
+    extra = ""
+    args: list[int | None] = []
+    if case.closed_at is not None:
+        extra += ", closed_at=?"
+        args.append(case.closed_at)
+    if case.next_due != change.next_due_before:
+        extra += ", next_due=?"
+        args.append(case.next_due)
+    if last_pos is not None:
+        extra += ", last_pos=?"
+        args.append(last_pos)
+    elif change.events:
+        extra += ", last_pos=" + _NEWEST_EVENT
+    sql = (
+        "UPDATE cases SET process_hash=?, state=?, branches=?, data=?, owner_role=?, clocks=?, revision=?, "
+        f"last_at=?, last_hash=?, last_seq=?{extra} WHERE id=? AND revision=?"
+    )
+    return sql, (*_moved(case), case.last_at, case.last_hash, case.last_seq, *args, case.id, case.revision - 1)
 
 
 def _event(r: Sequence[Any], rule2_from: int) -> EventRecord:

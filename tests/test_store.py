@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sqlite3
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from complaintflow import Actor, ConflictError, Engine, RefusedError, StoreError
 from complaintflow.audit.upgrade import upgrade_store
 from complaintflow.runtime.personal import reveal
 from complaintflow.store.base import CaseQuery
-from complaintflow.store.sqlite import SQLiteStore
+from complaintflow.store.sqlite import DEFERRED_PAGES, INLINE_PAGES, SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DESK = Actor("wang", ("desk",))
@@ -383,3 +384,43 @@ def test_the_background_checkpointer_copies_the_wal_back_and_stops_on_close(tmp_
     engine.close()
     assert not checkpointer._thread.is_alive()
     assert len(Engine(tmp_path / "t.db").cases(CaseQuery(limit=1000))) == checkpointer.every + 1
+
+
+def _wal_frames(path: Path) -> tuple[int, int]:
+    """(frames in the WAL, frames of it copied back into the file), read from the WAL index's header
+    (sqlite.org/walformat.html: mxFrame, nBackfill) without running a checkpoint."""
+    head = Path(f"{path}-shm").read_bytes()[:100]
+    return struct.unpack_from("=I", head, 16)[0], struct.unpack_from("=I", head, 96)[0]
+
+
+def test_while_the_scheduler_catches_up_the_wal_is_copied_back_once_a_round_finds_nothing_due(tmp_path):
+    path = tmp_path / "t.db"
+    store = SQLiteStore(path)  # FULL: SQLite copies the WAL back inline
+    engine = Engine(store, new_case_id=ids())
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    spec = engine.load_process(tmp_path / "mini.yaml")
+    for n in range(3):
+        engine.start(spec, DATA, DESK, at=at(f"2025-11-03 10:0{n}"))
+    pragma = "PRAGMA wal_autocheckpoint"
+    assert store.db.execute(pragma).fetchone() == (INLINE_PAGES,)
+    assert engine.tick(at("2025-11-03 10:30"), rounds=1)  # a round that fired: the copy waits
+    assert store.db.execute(pragma).fetchone() == (DEFERRED_PAGES,)
+    frames, copied = _wal_frames(path)
+    assert frames > copied
+    while engine.tick(at("2025-11-03 10:30"), rounds=1):
+        assert store.db.execute(pragma).fetchone() == (DEFERRED_PAGES,)
+    # The round that found nothing due copied everything back and gave SQLite its own copies again.
+    assert _wal_frames(path)[1] == _wal_frames(path)[0] >= frames
+    assert store.db.execute(pragma).fetchone() == (INLINE_PAGES,)
+    assert engine.verify() == []
+    engine.close()
+
+
+def test_without_an_fsync_per_commit_the_background_checkpointer_alone_copies_back(tmp_path):
+    store = SQLiteStore(tmp_path / "t.db", synchronous="NORMAL")
+    engine = Engine(store, new_case_id=ids())
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    engine.start(engine.load_process(tmp_path / "mini.yaml"), DATA, DESK, at=at("2025-11-03 10:00"))
+    assert engine.tick(at("2025-11-03 10:30"))
+    assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)  # never SQLite's own
+    engine.close()

@@ -71,6 +71,11 @@ FORMAT_VERSION = 6
 # to 6 share their tables otherwise, so an older store is read as it is (every case the default tenant's).
 READABLE_FROM = 3
 
+# SQLite's inline copy of the WAL back into the file at FULL and EXTRA: after the commit that fills this many
+# pages, and while the scheduler catches up (``SQLiteStore.batch``), after this many at most.
+INLINE_PAGES = 1000
+DEFERRED_PAGES = 50_000
+
 # Format 1, kept so tests can build an old file and check the upgrade.
 _SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -334,6 +339,10 @@ class SQLiteStore:
             if background_checkpoint and self.path != ":memory:":
                 self.db.execute("PRAGMA wal_autocheckpoint=0")
                 self._checkpointer = _Checkpointer(self.path)
+            # Else SQLite copies the WAL back inline, except while the scheduler catches up (``batch``).
+            self._defer_copy = not background_checkpoint and self.path != ":memory:"
+            self._deferring = False  # inline copies are held back now
+            self._caught_up = False  # a round found nothing due: time to copy back what was held
             self._serializer = Serializer(
                 self.db.execute,
                 group_commit=group_commit,
@@ -478,9 +487,36 @@ class SQLiteStore:
             )
         return self._serializer.writing()
 
-    def batch(self) -> AbstractContextManager[None]:
-        """Many changes of this thread in one transaction, one SAVEPOINT each (engine/store/group.py)."""
-        return self._serializer.batch()
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many changes of this thread in one transaction, one SAVEPOINT each (engine/store/group.py).
+
+        At FULL and EXTRA, SQLite copies the WAL back into the file inside the commit that fills 1,000 pages,
+        which cost a round about as much as its fsyncs (BENCHMARKS.md). From the first batch on, that copy
+        waits (up to ``DEFERRED_PAGES``) until a round finds nothing due, when the scheduler has caught up;
+        then the whole WAL is copied back once, off the firing path. Every commit is still fsynced: a copy
+        back moves committed pages into the file, it makes nothing durable."""
+        with self._serializer.batch():
+            if self._defer_copy and not self._deferring:
+                self._db.execute(f"PRAGMA wal_autocheckpoint={DEFERRED_PAGES}")
+                self._deferring = True
+            yield
+        if self._caught_up:
+            self._copy_back()
+
+    def _copy_back(self) -> None:
+        """The WAL held back during a catch-up copied into the file (PASSIVE: no other connection waits), and
+        SQLite's own copies on again."""
+        with self._serializer.reading():  # commits an open group first: no transaction is open here
+            if not self._caught_up:
+                return
+            self._caught_up = False
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error:
+                return  # busy or failing: the next round that finds nothing due tries again
+            self._db.execute(f"PRAGMA wal_autocheckpoint={INLINE_PAGES}")
+            self._deferring = False
 
     # -- processes -----------------------------------------------------------------
     @faults.named
@@ -672,6 +708,8 @@ class SQLiteStore:
         rows = self.db.execute(
             self._with_head + "WHERE c.next_due <= ? ORDER BY c.next_due, c.id LIMIT ?", (now, limit)
         ).fetchall()
+        if not rows and self._deferring:
+            self._caught_up = True  # the batch copies the WAL back when it ends (``batch``)
         return [_case_and_head(r) for r in rows]
 
     @_serialized

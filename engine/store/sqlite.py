@@ -75,6 +75,7 @@ READABLE_FROM = 3
 # pages, and while the scheduler catches up (``SQLiteStore.batch``), after this many at most.
 INLINE_PAGES = 1000
 DEFERRED_PAGES = 50_000
+WRITER_CACHE_KB = 16 * 1024  # the writing connection's page cache
 
 # Format 1, kept so tests can build an old file and check the upgrade.
 _SCHEMA_V1 = """
@@ -336,6 +337,10 @@ class SQLiteStore:
             # row holding one, is not left readable in the file (docs/privacy.md).
             self.db.execute("PRAGMA secure_delete=ON")
             self.db.execute(f"PRAGMA synchronous={synchronous}")
+            # A round of due cases reads each case's page and its head event's (each on a page of its own), then
+            # writes them: 16 MB keeps a round's pages between the two, where SQLite's 2 MB read half of them
+            # again from the file (BENCHMARKS.md).
+            self.db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KB}")
             if background_checkpoint and self.path != ":memory:":
                 self.db.execute("PRAGMA wal_autocheckpoint=0")
                 self._checkpointer = _Checkpointer(self.path)

@@ -232,9 +232,10 @@ _INSERT_PLACED = (
 
 
 def _with_head(case_columns: str) -> str:
-    """A case row with the event its last_pos names (audit/rowcheck.py checks one against the other)."""
+    """A case row with the event its last_pos names (audit/rowcheck.py checks one against the other), and
+    that position."""
     return (
-        f"SELECT {case_columns.replace('id, ', 'c.id, ', 1)}, e.seq, e.at, e.hash FROM cases c "
+        f"SELECT {case_columns.replace('id, ', 'c.id, ', 1)}, e.seq, e.at, e.hash, c.last_pos FROM cases c "
         "LEFT JOIN events e ON e.pos = c.last_pos AND e.case_id = c.id "
     )
 
@@ -348,6 +349,7 @@ class SQLiteStore:
             self._defer_copy = not background_checkpoint and self.path != ":memory:"
             self._deferring = False  # inline copies are held back now
             self._caught_up = False  # a round found nothing due: time to copy back what was held
+            self._read_last_pos: dict[tuple[str, int], int | None] = {}  # (case id, revision) -> last_pos
             self._serializer = Serializer(
                 self.db.execute,
                 group_commit=group_commit,
@@ -667,13 +669,18 @@ class SQLiteStore:
             events: list[tuple[Any, ...]] = []
             runs: list[tuple[str, list[tuple[Any, ...]]]] = []  # consecutive UPDATEs of one statement
             newest: dict[str, int] = {}  # each case's event written last here
+            read = self._read_last_pos
             for change in changes:
-                case_id = change.case.id
+                case = change.case
                 for event in change.events:
                     pos += 1
-                    # The case's first event here follows the one its row names (still the old row).
-                    events.append((pos, newest.get(case_id), case_id, *_event_values(event)))
-                    newest[case_id] = pos
+                    # The case's first event here follows the one its row names: as the due read saw it at
+                    # the revision the change is built on, else looked up (still the old row).
+                    before = newest.get(case.id)
+                    if before is None:
+                        before = read.get((case.id, case.revision - 1))
+                    events.append((pos, before, case.id, *_event_values(event)))
+                    newest[case.id] = pos
                 sql, values = _update(change, pos if change.events else None)
                 if runs and runs[-1][0] == sql:
                     runs[-1][1].append(values)
@@ -715,6 +722,9 @@ class SQLiteStore:
         ).fetchall()
         if not rows and self._deferring:
             self._caught_up = True  # the batch copies the WAL back when it ends (``batch``)
+        # Where each row's latest event is, at the revision read: ``commit_all`` links the next event to it
+        # without looking the case up again (its UPDATE checks the row is still at that revision).
+        self._read_last_pos = {(r[0], r[8]): r[19] for r in rows}
         return [_case_and_head(r) for r in rows]
 
     @_serialized

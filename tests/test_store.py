@@ -424,3 +424,19 @@ def test_without_an_fsync_per_commit_the_background_checkpointer_alone_copies_ba
     assert engine.tick(at("2025-11-03 10:30"))
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)  # never SQLite's own
     engine.close()
+
+
+def test_a_batch_journals_its_savepoints_in_memory_and_leaves_the_connection_as_it_was(tmp_path):
+    store = SQLiteStore(tmp_path / "t.db")
+    where = "PRAGMA temp_store"
+    assert store.db.execute(where).fetchone() == (0,)  # SQLite's default: files for temporary data
+    with store.batch():
+        assert store.db.execute(where).fetchone() == (2,)  # memory: a round's savepoint journal
+        with store.batch():  # nested: the outer batch decides
+            pass
+        assert store.db.execute(where).fetchone() == (2,)
+    assert store.db.execute(where).fetchone() == (0,)
+    with pytest.raises(RuntimeError), store.batch():
+        raise RuntimeError("a round that fails")
+    assert store.db.execute(where).fetchone() == (0,)
+    store.close()

@@ -361,15 +361,7 @@ class Engine:
             # The collector waits for the round: it makes many short-lived values and no cycle, and the
             # collector's passes over everything else alive cost the round about 7% of its CPU time.
             with collector_paused(), self.store.batch():
-                planned: list[tuple[list[Commit], list[EventRecord]]] = []
-                for case, head in self.store.due_cases_and_heads(now, batch):
-                    if case.id in refusals:
-                        continue
-                    try:
-                        planned.append(self._plan_due(case, head, now))
-                    except RefusedError as exc:
-                        refusals[case.id] = str(exc)
-                progressed = self._write_round(planned)
+                progressed = self._round(now, batch, refusals)
             if not progressed:  # nothing left, or only cases another worker moved on first
                 return fired
             fired += progressed
@@ -475,6 +467,19 @@ class Engine:
             due = [t for t in desired_timers(case.id, case.clocks) if t.due_at < at]
             if not due or all(self._fire(t, at) is None for t in due):
                 return
+
+    def _round(self, now: int, batch: int, refusals: dict[str, str]) -> list[EventRecord]:
+        """One round, inside its batch: decide every due case, then write them all; the events written. (A
+        function of its own, so the round's values are gone before the collector runs again.)"""
+        planned: list[tuple[list[Commit], list[EventRecord]]] = []
+        for case, head in self.store.due_cases_and_heads(now, batch):
+            if case.id in refusals:
+                continue
+            try:
+                planned.append(self._plan_due(case, head, now))
+            except RefusedError as exc:
+                refusals[case.id] = str(exc)
+        return self._write_round(planned)
 
     def _plan_due(self, case: CaseRecord, head: Head | None, now: int) -> tuple[list[Commit], list[EventRecord]]:
         """What firing a due case's timers writes, decided from its row and head as read inside the batch:

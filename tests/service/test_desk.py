@@ -68,6 +68,8 @@ def test_after_downtime_the_scheduler_fires_what_was_missed_in_due_order_with_tr
     lateness = metrics.lateness.collect()[0]
     count = next(s.value for s in lateness.samples if s.name.endswith("_count"))
     assert count == sum(1 for e in fired if e.kind in ("deadline_warning", "deadline_breached", "escalated"))
+    counted = {s.labels["kind"]: s.value for s in metrics.fired.collect()[0].samples if s.name.endswith("_total")}
+    assert counted == {k: sum(1 for e in fired if e.kind == k) for k in {e.kind for e in fired}}
 
 
 def test_a_bounded_step_leaves_the_rest_for_the_next(desk):

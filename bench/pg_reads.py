@@ -24,7 +24,7 @@ if __package__ in (None, ""):
     __package__ = "bench"
 
 from . import workload as w  # noqa: E402
-from .pg_scale import start_server  # noqa: E402
+from .pg_scale import side_by_side, start_server  # noqa: E402
 
 THREADS = 8
 SECONDS = 2.0
@@ -80,17 +80,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     rounds = parser.parse_args().rounds
-    from complaintflow import Actor, Engine
+    from complaintflow import Engine
     from complaintflow.store.postgres import PostgresStore
 
     server = start_server()
     try:
-        stores = {"read connections": {}, "readers=0": {"readers": 0}}
-        engines = {}
-        for name, options in stores.items():
-            engine = Engine(PostgresStore(str(server.new_store()), **options))
-            engines[name] = (engine, engine.load_process(w.PROCESS_YAML))
-        desk = Actor("bench", tuple(sorted({role for roles in w.ROLES_OF.values() for role in roles})))
+        engines = side_by_side(
+            server,
+            {
+                "read connections": lambda url: Engine(PostgresStore(url)),
+                "readers=0": lambda url: Engine(PostgresStore(url, readers=0)),
+            },
+        )
+        desk = w.every_role_actor()
         seen: dict[str, dict[str, list[float]]] = {name: {} for name in engines}
         for n in range(rounds):
             order = list(engines.items()) if n % 2 == 0 else list(reversed(engines.items()))

@@ -5,24 +5,13 @@ survive the server dropping every connection of the store between two calls."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import psycopg
 import pytest
-from helpers import MINI, at, ids
+from helpers import at
 
-from complaintflow import Actor, Engine
 from complaintflow.store.read_pool import READERS
-
-DESK = Actor("wang", ("desk",))
-DATA = {"customer_name": "张三", "severity": "general"}
-
-
-def _engine_with_case(url: str, tmp_path: Path) -> tuple[Engine, str]:
-    engine = Engine(url, new_case_id=ids())
-    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
-    spec = engine.load_process(tmp_path / "mini.yaml")
-    return engine, engine.start(spec, DATA, DESK, at=at("2025-11-03 10:00")).id
+from pg.test_faults_pg import DESK, _engine_with_case
 
 
 @pytest.fixture

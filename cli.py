@@ -1006,6 +1006,7 @@ def _export_store(db: str, out: str | None, at: int) -> None:
 
     engine = _engine(db)
     shown = _shown_db(db)
+    _directory_up_to_date(db, engine.store)
     if out is None:
         stream = sys.stdout.buffer
         counts = export_store(engine.store, stream.write, at)
@@ -1055,6 +1056,8 @@ def import_command(file: str, db: str) -> None:
         click.echo(f"imported {done:,} of {total:,} events", err=True)
 
     try:
+        if counts.directory_rows():  # the service's tables, made empty as its first start would, for the rows
+            _open_directory_beside(db).close()
         import_export(engine, path, progress, checked=True)
     except BaseException:
         engine.close()
@@ -1064,6 +1067,27 @@ def import_command(file: str, db: str) -> None:
         raise
     engine.close()
     click.echo(f"imported {counts.describe()} into {_shown_db(db)}; every history verifies", err=True)
+
+
+def _directory_up_to_date(db: str, store: Any) -> None:
+    """Before an export reads the service tables beside the store: an older release's gain the columns added
+    since (as any service command's opening does); a store the service never ran on gets none."""
+    from complaintflow.store.transfer_directory import directory_tables
+
+    if hasattr(store, "directory_catalog") and db != ":memory:" and "svc_users" in directory_tables(store):
+        _open_directory_beside(db).close()
+    if _is_url(db) and os.environ.get("COMPLAINTFLOW_DIRECTORY"):
+        click.echo(
+            "note: the directory file COMPLAINTFLOW_DIRECTORY names is not exported; only the service tables in "
+            "the store's database move (docs/postgres.md)",
+            err=True,
+        )
+
+
+def _open_directory_beside(db: str) -> Any:
+    from complaintflow.store.open import open_directory
+
+    return open_directory(db)
 
 
 @main.command()

@@ -269,6 +269,7 @@ class MovableStore(Store, Protocol):
     the block ends; ``rule2_from_pos`` is the first position hashed under rule 2 (``EventRecord.hash_rule``)."""
 
     rule2_from_pos: int
+    directory_catalog: str  # a query of (table, column) for each service directory table (``svc_*``) beside it
 
     def snapshot(self) -> AbstractContextManager[None]:
         """Reads inside see one committed state of the store, however long they take (an export)."""
@@ -291,4 +292,13 @@ class MovableStore(Store, Protocol):
     def load_cases(self, cases: Sequence[CaseRecord], last_pos: Mapping[str, int]) -> None: ...
     def load_history(self, upgrades: Sequence[Upgrade], rule2_from_pos: int) -> None:
         """The upgrade records and the first rule-2 position; after the outbox's pending events are loaded."""
+        ...
+
+    def directory_rows(self, query: str) -> list[tuple[Any, ...]]:
+        """The rows of a SELECT over the directory's tables, on the store's connection (inside ``snapshot``,
+        the view the events are read from)."""
+        ...
+
+    def load_directory_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Rows into a directory table, inside the import's ``writing`` block."""
         ...

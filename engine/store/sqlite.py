@@ -790,6 +790,22 @@ class SQLiteStore:
             )
             self.rule2_from_pos = rule2_from_pos
 
+    # The service directory's tables, in this file beside the store's: read in the export's snapshot and loaded
+    # in the import's transaction, so the directory moves with the cases it names (store/transfer_directory.py).
+    directory_catalog = (
+        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+        "WHERE m.type = 'table' AND m.name LIKE 'svc^_%' ESCAPE '^'"
+    )
+
+    @_serialized
+    def directory_rows(self, query: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.db.execute(query).fetchall()]
+
+    def load_directory_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        with self.writing():
+            marks = ", ".join("?" * len(columns))
+            self.db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
     @faults.named
     def scrub(self) -> bool:
         """Copy the WAL into the file and empty it, so no page image from before an erasure is left in it;

@@ -61,7 +61,7 @@ def with_directory(path: Path) -> Desk:
     """The demo store at ``path`` with a directory: users of two tenants (one disabled), tokens and sessions
     (one revoked, one expired), an idempotent reply, assignments, and deliveries pending, claimed by a
     worker, delivered and dead."""
-    cases = [r[0] for r in rows(path, "SELECT id FROM cases ORDER BY id")]
+    cases = [r[0] for r in rows(path, "SELECT id FROM cases WHERE closed_at IS NULL ORDER BY id")]
     d = SQLiteDirectory(path)
     try:
         hashed = auth.hash_password("correct horse")
@@ -251,28 +251,36 @@ def test_a_directory_line_out_of_place_or_in_a_version_1_file_is_refused(desk_ex
     assert f": line {user + 1}: unknown line type 'user'" in message
 
 
-def test_a_load_that_fails_midway_leaves_the_target_empty(desk_export, tmp_path, monkeypatch):
-    """The directory's rows go in the import's one transaction: a failure after the events and the users are
-    written (here, the database refusing the deliveries) undoes all of it."""
-    target = tmp_path / "t.db"
-    SQLiteStore(target).close()
-    SQLiteDirectory(target).close()  # the service's tables, empty, as the import command makes them
-    real = SQLiteStore.load_directory_rows
+def fails_midway_and_leaves_it_empty(db: str, export: Path, kind: type, count, monkeypatch) -> None:
+    """Import ``export`` into the empty store ``db`` (of store class ``kind``) while its database refuses the
+    deliveries, the last rows written; then every table ``count(table)`` reads is empty, and the same store
+    takes the file once the database accepts it."""
+    real = kind.load_directory_rows
 
     def refusing(self, table, columns, values):
         if table == "svc_deliveries":
             raise StoreError("the database refused a delivery")
         real(self, table, columns, values)
 
-    monkeypatch.setattr(SQLiteStore, "load_directory_rows", refusing)
-    engine = Engine(str(target))
+    monkeypatch.setattr(kind, "load_directory_rows", refusing)
+    engine = Engine(db)
     with pytest.raises(StoreError, match="refused a delivery"):
-        import_export(engine, desk_export)
+        import_export(engine, export)
     engine.close()
     for table in ("processes", "cases", "events", *MOVED):
-        assert rows(target, f"SELECT count(*) FROM {table}") == [(0,)], table
-    monkeypatch.setattr(SQLiteStore, "load_directory_rows", real)
-    assert run("import", str(desk_export), "--db", str(target))[0] == 0  # the same target takes it after
+        assert count(table) == [(0,)], table
+    monkeypatch.setattr(kind, "load_directory_rows", real)
+    assert run("import", str(export), "--db", db)[0] == 0
+
+
+def test_a_load_that_fails_midway_leaves_the_target_empty(desk_export, tmp_path, monkeypatch):
+    """The directory's rows go in the import's one transaction: a failure after the events and the users are
+    written (here, the database refusing the deliveries) undoes all of it."""
+    target = tmp_path / "t.db"
+    SQLiteStore(target).close()
+    SQLiteDirectory(target).close()  # the service's tables, empty, as the import command makes them
+    count = lambda table: rows(target, f"SELECT count(*) FROM {table}")  # noqa: E731
+    fails_midway_and_leaves_it_empty(str(target), desk_export, SQLiteStore, count, monkeypatch)
 
 
 def test_a_target_whose_directory_holds_a_user_is_refused_unchanged(desk_export, tmp_path):

@@ -62,6 +62,7 @@ from .rows import event_values as _event_values
 from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
+from .sqlite_directory import DIRECTORY_CATALOG
 
 FORMAT_NAME = "complaintflow-store"
 FORMAT_VERSION = 6
@@ -792,10 +793,7 @@ class SQLiteStore:
 
     # The service directory's tables, in this file beside the store's: read in the export's snapshot and loaded
     # in the import's transaction, so the directory moves with the cases it names (store/transfer_directory.py).
-    directory_catalog = (
-        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
-        "WHERE m.type = 'table' AND m.name LIKE 'svc^_%' ESCAPE '^'"
-    )
+    directory_catalog = DIRECTORY_CATALOG
 
     @_serialized
     def directory_rows(self, query: str) -> list[tuple[Any, ...]]:

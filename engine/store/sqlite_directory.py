@@ -43,6 +43,11 @@ CREATE TABLE IF NOT EXISTS svc_assignment_log (
     case_id TEXT NOT NULL, user_id TEXT, by_user TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS svc_workers (id TEXT PRIMARY KEY, started_at REAL NOT NULL, last_beat REAL NOT NULL);
 """
+# The directory's tables and their columns (a whole-store export reads them: store/transfer_directory.py).
+DIRECTORY_CATALOG = (
+    "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+    "WHERE m.type = 'table' AND m.name LIKE 'svc^_%' ESCAPE '^'"
+)
 # The directory's layout: a file whose ``svc_meta`` says less gains what came since, in one transaction.
 LAYOUT_KEY, LAYOUT_VERSION = "directory_layout", 2
 # Columns each layout added to a table an older release made: (layout, table, column, type).
@@ -65,6 +70,7 @@ class SQLiteDirectory(SQLDirectory):
 
     _FORGET_REPLIES = "DELETE FROM svc_idempotency WHERE json_valid(response) AND json_extract(response, '$.id') = ?"
     _LOG_ORDER = "rowid"
+    directory_catalog = DIRECTORY_CATALOG  # a file of its own (the deprecated --directory) is exported from here
 
     def __init__(self, path: str | Path):
         self._lock = threading.RLock()  # the writing connection, one thread at a time
@@ -110,6 +116,9 @@ class SQLiteDirectory(SQLDirectory):
             with self._lock:
                 self._readers.append(db)
         return db
+
+    def directory_rows(self, query: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._read(query)]
 
     def _now_sql(self, wall_now: float) -> tuple[str, tuple[Any, ...]]:
         return "?", (wall_now,)

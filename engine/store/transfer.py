@@ -36,6 +36,7 @@ from ..tenants import DEFAULT_TENANT, check_tenant
 from .base import (
     CaseQuery,
     CaseRecord,
+    DirectoryTables,
     EventKind,
     EventRecord,
     MovableStore,
@@ -128,8 +129,15 @@ def movable(store: Store) -> MovableStore:
 # -- export ------------------------------------------------------------------------------------
 
 
-def export_store(store: Store, write: Callable[[bytes], object], at: int, progress: Progress | None = None) -> Counts:
-    """Write the whole store as export lines through ``write``, from one consistent view of it."""
+def export_store(
+    store: Store,
+    write: Callable[[bytes], object],
+    at: int,
+    progress: Progress | None = None,
+    directory_file: DirectoryTables | None = None,
+) -> Counts:
+    """Write the whole store as export lines through ``write``, from one consistent view of it; the directory
+    from ``directory_file`` instead of beside the store when given (the deprecated separate file, read as it is)."""
     source = movable(store)
     digest = hashlib.sha256()
 
@@ -145,7 +153,7 @@ def export_store(store: Store, write: Callable[[bytes], object], at: int, progre
         processes = [_Deployed(source.process(h), tuple(sorted(t))) for h, t in tenants.items()]  # refuses edits
         cases, events = source.totals()
         upgrades = source.upgrades()
-        directory = list(directory_lines(source, at))
+        directory = list(directory_lines(source if directory_file is None else directory_file, at))
         held = {table.count: 0 for table in DIRECTORY_TABLES}
         for table, _ in directory:
             held[table.count] += 1

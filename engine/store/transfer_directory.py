@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import BadArgumentError, UnusableInputError
 from ..tenants import check_tenant
-from .base import MovableStore
+from .base import DirectoryTables, MovableStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +132,7 @@ class DirectoryRow:
 # -- export -------------------------------------------------------------------------------------------
 
 
-def directory_tables(store: MovableStore) -> dict[str, frozenset[str]]:
+def directory_tables(store: DirectoryTables) -> dict[str, frozenset[str]]:
     """The service directory's tables in the store's database, each with its columns."""
     tables: dict[str, set[str]] = {}
     for table, column in store.directory_rows(store.directory_catalog):
@@ -140,9 +140,9 @@ def directory_tables(store: MovableStore) -> dict[str, frozenset[str]]:
     return {table: frozenset(columns) for table, columns in tables.items()}
 
 
-def directory_lines(store: MovableStore, at: int) -> Iterator[tuple[Table, dict[str, Any]]]:
+def directory_lines(store: DirectoryTables, at: int) -> Iterator[tuple[Table, dict[str, Any]]]:
     """Each directory row of the store as its line's value, table by table; none for a store that never held
-    the service's tables. Call inside the store's ``snapshot``."""
+    the service's tables. Call inside the store's ``snapshot`` (a separate directory file is read as it is)."""
     present = directory_tables(store)
     if "svc_users" not in present:
         return

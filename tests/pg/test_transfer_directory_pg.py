@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import psycopg
 from service.serving import serving
+from test_transfer import demo_export
 from test_transfer_directory import (
     MOVED_WORDS,
     NOW,
@@ -22,7 +23,7 @@ from complaintflow import Engine
 from complaintflow.store.pg_directory import PostgresDirectory
 from complaintflow.store.postgres import PostgresStore
 
-__all__ = ["demo_store", "desk_export", "desk_store", "store"]  # fixtures, reused
+__all__ = ["demo_export", "demo_store", "desk_export", "desk_store", "store"]  # fixtures, reused
 
 
 def pg_rows(url: str, sql: str) -> list[tuple]:
@@ -80,3 +81,20 @@ def test_a_load_that_fails_midway_leaves_the_database_empty(desk_export, postgre
     PostgresDirectory(postgres_url).close()  # the service's tables, empty, as the import command makes them
     count = lambda table: pg_rows(postgres_url, f"SELECT count(*) FROM {table}")  # noqa: E731
     fails_midway_and_leaves_it_empty(postgres_url, desk_export, PostgresStore, count, monkeypatch)
+
+
+def test_the_deprecated_directory_file_beside_a_postgresql_store_is_exported_into_the_database(
+    desk_store, desk_export, demo_export, postgres_url, tmp_path, monkeypatch
+):
+    """A PostgreSQL store whose directory is still the separate SQLite file COMPLAINTFLOW_DIRECTORY names
+    exports that directory: the same lines as the store it came from, so an import moves it into a database."""
+    source, desk = desk_store
+    assert run("import", str(demo_export), "--db", postgres_url)[0] == 0  # the same cases, no directory
+    monkeypatch.setenv("COMPLAINTFLOW_DIRECTORY", str(source))
+    out = tmp_path / "with-file.jsonl"
+    code, _, err = run("export", "--db", postgres_url, "--out", str(out), "--now", NOW)
+    assert code == 0 and "deprecated" in err and MOVED_WORDS in err, err
+    assert out.read_bytes() == desk_export.read_bytes()
+    monkeypatch.setenv("COMPLAINTFLOW_DIRECTORY", str(tmp_path / "missing.db"))
+    code, _, err = run("export", "--db", postgres_url, "--out", str(out), "--now", NOW)
+    assert code == 2 and "no directory at" in err

@@ -227,6 +227,7 @@ def _edit(line_type: str, match: dict, **changes):
         (_edit("delivery", {"id": "d-sent"}, attempts=-1), "-1 attempts"),
         (_edit("delivery", {"id": "d-sent"}, notification="[]"), "notification is not JSON text of an object"),
         (_edit("user", {"id": "dee"}, id="bo"), "user bo a second time"),
+        (_edit("assignment", {}, user_id="cy"), "to user cy of tenant acme"),  # the case is the default tenant's
     ],
 )
 def test_a_bad_directory_line_is_refused_naming_it(desk_export, tmp_path, edit, says):

@@ -363,6 +363,7 @@ class _Reader:
         self.number = 0
         self.processes: set[str] = set()
         self.heads: dict[str, _Head] = {}
+        self.tenants: dict[str, str] = {}  # each case's, from its started event
         self.events = 0
         self.upgrades = 0
         self.last_pos = 0
@@ -405,7 +406,7 @@ class _Reader:
         if isinstance(kind, str) and kind in DIRECTORY_KINDS and self.version >= 2:
             table = DIRECTORY_KINDS[kind]
             self._stage(3 + DIRECTORY_TABLES.index(table), f"a {kind.replace('_', ' ')} line")
-            return self.directory.line(table, value, self.heads)
+            return self.directory.line(table, value, self.tenants)
         raise self.fail(f"unknown line type {kind!r}")
 
     def finish(self) -> None:
@@ -530,6 +531,8 @@ class _Reader:
         )
         if head is None and event.kind != "started":
             raise self.fail(f"{where}: the history does not begin with 'started'")
+        if head is None:
+            self.tenants[event.case_id] = str(p.get("tenant", DEFAULT_TENANT))
         if needed and needed not in self.processes:
             raise self.fail(f"{where}: its process version {str(needed)[:12]} is not in the export")
         return head

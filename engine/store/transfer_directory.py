@@ -14,14 +14,14 @@ The rows are read on the store's own connection inside the export's snapshot (th
 and loaded on the import's connection inside its one transaction, so a refused import leaves the target's
 directory as empty as its cases. Every line is checked in ``DirectoryLines`` as the file is read, before the
 target is opened: a credential, reply or assignment of a user not in the file, an assignment of a case not in
-it, a bad status, a bad tenant name are refused naming the line.
+it or to a user of another tenant, a bad status, a bad tenant name are refused naming the line.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,12 +192,12 @@ class DirectoryLines:
 
     def __init__(self, fail: Fail) -> None:
         self.fail = fail
-        self.users: set[str] = set()
+        self.users: dict[str, str] = {}  # id: tenant
         self.seen: dict[str, set[tuple[Any, ...]]] = {table.kind: set() for table in TABLES}
         self.counts = {table.count: 0 for table in TABLES}
         self.credential_ids: set[str] = set()
 
-    def line(self, table: Table, value: dict[str, Any], cases: Container[str]) -> DirectoryRow:
+    def line(self, table: Table, value: dict[str, Any], cases: Mapping[str, str]) -> DirectoryRow:
         row = {column: self._field(table, column, kind, value) for column, kind in table.types.items()}
         getattr(self, f"_check_{table.kind}")(row, cases)
         if table.key:
@@ -238,13 +238,13 @@ class DirectoryLines:
         if user_id is not None and user_id not in self.users:
             raise self.fail(f"{what} names user {user_id!r}, who is not in the export")
 
-    def _check_user(self, row: dict[str, Any], cases: Container[str]) -> None:
+    def _check_user(self, row: dict[str, Any], cases: Mapping[str, str]) -> None:
         if not row["id"]:
             raise self.fail("a user with an empty id")
         self._tenant(row, f"user {row['id']}")
-        self.users.add(row["id"])
+        self.users[row["id"]] = row["tenant"]
 
-    def _check_credential(self, row: dict[str, Any], cases: Container[str]) -> None:
+    def _check_credential(self, row: dict[str, Any], cases: Mapping[str, str]) -> None:
         what = f"credential {row['id']}"
         if row["kind"] not in ("token", "session"):
             raise self.fail(f"{what}: kind {row['kind']!r} is neither token nor session")
@@ -255,22 +255,28 @@ class DirectoryLines:
         self.credential_ids.add(row["id"])
         self._user(row["user_id"], what)
 
-    def _check_reply(self, row: dict[str, Any], cases: Container[str]) -> None:
+    def _check_reply(self, row: dict[str, Any], cases: Mapping[str, str]) -> None:
         self._user(row["user_id"], f"the idempotent reply {row['key']!r}")
 
-    def _check_assignment(self, row: dict[str, Any], cases: Container[str]) -> None:
-        self._case(row, cases, "the assignment")
-        self._user(row["user_id"], f"the assignment of case {row['case_id']}")
+    def _check_assignment(self, row: dict[str, Any], cases: Mapping[str, str]) -> None:
+        self._holder(row, cases, "the assignment")
 
-    def _check_assignment_log(self, row: dict[str, Any], cases: Container[str]) -> None:
-        self._case(row, cases, "the assignment log entry")
-        self._user(row["user_id"], f"the assignment log entry of case {row['case_id']}")
+    def _check_assignment_log(self, row: dict[str, Any], cases: Mapping[str, str]) -> None:
+        self._holder(row, cases, "the assignment log entry")
 
-    def _case(self, row: dict[str, Any], cases: Container[str], what: str) -> None:
-        if row["case_id"] not in cases:
-            raise self.fail(f"{what} names case {row['case_id']!r}, which is not in the export")
+    def _holder(self, row: dict[str, Any], cases: Mapping[str, str], what: str) -> None:
+        """The case is in the file, and whoever holds it is a user of the case's own tenant."""
+        case_id, user_id = row["case_id"], row["user_id"]
+        if case_id not in cases:
+            raise self.fail(f"{what} names case {case_id!r}, which is not in the export")
+        self._user(user_id, f"{what} of case {case_id}")
+        if user_id is not None and self.users[user_id] != cases[case_id]:
+            raise self.fail(
+                f"{what} gives case {case_id} of tenant {cases[case_id]} to user {user_id} of tenant "
+                f"{self.users[user_id]}"
+            )
 
-    def _check_delivery(self, row: dict[str, Any], cases: Container[str]) -> None:
+    def _check_delivery(self, row: dict[str, Any], cases: Mapping[str, str]) -> None:
         what = f"delivery {row['id']}"
         if row["status"] not in _STATUSES:
             raise self.fail(f"{what}: status {row['status']!r} is not one of {', '.join(_STATUSES)}")

@@ -228,6 +228,8 @@ def _edit(line_type: str, match: dict, **changes):
         (_edit("delivery", {"id": "d-sent"}, notification="[]"), "notification is not JSON text of an object"),
         (_edit("user", {"id": "dee"}, id="bo"), "user bo a second time"),
         (_edit("assignment", {}, user_id="cy"), "to user cy of tenant acme"),  # the case is the default tenant's
+        (_edit("assignment", {}, tenant="acme"), "is filed under tenant acme, case "),
+        (_edit("reply", {"key": "k-1"}, tenant="acme"), "is filed under tenant acme, its user under default"),
     ],
 )
 def test_a_bad_directory_line_is_refused_naming_it(desk_export, tmp_path, edit, says):

@@ -70,7 +70,10 @@ TABLES = (
     Table(
         "reply",
         "svc_idempotency",
-        {"user_id": "text", "key": "text", "body_digest": "text", "status": "int", "response": "json", "at": "int"},
+        {
+            "user_id": "text", "key": "text", "body_digest": "text", "status": "int", "response": "json", "at": "int",
+            "tenant": "text",
+        },
         "replies",
         ("idempotent reply", "idempotent replies"),
         ("user_id", "key"),
@@ -78,7 +81,7 @@ TABLES = (
     Table(
         "assignment",
         "svc_assignments",
-        {"case_id": "text", "user_id": "text", "by_user": "text", "at": "int"},
+        {"case_id": "text", "user_id": "text", "by_user": "text", "at": "int", "tenant": "text"},
         "assignments",
         ("assignment", "assignments"),
         ("case_id",),
@@ -86,7 +89,7 @@ TABLES = (
     Table(
         "assignment_log",
         "svc_assignment_log",
-        {"case_id": "text", "user_id": "text?", "by_user": "text", "at": "int"},
+        {"case_id": "text", "user_id": "text?", "by_user": "text", "at": "int", "tenant": "text"},
         "assignment_changes",
         ("assignment log entry", "assignment log entries"),
         (),
@@ -256,7 +259,13 @@ class DirectoryLines:
         self._user(row["user_id"], what)
 
     def _check_reply(self, row: dict[str, Any], cases: Mapping[str, str]) -> None:
-        self._user(row["user_id"], f"the idempotent reply {row['key']!r}")
+        what = f"the idempotent reply {row['key']!r}"
+        self._user(row["user_id"], what)
+        self._tenant(row, what)
+        if row["tenant"] != self.users[row["user_id"]]:
+            raise self.fail(
+                f"{what} is filed under tenant {row['tenant']}, its user under {self.users[row['user_id']]}"
+            )
 
     def _check_assignment(self, row: dict[str, Any], cases: Mapping[str, str]) -> None:
         self._holder(row, cases, "the assignment")
@@ -269,6 +278,9 @@ class DirectoryLines:
         case_id, user_id = row["case_id"], row["user_id"]
         if case_id not in cases:
             raise self.fail(f"{what} names case {case_id!r}, which is not in the export")
+        self._tenant(row, what)
+        if row["tenant"] != cases[case_id]:
+            raise self.fail(f"{what} is filed under tenant {row['tenant']}, case {case_id} under {cases[case_id]}")
         self._user(user_id, f"{what} of case {case_id}")
         if user_id is not None and self.users[user_id] != cases[case_id]:
             raise self.fail(

@@ -11,7 +11,8 @@ hashed into a history.
 
 Each user belongs to one tenant (its tokens see only that one); user ids stay unique across tenants, so
 whatever is keyed by a user (idempotent replies, derived case ids) is too. Each delivery records the
-tenant of the case its message is about, so an admin lists only its own tenant's.
+tenant of the case its message is about, so an admin lists only its own tenant's; each idempotent reply,
+assignment and assignment log entry records its user's tenant, which is its case's.
 
 Deliveries are sent under leases (docs/postgres.md "Delivery leases"): a notifier claims a due row as
 its worker id until ``lease_until``, its heartbeats (``beat``) keep its worker row fresh and push its

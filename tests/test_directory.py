@@ -123,7 +123,7 @@ def test_deliveries_are_queued_once_and_listed(directory):
     assert directory.delivery("m:1@hook").notification == {"n": 1, "text": "案件"}
     assert directory.record_attempt("m:1@hook", "dead", 100, "401", 100)
     assert directory.deliveries("dead") == [directory.delivery("m:1@hook")]
-    assert directory.delivery_counts() == {("hook", "dead"): 1, ("hook", "pending"): 3}
+    assert directory.delivery_counts() == {("default", "hook", "dead"): 1, ("default", "hook", "pending"): 3}
     assert directory.redrive("m:1@hook", 500) and not directory.redrive("m:1@hook", 501)
     again = directory.delivery("m:1@hook")
     assert (again.status, again.attempts, again.next_at) == ("pending", 0, 500)

@@ -137,7 +137,7 @@ class Directory(Protocol):
         sent: bool = True,
     ) -> bool: ...
     def redrive(self, delivery_id: str, at: int, tenant: str | None = None) -> bool: ...
-    def delivery_counts(self) -> dict[tuple[str, str], int]: ...
+    def delivery_counts(self) -> dict[tuple[str, str, str], int]: ...
     def close(self) -> None: ...
 
 
@@ -463,9 +463,12 @@ class SQLDirectory:
                 ).rowcount
             )
 
-    def delivery_counts(self) -> dict[tuple[str, str], int]:
-        rows = self._read("SELECT channel, status, count(*) FROM svc_deliveries GROUP BY channel, status")
-        return {(str(c), str(s)): int(n) for c, s, n in rows}
+    def delivery_counts(self) -> dict[tuple[str, str, str], int]:
+        """(tenant, channel, status) -> how many deliveries."""
+        rows = self._read(
+            "SELECT tenant, channel, status, count(*) FROM svc_deliveries GROUP BY tenant, channel, status"
+        )
+        return {(str(t), str(c), str(s)): int(n) for t, c, s, n in rows}
 
 
 _USER_COLUMNS = "id, name, roles, contacts, admin, password_hash, tenant"

@@ -982,8 +982,9 @@ def _intact(engine: Any) -> str:
 @click.pass_context
 def export(ctx: click.Context, case_id: str | None, db: str, fmt: str, out: str | None, now: LocalTime | None) -> None:
     """Two uses. 'export CASE': a case's personal data and every place the store keeps it, for an access
-    request (docs/privacy.md). 'export' with no CASE: the whole store (processes, events, upgrade records) as
-    JSON lines for 'complaintflow import', e.g. from SQLite to PostgreSQL (docs/postgres.md)."""
+    request (docs/privacy.md). 'export' with no CASE: the whole store as JSON lines for 'complaintflow import',
+    e.g. from SQLite to PostgreSQL (docs/postgres.md): processes, events, upgrade records, and the service's
+    users, token digests, assignments and deliveries."""
     if case_id is None:
         if ctx.get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT:
             _fail("--format goes with CASE; an export of the whole store is always JSON lines", 2)
@@ -1002,13 +1003,22 @@ def export(ctx: click.Context, case_id: str | None, db: str, fmt: str, out: str 
 
 def _export_store(db: str, out: str | None, at: int) -> None:
     """The whole store to ``out`` (written beside it as OUT.tmp, synced, then renamed) or to standard output."""
-    from complaintflow.store.transfer import export_store
 
     engine = _engine(db)
-    shown = _shown_db(db)
+    separate = _separate_directory(db, engine.store)
+    try:
+        _write_export(engine.store, _shown_db(db), out, at, separate)
+    finally:
+        if separate is not None:
+            separate.close()
+
+
+def _write_export(store: Any, shown: str, out: str | None, at: int, separate: Any) -> None:
+    from complaintflow.store.transfer import export_store
+
     if out is None:
         stream = sys.stdout.buffer
-        counts = export_store(engine.store, stream.write, at)
+        counts = export_store(store, stream.write, at, directory_file=separate)
         stream.flush()
         click.echo(f"exported {counts.describe()} from {shown} to standard output", err=True)
         return
@@ -1020,7 +1030,7 @@ def _export_store(db: str, out: str | None, at: int) -> None:
     partial = target.with_name(target.name + ".tmp")
     try:
         with open(partial, "wb") as handle:
-            counts = export_store(engine.store, handle.write, at, progress)
+            counts = export_store(store, handle.write, at, progress, separate)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, target)  # a crash before this leaves OUT.tmp, never half a file named OUT
@@ -1039,8 +1049,9 @@ def _export_store(db: str, out: str | None, at: int) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @DB_OPTION
 def import_command(file: str, db: str) -> None:
-    """Load a whole-store export ('complaintflow export --out FILE') into a new, empty store: every history is
-    verified there before anything is committed, so a refused import leaves the store empty."""
+    """Load a whole-store export ('complaintflow export --out FILE') into a new, empty store, the service's
+    directory with it: every history is verified there before anything is committed, so a refused import
+    leaves the store empty."""
     from complaintflow.store import faults
     from complaintflow.store.transfer import check_export, import_export
 
@@ -1055,6 +1066,8 @@ def import_command(file: str, db: str) -> None:
         click.echo(f"imported {done:,} of {total:,} events", err=True)
 
     try:
+        if counts.directory_rows():  # the service's tables, made empty as its first start would, for the rows
+            _open_directory_beside(db).close()
         import_export(engine, path, progress, checked=True)
     except BaseException:
         engine.close()
@@ -1064,6 +1077,30 @@ def import_command(file: str, db: str) -> None:
         raise
     engine.close()
     click.echo(f"imported {counts.describe()} into {_shown_db(db)}; every history verifies", err=True)
+
+
+def _separate_directory(db: str, store: Any) -> Any:
+    """The directory an export carries, made ready: the service tables beside the store are brought up to
+    date first when there are any (an older release's gain the columns added since, as any service command's
+    opening does); a store the service never ran on gets none. Returns the deprecated separate directory
+    file beside a PostgreSQL store when COMPLAINTFLOW_DIRECTORY names one (exported instead), else None."""
+    from complaintflow.store.open import open_directory
+    from complaintflow.store.transfer_directory import directory_tables
+
+    path = _directory_file(db, None)
+    if path is not None:
+        if not Path(path).is_file():
+            _fail(f"no directory at {path!r} (unset COMPLAINTFLOW_DIRECTORY: the directory is in the database)", 2)
+        return open_directory(db, path)
+    if hasattr(store, "directory_catalog") and db != ":memory:" and "svc_users" in directory_tables(store):
+        _open_directory_beside(db).close()
+    return None
+
+
+def _open_directory_beside(db: str) -> Any:
+    from complaintflow.store.open import open_directory
+
+    return open_directory(db)
 
 
 @main.command()

@@ -842,6 +842,21 @@ class PostgresStore:
             )
             self.rule2_from_pos = rule2_from_pos
 
+    # The service directory's tables (engine/store/pg_directory.py) in this database and schema: read in the
+    # export's snapshot and loaded in the import's transaction (store/transfer_directory.py).
+    directory_catalog = (
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name LIKE 'svc^_%' ESCAPE '^'"
+    )
+
+    @_serialized
+    def directory_rows(self, query: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._sql(query).fetchall()]
+
+    def load_directory_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        with self.writing():
+            self._copy(f"{table} ({', '.join(columns)})", rows)
+
     def close(self) -> None:
         with self._serializer.reading():  # commits an open group first
             self.conn.close()

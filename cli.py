@@ -339,6 +339,15 @@ def _tenant() -> str:
     return str(context.meta.get("complaintflow.tenant", "default")) if context is not None else "default"
 
 
+def _tenant_asked_for() -> str | None:
+    """The tenant ``--tenant`` (or COMPLAINTFLOW_TENANT) named, None when neither did: for the commands that
+    cover the whole store unless a tenant is asked for."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.find_root().get_parameter_source("tenant") is click.core.ParameterSource.DEFAULT:
+        return None
+    return _tenant()
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @format_option(
@@ -984,11 +993,12 @@ def export(ctx: click.Context, case_id: str | None, db: str, fmt: str, out: str 
     """Two uses. 'export CASE': a case's personal data and every place the store keeps it, for an access
     request (docs/privacy.md). 'export' with no CASE: the whole store as JSON lines for 'complaintflow import',
     e.g. from SQLite to PostgreSQL (docs/postgres.md): processes, events, upgrade records, and the service's
-    users, token digests, assignments and deliveries."""
+    users, token digests, assignments and deliveries; with 'complaintflow --tenant T export', only tenant T's
+    (docs/tenants.md)."""
     if case_id is None:
         if ctx.get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT:
             _fail("--format goes with CASE; an export of the whole store is always JSON lines", 2)
-        _export_store(db, out, _now(now))
+        _export_store(db, out, _now(now), _tenant_asked_for())
         return
     if out is not None or now is not None:
         _fail(
@@ -1001,26 +1011,28 @@ def export(ctx: click.Context, case_id: str | None, db: str, fmt: str, out: str 
     _emit(fmt, exported, describe(exported))
 
 
-def _export_store(db: str, out: str | None, at: int) -> None:
-    """The whole store to ``out`` (written beside it as OUT.tmp, synced, then renamed) or to standard output."""
+def _export_store(db: str, out: str | None, at: int, tenant: str | None) -> None:
+    """The whole store, or ``tenant``'s part, to ``out`` (written beside it as OUT.tmp, synced, then renamed)
+    or to standard output."""
 
     engine = _engine(db)
     separate = _separate_directory(db, engine.store)
     try:
-        _write_export(engine.store, _shown_db(db), out, at, separate)
+        _write_export(engine.store, _shown_db(db), out, at, separate, tenant)
     finally:
         if separate is not None:
             separate.close()
 
 
-def _write_export(store: Any, shown: str, out: str | None, at: int, separate: Any) -> None:
+def _write_export(store: Any, shown: str, out: str | None, at: int, separate: Any, tenant: str | None) -> None:
     from complaintflow.store.transfer import export_store
 
+    whose = "" if tenant is None else f" of tenant {tenant}"
     if out is None:
         stream = sys.stdout.buffer
-        counts = export_store(store, stream.write, at, directory_file=separate)
+        counts = export_store(store, stream.write, at, directory_file=separate, tenant=tenant)
         stream.flush()
-        click.echo(f"exported {counts.describe()} from {shown} to standard output", err=True)
+        click.echo(f"exported {counts.describe()}{whose} from {shown} to standard output", err=True)
         return
 
     def progress(done: int, total: int) -> None:
@@ -1030,7 +1042,7 @@ def _write_export(store: Any, shown: str, out: str | None, at: int, separate: An
     partial = target.with_name(target.name + ".tmp")
     try:
         with open(partial, "wb") as handle:
-            counts = export_store(store, handle.write, at, progress, separate)
+            counts = export_store(store, handle.write, at, progress, separate, tenant)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, target)  # a crash before this leaves OUT.tmp, never half a file named OUT
@@ -1042,7 +1054,7 @@ def _write_export(store: Any, shown: str, out: str | None, at: int, separate: An
         os.fsync(folder)  # the rename itself survives a crash
     finally:
         os.close(folder)
-    click.echo(f"exported {counts.describe()} to {out}", err=True)
+    click.echo(f"exported {counts.describe()}{whose} to {out}", err=True)
 
 
 @main.command("import")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -135,9 +135,11 @@ def export_store(
     at: int,
     progress: Progress | None = None,
     directory_file: DirectoryTables | None = None,
+    tenant: str | None = None,
 ) -> Counts:
     """Write the whole store as export lines through ``write``, from one consistent view of it; the directory
-    from ``directory_file`` instead of beside the store when given (the deprecated separate file, read as it is)."""
+    from ``directory_file`` instead of beside the store when given (the deprecated separate file, read as it is).
+    ``tenant``: only that tenant's processes, cases and directory rows (a tenant moving to a store of its own)."""
     source = movable(store)
     digest = hashlib.sha256()
 
@@ -148,37 +150,46 @@ def export_store(
 
     with source.snapshot():
         tenants: dict[str, list[str]] = {}
-        for deployed in source.processes():
+        for deployed in source.processes(tenant):
             tenants.setdefault(deployed.content_hash, []).append(deployed.tenant)
         processes = [_Deployed(source.process(h), tuple(sorted(t))) for h, t in tenants.items()]  # refuses edits
-        cases, events = source.totals()
-        upgrades = source.upgrades()
-        directory = list(directory_lines(source if directory_file is None else directory_file, at))
+        part = None if tenant is None else _TenantPart.of(source, tenant)
+        cases, events = source.totals() if part is None else (len(part.cases), part.events)
+        # An upgrade record covers the cases of its day, which were all the default tenant's (tenants came
+        # with the last format an upgrade reaches); another tenant's part has none of them.
+        upgrades = source.upgrades() if tenant in (None, DEFAULT_TENANT) else []
+        directory = list(directory_lines(source if directory_file is None else directory_file, at, tenant))
         held = {table.count: 0 for table in DIRECTORY_TABLES}
         for table, _ in directory:
             held[table.count] += 1
         counts = Counts(len(processes), cases, events, len(upgrades), held)
-        line(
-            {
-                "format": FORMAT,
-                "version": VERSION,
-                "store_format": STORE_FORMAT,
-                "exported_at": at,
-                "rule2_from_pos": source.rule2_from_pos,
-                "counts": asdict(counts),
-            }
-        )
+        if part is not None and not (processes or cases or directory):
+            raise BadArgumentError(
+                f"tenant {tenant!r} has no processes, cases or users in this store; nothing was exported"
+            )
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "store_format": STORE_FORMAT,
+            "exported_at": at,
+            "rule2_from_pos": source.rule2_from_pos,
+            "counts": asdict(counts),
+        }
+        line(header if tenant is None else {**header, "tenant": tenant})
         for process in processes:
             line(_process_line(process))
         after, done, heads = 0, 0, {}
         while page := source.placed_events(after, PAGE):
             for placed in page:
+                if part is not None and not part.holds(placed, tenants):
+                    continue
                 line(_event_line(placed))
                 heads[placed.event.case_id] = (placed.event.seq, placed.event.hash)
-            after, done = page[-1].pos, done + len(page)
-            if progress is not None and done // PROGRESS_EVERY > (done - len(page)) // PROGRESS_EVERY:
-                progress(done, events)
-        _refuse_unless_heads_match(source, heads)  # before the end line: a refused export is no export
+                done += 1
+                if progress is not None and done % PROGRESS_EVERY == 0:
+                    progress(done, events)
+            after = page[-1].pos
+        _refuse_unless_heads_match(source, heads, tenant)  # before the end line: a refused export is no export
         for upgrade in upgrades:
             line({"type": "upgrade", **asdict(upgrade)})
         for table, value in directory:
@@ -189,11 +200,42 @@ def export_store(
     return written
 
 
-def _refuse_unless_heads_match(store: MovableStore, heads: dict[str, tuple[int, str]]) -> None:
+@dataclass(frozen=True, slots=True)
+class _TenantPart:
+    """What of a store one tenant's export holds: its cases, and so their events."""
+
+    tenant: str
+    cases: frozenset[str]
+    events: int
+
+    @classmethod
+    def of(cls, store: MovableStore, tenant: str) -> _TenantPart:
+        rows = store.cases(CaseQuery(tenant=tenant, limit=2**62))
+        # a case's events are seq 1 to its last (the heads check below refuses a store where they are not)
+        return cls(tenant, frozenset(case.id for case in rows), sum(case.last_seq for case in rows))
+
+    def holds(self, placed: PlacedEvent, deployed: Mapping[str, object]) -> bool:
+        """Whether the event is one of the tenant's; refused if it runs the case on a process version the
+        tenant has not deployed (the import would file that version under the tenant)."""
+        event = placed.event
+        if event.case_id not in self.cases:
+            return False
+        if event.kind not in ("started", "migrated"):
+            return True
+        runs_on = event.payload.get("process_hash" if event.kind == "started" else "to_hash", "")
+        if runs_on not in deployed:
+            raise RefusedError(
+                f"case {event.case_id} of tenant {self.tenant} runs on process version {str(runs_on)[:12]}, which "
+                "the tenant has not deployed: export the whole store instead; nothing was exported"
+            )
+        return True
+
+
+def _refuse_unless_heads_match(store: MovableStore, heads: dict[str, tuple[int, str]], tenant: str | None) -> None:
     """Every case row names the last event the export holds for it, and every event has its case row. An
     import rebuilds rows from the events alone, so without this a store whose latest events were deleted, or
     whose case row was, or that holds rows added behind the engine's back, would verify clean once moved."""
-    rows = {case.id: (case.last_seq, case.last_hash) for case in store.cases(CaseQuery(limit=2**62))}
+    rows = {case.id: (case.last_seq, case.last_hash) for case in store.cases(CaseQuery(tenant=tenant, limit=2**62))}
     for case_id in sorted(rows.keys() | heads.keys()):
         row, head = rows.get(case_id), heads.get(case_id)
         if row != head:

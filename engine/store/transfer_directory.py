@@ -143,12 +143,16 @@ def directory_tables(store: DirectoryTables) -> dict[str, frozenset[str]]:
     return {table: frozenset(columns) for table, columns in tables.items()}
 
 
-def directory_lines(store: DirectoryTables, at: int) -> Iterator[tuple[Table, dict[str, Any]]]:
+def directory_lines(
+    store: DirectoryTables, at: int, tenant: str | None = None
+) -> Iterator[tuple[Table, dict[str, Any]]]:
     """Each directory row of the store as its line's value, table by table; none for a store that never held
-    the service's tables. Call inside the store's ``snapshot`` (a separate directory file is read as it is)."""
+    the service's tables. Call inside the store's ``snapshot`` (a separate directory file is read as it is).
+    ``tenant``: only its rows (a credential is its user's tenant's)."""
     present = directory_tables(store)
     if "svc_users" not in present:
         return
+    users: set[str] = set()  # the tenant's, once its user rows are read
     for table in TABLES:
         have = present.get(table.name, frozenset())
         if not set(table.columns) <= have:
@@ -168,7 +172,20 @@ def directory_lines(store: DirectoryTables, at: int) -> Iterator[tuple[Table, di
         for value in values:
             if table.kind == "credential" and _dead_session(value, at):
                 continue
+            if tenant is not None and not _tenants(table, value, tenant, users):
+                continue
             yield table, _line(value)
+
+
+def _tenants(table: Table, value: dict[str, Any], tenant: str, users: set[str]) -> bool:
+    """Whether the row is ``tenant``'s: a credential through its user, every other row by its own column."""
+    if table.kind == "credential":
+        return value["user_id"] in users
+    if value["tenant"] != tenant:
+        return False
+    if table.kind == "user":
+        users.add(value["id"])
+    return True
 
 
 def _dead_session(value: dict[str, Any], at: int) -> bool:

@@ -98,3 +98,21 @@ def test_the_deprecated_directory_file_beside_a_postgresql_store_is_exported_int
     monkeypatch.setenv("COMPLAINTFLOW_DIRECTORY", str(tmp_path / "missing.db"))
     code, _, err = run("export", "--db", postgres_url, "--out", str(out), "--now", NOW)
     assert code == 2 and "no directory at" in err
+
+
+def test_one_tenants_part_moves_to_postgresql_and_exports_from_there_byte_for_byte(postgres_url, tmp_path):
+    from test_tenants import _two_desks
+
+    source, out, again = tmp_path / "both.db", tmp_path / "acme.jsonl", tmp_path / "acme-again.jsonl"
+    cases = _two_desks(source)
+    assert run("--tenant", "acme", "export", "--db", str(source), "--out", str(out), "--now", NOW)[0] == 0
+    code, _, err = run("import", str(out), "--db", postgres_url)
+    assert code == 0, err
+    moved = Engine(PostgresStore(postgres_url))
+    assert [c.id for c in moved.for_tenant("acme").cases()] == [cases["acme"]]
+    assert moved.for_tenant("bigco").cases() == [] and moved.verify() == []
+    moved.close()
+    assert pg_rows(postgres_url, "SELECT id FROM svc_users") == [("acme-wang",)]
+    code, _, err = run("--tenant", "acme", "export", "--db", postgres_url, "--out", str(again), "--now", NOW)
+    assert code == 0, err
+    assert again.read_bytes() == out.read_bytes()

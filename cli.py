@@ -339,6 +339,15 @@ def _tenant() -> str:
     return str(context.meta.get("complaintflow.tenant", "default")) if context is not None else "default"
 
 
+def _tenant_asked_for() -> str | None:
+    """The tenant ``--tenant`` (or COMPLAINTFLOW_TENANT) named, None when neither did: for the commands that
+    cover the whole store unless a tenant is asked for."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.find_root().get_parameter_source("tenant") is click.core.ParameterSource.DEFAULT:
+        return None
+    return _tenant()
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @format_option(
@@ -982,12 +991,14 @@ def _intact(engine: Any) -> str:
 @click.pass_context
 def export(ctx: click.Context, case_id: str | None, db: str, fmt: str, out: str | None, now: LocalTime | None) -> None:
     """Two uses. 'export CASE': a case's personal data and every place the store keeps it, for an access
-    request (docs/privacy.md). 'export' with no CASE: the whole store (processes, events, upgrade records) as
-    JSON lines for 'complaintflow import', e.g. from SQLite to PostgreSQL (docs/postgres.md)."""
+    request (docs/privacy.md). 'export' with no CASE: the whole store as JSON lines for 'complaintflow import',
+    e.g. from SQLite to PostgreSQL (docs/postgres.md): processes, events, upgrade records, and the service's
+    users, token digests, assignments and deliveries; with 'complaintflow --tenant T export', only tenant T's
+    (docs/tenants.md)."""
     if case_id is None:
         if ctx.get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT:
             _fail("--format goes with CASE; an export of the whole store is always JSON lines", 2)
-        _export_store(db, out, _now(now))
+        _export_store(db, out, _now(now), _tenant_asked_for())
         return
     if out is not None or now is not None:
         _fail(
@@ -1000,17 +1011,28 @@ def export(ctx: click.Context, case_id: str | None, db: str, fmt: str, out: str 
     _emit(fmt, exported, describe(exported))
 
 
-def _export_store(db: str, out: str | None, at: int) -> None:
-    """The whole store to ``out`` (written beside it as OUT.tmp, synced, then renamed) or to standard output."""
-    from complaintflow.store.transfer import export_store
+def _export_store(db: str, out: str | None, at: int, tenant: str | None) -> None:
+    """The whole store, or ``tenant``'s part, to ``out`` (written beside it as OUT.tmp, synced, then renamed)
+    or to standard output."""
 
     engine = _engine(db)
-    shown = _shown_db(db)
+    separate = _separate_directory(db, engine.store)
+    try:
+        _write_export(engine.store, _shown_db(db), out, at, separate, tenant)
+    finally:
+        if separate is not None:
+            separate.close()
+
+
+def _write_export(store: Any, shown: str, out: str | None, at: int, separate: Any, tenant: str | None) -> None:
+    from complaintflow.store.transfer import export_store
+
+    whose = "" if tenant is None else f" of tenant {tenant}"
     if out is None:
         stream = sys.stdout.buffer
-        counts = export_store(engine.store, stream.write, at)
+        counts = export_store(store, stream.write, at, directory_file=separate, tenant=tenant)
         stream.flush()
-        click.echo(f"exported {counts.describe()} from {shown} to standard output", err=True)
+        click.echo(f"exported {counts.describe()}{whose} from {shown} to standard output", err=True)
         return
 
     def progress(done: int, total: int) -> None:
@@ -1020,7 +1042,7 @@ def _export_store(db: str, out: str | None, at: int) -> None:
     partial = target.with_name(target.name + ".tmp")
     try:
         with open(partial, "wb") as handle:
-            counts = export_store(engine.store, handle.write, at, progress)
+            counts = export_store(store, handle.write, at, progress, separate, tenant)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, target)  # a crash before this leaves OUT.tmp, never half a file named OUT
@@ -1032,15 +1054,16 @@ def _export_store(db: str, out: str | None, at: int) -> None:
         os.fsync(folder)  # the rename itself survives a crash
     finally:
         os.close(folder)
-    click.echo(f"exported {counts.describe()} to {out}", err=True)
+    click.echo(f"exported {counts.describe()}{whose} to {out}", err=True)
 
 
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @DB_OPTION
 def import_command(file: str, db: str) -> None:
-    """Load a whole-store export ('complaintflow export --out FILE') into a new, empty store: every history is
-    verified there before anything is committed, so a refused import leaves the store empty."""
+    """Load a whole-store export ('complaintflow export --out FILE') into a new, empty store, the service's
+    directory with it: every history is verified there before anything is committed, so a refused import
+    leaves the store empty."""
     from complaintflow.store import faults
     from complaintflow.store.transfer import check_export, import_export
 
@@ -1055,6 +1078,8 @@ def import_command(file: str, db: str) -> None:
         click.echo(f"imported {done:,} of {total:,} events", err=True)
 
     try:
+        if counts.directory_rows():  # the service's tables, made empty as its first start would, for the rows
+            _open_directory_beside(db).close()
         import_export(engine, path, progress, checked=True)
     except BaseException:
         engine.close()
@@ -1064,6 +1089,30 @@ def import_command(file: str, db: str) -> None:
         raise
     engine.close()
     click.echo(f"imported {counts.describe()} into {_shown_db(db)}; every history verifies", err=True)
+
+
+def _separate_directory(db: str, store: Any) -> Any:
+    """The directory an export carries, made ready: the service tables beside the store are brought up to
+    date first when there are any (an older release's gain the columns added since, as any service command's
+    opening does); a store the service never ran on gets none. Returns the deprecated separate directory
+    file beside a PostgreSQL store when COMPLAINTFLOW_DIRECTORY names one (exported instead), else None."""
+    from complaintflow.store.open import open_directory
+    from complaintflow.store.transfer_directory import directory_tables
+
+    path = _directory_file(db, None)
+    if path is not None:
+        if not Path(path).is_file():
+            _fail(f"no directory at {path!r} (unset COMPLAINTFLOW_DIRECTORY: the directory is in the database)", 2)
+        return open_directory(db, path)
+    if hasattr(store, "directory_catalog") and db != ":memory:" and "svc_users" in directory_tables(store):
+        _open_directory_beside(db).close()
+    return None
+
+
+def _open_directory_beside(db: str) -> Any:
+    from complaintflow.store.open import open_directory
+
+    return open_directory(db)
 
 
 @main.command()

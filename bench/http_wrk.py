@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -81,7 +82,9 @@ def one_run(url: str, script: Path, clients: int, seconds: int) -> dict[str, flo
     total = metric_sum(after, "complaintflow_http_request_seconds") - metric_sum(
         before, "complaintflow_http_request_seconds"
     )
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+    if len(percentiles) < 2:
+        raise SystemExit("wrk printed no latency distribution:\n" + out)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
@@ -92,11 +95,23 @@ def one_run(url: str, script: Path, clients: int, seconds: int) -> dict[str, flo
     }
 
 
+def _profiler(pid: int, out: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the service until it is interrupted: only the thread holding the GIL (its Python
+    runs on one core, so that is where a request's CPU goes), without pausing it to read its stacks."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    command = [spy, "record", "--pid", str(pid), "--format", "speedscope", "--output", out, "--rate", "200"]
+    command += ["--gil", "--nonblocking"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument(
+        "--profile", metavar="FILE", help="record the service with py-spy (pip install py-spy) into FILE (speedscope)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -107,6 +122,7 @@ def main() -> None:
         token = bench_token(served)
         script = Path(tmp) / "pairs.lua"
         script.write_text(SCRIPT % {"token": token, "body": json.dumps(CASE, ensure_ascii=False)}, encoding="utf-8")
+        spy = _profiler(served.process.pid, args.profile) if args.profile else None
         for clients in (int(c) for c in args.clients.split(",")):
             runs = [one_run(served.base_url, script, clients, args.seconds) for _ in range(args.reps)]
             med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -118,6 +134,9 @@ def main() -> None:
                 file=sys.stderr,
                 flush=True,
             )
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+            spy.wait(timeout=60)
     print("| clients | requests/s | p50 | p99 | not 2xx | time outside the engine |")
     print("|---|---|---|---|---|---|")
     for clients, med in rows:

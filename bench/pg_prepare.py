@@ -23,7 +23,7 @@ if __package__ in (None, ""):
     __package__ = "bench"
 
 from . import workload as w  # noqa: E402
-from .pg_scale import start_server  # noqa: E402
+from .pg_scale import side_by_side, start_server  # noqa: E402
 
 CASES = 40
 
@@ -32,15 +32,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=12)
     rounds = parser.parse_args().rounds
-    from complaintflow import Actor, Engine
+    from complaintflow import Engine
 
     server = start_server()
     try:
-        engines = {}
-        for name, option in (("prepared", ""), ("unprepared", "&prepare_threshold=none")):
-            engine = Engine(str(server.new_store()) + option)
-            engines[name] = (engine, engine.load_process(w.PROCESS_YAML))
-        desk = Actor("bench", tuple(sorted({role for roles in w.ROLES_OF.values() for role in roles})))
+        engines = side_by_side(
+            server, {"prepared": Engine, "unprepared": lambda url: Engine(url + "&prepare_threshold=none")}
+        )
+        desk = w.every_role_actor()
         seen: dict[str, dict[str, list[float]]] = {name: {"changes/s": [], "reads/s": []} for name in engines}
         for _ in range(rounds):
             for name, (engine, spec) in engines.items():

@@ -59,6 +59,16 @@ def start_server() -> Any:
     return server
 
 
+def side_by_side(server: Any, opened: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Engines to compare in one run: each opened by ``opened[name](url)`` on a new store of ``server``, with
+    the workload's process loaded: name -> (engine, process)."""
+    engines = {}
+    for name, open_engine in opened.items():
+        engine = open_engine(str(server.new_store()))
+        engines[name] = (engine, engine.load_process(w.PROCESS_YAML))
+    return engines
+
+
 def new_store(server: Any) -> str:
     from complaintflow import Engine
 

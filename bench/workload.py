@@ -67,3 +67,10 @@ ROLES_OF = {
 
 def step_at(step: int) -> int:
     return START_AT + 60 * (step + 1)
+
+
+def every_role_actor(name: str = "bench") -> Any:
+    """One actor holding every role the workload acts in (the PostgreSQL benches act on all steps as one)."""
+    from complaintflow import Actor
+
+    return Actor(name, tuple(sorted({role for roles in ROLES_OF.values() for role in roles})))

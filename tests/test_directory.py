@@ -123,7 +123,7 @@ def test_deliveries_are_queued_once_and_listed(directory):
     assert directory.delivery("m:1@hook").notification == {"n": 1, "text": "案件"}
     assert directory.record_attempt("m:1@hook", "dead", 100, "401", 100)
     assert directory.deliveries("dead") == [directory.delivery("m:1@hook")]
-    assert directory.delivery_counts() == {("hook", "dead"): 1, ("hook", "pending"): 3}
+    assert directory.delivery_counts() == {("default", "hook", "dead"): 1, ("default", "hook", "pending"): 3}
     assert directory.redrive("m:1@hook", 500) and not directory.redrive("m:1@hook", 501)
     again = directory.delivery("m:1@hook")
     assert (again.status, again.attempts, again.next_at) == ("pending", 0, 500)
@@ -204,6 +204,31 @@ def test_a_stopped_workers_row_is_pruned_after_an_hour_by_anothers_beat(director
     assert [w[0] for w in a.workers()] == ["live"]
 
 
+def test_replies_assignments_and_the_log_carry_the_tenant_of_their_user(directory):
+    directory.add_user(User("boss", "Boss", (), {}, True), 1)
+    directory.add_user(User("ann", "Ann", ("desk",), {}, True, None, "acme"), 1)
+    directory.add_user(User("bob", "Bob", ("desk",), {}, False, None, "acme"), 1)
+    directory.remember_reply("bob", "k-1", "d", 201, {"id": "c1"}, 2)
+    directory.remember_reply("boss", "k-1", "d", 201, {"id": "c0"}, 2)
+    directory.assign("c1", "bob", "ann", 3)
+    directory.assign("c1", None, "ann", 4)  # handed back: the assigner's tenant, the case's
+    directory.assign("c2", "bob", "ann", 5)
+    directory.assign("c0", "boss", "boss", 6)
+
+    def tenants(sql: str) -> list[tuple]:
+        return [tuple(r) for r in directory._read(sql)]
+
+    assert tenants("SELECT user_id, tenant FROM svc_idempotency ORDER BY user_id") == [
+        ("bob", "acme"),
+        ("boss", "default"),
+    ]
+    assert tenants("SELECT case_id, tenant FROM svc_assignments ORDER BY case_id") == [
+        ("c0", "default"),
+        ("c2", "acme"),
+    ]
+    assert tenants("SELECT tenant FROM svc_assignment_log ORDER BY at") == [("acme",)] * 3 + [("default",)]
+
+
 # -- a directory from before tenants ------------------------------------------------------------------------
 
 # The service tables as the release before tenants made them (no tenant columns, no layout in svc_meta).
@@ -257,3 +282,58 @@ def test_a_failed_layout_step_changes_nothing(tmp_path):
     assert "tenant" not in {r[1] for r in db.execute("PRAGMA table_info(svc_users)")}  # rolled back
     assert db.execute("SELECT count(*) FROM svc_meta").fetchone() == (0,)
     db.close()
+
+
+# Layout 2's tables of a store file: replies and assignments without their tenant (users have theirs).
+_LAYOUT_2 = """
+CREATE TABLE cases (id TEXT PRIMARY KEY, tenant TEXT NOT NULL DEFAULT 'default');
+INSERT INTO cases VALUES ('c1', 'north');
+CREATE TABLE svc_users (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL, contacts TEXT NOT NULL,
+    password_hash TEXT, admin INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, disabled_at INTEGER,
+    tenant TEXT NOT NULL DEFAULT 'default');
+CREATE TABLE svc_idempotency (
+    user_id TEXT NOT NULL, key TEXT NOT NULL, body_digest TEXT NOT NULL, status INTEGER NOT NULL,
+    response TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (user_id, key));
+CREATE TABLE svc_assignments (
+    case_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, by_user TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE svc_assignment_log (case_id TEXT NOT NULL, user_id TEXT, by_user TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE svc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO svc_meta VALUES ('directory_layout', '2');
+INSERT INTO svc_users VALUES ('bob', 'Bob', '[]', '{}', NULL, 0, 1, NULL, 'acme');
+INSERT INTO svc_idempotency VALUES ('bob', 'k', 'd', 201, '{}', 1), ('gone', 'k', 'd', 201, '{}', 1);
+INSERT INTO svc_assignments VALUES ('c1', 'bob', 'bob', 1), ('c9', 'bob', 'bob', 2);
+INSERT INTO svc_assignment_log VALUES ('c1', 'bob', 'bob', 1), ('c9', NULL, 'bob', 2), ('c8', NULL, 'gone', 3);
+"""
+
+
+def test_layout_3_files_each_reply_under_its_users_tenant_and_each_assignment_under_its_cases(tmp_path):
+    """Where the case row is beside the directory its tenant wins; else the holder's (or the assigner's, for a
+    hand-back); a row naming nobody known stays in the default tenant."""
+    import sqlite3
+
+    from complaintflow.store.sqlite_directory import LAYOUT_KEY, LAYOUT_VERSION, SQLiteDirectory
+
+    path = tmp_path / "layout2.db"
+    old = sqlite3.connect(path)
+    old.executescript(_LAYOUT_2)
+    old.close()
+    SQLiteDirectory(path).close()
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("SELECT user_id, tenant FROM svc_idempotency ORDER BY user_id").fetchall() == [
+            ("bob", "acme"),
+            ("gone", "default"),
+        ]
+        assert db.execute("SELECT case_id, tenant FROM svc_assignments ORDER BY case_id").fetchall() == [
+            ("c1", "north"),
+            ("c9", "acme"),
+        ]
+        assert db.execute("SELECT case_id, tenant FROM svc_assignment_log ORDER BY at").fetchall() == [
+            ("c1", "north"),
+            ("c9", "acme"),
+            ("c8", "default"),
+        ]
+        assert db.execute("SELECT value FROM svc_meta WHERE key=?", (LAYOUT_KEY,)).fetchone() == (str(LAYOUT_VERSION),)
+    finally:
+        db.close()

@@ -256,3 +256,88 @@ def test_a_bad_tenant_on_the_command_line_is_one_line_and_exit_2(tmp_path):
     code, out, err = _cli("--tenant", "Acme Corp", "cases", "--db", str(tmp_path / "cf.db"))
     assert (code, out) == (2, "") and err.startswith("error: --tenant: tenant must be") and err.count("\n") == 1
     assert not (tmp_path / "cf.db").exists()
+
+
+def _two_desks(path: Path) -> dict[str, str]:
+    """A store of two tenants, each with a case, a user holding a token and the case, and a delivery:
+    tenant -> its case id."""
+    from complaintflow.service import auth
+    from complaintflow.store.directory import Delivery, User
+    from complaintflow.store.sqlite_directory import SQLiteDirectory
+
+    acme, bigco = _two_tenants(SQLiteStore(path))
+    cases = {}
+    for engine, text in ((acme, MINI), (bigco, OTHER_MINI)):
+        cases[engine.tenant] = engine.start(engine.load_process(text.encode()), DATA, DESK, at("2025-11-03 10:00")).id
+    acme.close()
+    directory = SQLiteDirectory(path)
+    for tenant, case_id in cases.items():
+        directory.add_user(User(f"{tenant}-wang", "王芳", ("desk",), {}, False, None, tenant), 1)
+        auth.issue(directory, f"{tenant}-wang", "token", 2, label="laptop")
+        directory.assign(case_id, f"{tenant}-wang", f"{tenant}-wang", 3)
+        note = {"subject": "逾期", "case": case_id}
+        directory.queue(
+            [Delivery(f"d-{tenant}", f"{case_id}:2", "hook", note, "pending", 0, 4, None, tenant=tenant)], 4
+        )
+    directory.close()
+    return cases
+
+
+def test_a_tenants_export_holds_its_part_only_and_moves_it_to_a_store_of_its_own(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    import cli
+    from complaintflow.store.sqlite_directory import SQLiteDirectory
+
+    source, out, target = tmp_path / "both.db", tmp_path / "acme.jsonl", tmp_path / "acme.db"
+    cases = _two_desks(source)
+    done = CliRunner().invoke(cli.main, ["--tenant", "acme", "export", "--db", str(source), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "of tenant acme" in done.stderr
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["tenant"] == "acme" and lines[0]["counts"]["cases"] == 1
+    assert [line["tenants"] for line in lines if line.get("type") == "process"] == [["acme"]]
+    assert {line["case_id"] for line in lines if line.get("type") == "event"} == {cases["acme"]}
+    kept = {line["type"]: line for line in lines[1:-1] if line["type"] not in ("process", "event")}
+    assert {k: (v.get("tenant"), v.get("user_id")) for k, v in kept.items()} == {
+        "user": ("acme", None),
+        "credential": (None, "acme-wang"),
+        "assignment": ("acme", "acme-wang"),
+        "assignment_log": ("acme", "acme-wang"),
+        "delivery": ("acme", None),
+    }
+    assert "bigco" not in out.read_text(encoding="utf-8")
+
+    done = CliRunner().invoke(cli.main, ["import", str(out), "--db", str(target)])
+    assert done.exit_code == 0, done.output
+    moved = Engine(target)
+    assert [(c.id, c.tenant) for c in moved.store.cases(CaseQuery())] == [(cases["acme"], "acme")]
+    assert verify_store(moved) == []
+    moved.close()
+    directory = SQLiteDirectory(target)
+    assert [u.id for u in directory.users()] == ["acme-wang"]
+    assert directory.assignee(cases["acme"]) == "acme-wang"
+    assert [d.id for d in directory.deliveries()] == ["d-acme"]
+    directory.close()
+
+    everything = CliRunner().invoke(cli.main, ["export", "--db", str(source), "--out", str(tmp_path / "all.jsonl")])
+    assert everything.exit_code == 0 and "of tenant" not in everything.stderr  # no --tenant: the whole store
+    assert "bigco" in (tmp_path / "all.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_tenant_with_nothing_in_the_store_is_refused_and_no_file_is_left(tmp_path):
+    from click.testing import CliRunner
+
+    import cli
+
+    source, out = tmp_path / "both.db", tmp_path / "typo.jsonl"
+    _two_desks(source)
+    done = CliRunner().invoke(cli.main, ["--tenant", "acne", "export", "--db", str(source), "--out", str(out)])
+    assert done.exit_code == 2
+    assert (
+        done.stderr.strip()
+        == "error: tenant 'acne' has no processes, cases or users in this store; nothing was exported"
+    )
+    assert not out.exists() and not out.with_name("typo.jsonl.tmp").exists()

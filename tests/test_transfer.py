@@ -19,8 +19,10 @@ from complaintflow import Actor, Engine
 from complaintflow.store import transfer
 from complaintflow.store.base import StoredProcess
 from complaintflow.store.sqlite import SQLiteStore
+from complaintflow.store.transfer_directory import TABLES
 
 NOW = "2025-11-10 09:00"
+DIRECTORY_COUNTS = {table.kind: table.count for table in TABLES}  # a directory line's type: its count's name
 # The demo store (made in a process of its own, so no WAL stays beside it), a copy of it per test, and the CLI.
 demo_store, store, run = test_upgrade.demo_store, test_upgrade.store, test_upgrade.run
 
@@ -60,6 +62,10 @@ def resealed(values: list[dict], path: Path) -> Path:
         "events": len(events),
         "upgrades": sum(v.get("type") == "upgrade" for v in values),
     }
+    if values[0].get("version", 2) >= 2:
+        counts["directory"] = {
+            count: sum(v.get("type") == kind for v in values) for kind, count in DIRECTORY_COUNTS.items()
+        }
     values[0]["counts"] = counts
     body = b"".join(
         json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode() + b"\n" for v in values[:-1]
@@ -117,7 +123,7 @@ def test_the_format_header_lines_and_end(demo_store, demo_export):
     header, end = values[0], values[-1]
     assert {k: header[k] for k in ("format", "version", "store_format", "rule2_from_pos")} == {
         "format": "complaintflow-export",
-        "version": 1,
+        "version": 2,
         "store_format": 6,
         "rule2_from_pos": 1,
     }
@@ -133,6 +139,7 @@ def test_the_format_header_lines_and_end(demo_store, demo_export):
             "cases": len({v["case_id"] for v in events}),
             "events": len(events),
             "upgrades": 0,
+            "directory": dict.fromkeys(DIRECTORY_COUNTS.values(), 0),  # the demo store has no service tables
         }
     )
     body = demo_export.read_bytes().rsplit(b"\n", 2)[0] + b"\n"
@@ -358,10 +365,10 @@ def test_an_edited_line_is_refused_by_the_digest(demo_export, tmp_path):
 
 def test_a_newer_export_version_is_refused(demo_export, tmp_path):
     values = lines_of(demo_export)
-    values[0]["version"] = 2
+    values[0]["version"] = 3
     newer = resealed(values, tmp_path / "newer.jsonl")
     assert refused(newer, tmp_path) == (
-        f"{newer}: line 1: export version 2, newer than this complaintflow reads (1); upgrade complaintflow; "
+        f"{newer}: line 1: export version 3, newer than this complaintflow reads (2); upgrade complaintflow; "
         "nothing was imported"
     )
 

@@ -2,7 +2,8 @@
 
 The only home of ``prometheus-client``. Each service gets its own registry, so two apps in one test
 process do not share counters. Gauges that describe the store (deliveries by status) are read when
-``/metrics`` is scraped.
+``/metrics`` is scraped. Delivery figures carry the tenant, so one tenant's dead letters are told apart
+from another's on a shared service (docs/tenants.md).
 """
 
 from __future__ import annotations
@@ -35,12 +36,15 @@ class Metrics:
         )
         self.deliveries = Gauge(
             "complaintflow_deliveries",
-            "notification deliveries by channel and status",
-            ["channel", "status"],
+            "notification deliveries by tenant, channel and status",
+            ["tenant", "channel", "status"],
             registry=r,
         )
         self.delivery_attempts = Counter(
-            "complaintflow_delivery_attempts_total", "delivery attempts by outcome", ["channel", "outcome"], registry=r
+            "complaintflow_delivery_attempts_total",
+            "delivery attempts by tenant, channel and outcome",
+            ["tenant", "channel", "outcome"],
+            registry=r,
         )
         self.leases_rescued = Counter(
             "complaintflow_delivery_leases_rescued_total",
@@ -77,6 +81,8 @@ class Metrics:
             self.engine_seconds.observe(time.perf_counter() - started)
 
     def exposition(self, desk: Desk) -> tuple[bytes, str]:
-        for (channel, status), n in desk.run(desk.directory.delivery_counts).items():
-            self.deliveries.labels(channel=channel, status=status).set(n)
+        counts = desk.run(desk.directory.delivery_counts)
+        self.deliveries.clear()  # a status no delivery holds any more reads as absent, not as its last count
+        for (tenant, channel, status), n in counts.items():
+            self.deliveries.labels(tenant=tenant, channel=channel, status=status).set(n)
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

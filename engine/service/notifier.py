@@ -181,7 +181,7 @@ class Notifier:
             outcome = route.sender.send(notification_from(delivery.notification))
             verdict, after, why = fate(outcome)
             attempts += 1
-            self.metrics.delivery_attempts.labels(channel=route.name, outcome=verdict).inc()
+            self.metrics.delivery_attempts.labels(tenant=delivery.tenant, channel=route.name, outcome=verdict).inc()
             if verdict == "delivered":
                 self._complete(delivery, "delivered", now, None)
             elif verdict == "retry" and delivery.attempts + 1 < route.max_attempts:

@@ -6,6 +6,10 @@ then (the slowloris attack) holds a connection, and enough of them hold every sl
 concurrency limit. This protocol arms a timer whenever the connection waits for a request head (on connect,
 and when the first bytes of a next request arrive) and closes the connection when the head is still not
 complete when it fires. Request bodies are timed in the app's limits middleware (``app._Limits``).
+
+The timer sits on whichever HTTP/1.1 parser uvicorn runs: httptools (C, llhttp) when it is installed, which
+it is as a dependency, since parsing in C takes a large share of a request's time off the one core the
+service's Python runs on; h11 (pure Python) otherwise. Both make a request cycle when a head is complete.
 """
 
 from __future__ import annotations
@@ -15,8 +19,13 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Parser
+except ImportError:  # httptools missing (an install without its wheel): the pure-Python parser
+    _Parser = H11Protocol  # type: ignore[assignment,misc]
 
-class HeadTimeoutProtocol(H11Protocol):
+
+class HeadTimeoutProtocol(_Parser):
     head_timeout: float = 10.0  # seconds; set per service by ``with_head_timeout``
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

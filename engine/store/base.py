@@ -268,7 +268,19 @@ class PlacedEvent:
     pending: bool
 
 
-class MovableStore(Store, Protocol):
+class DirectoryTables(Protocol):
+    """Where the service directory's tables can be read whole (store/transfer_directory.py): beside a store, or
+    in the separate SQLite file of the deprecated ``--directory``."""
+
+    directory_catalog: str  # a query of (table, column) for each service directory table (``svc_*``) there
+
+    def directory_rows(self, query: str) -> list[tuple[Any, ...]]:
+        """The rows of a SELECT over the directory's tables (beside a store, inside its ``snapshot``: the view
+        the events are read from)."""
+        ...
+
+
+class MovableStore(Store, DirectoryTables, Protocol):
     """A store a whole store can be exported from and imported into (store/transfer.py): the SQL stores.
 
     The ``load_*`` calls run inside one ``writing`` block on an empty store, which the caller verifies before
@@ -297,4 +309,8 @@ class MovableStore(Store, Protocol):
     def load_cases(self, cases: Sequence[CaseRecord], last_pos: Mapping[str, int]) -> None: ...
     def load_history(self, upgrades: Sequence[Upgrade], rule2_from_pos: int) -> None:
         """The upgrade records and the first rule-2 position; after the outbox's pending events are loaded."""
+        ...
+
+    def load_directory_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Rows into a directory table, inside the import's ``writing`` block."""
         ...

@@ -11,7 +11,8 @@ hashed into a history.
 
 Each user belongs to one tenant (its tokens see only that one); user ids stay unique across tenants, so
 whatever is keyed by a user (idempotent replies, derived case ids) is too. Each delivery records the
-tenant of the case its message is about, so an admin lists only its own tenant's.
+tenant of the case its message is about, so an admin lists only its own tenant's; each idempotent reply,
+assignment and assignment log entry records its user's tenant, which is its case's.
 
 Deliveries are sent under leases (docs/postgres.md "Delivery leases"): a notifier claims a due row as
 its worker id until ``lease_until``, its heartbeats (``beat``) keep its worker row fresh and push its
@@ -136,7 +137,7 @@ class Directory(Protocol):
         sent: bool = True,
     ) -> bool: ...
     def redrive(self, delivery_id: str, at: int, tenant: str | None = None) -> bool: ...
-    def delivery_counts(self) -> dict[tuple[str, str], int]: ...
+    def delivery_counts(self) -> dict[tuple[str, str, str], int]: ...
     def close(self) -> None: ...
 
 
@@ -275,9 +276,9 @@ class SQLDirectory:
     def remember_reply(self, user_id: str, key: str, body_digest: str, status: int, response: Any, at: int) -> None:
         with self._writing() as tx:
             tx.execute(
-                "INSERT INTO svc_idempotency (user_id, key, body_digest, status, response, at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (user_id, key, body_digest, status, json.dumps(response, ensure_ascii=False), at),
+                "INSERT INTO svc_idempotency (user_id, key, body_digest, status, response, at, tenant) "
+                f"VALUES (?, ?, ?, ?, ?, ?, {_TENANT_OF_USER}) ON CONFLICT DO NOTHING",
+                (user_id, key, body_digest, status, json.dumps(response, ensure_ascii=False), at, user_id),
             )
 
     def forget_replies(self, case_id: str) -> int:
@@ -288,20 +289,24 @@ class SQLDirectory:
 
     # -- who holds a case inside its owner role ---------------------------------------------
     def assign(self, case_id: str, user_id: str | None, by: str, at: int) -> None:
-        """Give the case to ``user_id`` (None: back to the role's shared queue); every change is logged."""
+        """Give the case to ``user_id`` (None: back to the role's shared queue); every change is logged. Both rows
+        carry the tenant of the holder, or of the assigner handing it back: the case's (the desk lets nobody
+        reach another tenant's case)."""
+        holder = by if user_id is None else user_id
         with self._writing() as tx:
             if user_id is None:
                 tx.execute("DELETE FROM svc_assignments WHERE case_id=?", (case_id,))
             else:
                 tx.execute(
-                    "INSERT INTO svc_assignments (case_id, user_id, by_user, at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (case_id) DO UPDATE SET user_id=excluded.user_id, by_user=excluded.by_user, "
-                    "at=excluded.at",
-                    (case_id, user_id, by, at),
+                    f"INSERT INTO svc_assignments (case_id, user_id, by_user, at, tenant) VALUES (?, ?, ?, ?, "
+                    f"{_TENANT_OF_USER}) ON CONFLICT (case_id) DO UPDATE SET user_id=excluded.user_id, "
+                    "by_user=excluded.by_user, at=excluded.at, tenant=excluded.tenant",
+                    (case_id, user_id, by, at, holder),
                 )
             tx.execute(
-                "INSERT INTO svc_assignment_log (case_id, user_id, by_user, at) VALUES (?, ?, ?, ?)",
-                (case_id, user_id, by, at),
+                "INSERT INTO svc_assignment_log (case_id, user_id, by_user, at, tenant) "
+                f"VALUES (?, ?, ?, ?, {_TENANT_OF_USER})",
+                (case_id, user_id, by, at, holder),
             )
 
     def assignee(self, case_id: str) -> str | None:
@@ -458,12 +463,17 @@ class SQLDirectory:
                 ).rowcount
             )
 
-    def delivery_counts(self) -> dict[tuple[str, str], int]:
-        rows = self._read("SELECT channel, status, count(*) FROM svc_deliveries GROUP BY channel, status")
-        return {(str(c), str(s)): int(n) for c, s, n in rows}
+    def delivery_counts(self) -> dict[tuple[str, str, str], int]:
+        """(tenant, channel, status) -> how many deliveries."""
+        rows = self._read(
+            "SELECT tenant, channel, status, count(*) FROM svc_deliveries GROUP BY tenant, channel, status"
+        )
+        return {(str(t), str(c), str(s)): int(n) for t, c, s, n in rows}
 
 
 _USER_COLUMNS = "id, name, roles, contacts, admin, password_hash, tenant"
+# The tenant of the user the statement's next argument names (the default tenant's row if there is none).
+_TENANT_OF_USER = f"coalesce((SELECT u.tenant FROM svc_users u WHERE u.id = ?), '{DEFAULT_TENANT}')"
 _CREDENTIAL_COLUMNS = "id, kind, user_id, roles, label, created_at, expires_at, revoked_at"
 _DELIVERY_COLUMNS = "id, message_id, channel, notification, status, attempts, next_at, last_error, owner, tenant"
 

@@ -68,6 +68,17 @@ CREATE INDEX svc_users_tenant ON svc_users (tenant, id);
 CREATE INDEX svc_deliveries_tenant ON svc_deliveries (tenant, created_at, id)
 """,
     ),
+    (
+        "tenants on idempotent replies (their user's), assignments and the assignment log (their case's)",
+        """
+ALTER TABLE svc_idempotency ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE svc_assignments ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE svc_assignment_log ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+UPDATE svc_idempotency i SET tenant = u.tenant FROM svc_users u WHERE u.id = i.user_id;
+UPDATE svc_assignments a SET tenant = c.tenant FROM cases c WHERE c.id = a.case_id;
+UPDATE svc_assignment_log l SET tenant = c.tenant FROM cases c WHERE c.id = l.case_id
+""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _MIGRATION_LOCK = 0x7376635F64697200  # "svc_dir": two processes never migrate the directory at once

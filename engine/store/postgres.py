@@ -3,7 +3,9 @@
 Tables follow docs/postgres.md and carry the same canonical JSON text as the SQLite store
 (engine/canonical.py), so a history hashes and verifies the same on either. Each store object holds one
 connection that its threads share one at a time, with the SQLite store's group commit
-(engine/store/group.py: a change is a transaction, or a SAVEPOINT in the group's open one). Several
+(engine/store/group.py: a change is a transaction, or a SAVEPOINT in the group's open one); a read outside
+a change borrows one of a few read connections instead (engine/store/read_pool.py), so it does not wait for
+the changes queued on that one. Several
 processes on one database are kept apart by the database: a case row read inside a change is locked
 (``FOR UPDATE``) until the change commits, so a second writer waits and then reads the first one's result;
 the revision check and the unique ``(case_id, seq)`` refuse anything built on a stale row anyway; and
@@ -22,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -52,6 +55,7 @@ from .base import (
 )
 from .faults import UnusableStoreError
 from .group import Serializer
+from .read_pool import READERS, ReadPool
 from .rows import CASE_COLUMNS as _CASE_COLUMNS
 from .rows import EVENT_COLUMNS as _EVENT_COLUMNS
 from .rows import case_and_head_from_row as _case_and_head
@@ -270,10 +274,23 @@ def _reason(exc: BaseException) -> str:
 
 
 def _serialized(read: Callable[Concatenate[PostgresStore, _P], _R]) -> Callable[Concatenate[PostgresStore, _P], _R]:
-    """A read that holds the connection: committed data only (inside a change, the change's own view)."""
+    """A read of committed data. Inside the caller's own change or batch it runs on the change connection (it
+    sees the change's writes, and locks or claims what it reads); otherwise on a borrowed read connection,
+    each statement in autocommit. When none can be borrowed, or the borrowed one turns out lost, it takes its
+    turn on the change connection, which reconnects or says the database is away."""
 
     @functools.wraps(read)
     def locked(store: PostgresStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        lent = None if store._readers is None or store._serializer.holding() else store._readers.borrow()
+        if lent is not None:
+            store._reading.conn = lent
+            try:
+                return read(store, *args, **kwargs)
+            except _Lost:
+                pass  # a read is safe to run again: once more, on the change connection
+            finally:
+                store._reading.conn = None
+                store._readers.give_back(lent)  # type: ignore[union-attr]
         with store._serializer.reading():
             return read(store, *args, **kwargs)
 
@@ -281,11 +298,15 @@ def _serialized(read: Callable[Concatenate[PostgresStore, _P], _R]) -> Callable[
 
 
 class PostgresStore:
-    def __init__(self, url: str, *, group_commit: bool = True) -> None:
+    def __init__(self, url: str, *, group_commit: bool = True, readers: int = READERS) -> None:
+        """``readers``: connections lent to reads outside a change (0: every read takes its turn on the
+        change connection)."""
         self.url = url
         self.shown = shown_url(url)
         self.where = database_named(url)
         self.conn = connect(url)
+        self._readers = ReadPool(lambda: connect(url), readers) if readers > 0 else None
+        self._reading = threading.local()  # ``conn``: the read connection this thread's read borrowed
         self._open = False  # a transaction this store began is open on ``conn``
         self._committing = False  # a COMMIT is on its way: a connection lost now leaves its outcome unknown
         self._wrote = False  # the open transaction ran a statement that writes (else a lost COMMIT lost nothing)
@@ -317,7 +338,10 @@ class PostgresStore:
         """One statement, after the deferred transaction control; a lost server or a lock conflict becomes a
         store error of ours. A connection found lost while no transaction of ours is open on the server (a
         read, or a change whose BEGIN is still deferred) is opened again and the statement sent again, once;
-        inside one, the change fails."""
+        inside one, the change fails. A read on a borrowed connection runs there (``_serialized``)."""
+        lent: psycopg.Connection[Any] | None = getattr(self._reading, "conn", None)
+        if lent is not None:
+            return self._read_on(lent, query, args)
         try:
             return self._send(query, args)
         except StoreUnavailableError:
@@ -362,12 +386,25 @@ class PostgresStore:
             raise StoreError(f"store {self.shown}: the database connection failed: {_first_line(exc)}") from None
         except psycopg.Error as exc:  # a table dropped or altered by hand, a missing schema, no permission
             self._open = self.conn.info.transaction_status != TransactionStatus.IDLE
-            if exc.sqlstate in _NOT_PREPARED:
-                raise StoreError(
-                    f"store {self.shown}: the database refused a statement: {_first_line(exc)} (behind PgBouncer "
-                    "in transaction mode, add prepare_threshold=none to the URL: docs/postgres.md)"
-                ) from None
-            raise StoreError(f"store {self.shown}: the database refused a statement: {_first_line(exc)}") from None
+            raise self._refused(exc) from None
+
+    def _read_on(self, lent: psycopg.Connection[Any], query: str, args: Sequence[Any] | None) -> psycopg.Cursor[Any]:
+        try:
+            return lent.execute(query, args)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if lent.closed or lent.broken:
+                raise _Lost(exc) from None  # ``_serialized`` runs the read again on the change connection
+            raise StoreError(f"store {self.shown}: the database connection failed: {_first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: psycopg.Error) -> StoreError:
+        if exc.sqlstate in _NOT_PREPARED:
+            return StoreError(
+                f"store {self.shown}: the database refused a statement: {_first_line(exc)} (behind PgBouncer "
+                "in transaction mode, add prepare_threshold=none to the URL: docs/postgres.md)"
+            )
+        return StoreError(f"store {self.shown}: the database refused a statement: {_first_line(exc)}")
 
     def _reconnect(self) -> None:
         self.conn.close()
@@ -426,8 +463,16 @@ class PostgresStore:
                 self._committing = False
 
     def _in_transaction(self) -> bool:
-        """Whether the calling thread is inside its own change or batch (other threads wait for the lock)."""
+        """Whether the calling thread is inside its own change or batch (other threads wait for the lock, or
+        read on a borrowed connection: never inside the change another thread holds)."""
+        if getattr(self._reading, "conn", None) is not None:
+            return False
         return bool(self._deferred) or self._open
+
+    def _in_batch(self) -> bool:
+        """Whether the calling thread holds the change connection inside a ``batch`` whose transaction it has
+        not begun yet (``_batching`` is the holder's; a borrowed read is outside it)."""
+        return bool(self._batching) and getattr(self._reading, "conn", None) is None and not self._in_transaction()
 
     def _migrate(self) -> None:
         with self.writing():
@@ -529,8 +574,13 @@ class PostgresStore:
 
     @_serialized
     def case_and_head(self, case_id: str) -> tuple[CaseRecord, Head | None]:
-        # Two statements, not one join: a read that waited for the row's lock sees the row as the other
-        # writer left it, but a join's read of events keeps the statement's older snapshot.
+        if not self._in_transaction():  # committed data: one statement, so the row and its head agree
+            joined = self._sql(_WITH_HEAD + "WHERE c.id = %s", (case_id,)).fetchone()
+            if joined is None:
+                raise UnknownCaseError(case_id)
+            return _case_and_head(joined)
+        # Inside a change, two statements, not one join: a read that waited for the row's lock sees the row as
+        # the other writer left it, but a join's read of events keeps the statement's older snapshot.
         row = self._sql(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s{self._lock()}", (case_id,)).fetchone()
         if row is None:
             raise UnknownCaseError(case_id)
@@ -632,7 +682,7 @@ class PostgresStore:
         """Inside a batch the rows are claimed: read in the batch's transaction (begun here if no change began
         it yet) with ``FOR UPDATE SKIP LOCKED``, so they stay locked until the batch commits and every other
         process's claim passes them by meanwhile; two schedulers never fire one case."""
-        if self._batching and not self._in_transaction():
+        if self._in_batch():
             with self.writing():  # begins the batch's transaction; the batch commits it
                 return self._due(now, limit)
         return self._due(now, limit)
@@ -648,7 +698,7 @@ class PostgresStore:
     @_serialized
     def due_cases_and_heads(self, now: int, limit: int) -> list[tuple[CaseRecord, Head | None]]:
         """``due_cases`` (claimed alike inside a batch) with each row's latest event, in one query."""
-        if self._batching and not self._in_transaction():
+        if self._in_batch():
             with self.writing():
                 return self._due_with_heads(now, limit)
         return self._due_with_heads(now, limit)
@@ -797,9 +847,26 @@ class PostgresStore:
             )
             self.rule2_from_pos = rule2_from_pos
 
+    # The service directory's tables (engine/store/pg_directory.py) in this database and schema: read in the
+    # export's snapshot and loaded in the import's transaction (store/transfer_directory.py).
+    directory_catalog = (
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name LIKE 'svc^_%' ESCAPE '^'"
+    )
+
+    @_serialized
+    def directory_rows(self, query: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._sql(query).fetchall()]
+
+    def load_directory_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        with self.writing():
+            self._copy(f"{table} ({', '.join(columns)})", rows)
+
     def close(self) -> None:
         with self._serializer.reading():  # commits an open group first
             self.conn.close()
+        if self._readers is not None:
+            self._readers.close()
 
 
 def _event_values(events: Sequence[EventRecord]) -> list[Any]:

@@ -62,6 +62,7 @@ from .rows import event_values as _event_values
 from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
+from .sqlite_directory import DIRECTORY_CATALOG
 
 FORMAT_NAME = "complaintflow-store"
 FORMAT_VERSION = 6
@@ -875,6 +876,19 @@ class SQLiteStore:
                 "WHERE key='outbox_cursor')"
             )
             self.rule2_from_pos = rule2_from_pos
+
+    # The service directory's tables, in this file beside the store's: read in the export's snapshot and loaded
+    # in the import's transaction, so the directory moves with the cases it names (store/transfer_directory.py).
+    directory_catalog = DIRECTORY_CATALOG
+
+    @_serialized
+    def directory_rows(self, query: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.db.execute(query).fetchall()]
+
+    def load_directory_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        with self.writing():
+            marks = ", ".join("?" * len(columns))
+            self.db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     @faults.named
     def scrub(self) -> bool:

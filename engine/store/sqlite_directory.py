@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS svc_credentials (
     roles TEXT, label TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);
 CREATE TABLE IF NOT EXISTS svc_idempotency (
     user_id TEXT NOT NULL, key TEXT NOT NULL, body_digest TEXT NOT NULL, status INTEGER NOT NULL,
-    response TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (user_id, key));
+    response TEXT NOT NULL, at INTEGER NOT NULL, tenant TEXT NOT NULL DEFAULT 'default', PRIMARY KEY (user_id, key));
 CREATE TABLE IF NOT EXISTS svc_deliveries (
     id TEXT PRIMARY KEY, message_id TEXT NOT NULL, channel TEXT NOT NULL, notification TEXT NOT NULL,
     status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
@@ -37,20 +37,42 @@ CREATE TABLE IF NOT EXISTS svc_deliveries (
 CREATE INDEX IF NOT EXISTS svc_deliveries_due ON svc_deliveries (next_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS svc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS svc_assignments (
-    case_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, by_user TEXT NOT NULL, at INTEGER NOT NULL);
+    case_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, by_user TEXT NOT NULL, at INTEGER NOT NULL,
+    tenant TEXT NOT NULL DEFAULT 'default');
 CREATE INDEX IF NOT EXISTS svc_assignments_user ON svc_assignments (user_id);
 CREATE TABLE IF NOT EXISTS svc_assignment_log (
-    case_id TEXT NOT NULL, user_id TEXT, by_user TEXT NOT NULL, at INTEGER NOT NULL);
+    case_id TEXT NOT NULL, user_id TEXT, by_user TEXT NOT NULL, at INTEGER NOT NULL,
+    tenant TEXT NOT NULL DEFAULT 'default');
 CREATE TABLE IF NOT EXISTS svc_workers (id TEXT PRIMARY KEY, started_at REAL NOT NULL, last_beat REAL NOT NULL);
 """
+# The directory's tables and their columns (a whole-store export reads them: store/transfer_directory.py).
+DIRECTORY_CATALOG = (
+    "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+    "WHERE m.type = 'table' AND m.name LIKE 'svc^_%' ESCAPE '^'"
+)
 # The directory's layout: a file whose ``svc_meta`` says less gains what came since, in one transaction.
-LAYOUT_KEY, LAYOUT_VERSION = "directory_layout", 2
+LAYOUT_KEY, LAYOUT_VERSION = "directory_layout", 3
 # Columns each layout added to a table an older release made: (layout, table, column, type).
 _ADDED_COLUMNS = (
     (1, "svc_deliveries", "lease_until", "REAL"),
     (1, "svc_deliveries", "owner", "TEXT"),
     (2, "svc_users", "tenant", "TEXT NOT NULL DEFAULT 'default'"),
     (2, "svc_deliveries", "tenant", "TEXT NOT NULL DEFAULT 'default'"),
+    (3, "svc_idempotency", "tenant", "TEXT NOT NULL DEFAULT 'default'"),
+    (3, "svc_assignments", "tenant", "TEXT NOT NULL DEFAULT 'default'"),
+    (3, "svc_assignment_log", "tenant", "TEXT NOT NULL DEFAULT 'default'"),
+)
+# What layout 3 fills its new columns with: a reply is its user's tenant's, an assignment its case's (the case
+# row beside the directory, else the holder's or, for a hand-back, the assigner's tenant: the same one).
+_USER_TENANT = "(SELECT u.tenant FROM svc_users u WHERE u.id = {})"
+_FILLS = (
+    "UPDATE svc_idempotency SET tenant = coalesce(" + _USER_TENANT.format("svc_idempotency.user_id") + ", tenant)",
+    "UPDATE svc_assignments SET tenant = coalesce({case}, "
+    + _USER_TENANT.format("svc_assignments.user_id")
+    + ", tenant)",
+    "UPDATE svc_assignment_log SET tenant = coalesce({case}, "
+    + _USER_TENANT.format("coalesce(svc_assignment_log.user_id, svc_assignment_log.by_user)")
+    + ", tenant)",
 )
 # Made once the columns they cover are there.
 _INDEXES = (
@@ -65,6 +87,7 @@ class SQLiteDirectory(SQLDirectory):
 
     _FORGET_REPLIES = "DELETE FROM svc_idempotency WHERE json_valid(response) AND json_extract(response, '$.id') = ?"
     _LOG_ORDER = "rowid"
+    directory_catalog = DIRECTORY_CATALOG  # a file of its own (the deprecated --directory) is exported from here
 
     def __init__(self, path: str | Path):
         self._lock = threading.RLock()  # the writing connection, one thread at a time
@@ -111,6 +134,9 @@ class SQLiteDirectory(SQLDirectory):
                 self._readers.append(db)
         return db
 
+    def directory_rows(self, query: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._read(query)]
+
     def _now_sql(self, wall_now: float) -> tuple[str, tuple[Any, ...]]:
         return "?", (wall_now,)
 
@@ -137,6 +163,13 @@ def _upgrade_layout(db: Transaction) -> None:
         have = {r[1] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
         if since > layout and column not in have:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    if layout < 3:
+        # A store file's case rows name their tenant (from format 6); a separate directory file has none.
+        cases = {r[1] for r in db.execute("PRAGMA table_info(cases)").fetchall()}
+        for fill in _FILLS:
+            table = fill.split()[1]
+            case = f"(SELECT c.tenant FROM cases c WHERE c.id = {table}.case_id)" if "tenant" in cases else "NULL"
+            db.execute(fill.format(case=case))
     for index in _INDEXES:
         db.execute(index)
     db.execute(

@@ -8,9 +8,11 @@ naming the line. Case rows are not in it: an import folds each history into its 
 ``fold`` (revision: the case's last seq, never below a revision a client saw, so a stale If-Match cannot
 pass), writes processes, events and rows into an empty store inside one transaction and verifies every
 history there (audit/verify.py) before it commits, so a refused import leaves the target as it was. Every
-bad-input check of the file itself runs in ``check_export`` before the target is opened. The service's
-directory (users, tokens, deliveries) is not part of an export. Reads and writes go through
-``MovableStore`` (store/base.py); no database library here.
+bad-input check of the file itself runs in ``check_export`` before the target is opened. After the upgrade
+records come the service directory's rows (users, credential digests, idempotent replies, assignments and
+their log, deliveries: store/transfer_directory.py), read in the same snapshot and loaded in the same
+transaction; a store that never held the service's tables has none. Version 1 files (before the directory)
+are still read. Reads and writes go through ``MovableStore`` (store/base.py); no database library here.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -34,6 +36,7 @@ from ..tenants import DEFAULT_TENANT, check_tenant
 from .base import (
     CaseQuery,
     CaseRecord,
+    DirectoryTables,
     EventKind,
     EventRecord,
     MovableStore,
@@ -43,9 +46,13 @@ from .base import (
     Upgrade,
 )
 from .rows import payload_from_text
+from .transfer_directory import KINDS as DIRECTORY_KINDS
+from .transfer_directory import TABLES as DIRECTORY_TABLES
+from .transfer_directory import DirectoryLines, DirectoryRow, directory_lines, refuse_unless_ready
+from .transfer_directory import load as load_directory
 
 FORMAT = "complaintflow-export"
-VERSION = 1  # of this file format; a newer one is refused
+VERSION = 2  # of this file format (2: the service directory after the upgrades); a newer one is refused
 STORE_FORMAT = 6  # the store format whose rows the lines hold (store/sqlite.py FORMAT_VERSION)
 # Formats whose exports are read: format 5's had no tenants, so each process line is the default tenant's.
 READS_STORE_FORMATS = (5, 6)
@@ -68,16 +75,25 @@ class Counts:
     cases: int
     events: int
     upgrades: int
+    directory: dict[str, int] = field(
+        default_factory=dict
+    )  # rows of each directory table (store/transfer_directory.py)
 
     def describe(self) -> str:
+        """The engine's counts, then each kind of directory row the export holds."""
+        held = [(self.directory.get(table.count, 0), *table.words) for table in DIRECTORY_TABLES]
         return ", ".join(
-            f"{n:,} {word if n == 1 else word + plural}"
-            for n, word, plural in (
-                (self.processes, "process", "es"),
-                (self.cases, "case", "s"),
-                (self.events, "event", "s"),
+            f"{n:,} {one if n == 1 else many}"
+            for n, one, many in (
+                (self.processes, "process", "processes"),
+                (self.cases, "case", "cases"),
+                (self.events, "event", "events"),
+                *(h for h in held if h[0]),
             )
         )
+
+    def directory_rows(self) -> int:
+        return sum(self.directory.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +111,7 @@ class _Deployed:
 
 
 Progress = Callable[[int, int], None]  # (events so far, events in all)
-_Item = _Header | _Deployed | PlacedEvent | Upgrade
+_Item = _Header | _Deployed | PlacedEvent | Upgrade | DirectoryRow
 
 
 def movable(store: Store) -> MovableStore:
@@ -113,8 +129,17 @@ def movable(store: Store) -> MovableStore:
 # -- export ------------------------------------------------------------------------------------
 
 
-def export_store(store: Store, write: Callable[[bytes], object], at: int, progress: Progress | None = None) -> Counts:
-    """Write the whole store as export lines through ``write``, from one consistent view of it."""
+def export_store(
+    store: Store,
+    write: Callable[[bytes], object],
+    at: int,
+    progress: Progress | None = None,
+    directory_file: DirectoryTables | None = None,
+    tenant: str | None = None,
+) -> Counts:
+    """Write the whole store as export lines through ``write``, from one consistent view of it; the directory
+    from ``directory_file`` instead of beside the store when given (the deprecated separate file, read as it is).
+    ``tenant``: only that tenant's processes, cases and directory rows (a tenant moving to a store of its own)."""
     source = movable(store)
     digest = hashlib.sha256()
 
@@ -125,46 +150,92 @@ def export_store(store: Store, write: Callable[[bytes], object], at: int, progre
 
     with source.snapshot():
         tenants: dict[str, list[str]] = {}
-        for deployed in source.processes():
+        for deployed in source.processes(tenant):
             tenants.setdefault(deployed.content_hash, []).append(deployed.tenant)
         processes = [_Deployed(source.process(h), tuple(sorted(t))) for h, t in tenants.items()]  # refuses edits
-        cases, events = source.totals()
-        upgrades = source.upgrades()
-        counts = Counts(len(processes), cases, events, len(upgrades))
-        line(
-            {
-                "format": FORMAT,
-                "version": VERSION,
-                "store_format": STORE_FORMAT,
-                "exported_at": at,
-                "rule2_from_pos": source.rule2_from_pos,
-                "counts": asdict(counts),
-            }
-        )
+        part = None if tenant is None else _TenantPart.of(source, tenant)
+        cases, events = source.totals() if part is None else (len(part.cases), part.events)
+        # An upgrade record covers the cases of its day, which were all the default tenant's (tenants came
+        # with the last format an upgrade reaches); another tenant's part has none of them.
+        upgrades = source.upgrades() if tenant in (None, DEFAULT_TENANT) else []
+        directory = list(directory_lines(source if directory_file is None else directory_file, at, tenant))
+        held = {table.count: 0 for table in DIRECTORY_TABLES}
+        for table, _ in directory:
+            held[table.count] += 1
+        counts = Counts(len(processes), cases, events, len(upgrades), held)
+        if part is not None and not (processes or cases or directory):
+            raise BadArgumentError(
+                f"tenant {tenant!r} has no processes, cases or users in this store; nothing was exported"
+            )
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "store_format": STORE_FORMAT,
+            "exported_at": at,
+            "rule2_from_pos": source.rule2_from_pos,
+            "counts": asdict(counts),
+        }
+        line(header if tenant is None else {**header, "tenant": tenant})
         for process in processes:
             line(_process_line(process))
         after, done, heads = 0, 0, {}
         while page := source.placed_events(after, PAGE):
             for placed in page:
+                if part is not None and not part.holds(placed, tenants):
+                    continue
                 line(_event_line(placed))
                 heads[placed.event.case_id] = (placed.event.seq, placed.event.hash)
-            after, done = page[-1].pos, done + len(page)
-            if progress is not None and done // PROGRESS_EVERY > (done - len(page)) // PROGRESS_EVERY:
-                progress(done, events)
-        _refuse_unless_heads_match(source, heads)  # before the end line: a refused export is no export
+                done += 1
+                if progress is not None and done % PROGRESS_EVERY == 0:
+                    progress(done, events)
+            after = page[-1].pos
+        _refuse_unless_heads_match(source, heads, tenant)  # before the end line: a refused export is no export
         for upgrade in upgrades:
             line({"type": "upgrade", **asdict(upgrade)})
-    written = Counts(len(processes), len(heads), done, len(upgrades))
+        for table, value in directory:
+            line({"type": table.kind, **value})
+    written = Counts(len(processes), len(heads), done, len(upgrades), held)
     end = {"end": True, "counts": asdict(written), "digest": "sha256:" + digest.hexdigest()}
     write((canonical.dumps(end) + "\n").encode())
     return written
 
 
-def _refuse_unless_heads_match(store: MovableStore, heads: dict[str, tuple[int, str]]) -> None:
+@dataclass(frozen=True, slots=True)
+class _TenantPart:
+    """What of a store one tenant's export holds: its cases, and so their events."""
+
+    tenant: str
+    cases: frozenset[str]
+    events: int
+
+    @classmethod
+    def of(cls, store: MovableStore, tenant: str) -> _TenantPart:
+        rows = store.cases(CaseQuery(tenant=tenant, limit=2**62))
+        # a case's events are seq 1 to its last (the heads check below refuses a store where they are not)
+        return cls(tenant, frozenset(case.id for case in rows), sum(case.last_seq for case in rows))
+
+    def holds(self, placed: PlacedEvent, deployed: Mapping[str, object]) -> bool:
+        """Whether the event is one of the tenant's; refused if it runs the case on a process version the
+        tenant has not deployed (the import would file that version under the tenant)."""
+        event = placed.event
+        if event.case_id not in self.cases:
+            return False
+        if event.kind not in ("started", "migrated"):
+            return True
+        runs_on = event.payload.get("process_hash" if event.kind == "started" else "to_hash", "")
+        if runs_on not in deployed:
+            raise RefusedError(
+                f"case {event.case_id} of tenant {self.tenant} runs on process version {str(runs_on)[:12]}, which "
+                "the tenant has not deployed: export the whole store instead; nothing was exported"
+            )
+        return True
+
+
+def _refuse_unless_heads_match(store: MovableStore, heads: dict[str, tuple[int, str]], tenant: str | None) -> None:
     """Every case row names the last event the export holds for it, and every event has its case row. An
     import rebuilds rows from the events alone, so without this a store whose latest events were deleted, or
     whose case row was, or that holds rows added behind the engine's back, would verify clean once moved."""
-    rows = {case.id: (case.last_seq, case.last_hash) for case in store.cases(CaseQuery(limit=2**62))}
+    rows = {case.id: (case.last_seq, case.last_hash) for case in store.cases(CaseQuery(tenant=tenant, limit=2**62))}
     for case_id in sorted(rows.keys() | heads.keys()):
         row, head = rows.get(case_id), heads.get(case_id)
         if row != head:
@@ -218,8 +289,8 @@ def import_export(engine: Engine, path: Path, progress: Progress | None = None, 
     target = movable(engine.store)
     if not checked:
         check_export(path)
+    name = getattr(target, "path", None) or getattr(target, "shown", "the store")
     if target.holds_anything():
-        name = getattr(target, "path", None) or getattr(target, "shown", "the store")
         raise NotEmptyError(
             f"{name} already holds processes or cases; import into a new, empty store (nothing was imported)"
         )
@@ -228,6 +299,7 @@ def import_export(engine: Engine, path: Path, progress: Progress | None = None, 
     rows: dict[str, CaseRecord] = {}
     last_pos: dict[str, int] = {}
     upgrades: list[Upgrade] = []
+    directory: list[DirectoryRow] = []
     batch: list[PlacedEvent] = []
     done = 0
     try:
@@ -236,6 +308,10 @@ def import_export(engine: Engine, path: Path, progress: Progress | None = None, 
             for number, item in read_export(path, rehash=False):
                 if isinstance(item, _Header):
                     header = item
+                    if header.counts.directory_rows():  # before anything is written
+                        refuse_unless_ready(target, str(name))
+                elif isinstance(item, DirectoryRow):
+                    directory.append(item)
                 elif isinstance(item, _Deployed):
                     for tenant in item.tenants:
                         target.save_process(replace(item.process, tenant=tenant))
@@ -256,6 +332,7 @@ def import_export(engine: Engine, path: Path, progress: Progress | None = None, 
             assert header is not None  # read_export yields it first or raises
             target.load_cases(list(rows.values()), last_pos)
             target.load_history(upgrades, header.rule2_from_pos)
+            load_directory(target, directory)
             _refuse_unless_verified(engine, path)
     except BaseException:
         target.rule2_from_pos = rule_before  # the transaction rolled back: the store's own rule stands
@@ -328,11 +405,14 @@ class _Reader:
         self.number = 0
         self.processes: set[str] = set()
         self.heads: dict[str, _Head] = {}
+        self.tenants: dict[str, str] = {}  # each case's, from its started event
         self.events = 0
         self.upgrades = 0
         self.last_pos = 0
-        self.stage = 0  # 0 processes, 1 events, 2 upgrades: the order lines come in
+        self.stage = 0  # 0 processes, 1 events, 2 upgrades, then each directory table's: the order lines come in
         self.store_format: object = STORE_FORMAT
+        self.version = VERSION
+        self.directory = DirectoryLines(self.fail)
 
     def fail(self, message: str) -> ExportFileError:
         return ExportFileError(f"{self.name}: line {self.number}: {message}; nothing was imported")
@@ -365,6 +445,10 @@ class _Reader:
             return self._event(value)
         if kind == "upgrade":
             return self._upgrade(value)
+        if isinstance(kind, str) and kind in DIRECTORY_KINDS and self.version >= 2:
+            table = DIRECTORY_KINDS[kind]
+            self._stage(3 + DIRECTORY_TABLES.index(table), f"a {kind.replace('_', ' ')} line")
+            return self.directory.line(table, value, self.tenants)
         raise self.fail(f"unknown line type {kind!r}")
 
     def finish(self) -> None:
@@ -387,6 +471,7 @@ class _Reader:
             raise self.fail(
                 f"export version {version}, newer than this complaintflow reads ({VERSION}); upgrade complaintflow"
             )
+        self.version = version
         self.store_format = value.get("store_format")
         if self.store_format not in READS_STORE_FORMATS:
             raise self.fail(f"rows of store format {self.store_format}, not {STORE_FORMAT}")
@@ -397,7 +482,16 @@ class _Reader:
         counts = value.get("counts")
         if not isinstance(counts, dict):
             raise self.fail("no counts")
-        return Counts(*(_number(self, counts, key) for key in ("processes", "cases", "events", "upgrades")))
+        processes, cases, events, upgrades = (
+            _number(self, counts, key) for key in ("processes", "cases", "events", "upgrades")
+        )
+        if self.version < 2:
+            return Counts(processes, cases, events, upgrades)
+        directory = counts.get("directory")
+        if not isinstance(directory, dict):
+            raise self.fail("no counts of the directory's rows")
+        held = {table.count: _number(self, directory, table.count) for table in DIRECTORY_TABLES}
+        return Counts(processes, cases, events, upgrades, held)
 
     def _process(self, value: dict[str, Any]) -> _Deployed:
         self._stage(0, "a process")
@@ -479,6 +573,8 @@ class _Reader:
         )
         if head is None and event.kind != "started":
             raise self.fail(f"{where}: the history does not begin with 'started'")
+        if head is None:
+            self.tenants[event.case_id] = str(p.get("tenant", DEFAULT_TENANT))
         if needed and needed not in self.processes:
             raise self.fail(f"{where}: its process version {str(needed)[:12]} is not in the export")
         return head
@@ -507,13 +603,18 @@ class _Reader:
         if value.get("digest") != "sha256:" + self.digest.hexdigest():
             raise self.fail("the digest does not match the lines before it: the file was edited or damaged")
         assert self.header is not None
-        read = Counts(len(self.processes), len(self.heads), self.events, self.upgrades)
+        read = Counts(len(self.processes), len(self.heads), self.events, self.upgrades, self.directory.counts)
+        if self.version < 2:
+            read = replace(read, directory={})
         if self._counts(value) != read or self.header.counts != read:
             raise self.fail(f"the counts do not match the lines read ({read.describe()})")
 
     def _stage(self, stage: int, what: str) -> None:
         if stage < self.stage:
-            raise self.fail(f"{what} out of place (processes, then events, then upgrade records)")
+            raise self.fail(
+                f"{what} out of place (processes, events, upgrade records, then the directory's users, credentials, "
+                "replies, assignments, assignment log, deliveries)"
+            )
         self.stage = stage
 
 

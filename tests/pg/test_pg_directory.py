@@ -117,10 +117,40 @@ def test_a_directory_from_before_tenants_gains_them_by_migration_2_with_its_rows
         assert [d.id for d in directory.deliveries(tenant="acme")] == ["m:1@hook"]
     finally:
         directory.close()
-    assert _sql(postgres_url, "SELECT version FROM svc_migrations ORDER BY version") == [(1,), (2,)]
+    assert _sql(postgres_url, "SELECT version FROM svc_migrations ORDER BY version") == [
+        (v,) for v in range(1, SCHEMA_VERSION + 1)
+    ]
     assert "tenant" in {r[0] for r in _sql(postgres_url, _COLUMNS.format("svc_deliveries"))}
 
 
 _COLUMNS = (
     "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{}'"
 )
+
+
+def test_migration_3_files_each_reply_under_its_users_tenant_and_each_assignment_under_its_cases(
+    postgres_url, monkeypatch
+):
+    from helpers import MINI, at
+
+    from complaintflow import Actor, Engine
+    from complaintflow.store import pg_directory
+
+    engine = Engine(postgres_url, tenant="north")
+    spec = engine.load_process(MINI.encode())
+    data = {"customer_name": "赵六", "severity": "general"}
+    engine.start(spec, data, Actor("w", ("desk",)), at=at("2025-11-10 09:00"), case_id="c1")
+    engine.close()
+    with monkeypatch.context() as before:  # the directory as the release before migration 3 left it
+        before.setattr(pg_directory, "MIGRATIONS", pg_directory.MIGRATIONS[:2])
+        before.setattr(pg_directory, "SCHEMA_VERSION", 2)
+        old = PostgresDirectory(postgres_url)
+        old.add_user(User("bob", "Bob", (), {}, False, None, "acme"), 1)
+        old.close()
+    _sql(postgres_url, "INSERT INTO svc_idempotency VALUES ('bob', 'k', 'd', 201, '{}', 1)")
+    _sql(postgres_url, "INSERT INTO svc_assignments VALUES ('c1', 'bob', 'bob', 1)")
+    _sql(postgres_url, "INSERT INTO svc_assignment_log (case_id, user_id, by_user, at) VALUES ('c1', 'bob', 'bob', 1)")
+    PostgresDirectory(postgres_url).close()
+    assert _sql(postgres_url, "SELECT tenant FROM svc_idempotency") == [("acme",)]
+    assert _sql(postgres_url, "SELECT tenant FROM svc_assignments") == [("north",)]
+    assert _sql(postgres_url, "SELECT tenant FROM svc_assignment_log") == [("north",)]

@@ -313,3 +313,26 @@ def test_the_scheduler_logs_a_case_it_cannot_fire_once_and_fires_the_others(desk
     assert {e.case_id for e in fired} == {good}
     lines = [r.getMessage() for r in caplog.records if "was not fired" in r.getMessage()]
     assert len(lines) == 1 and bad in lines[0] and "edited outside complaintflow" in lines[0]
+
+
+def test_metrics_count_deliveries_per_tenant_and_drop_a_status_no_delivery_holds_any_more(desk):
+    from complaintflow.store.directory import Delivery
+
+    d, clock = desk
+    now = int(clock())
+    d.directory.queue(
+        [Delivery(f"m:{n}@hook", f"m:{n}", "hook", {"text": "案件"}, "pending", 0, now, None, None, tenant)
+         for n, tenant in ((1, "default"), (2, "acme"), (3, "acme"))],
+        now,
+    )  # fmt: skip
+    metrics = Metrics()
+
+    def scraped() -> str:
+        return metrics.exposition(d)[0].decode()
+
+    assert 'complaintflow_deliveries{channel="hook",status="pending",tenant="acme"} 2.0' in scraped()
+    assert 'complaintflow_deliveries{channel="hook",status="pending",tenant="default"} 1.0' in scraped()
+    d.directory.record_attempt("m:1@hook", "dead", now, "401", now)
+    after = scraped()
+    assert 'complaintflow_deliveries{channel="hook",status="dead",tenant="default"} 1.0' in after
+    assert 'status="pending",tenant="default"' not in after, after  # gone, not stuck at its last count

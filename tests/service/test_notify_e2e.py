@@ -5,6 +5,7 @@ permanent refusal goes dead and is re-driven once fixed."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 from fakes.chat_robots import FakeDingTalk, FakeFeishu, FakeWecom
 from fakes.receivers import FakeWebhookReceiver
@@ -140,18 +141,21 @@ def test_two_services_on_one_store_deliver_each_message_once(tmp_path, shared_ad
                     for served in (first, second):
                         served.set_clock("2025-09-29 10:30")
 
-                    ticks = iter(range(1, 10_000))
+                    minutes = iter(range(1, 100_000))
+                    start = datetime(2025, 9, 29, 10, 30)
 
                     def all_sent() -> bool:
-                        # The webhook's rate (10 a second) counts on the services' clock: let it run.
-                        minute = 30 + min(next(ticks), 29)
+                        # The webhook's rate (10 a second) and every retry's back-off count on the services'
+                        # clock: keep it running a minute a poll for as long as we wait, so a loaded machine
+                        # only slows the test down (a capped clock once left two back-offs never due).
+                        now = start + timedelta(minutes=next(minutes))
                         for served in (first, second):
-                            served.set_clock(f"2025-09-29 10:{minute:02d}")
+                            served.set_clock(now.strftime("%Y-%m-%d %H:%M"))
                         rows = admin.get("/v1/deliveries", params={"limit": 1000}).json()
                         return bool(rows) and all(d["status"] == "delivered" for d in rows) and len(rows) >= 12
 
                     try:
-                        eventually(all_sent, "every delivery to be sent")
+                        eventually(all_sent, "every delivery to be sent", timeout=60.0)
                     except AssertionError:
                         rows = admin.get("/v1/deliveries", params={"limit": 1000}).json()
                         raise AssertionError(

@@ -177,3 +177,9 @@ def test_a_channel_restricted_to_one_tenant_carries_only_its_breaches_to_its_peo
     assert desk.call("bolt-boss", "get", "/v1/deliveries").json() == []
     redrive = desk.call("bolt-boss", "post", f"/v1/deliveries/{acme[0]['id']}/redrive")
     assert redrive.status_code == 409  # another tenant's delivery is not Bolt's to touch
+    with desk.served.client() as http:  # /metrics tells each tenant's deliveries and attempts apart
+        scraped = http.get("/metrics").text
+    delivered = f'complaintflow_deliveries{{channel="acme-hook",status="delivered",tenant="acme"}} {len(acme)}.0'
+    assert delivered in scraped, scraped
+    assert 'complaintflow_delivery_attempts_total{channel="acme-hook",outcome="delivered",tenant="acme"}' in scraped
+    assert 'tenant="bolt"' not in scraped  # Bolt has no deliveries, so no series

@@ -403,6 +403,8 @@ def test_while_the_scheduler_catches_up_the_wal_is_copied_back_once_a_round_find
         engine.start(spec, DATA, DESK, at=at(f"2025-11-03 10:0{n}"))
     pragma = "PRAGMA wal_autocheckpoint"
     assert store.db.execute(pragma).fetchone() == (INLINE_PAGES,)
+    assert engine.tick(at("2025-11-03 10:00")) == []  # an idle scheduler holds nothing back, copies nothing
+    assert store.db.execute(pragma).fetchone() == (INLINE_PAGES,)
     assert engine.tick(at("2025-11-03 10:30"), rounds=1)  # a round that fired: the copy waits
     assert store.db.execute(pragma).fetchone() == (DEFERRED_PAGES,)
     frames, copied = _wal_frames(path)

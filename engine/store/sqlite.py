@@ -500,10 +500,11 @@ class SQLiteStore:
         """Many changes of this thread in one transaction, one SAVEPOINT each (engine/store/group.py).
 
         At FULL and EXTRA, SQLite copies the WAL back into the file inside the commit that fills 1,000 pages,
-        which cost a round about as much as its fsyncs (BENCHMARKS.md). From the first batch on, that copy
+        which cost a round about as much as its fsyncs (BENCHMARKS.md). Once a batch writes, that copy
         waits (up to ``DEFERRED_PAGES``) until a round finds nothing due, when the scheduler has caught up;
-        then the whole WAL is copied back once, off the firing path. Every commit is still fsynced: a copy
-        back moves committed pages into the file, it makes nothing durable."""
+        then the whole WAL is copied back once, off the firing path (an idle scheduler writes nothing).
+        Every commit is still fsynced: a copy back moves committed pages into the file, it makes nothing
+        durable."""
         outermost = False
         try:
             with self._serializer.batch():
@@ -514,9 +515,6 @@ class SQLiteStore:
                     # (20,000 writes for 10,000 due cases). In memory for the batch only: a big sort on this
                     # connection (an export's, an upgrade's) keeps its temporary files.
                     self._temp_store("MEMORY")
-                if self._defer_copy and not self._deferring:
-                    self._db.execute(f"PRAGMA wal_autocheckpoint={DEFERRED_PAGES}")
-                    self._deferring = True
                 yield
         finally:
             if outermost:
@@ -524,6 +522,12 @@ class SQLiteStore:
                     self._temp_store("DEFAULT")
         if self._caught_up:
             self._copy_back()
+
+    def _hold_copies(self) -> None:
+        """A batch writes: SQLite's inline copies of the WAL wait until a round finds nothing due."""
+        if self._defer_copy and not self._deferring and self._serializer._batching:
+            self._db.execute(f"PRAGMA wal_autocheckpoint={DEFERRED_PAGES}")
+            self._deferring = True
 
     def _temp_store(self, where: str) -> None:
         try:
@@ -650,6 +654,7 @@ class SQLiteStore:
     @faults.named
     def commit(self, change: Commit) -> None:
         case, db = change.case, self.db
+        self._hold_copies()
         with self.writing():
             events = change.events
             if events:
@@ -681,6 +686,7 @@ class SQLiteStore:
                 for change in changes:
                     self.commit(change)
             return
+        self._hold_copies()
         with self.writing():
             # The events in one statement, then the rows in as few as their shapes allow, with every
             # position given: the ones SQLite would have given them committing one change at a time (the

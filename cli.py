@@ -1551,6 +1551,14 @@ def _build_service(
 @click.option("--host", default=None, help="Address to listen on  [default: 127.0.0.1]")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port  [default: 8080; 0 picks a free one]")
 @click.option("--demo", is_flag=True, help="Seed the scripted demo day into an empty store and add a demo user.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Service processes on the one address, each with the HTTP API, the scheduler and the notifier; one "
+    "process runs its Python on one core (docs/service.md).",
+)
 @_log_options
 def serve(
     db: str | None,
@@ -1560,16 +1568,18 @@ def serve(
     host: str | None,
     port: int | None,
     demo: bool,
+    workers: int,
     log_format: str,
     clock_file: str | None,
     db_wait: float,
 ) -> None:
-    """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process."""
+    """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process (or --workers)."""
     from complaintflow.service.build import first_run, seed_demo_day
 
-    service, folder, store = _build_service(
-        db, directory, processes_path, config_path, log_format, clock_file, db_wait, host, port
-    )
+    def build() -> Any:
+        return _build_service(db, directory, processes_path, config_path, log_format, clock_file, db_wait, host, port)
+
+    service, folder, store = build()
     secrets = first_run(service.desk, demo=demo)
     if demo:
         click.echo(seed_demo_day(service.desk, folder), err=True)
@@ -1581,7 +1591,36 @@ def serve(
         click.echo(f"demo user token (holds every role): {secrets.demo_token}", err=True)
     for user_id, roles, password in secrets.demo_staff:
         click.echo(f"demo staff login for the web pages: user {user_id} password {password} ({roles})", err=True)
-    sys.exit(service.serve(lambda line: click.echo(line, err=True)))
+    if workers == 1:
+        sys.exit(service.serve(lambda line: click.echo(line, err=True)))
+    sys.exit(_serve_workers(service, workers, build))
+
+
+def _serve_workers(service: Any, workers: int, build: Callable[[], Any]) -> int:
+    """``serve --workers N``: this process binds the address and keeps N forked service processes on it."""
+    import time
+
+    from complaintflow.service.runner import address, listen
+    from complaintflow.service.workers import Supervisor
+
+    def announce(line: str) -> None:
+        click.echo(line, err=True)
+
+    service.desk.close()  # no store connection may cross the fork: each worker opens its own
+    # Worker 0 accepts on the socket bound here, which stays open in this process: connections that come
+    # before the workers are up, or while worker 0 is started again, wait in its backlog. Every other
+    # worker binds a socket of its own on the port (SO_REUSEPORT), and the kernel spreads connections evenly.
+    first = listen(service.host, service.port, shared=True)
+    host, port = first.getsockname()[:2]
+    announce(f"complaintflow serve: listening on {address(first)}")
+
+    def run_worker(number: int) -> int:
+        if number == 0:
+            return int(build()[0].serve(announce, first))
+        first.close()  # this process's copy only
+        return int(build()[0].serve(announce, listen(host, port, shared=True)))
+
+    return Supervisor(workers, run_worker, now=time.monotonic, sleep=time.sleep, announce=announce).run()
 
 
 @main.command()

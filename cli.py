@@ -1511,6 +1511,7 @@ def _build_service(
     db_wait: float,
     host: str | None = None,
     port: int | None = None,
+    workers: int = 1,
 ) -> tuple[Any, Path, str]:
     """The service ``serve`` and ``worker`` run, its folder of processes and its store."""
     import time
@@ -1529,6 +1530,7 @@ def _build_service(
     directory_file = _directory_file(config.db, directory)
     config.host = host or config.host
     config.port = config.port if port is None else port
+    config.writer_turns = workers > 1
     folder = Path(processes_path or config.processes or processes_dir())
     if not folder.is_dir():
         _fail(f"--processes: no folder {str(folder)!r}", 2)
@@ -1577,7 +1579,9 @@ def serve(
     from complaintflow.service.build import first_run, seed_demo_day
 
     def build() -> Any:
-        return _build_service(db, directory, processes_path, config_path, log_format, clock_file, db_wait, host, port)
+        return _build_service(
+            db, directory, processes_path, config_path, log_format, clock_file, db_wait, host, port, workers
+        )
 
     service, folder, store = build()
     secrets = first_run(service.desk, demo=demo)

@@ -63,6 +63,7 @@ from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
 from .sqlite_directory import DIRECTORY_CATALOG
+from .writer_turns import WriterTurns
 
 FORMAT_NAME = "complaintflow-store"
 FORMAT_VERSION = 6
@@ -293,6 +294,7 @@ class SQLiteStore:
         background_checkpoint: bool | None = None,
         group_commit: bool = True,
         for_upgrade: bool = False,
+        writer_turns: bool = False,
     ):
         self.path = str(path)
         self._for_upgrade = for_upgrade
@@ -330,8 +332,10 @@ class SQLiteStore:
             if background_checkpoint and self.path != ":memory:":
                 self.db.execute("PRAGMA wal_autocheckpoint=0")
                 self._checkpointer = _Checkpointer(self.path)
+            # Several processes writing the file (serve --workers) queue for their turns on a lock file.
+            self._turns = WriterTurns(self.path) if writer_turns and self.path != ":memory:" else None
             self._serializer = Serializer(
-                self.db.execute,
+                self._turns.around(self.db.execute) if self._turns is not None else self.db.execute,
                 group_commit=group_commit,
                 committed=self._checkpointer.committed if self._checkpointer is not None else None,
             )
@@ -838,6 +842,8 @@ class SQLiteStore:
                 for reader in self._readers or ():
                     reader.close()
             self._db.close()  # the last connection to close checkpoints what is left
+            if self._turns is not None:
+                self._turns.close()
 
 
 class _Checkpointer:

@@ -40,6 +40,7 @@ def test_workers_share_the_address_and_one_killed_is_started_again(tmp_path):
                 assert answer.status_code == 201, answer.text
                 opened.append(answer.json()["id"])
 
+        assert served.db.with_name("desk.db-writer").exists()  # the workers' writers take turns on it
         killed = min(first)
         os.kill(killed, signal.SIGKILL)
         eventually(lambda: len(_workers(served)) == 2 and killed not in _workers(served), "a new worker")

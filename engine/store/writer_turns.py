@@ -16,7 +16,6 @@ holds on it in this process.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Callable
 from typing import Any
@@ -50,12 +49,16 @@ class WriterTurns:
         return run
 
     def _take(self) -> None:
+        import fcntl  # POSIX only: here, not at the top, so the store still imports where it is missing
+
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         self._held = True
 
     def _give_back(self) -> None:
+        import fcntl
+
         if self._held and self._fd is not None:
             self._held = False
             fcntl.flock(self._fd, fcntl.LOCK_UN)

@@ -1602,9 +1602,13 @@ def serve(
 
 def _serve_workers(service: Any, workers: int, build: Callable[[], Any]) -> int:
     """``serve --workers N``: this process binds the address and keeps N forked service processes on it."""
+    import socket
     import time
 
     from complaintflow.service.runner import address, listen
+
+    if not hasattr(os, "fork"):
+        _fail("--workers needs a system that can fork processes (Linux, macOS); run one serve per port instead", 2)
     from complaintflow.service.workers import Supervisor
 
     def announce(line: str) -> None:
@@ -1619,7 +1623,7 @@ def _serve_workers(service: Any, workers: int, build: Callable[[], Any]) -> int:
     announce(f"complaintflow serve: listening on {address(first)}")
 
     def run_worker(number: int) -> int:
-        if number == 0:
+        if number == 0 or not hasattr(socket, "SO_REUSEPORT"):  # without it, all accept on the one socket
             return int(build()[0].serve(announce, first))
         first.close()  # this process's copy only
         return int(build()[0].serve(announce, listen(host, port, shared=True)))

@@ -1530,7 +1530,7 @@ def _build_service(
     directory_file = _directory_file(config.db, directory)
     config.host = host or config.host
     config.port = config.port if port is None else port
-    config.writer_turns = workers > 1
+    config.workers = workers
     folder = Path(processes_path or config.processes or processes_dir())
     if not folder.is_dir():
         _fail(f"--processes: no folder {str(folder)!r}", 2)
@@ -1576,6 +1576,43 @@ def serve(
     db_wait: float,
 ) -> None:
     """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process (or --workers)."""
+    metrics_folder = _shared_metrics_folder() if workers > 1 else None
+    try:
+        _serve(db, directory, processes_path, config_path, host, port, demo, workers, log_format, clock_file, db_wait)
+    finally:
+        if metrics_folder is not None:
+            import shutil
+
+            shutil.rmtree(metrics_folder, ignore_errors=True)
+
+
+def _shared_metrics_folder() -> str | None:
+    """A folder for the workers' metric files (prometheus-client's multiprocess mode), named in the environment
+    before the library is first imported, which is when it reads it; None when the operator named one (kept)."""
+    import tempfile
+
+    if "prometheus_client" in sys.modules:  # imported already: too late for the library to see the folder
+        _fail("--workers: the metrics library was loaded before the workers' metrics folder was set", 1)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    folder = tempfile.mkdtemp(prefix="complaintflow-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+def _serve(
+    db: str | None,
+    directory: str | None,
+    processes_path: str | None,
+    config_path: str | None,
+    host: str | None,
+    port: int | None,
+    demo: bool,
+    workers: int,
+    log_format: str,
+    clock_file: str | None,
+    db_wait: float,
+) -> None:
     from complaintflow.service.build import first_run, seed_demo_day
 
     def build() -> Any:

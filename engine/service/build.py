@@ -115,8 +115,9 @@ def build_service(
     env: Mapping[str, str] | None = None,
     directory: str | None = None,
 ) -> Service:
-    desk = build_desk(config.db or "complaintflow.db", processes, clock, directory, writer_turns=config.writer_turns)
-    metrics = Metrics()
+    several = config.workers > 1
+    desk = build_desk(config.db or "complaintflow.db", processes, clock, directory, writer_turns=several)
+    metrics = Metrics(shared=several)
     desk.timer = metrics.engine_timer
     base_url = config.base_url or f"http://{config.host}:{config.port}"
     notifier = build_notifier(

@@ -41,6 +41,9 @@ def test_workers_share_the_address_and_one_killed_is_started_again(tmp_path):
                 opened.append(answer.json()["id"])
 
         assert served.db.with_name("desk.db-writer").exists()  # the workers' writers take turns on it
+        for _ in range(4):  # whichever worker answers a scrape counts every worker's starts
+            with served.client() as http:
+                assert 'complaintflow_actions_total{kind="start"} 6.0' in http.get("/metrics").text
         killed = min(first)
         os.kill(killed, signal.SIGKILL)
         eventually(lambda: len(_workers(served)) == 2 and killed not in _workers(served), "a new worker")

@@ -1511,6 +1511,7 @@ def _build_service(
     db_wait: float,
     host: str | None = None,
     port: int | None = None,
+    workers: int = 1,
 ) -> tuple[Any, Path, str]:
     """The service ``serve`` and ``worker`` run, its folder of processes and its store."""
     import time
@@ -1529,6 +1530,7 @@ def _build_service(
     directory_file = _directory_file(config.db, directory)
     config.host = host or config.host
     config.port = config.port if port is None else port
+    config.workers = workers
     folder = Path(processes_path or config.processes or processes_dir())
     if not folder.is_dir():
         _fail(f"--processes: no folder {str(folder)!r}", 2)
@@ -1551,6 +1553,14 @@ def _build_service(
 @click.option("--host", default=None, help="Address to listen on  [default: 127.0.0.1]")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port  [default: 8080; 0 picks a free one]")
 @click.option("--demo", is_flag=True, help="Seed the scripted demo day into an empty store and add a demo user.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Service processes on the one address, each with the HTTP API, the scheduler and the notifier; one "
+    "process runs its Python on one core (docs/service.md).",
+)
 @_log_options
 def serve(
     db: str | None,
@@ -1560,16 +1570,57 @@ def serve(
     host: str | None,
     port: int | None,
     demo: bool,
+    workers: int,
     log_format: str,
     clock_file: str | None,
     db_wait: float,
 ) -> None:
-    """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process."""
+    """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process (or --workers)."""
+    metrics_folder = _shared_metrics_folder() if workers > 1 else None
+    try:
+        _serve(db, directory, processes_path, config_path, host, port, demo, workers, log_format, clock_file, db_wait)
+    finally:
+        if metrics_folder is not None:
+            import shutil
+
+            shutil.rmtree(metrics_folder, ignore_errors=True)
+
+
+def _shared_metrics_folder() -> str | None:
+    """A folder for the workers' metric files (prometheus-client's multiprocess mode), named in the environment
+    before the library is first imported, which is when it reads it; None when the operator named one (kept)."""
+    import tempfile
+
+    if "prometheus_client" in sys.modules:  # imported already: too late for the library to see the folder
+        _fail("--workers: the metrics library was loaded before the workers' metrics folder was set", 1)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    folder = tempfile.mkdtemp(prefix="complaintflow-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+def _serve(
+    db: str | None,
+    directory: str | None,
+    processes_path: str | None,
+    config_path: str | None,
+    host: str | None,
+    port: int | None,
+    demo: bool,
+    workers: int,
+    log_format: str,
+    clock_file: str | None,
+    db_wait: float,
+) -> None:
     from complaintflow.service.build import first_run, seed_demo_day
 
-    service, folder, store = _build_service(
-        db, directory, processes_path, config_path, log_format, clock_file, db_wait, host, port
-    )
+    def build() -> Any:
+        return _build_service(
+            db, directory, processes_path, config_path, log_format, clock_file, db_wait, host, port, workers
+        )
+
+    service, folder, store = build()
     secrets = first_run(service.desk, demo=demo)
     if demo:
         click.echo(seed_demo_day(service.desk, folder), err=True)
@@ -1581,7 +1632,40 @@ def serve(
         click.echo(f"demo user token (holds every role): {secrets.demo_token}", err=True)
     for user_id, roles, password in secrets.demo_staff:
         click.echo(f"demo staff login for the web pages: user {user_id} password {password} ({roles})", err=True)
-    sys.exit(service.serve(lambda line: click.echo(line, err=True)))
+    if workers == 1:
+        sys.exit(service.serve(lambda line: click.echo(line, err=True)))
+    sys.exit(_serve_workers(service, workers, build))
+
+
+def _serve_workers(service: Any, workers: int, build: Callable[[], Any]) -> int:
+    """``serve --workers N``: this process binds the address and keeps N forked service processes on it."""
+    import socket
+    import time
+
+    from complaintflow.service.runner import address, listen
+
+    if not hasattr(os, "fork"):
+        _fail("--workers needs a system that can fork processes (Linux, macOS); run one serve per port instead", 2)
+    from complaintflow.service.workers import Supervisor
+
+    def announce(line: str) -> None:
+        click.echo(line, err=True)
+
+    service.desk.close()  # no store connection may cross the fork: each worker opens its own
+    # Worker 0 accepts on the socket bound here, which stays open in this process: connections that come
+    # before the workers are up, or while worker 0 is started again, wait in its backlog. Every other
+    # worker binds a socket of its own on the port (SO_REUSEPORT), and the kernel spreads connections evenly.
+    first = listen(service.host, service.port, shared=True)
+    host, port = first.getsockname()[:2]
+    announce(f"complaintflow serve: listening on {address(first)}")
+
+    def run_worker(number: int) -> int:
+        if number == 0 or not hasattr(socket, "SO_REUSEPORT"):  # without it, all accept on the one socket
+            return int(build()[0].serve(announce, first))
+        first.close()  # this process's copy only
+        return int(build()[0].serve(announce, listen(host, port, shared=True)))
+
+    return Supervisor(workers, run_worker, now=time.monotonic, sleep=time.sleep, announce=announce).run()
 
 
 @main.command()

@@ -110,17 +110,45 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument(
+        "--postgres", action="store_true", help="the store on a throw-away PostgreSQL cluster (bench/pg_scale.py's)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="serve --workers N (the engine share is then one worker's)"
+    )
+    parser.add_argument(
         "--profile", metavar="FILE", help="record the service with py-spy (pip install py-spy) into FILE (speedscope)"
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
+    server = None
+    if args.postgres:
+        from bench.pg_scale import start_server
+
+        server = start_server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = _runs(Path(tmp), args, server.new_store() if server is not None else None)
+    finally:
+        if server is not None:
+            server.stop()
+    print("| clients | requests/s | p50 | p99 | not 2xx | time outside the engine |")
+    print("|---|---|---|---|---|---|")
+    for clients, med in rows:
+        print(
+            f"| {clients} | {med['requests_per_s']:.0f} | {med['p50_ms']:.1f} ms | {med['p99_ms']:.1f} ms | "
+            f"{med['not_2xx']:.0f} | {med['outside_engine']:.0%} |"
+        )
+
+
+def _runs(tmp: Path, args: argparse.Namespace, db: str | None) -> list[tuple[int, dict[str, float]]]:
+    """Each client count's medians against one service (its store: ``db``, else an SQLite file in ``tmp``)."""
     import json
 
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp), wall_clock=True) as served:
+    with serving(tmp, db=db, wall_clock=True, extra=["--workers", str(args.workers)]) as served:  # type: ignore[arg-type]
         token = bench_token(served)
-        script = Path(tmp) / "pairs.lua"
+        script = tmp / "pairs.lua"
         script.write_text(SCRIPT % {"token": token, "body": json.dumps(CASE, ensure_ascii=False)}, encoding="utf-8")
         spy = _profiler(served.process.pid, args.profile) if args.profile else None
         for clients in (int(c) for c in args.clients.split(",")):
@@ -137,13 +165,7 @@ def main() -> None:
         if spy is not None:
             spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
             spy.wait(timeout=60)
-    print("| clients | requests/s | p50 | p99 | not 2xx | time outside the engine |")
-    print("|---|---|---|---|---|---|")
-    for clients, med in rows:
-        print(
-            f"| {clients} | {med['requests_per_s']:.0f} | {med['p50_ms']:.1f} ms | {med['p99_ms']:.1f} ms | "
-            f"{med['not_2xx']:.0f} | {med['outside_engine']:.0%} |"
-        )
+    return rows
 
 
 if __name__ == "__main__":

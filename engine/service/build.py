@@ -15,7 +15,7 @@ from pathlib import Path
 from ..runtime.engine import Engine
 from ..store.base import StoreError
 from ..store.directory import DEFAULT_TENANT, Directory, User
-from ..store.open import open_directory
+from ..store.open import open_directory, open_store
 from . import auth
 from .calendar_watch import CalendarWatch
 from .config import ServeConfig
@@ -46,11 +46,13 @@ DEMO_STAFF = (
 )
 
 
-def build_desk(db: str, processes: Path, clock: Callable[[], float], directory: str | None = None) -> Desk:
+def build_desk(
+    db: str, processes: Path, clock: Callable[[], float], directory: str | None = None, *, writer_turns: bool = False
+) -> Desk:
     """The desk on store ``db``; the service's own tables are beside the store (in its SQLite file or its
     PostgreSQL database), or in the SQLite file ``directory`` when one is named. Each tenant's processes
     are what the store holds; then the files of ``processes`` go into the default tenant."""
-    desk = Desk(lambda: Engine(db), lambda: open_directory(db, directory), clock)
+    desk = Desk(lambda: Engine(open_store(db, writer_turns=writer_turns)), lambda: open_directory(db, directory), clock)
     desk.run(desk.load_stored)
     desk.run(lambda: desk.load_directory(processes))
     return desk
@@ -113,8 +115,9 @@ def build_service(
     env: Mapping[str, str] | None = None,
     directory: str | None = None,
 ) -> Service:
-    desk = build_desk(config.db or "complaintflow.db", processes, clock, directory)
-    metrics = Metrics()
+    several = config.workers > 1
+    desk = build_desk(config.db or "complaintflow.db", processes, clock, directory, writer_turns=several)
+    metrics = Metrics(shared=several)
     desk.timer = metrics.engine_timer
     base_url = config.base_url or f"http://{config.host}:{config.port}"
     notifier = build_notifier(

@@ -40,6 +40,9 @@ class ServeConfig:
         30.0  # seconds a request body may stall  # how long a send in flight is held from other notifiers (real time)
     )
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Not a file key: ``serve --workers``. With more than one, the processes' SQLite writers take turns on a
+    # lock file and their metrics are counted together.
+    workers: int = 1
 
 
 def load_config(path: str | Path | None) -> ServeConfig:

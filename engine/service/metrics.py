@@ -1,9 +1,16 @@
 """Prometheus metrics of the service: request latency, actions, timer lateness, outbox and deliveries.
 
 The only home of ``prometheus-client``. Each service gets its own registry, so two apps in one test
-process do not share counters. Gauges that describe the store (deliveries by status) are read when
-``/metrics`` is scraped. Delivery figures carry the tenant, so one tenant's dead letters are told apart
-from another's on a shared service (docs/tenants.md).
+process do not share counters. Figures that describe the store (deliveries by tenant, channel and status)
+are read from it when ``/metrics`` is scraped, so a status no delivery holds any more is simply absent.
+Delivery figures carry the tenant, so one tenant's dead letters are told apart from another's on a shared
+service (docs/tenants.md).
+
+``shared``: the service is one of the processes of ``serve --workers``. prometheus-client then keeps each
+process's values in files of the folder ``PROMETHEUS_MULTIPROC_DIR`` names (set by cli.py before this module
+is first imported, as the library requires), and a scrape, whichever worker answers it, sums every
+worker's counters and histograms; a gauge of the service (the calendar's days left) reads as the most
+recently set.
 """
 
 from __future__ import annotations
@@ -14,13 +21,16 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 
 if TYPE_CHECKING:
     from .desk import Desk
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, *, shared: bool = False) -> None:
+        self.shared = shared
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Histogram("complaintflow_http_request_seconds", "HTTP request latency", ["method"], registry=r)
@@ -32,12 +42,6 @@ class Metrics:
             "complaintflow_timer_lateness_seconds",
             "fired minus due, per fired event",
             buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600, 86400),
-            registry=r,
-        )
-        self.deliveries = Gauge(
-            "complaintflow_deliveries",
-            "notification deliveries by tenant, channel and status",
-            ["tenant", "channel", "status"],
             registry=r,
         )
         self.delivery_attempts = Counter(
@@ -60,7 +64,10 @@ class Metrics:
             "complaintflow_engine_seconds", "time inside engine calls, per call", registry=r
         )
         self.calendar_days_left = Gauge(
-            "complaintflow_calendar_data_days_left", "days until the published holiday data ends", registry=r
+            "complaintflow_calendar_data_days_left",
+            "days until the published holiday data ends",
+            registry=r,
+            multiprocess_mode="mostrecent",
         )
 
     @contextmanager
@@ -81,8 +88,27 @@ class Metrics:
             self.engine_seconds.observe(time.perf_counter() - started)
 
     def exposition(self, desk: Desk) -> tuple[bytes, str]:
-        counts = desk.run(desk.directory.delivery_counts)
-        self.deliveries.clear()  # a status no delivery holds any more reads as absent, not as its last count
-        for (tenant, channel, status), n in counts.items():
-            self.deliveries.labels(tenant=tenant, channel=channel, status=status).set(n)
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        read_now = CollectorRegistry()  # what the store holds, read for this scrape only
+        read_now.register(_Deliveries(desk.run(desk.directory.delivery_counts)))
+        counted = self.registry
+        if self.shared:
+            counted = CollectorRegistry()
+            MultiProcessCollector(counted)  # type: ignore[no-untyped-call]  # every worker's files, summed
+        return generate_latest(counted) + generate_latest(read_now), CONTENT_TYPE_LATEST
+
+
+class _Deliveries:
+    """The deliveries gauge, as the store's counts make it at a scrape."""
+
+    def __init__(self, counts: dict[tuple[str, str, str], int]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "complaintflow_deliveries",
+            "notification deliveries by tenant, channel and status",
+            labels=["tenant", "channel", "status"],
+        )
+        for (tenant, channel, status), n in sorted(self.counts.items()):
+            family.add_metric([tenant, channel, status], n)
+        yield family

@@ -75,7 +75,9 @@ class Service:
             announce("complaintflow worker: stopped")
         return 0 if asked else 1
 
-    def serve(self, announce: Callable[[str], None]) -> int:
+    def serve(self, announce: Callable[[str], None], sock: socket.socket | None = None) -> int:
+        """Until SIGTERM or SIGINT, on ``sock`` when given (a worker of ``serve --workers``: the parent bound it
+        and said where it listens), else on a socket bound here to the service's host and port."""
         stop = threading.Event()
         loops = self._loops(stop)
         app = create_app(
@@ -91,22 +93,13 @@ class Service:
             limit_concurrency=200,
         )
         server = _Server(config)
-        # The socket is bound here, so the address printed is the one listening (port 0 picks a free one).
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # proto=IPPROTO_TCP: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say they are TCP;
-        # with Nagle on, every keep-alive answer written in two parts waited 40 ms for a delayed ACK.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(config.backlog)  # connections wait in the backlog until uvicorn accepts them
-        except OSError as exc:
-            sock.close()
-            raise ServeError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
-        host, port = sock.getsockname()[:2]
+        inherited = sock is not None
+        if sock is None:
+            sock = listen(self.host, self.port, config.backlog)
         for t in loops:
             t.start()
-        announce(f"complaintflow serve: listening on http://{host}:{port}")
+        if not inherited:
+            announce(f"complaintflow serve: listening on {address(sock)}")
         try:
             server.run(sockets=[sock])
         finally:
@@ -117,6 +110,32 @@ class Service:
             sock.close()
             announce("complaintflow serve: stopped")
         return 0
+
+
+def listen(host: str, port: int, backlog: int = 2048, *, shared: bool = False) -> socket.socket:
+    """The service's listening socket. Bound before anything else starts, so the address printed is the one
+    listening (port 0 picks a free one). ``shared``: one of the sockets of ``serve --workers`` on the one port
+    (SO_REUSEPORT), each worker accepting on its own, so the kernel spreads new connections evenly over them;
+    on one shared socket the worker that wakes first takes most of a burst."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say they are TCP;
+    # with Nagle on, every keep-alive answer written in two parts waited 40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared and hasattr(socket, "SO_REUSEPORT"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)  # connections wait in the backlog until uvicorn accepts them
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
+
+
+def address(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
 
 
 class _Server(uvicorn.Server):

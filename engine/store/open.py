@@ -20,7 +20,8 @@ def is_database_url(db: str | Path) -> bool:
     return isinstance(db, str) and db.startswith(URL_SCHEMES)
 
 
-def open_store(db: str | Path) -> Store:
+def open_store(db: str | Path, *, writer_turns: bool = False) -> Store:
+    """``writer_turns``: SQLite writers of several processes queue on a lock file (store/writer_turns.py)."""
     if is_database_url(db):
         try:
             from .postgres import PostgresStore
@@ -31,7 +32,7 @@ def open_store(db: str | Path) -> Store:
         return PostgresStore(str(db))
     from .sqlite import SQLiteStore
 
-    return SQLiteStore(db)
+    return SQLiteStore(db, writer_turns=writer_turns)
 
 
 def open_directory(db: str | Path, directory: str | Path | None = None) -> Directory:

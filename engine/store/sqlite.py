@@ -63,6 +63,7 @@ from .rows import moved_values as _moved
 from .rows import payload_from_text as _payload
 from .rows import personal_from_text as _personal
 from .sqlite_directory import DIRECTORY_CATALOG
+from .writer_turns import WriterTurns
 
 FORMAT_NAME = "complaintflow-store"
 FORMAT_VERSION = 6
@@ -305,6 +306,7 @@ class SQLiteStore:
         background_checkpoint: bool | None = None,
         group_commit: bool = True,
         for_upgrade: bool = False,
+        writer_turns: bool = False,
     ):
         self.path = str(path)
         self._for_upgrade = for_upgrade
@@ -351,8 +353,10 @@ class SQLiteStore:
             self._deferring = False  # inline copies are held back now
             self._caught_up = False  # a round found nothing due: time to copy back what was held
             self._read_last_pos: dict[tuple[str, int], int | None] = {}  # (case id, revision) -> last_pos
+            # Several processes writing the file (serve --workers) queue for their turns on a lock file.
+            self._turns = WriterTurns(self.path) if writer_turns and self.path != ":memory:" else None
             self._serializer = Serializer(
-                self.db.execute,
+                self._turns.around(self.db.execute) if self._turns is not None else self.db.execute,
                 group_commit=group_commit,
                 committed=self._checkpointer.committed if self._checkpointer is not None else None,
             )
@@ -930,6 +934,8 @@ class SQLiteStore:
                 for reader in self._readers or ():
                     reader.close()
             self._db.close()  # the last connection to close checkpoints what is left
+            if self._turns is not None:
+                self._turns.close()
 
 
 class _Checkpointer:

@@ -1577,8 +1577,14 @@ def serve(
 ) -> None:
     """Run the complaint desk: the HTTP API, the scheduler and the notifier in one process (or --workers)."""
     metrics_folder = _shared_metrics_folder() if workers > 1 else None
+
+    def build() -> Any:
+        return _build_service(
+            db, directory, processes_path, config_path, log_format, clock_file, db_wait, host, port, workers
+        )
+
     try:
-        _serve(db, directory, processes_path, config_path, host, port, demo, workers, log_format, clock_file, db_wait)
+        _serve(build, demo, workers)
     finally:
         if metrics_folder is not None:
             import shutil
@@ -1600,25 +1606,10 @@ def _shared_metrics_folder() -> str | None:
     return folder
 
 
-def _serve(
-    db: str | None,
-    directory: str | None,
-    processes_path: str | None,
-    config_path: str | None,
-    host: str | None,
-    port: int | None,
-    demo: bool,
-    workers: int,
-    log_format: str,
-    clock_file: str | None,
-    db_wait: float,
-) -> None:
+def _serve(build: Callable[[], Any], demo: bool, workers: int) -> None:
+    """The service ``build`` makes, its first admin (and ``--demo`` day) made once, run in one process or
+    as ``workers`` forked ones."""
     from complaintflow.service.build import first_run, seed_demo_day
-
-    def build() -> Any:
-        return _build_service(
-            db, directory, processes_path, config_path, log_format, clock_file, db_wait, host, port, workers
-        )
 
     service, folder, store = build()
     secrets = first_run(service.desk, demo=demo)

@@ -12,8 +12,6 @@ latency p50/p99 (a busy machine slows both stores alike: compare them within the
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
 import threading
 import time
@@ -24,7 +22,7 @@ if __package__ in (None, ""):
     __package__ = "bench"
 
 from . import workload as w  # noqa: E402
-from .pg_scale import side_by_side, start_server  # noqa: E402
+from .pg_scale import side_by_side  # noqa: E402
 
 THREADS = 8
 SECONDS = 2.0
@@ -77,34 +75,14 @@ def one_round(engine, spec, desk) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    rounds = parser.parse_args().rounds
     from complaintflow import Engine
     from complaintflow.store.postgres import PostgresStore
 
-    server = start_server()
-    try:
-        engines = side_by_side(
-            server,
-            {
-                "read connections": lambda url: Engine(PostgresStore(url)),
-                "readers=0": lambda url: Engine(PostgresStore(url, readers=0)),
-            },
-        )
-        desk = w.every_role_actor()
-        seen: dict[str, dict[str, list[float]]] = {name: {} for name in engines}
-        for n in range(rounds):
-            order = list(engines.items()) if n % 2 == 0 else list(reversed(engines.items()))
-            for name, (engine, spec) in order:
-                for what, value in one_round(engine, spec, desk).items():
-                    seen[name].setdefault(what, []).append(value)
-        for name, measured in seen.items():
-            print(f"{name:>16}: " + ", ".join(f"{what} {statistics.median(v):,.1f}" for what, v in measured.items()))
-        for engine, _ in engines.values():
-            engine.close()
-    finally:
-        server.stop()
+    opened = {
+        "read connections": lambda url: Engine(PostgresStore(url)),
+        "readers=0": lambda url: Engine(PostgresStore(url, readers=0)),
+    }
+    side_by_side(__doc__, 7, opened, one_round, alternate=True)
 
 
 if __name__ == "__main__":

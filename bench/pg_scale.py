@@ -59,14 +59,40 @@ def start_server() -> Any:
     return server
 
 
-def side_by_side(server: Any, opened: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Engines to compare in one run: each opened by ``opened[name](url)`` on a new store of ``server``, with
-    the workload's process loaded: name -> (engine, process)."""
-    engines = {}
-    for name, open_engine in opened.items():
-        engine = open_engine(str(server.new_store()))
-        engines[name] = (engine, engine.load_process(w.PROCESS_YAML))
-    return engines
+def side_by_side(
+    doc: str, default_rounds: int, opened: dict[str, Any], one_round: Any, *, alternate: bool = False
+) -> None:
+    """A comparison bench's whole run: ``--rounds`` from the command line; on a throw-away cluster, one engine
+    per name, opened by ``opened[name](url)`` on a new store with the workload's process loaded; each round
+    ``one_round(engine, process, actor)`` on every engine in turn (in reverse every other round when
+    ``alternate``), which returns its figures; then each engine's medians over the rounds, printed."""
+    import argparse
+    import statistics
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=default_rounds)
+    rounds = parser.parse_args().rounds
+    server = start_server()
+    try:
+        engines = {}
+        for name, open_engine in opened.items():
+            engine = open_engine(str(server.new_store()))
+            engines[name] = (engine, engine.load_process(w.PROCESS_YAML))
+        desk = w.every_role_actor()
+        seen: dict[str, dict[str, list[float]]] = {name: {} for name in engines}
+        for n in range(rounds):
+            order = list(engines.items())
+            for name, (engine, spec) in reversed(order) if alternate and n % 2 else order:
+                for what, value in one_round(engine, spec, desk).items():
+                    seen[name].setdefault(what, []).append(value)
+        width = max(map(len, seen))
+        for name, measured in seen.items():
+            figures = ", ".join(f"{what} {statistics.median(v):,.1f}" for what, v in measured.items())
+            print(f"{name:>{width}}: {figures}")
+        for engine, _ in engines.values():
+            engine.close()
+    finally:
+        server.stop()
 
 
 def new_store(server: Any) -> str:

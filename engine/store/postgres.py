@@ -339,7 +339,7 @@ class PostgresStore:
         store error of ours. A connection found lost while no transaction of ours is open on the server (a
         read, or a change whose BEGIN is still deferred) is opened again and the statement sent again, once;
         inside one, the change fails. A read on a borrowed connection runs there (``_serialized``)."""
-        lent: psycopg.Connection[Any] | None = getattr(self._reading, "conn", None)
+        lent = self._lent()
         if lent is not None:
             return self._read_on(lent, query, args)
         try:
@@ -465,14 +465,19 @@ class PostgresStore:
     def _in_transaction(self) -> bool:
         """Whether the calling thread is inside its own change or batch (other threads wait for the lock, or
         read on a borrowed connection: never inside the change another thread holds)."""
-        if getattr(self._reading, "conn", None) is not None:
+        if self._lent() is not None:
             return False
         return bool(self._deferred) or self._open
+
+    def _lent(self) -> psycopg.Connection[Any] | None:
+        """The read connection the calling thread's read borrowed, if it is inside one."""
+        lent: psycopg.Connection[Any] | None = getattr(self._reading, "conn", None)
+        return lent
 
     def _in_batch(self) -> bool:
         """Whether the calling thread holds the change connection inside a ``batch`` whose transaction it has
         not begun yet (``_batching`` is the holder's; a borrowed read is outside it)."""
-        return bool(self._batching) and getattr(self._reading, "conn", None) is None and not self._in_transaction()
+        return bool(self._batching) and self._lent() is None and not self._in_transaction()
 
     def _migrate(self) -> None:
         with self.writing():

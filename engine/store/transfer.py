@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -189,7 +189,8 @@ def export_store(
                 if progress is not None and done % PROGRESS_EVERY == 0:
                     progress(done, events)
             after = page[-1].pos
-        _refuse_unless_heads_match(source, heads, tenant)  # before the end line: a refused export is no export
+        rows = _row_heads(source) if part is None else part.rows
+        _refuse_unless_heads_match(rows, heads)  # before the end line: a refused export is no export
         for upgrade in upgrades:
             line({"type": "upgrade", **asdict(upgrade)})
         for table, value in directory:
@@ -205,14 +206,20 @@ class _TenantPart:
     """What of a store one tenant's export holds: its cases, and so their events."""
 
     tenant: str
-    cases: frozenset[str]
-    events: int
+    rows: dict[str, tuple[int, str]]  # each of its cases' last event, as its row names it
 
     @classmethod
     def of(cls, store: MovableStore, tenant: str) -> _TenantPart:
-        rows = store.cases(CaseQuery(tenant=tenant, limit=2**62))
-        # a case's events are seq 1 to its last (the heads check below refuses a store where they are not)
-        return cls(tenant, frozenset(case.id for case in rows), sum(case.last_seq for case in rows))
+        return cls(tenant, _row_heads(store, tenant))
+
+    @property
+    def cases(self) -> Collection[str]:
+        return self.rows.keys()
+
+    @property
+    def events(self) -> int:
+        # a case's events are seq 1 to its last (the heads check refuses a store where they are not)
+        return sum(seq for seq, _ in self.rows.values())
 
     def holds(self, placed: PlacedEvent, deployed: Mapping[str, object]) -> bool:
         """Whether the event is one of the tenant's; refused if it runs the case on a process version the
@@ -231,11 +238,15 @@ class _TenantPart:
         return True
 
 
-def _refuse_unless_heads_match(store: MovableStore, heads: dict[str, tuple[int, str]], tenant: str | None) -> None:
+def _row_heads(store: MovableStore, tenant: str | None = None) -> dict[str, tuple[int, str]]:
+    """(seq, hash) of the last event each case row (of ``tenant``, or every one) names."""
+    return {case.id: (case.last_seq, case.last_hash) for case in store.cases(CaseQuery(tenant=tenant, limit=2**62))}
+
+
+def _refuse_unless_heads_match(rows: dict[str, tuple[int, str]], heads: dict[str, tuple[int, str]]) -> None:
     """Every case row names the last event the export holds for it, and every event has its case row. An
     import rebuilds rows from the events alone, so without this a store whose latest events were deleted, or
     whose case row was, or that holds rows added behind the engine's back, would verify clean once moved."""
-    rows = {case.id: (case.last_seq, case.last_hash) for case in store.cases(CaseQuery(tenant=tenant, limit=2**62))}
     for case_id in sorted(rows.keys() | heads.keys()):
         row, head = rows.get(case_id), heads.get(case_id)
         if row != head:
